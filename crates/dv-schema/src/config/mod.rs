@@ -104,6 +104,9 @@ pub struct Setting {
     pub value: Value,
     /// The file and line it was read from.
     pub origin: Option<Origin>,
+    /// For path options resolved on load: the value as written in the file, which is what
+    /// goes back on save.
+    pub written: Option<String>,
 }
 
 impl Setting {
@@ -112,6 +115,7 @@ impl Setting {
         Setting {
             value: Value::Str(value.into()),
             origin: None,
+            written: None,
         }
     }
 }

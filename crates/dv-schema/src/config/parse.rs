@@ -82,34 +82,34 @@ pub fn parse(bytes: &[u8], file: Option<Arc<PathBuf>>) -> Result<Table, ParseErr
             kind,
         };
 
-        if stripped.starts_with('[') {
-            if let Some(header) = parse_section_marker(stripped).map_err(error)? {
-                if header.depth > 1 {
-                    return Err(error(ParseErrorKind::TooNested));
-                }
-                if seen_sections.contains(&header.name) {
-                    return Err(error(ParseErrorKind::DuplicateSection));
-                }
-                seen_sections.push(header.name.clone());
-                seen_keys.clear();
-                if let Some((name, table)) = current.take() {
-                    root.insert(name, Node::Table(table));
-                }
-                let table = Table {
-                    line: Some(line_no),
-                    file: file.clone(),
-                    ..Table::default()
-                };
-                current = Some((header.name.to_lowercase(), table));
-                continue;
+        if stripped.starts_with('[')
+            && let Some(header) = parse_section_marker(stripped).map_err(error)?
+        {
+            if header.depth > 1 {
+                return Err(error(ParseErrorKind::TooNested));
             }
+            if seen_sections.contains(&header.name) {
+                return Err(error(ParseErrorKind::DuplicateSection));
+            }
+            seen_sections.push(header.name.clone());
+            seen_keys.clear();
+            if let Some((name, table)) = current.take() {
+                root.insert(name, Node::Table(table));
+            }
+            let table = Table {
+                line: Some(line_no),
+                file: file.clone(),
+                ..Table::default()
+            };
+            current = Some((header.name.to_lowercase(), table));
+            continue;
         }
 
         let Some((raw_key, raw_value)) = split_keyword(line) else {
             return Err(error(ParseErrorKind::InvalidLine(line.to_string())));
         };
         let key = unquote(raw_key);
-        if seen_keys.iter().any(|k| *k == key) {
+        if seen_keys.contains(&key) {
             return Err(error(ParseErrorKind::DuplicateKeyword));
         }
         seen_keys.push(key.clone());
@@ -128,6 +128,7 @@ pub fn parse(bytes: &[u8], file: Option<Arc<PathBuf>>) -> Result<Table, ParseErr
                 file: f.clone(),
                 line: line_no,
             }),
+            written: None,
         };
         let target = match current.as_mut() {
             Some((_, table)) => table,
@@ -402,8 +403,14 @@ mod tests {
         assert_eq!(
             flat(text),
             vec![
-                ("remote.jasmin.url".into(), "s3://my-bucket/path/to/store".into()),
-                ("remote.jasmin.secret_access_key".into(), "sec ret#x;y".into()),
+                (
+                    "remote.jasmin.url".into(),
+                    "s3://my-bucket/path/to/store".into()
+                ),
+                (
+                    "remote.jasmin.secret_access_key".into(),
+                    "sec ret#x;y".into()
+                ),
                 ("core.remote".into(), "jasmin".into()),
                 ("core.autostage".into(), "true".into()),
                 ("cache.type".into(), "hardlink,symlink".into()),
@@ -451,9 +458,18 @@ mod tests {
             err("[core\n    remote = x\n"),
             "Invalid line ('[core') (matched as neither section nor keyword) at line 1"
         );
-        assert_eq!(err("[core]\n    remote = \"x\n"), "Parse error in value at line 2");
-        assert_eq!(err("[core]\n    remote = 'x\n"), "Parse error in value at line 2");
-        assert_eq!(err("[core]\n    remote = \"x\" y\n"), "Parse error in value at line 2");
+        assert_eq!(
+            err("[core]\n    remote = \"x\n"),
+            "Parse error in value at line 2"
+        );
+        assert_eq!(
+            err("[core]\n    remote = 'x\n"),
+            "Parse error in value at line 2"
+        );
+        assert_eq!(
+            err("[core]\n    remote = \"x\" y\n"),
+            "Parse error in value at line 2"
+        );
         assert_eq!(
             err("[core]\n  remote\n"),
             "Invalid line ('  remote') (matched as neither section nor keyword) at line 2"
@@ -463,8 +479,14 @@ mod tests {
             "Duplicate keyword name at line 3"
         );
         assert_eq!(err("[core]\n[core]\n"), "Duplicate section name at line 2");
-        assert_eq!(err("[[cache]]\n    type = copy\n"), "Section too nested at line 1");
-        assert_eq!(err("[core]]\n"), "Cannot compute the section depth at line 1");
+        assert_eq!(
+            err("[[cache]]\n    type = copy\n"),
+            "Section too nested at line 1"
+        );
+        assert_eq!(
+            err("[core]]\n"),
+            "Cannot compute the section depth at line 1"
+        );
         assert_eq!(err("[a]\n k = '''x\n"), "Parse error in value at line 2");
     }
 

@@ -306,7 +306,9 @@ fn plain_section(name: &str) -> Option<Options> {
 /// Every `section.option` DVC documents, for shell completion and suggestions.
 pub fn known_options() -> Vec<String> {
     let mut out = Vec::new();
-    for section in ["core", "cache", "plots", "exp", "parsing", "hydra", "studio"] {
+    for section in [
+        "core", "cache", "plots", "exp", "parsing", "hydra", "studio",
+    ] {
         if let Some(options) = plain_section(section) {
             out.extend(options.iter().map(|(k, _)| format!("{section}.{k}")));
         }
@@ -344,13 +346,15 @@ pub fn validate(config: &Table) -> Result<(), SchemaError> {
         let table = match node {
             Node::Table(t) => t,
             Node::Setting(s) => {
-                let message = if plain_section(key).is_some()
-                    || ["remote", "machine", "db"].contains(&key)
-                {
-                    format!("expected a dictionary for dictionary value @ {}", path.render())
-                } else {
-                    format!("extra keys not allowed @ {}", path.render())
-                };
+                let message =
+                    if plain_section(key).is_some() || ["remote", "machine", "db"].contains(&key) {
+                        format!(
+                            "expected a dictionary for dictionary value @ {}",
+                            path.render()
+                        )
+                    } else {
+                        format!("extra keys not allowed @ {}", path.render())
+                    };
                 return Err(fail(message, s.origin.clone()));
             }
         };
@@ -387,7 +391,10 @@ fn validate_remote(node: &Node, path: &Path) -> Result<(), SchemaError> {
         Node::Table(t) => t,
         Node::Setting(s) => {
             return Err(fail(
-                format!("expected a dictionary for dictionary value @ {}", path.render()),
+                format!(
+                    "expected a dictionary for dictionary value @ {}",
+                    path.render()
+                ),
                 s.origin.clone(),
             ));
         }
@@ -451,7 +458,10 @@ fn validate_options(
         Node::Table(t) => t,
         Node::Setting(s) => {
             return Err(fail(
-                format!("expected a dictionary for dictionary value @ {}", path.render()),
+                format!(
+                    "expected a dictionary for dictionary value @ {}",
+                    path.render()
+                ),
                 s.origin.clone(),
             ));
         }
@@ -588,7 +598,10 @@ mod tests {
     fn dvc_error_wording() {
         let cases = [
             ("[foo]\n    a = 1\n", "extra keys not allowed @ data['foo']"),
-            ("[core]\n    bogus = 1\n", "extra keys not allowed @ data['core']['bogus']"),
+            (
+                "[core]\n    bogus = 1\n",
+                "extra keys not allowed @ data['core']['bogus']",
+            ),
             (
                 "[core]\n    checksum_jobs = many\n",
                 "expected int for dictionary value @ data['core']['checksum_jobs']",

@@ -142,7 +142,10 @@ mod tests {
     fn quoting_rules() {
         assert_eq!(quote("", true).unwrap(), "\"\"");
         assert_eq!(quote("s3://b/p", true).unwrap(), "s3://b/p");
-        assert_eq!(quote("hardlink,symlink", true).unwrap(), "\"hardlink,symlink\"");
+        assert_eq!(
+            quote("hardlink,symlink", true).unwrap(),
+            "\"hardlink,symlink\""
+        );
         assert_eq!(quote("sec ret#x;y", true).unwrap(), "\"sec ret#x;y\"");
         assert_eq!(quote("a#b", true).unwrap(), "\"a#b\"");
         assert_eq!(quote(" lead", true).unwrap(), "\" lead\"");
@@ -165,7 +168,9 @@ mod tests {
 
     #[test]
     fn round_trips_values() {
-        for value in ["plain", "a,b", "x#y", " sp ", "q\"uote", "it's", "a'b\"c", "l1\nl2", ""] {
+        for value in [
+            "plain", "a,b", "x#y", " sp ", "q\"uote", "it's", "a'b\"c", "l1\nl2", "",
+        ] {
             let mut table = Table::new();
             table
                 .table_mut("core")

@@ -1,0 +1,84 @@
+//! The command line: DVC's commands, flags and global options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use dv_repo::Level;
+
+use crate::commands::{completion, config, init, remote};
+
+/// dv: data version control, compatible with DVC repositories and much faster.
+#[derive(Debug, Parser)]
+#[command(name = "dv", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted by every command, before or after its name.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Be quiet.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Be verbose.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Change to directory before executing.
+    #[arg(long = "cd", value_name = "DIR", global = true)]
+    pub cd: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Initialize DVC repository.
+    Init(init::InitArgs),
+    /// Get or set config options.
+    Config(config::ConfigArgs),
+    /// Set up and manage data remotes.
+    Remote(remote::RemoteArgs),
+    /// Display the DVC version and system/environment information.
+    #[command(visible_alias = "doctor")]
+    Version,
+    /// Return the relative path to the root of the DVC project.
+    Root,
+    /// Generate shell tab completion.
+    Completion(completion::CompletionArgs),
+}
+
+/// `--global | --system | --project | --local`.
+#[derive(Debug, Args, Default)]
+#[group(multiple = false)]
+pub struct LevelArgs {
+    /// Use global config.
+    #[arg(long)]
+    pub global: bool,
+    /// Use system config.
+    #[arg(long)]
+    pub system: bool,
+    /// Use project config (.dvc/config).
+    #[arg(long)]
+    pub project: bool,
+    /// Use local config (.dvc/config.local).
+    #[arg(long)]
+    pub local: bool,
+}
+
+impl LevelArgs {
+    /// The selected level, if any.
+    pub fn level(&self) -> Option<Level> {
+        if self.global {
+            Some(Level::Global)
+        } else if self.system {
+            Some(Level::System)
+        } else if self.project {
+            Some(Level::Repo)
+        } else if self.local {
+            Some(Level::Local)
+        } else {
+            None
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! One module per command: its clap arguments and a `run` that calls `dv-repo` and renders
+//! the result.
+
+pub mod completion;
+pub mod config;
+pub mod init;
+pub mod remote;
+pub mod root;
+pub mod version;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use dv_repo::{Config, Environment, Repo};
+
+use crate::cli::{Cli, Command};
+use crate::printer::Printer;
+
+/// Runs the parsed command line; returns the exit code.
+pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
+    let mut cwd = std::env::current_dir().context("failed to read the current directory")?;
+    if let Some(dir) = &cli.global.cd {
+        cwd = cwd.join(dir);
+        std::env::set_current_dir(&cwd)
+            .with_context(|| format!("failed to change directory to '{}'", dir.display()))?;
+    }
+    let environment = Environment::from_process(cwd);
+    match cli.command {
+        Command::Init(args) => init::run(args, &environment, printer),
+        Command::Config(args) => config::run(args, &environment, printer),
+        Command::Remote(args) => remote::run(args, &environment, printer),
+        Command::Version => version::run(&environment, printer),
+        Command::Root => root::run(&environment, printer),
+        Command::Completion(args) => completion::run(args, printer),
+    }
+}
+
+/// The configuration seen from the working directory, inside a repository or not (DVC's
+/// `Config.from_cwd`).
+pub fn config_from_cwd(environment: &Environment) -> Config {
+    let dvc_dir: Option<PathBuf> = Repo::discover(&environment.cwd).ok().map(|r| r.dvc_dir());
+    Config::new(dvc_dir, environment)
+}

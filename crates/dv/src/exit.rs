@@ -1,0 +1,71 @@
+//! DVC's exit codes and error rendering: 0 ok, 1 command failure, 251 config error,
+//! 252 interrupted, 253 not a DVC repo, 254 bad arguments, 255 anything else.
+
+use clap::error::ErrorKind;
+use dv_repo::{ArgumentError, CommandError, ConfigError, NotDvcRepoError};
+
+use crate::printer::Printer;
+
+/// Exit code for a failed command.
+pub const FAILURE: u8 = 1;
+/// Exit code for configuration errors.
+pub const CONFIG_ERROR: u8 = 251;
+/// Exit code for a command line DVC's parser would reject.
+pub const ARGUMENT_ERROR: u8 = 254;
+
+/// Prints `ERROR: ...` for an error and returns its exit code.
+pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
+    let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
+    let message = chain.join(" - ");
+    printer.debug(format!("{error:?}"));
+    if error.downcast_ref::<ConfigError>().is_some() {
+        printer.error(format!("configuration error - {message}"));
+        CONFIG_ERROR
+    } else if error.downcast_ref::<NotDvcRepoError>().is_some() {
+        printer.error(message);
+        253
+    } else if error.downcast_ref::<CommandError>().is_some() {
+        printer.error(message);
+        FAILURE
+    } else if error.downcast_ref::<ArgumentError>().is_some() {
+        printer.error(message);
+        ARGUMENT_ERROR
+    } else {
+        printer.error(format!("unexpected error - {message}"));
+        255
+    }
+}
+
+/// Help and version go to stdout with exit 0; parse errors print `ERROR: ...` and the usage
+/// to stderr with exit 254.
+pub fn clap_error(error: &clap::Error) -> std::process::ExitCode {
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            let code = if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ARGUMENT_ERROR
+            } else {
+                0
+            };
+            std::process::ExitCode::from(code)
+        }
+        _ => {
+            let rendered = error.render().to_string();
+            let mut lines = rendered.lines();
+            let first = lines
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string();
+            eprintln!("ERROR: {first}");
+            for line in lines {
+                if !line.trim().is_empty() {
+                    eprintln!("{line}");
+                }
+            }
+            std::process::ExitCode::from(ARGUMENT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! `dv`: a fast, drop-in replacement for DVC.
+//!
+//! The binary owns the command line (clap types, one module per command), the [`Printer`]
+//! and the mapping of errors to DVC's exit codes. All work happens in `dv-repo`.
+
+mod cli;
+mod commands;
+mod exit;
+mod printer;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::printer::Printer;
+
+fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => return exit::clap_error(&error),
+    };
+    let printer = Printer::new(cli.global.quiet, cli.global.verbose);
+    let code = match commands::run(cli, &printer) {
+        Ok(code) => code,
+        Err(error) => exit::report(&error, &printer),
+    };
+    ExitCode::from(code)
+}

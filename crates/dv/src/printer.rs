@@ -1,0 +1,76 @@
+//! All terminal output goes through the [`Printer`]: data to stdout, messages to stderr,
+//! `-q` silences everything but data a command was asked for, `-v` adds detail.
+
+use std::io::Write;
+
+/// Output settings for one invocation.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    quiet: bool,
+    verbose: bool,
+}
+
+impl Printer {
+    /// A printer honouring `-q` and `-v`.
+    pub fn new(quiet: bool, verbose: bool) -> Self {
+        Printer { quiet, verbose }
+    }
+
+    /// Informational text on stdout (like DVC's `logger.info`/`ui.write`), hidden by `-q`.
+    pub fn info(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", text.as_ref());
+        }
+    }
+
+    /// Requested data on stdout, hidden by `-q` like every DVC `ui.write`.
+    pub fn data(&self, text: impl AsRef<str>) {
+        self.info(text);
+    }
+
+    /// An `ERROR: ...` line on stderr (DVC hides these too under `-q`).
+    pub fn error(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "ERROR: {}", text.as_ref());
+        }
+    }
+
+    /// Detail shown only with `-v`.
+    pub fn debug(&self, text: impl AsRef<str>) {
+        if self.verbose && !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "DEBUG: {}", text.as_ref());
+        }
+    }
+}
+
+/// Expands tabs to 8-column stops, as DVC's terminal output (rich) does.
+pub fn expand_tabs(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut column = 0;
+    for c in line.chars() {
+        if c == '\t' {
+            let spaces = 8 - column % 8;
+            out.extend(std::iter::repeat_n(' ', spaces));
+            column += spaces;
+        } else {
+            out.push(c);
+            column += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tabs_like_rich() {
+        assert_eq!(
+            expand_tabs("store\ts3://bucket/path\t(default)"),
+            "store   s3://bucket/path        (default)"
+        );
+        assert_eq!(expand_tabs("store2\t/tmp/lrem"), "store2  /tmp/lrem");
+    }
+}
