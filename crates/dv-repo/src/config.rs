@@ -126,13 +126,10 @@ impl Config {
         })?;
         let conf_dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
         self.map_paths(&mut table, |setting| self.resolve(&conf_dir, setting));
-        let mut full = Table::new();
         for section in DEFAULT_SECTIONS {
-            full.table_mut(section);
+            table.table_mut(section);
         }
-        full.merge(&table);
-        full.file = table.file.clone();
-        Ok(full)
+        Ok(table)
     }
 
     /// Levels merged, lowest first, stopping before `until` (all levels when `None`).
@@ -195,7 +192,11 @@ impl Config {
         merged.merge(&conf);
         self.validate(&merged)?;
 
-        let text = schema::write(&conf).map_err(|e| ConfigError(e.to_string()))?;
+        let mut text = schema::write(&conf).map_err(|e| ConfigError(e.to_string()))?;
+        if text.is_empty() {
+            // configobj writes a lone newline for an empty configuration.
+            text.push('\n');
+        }
         write_atomically(&file, text.as_bytes()).map_err(|e| {
             ConfigError(format!(
                 "failed to write '{}': {e}",
