@@ -1,0 +1,57 @@
+//! Where the pinned Python tools live: the oracle `dvc` and `moto_server`.
+//!
+//! `scripts/test` creates two virtual environments from `requirements/dvc.txt` and
+//! `requirements/moto.txt` under `$DV_VENV_DIR` (default `<workspace>/.venv`). A missing tool is
+//! a broken setup, never a reason to skip a test, so the lookups here panic with the fix.
+
+use std::path::{Path, PathBuf};
+
+/// The variable naming the directory holding the `dvc/` and `moto/` virtual environments.
+pub const VENV_DIR_VARIABLE: &str = "DV_VENV_DIR";
+
+/// The directory holding the `dvc/` and `moto/` virtual environments: `$DV_VENV_DIR` if set,
+/// else `<workspace>/.venv`.
+pub fn venv_dir() -> PathBuf {
+    match std::env::var_os(VENV_DIR_VARIABLE) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("..")
+            .join(".venv"),
+    }
+}
+
+/// The pinned real `dvc` executable, the oracle tests compare `dv` against.
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn dvc_bin() -> PathBuf {
+    installed(
+        venv_dir().join("dvc").join("bin").join("dvc"),
+        "the oracle `dvc`",
+    )
+}
+
+/// The pinned `moto_server` executable serving the loopback S3 API.
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn moto_server_bin() -> PathBuf {
+    installed(
+        venv_dir().join("moto").join("bin").join("moto_server"),
+        "`moto_server`",
+    )
+}
+
+fn installed(path: PathBuf, what: &str) -> PathBuf {
+    assert!(
+        path.is_file(),
+        "{what} is not installed at `{}`: run `scripts/test` once, which creates the pinned \
+         virtual environments under `${VENV_DIR_VARIABLE}` (default `<workspace>/.venv`), or set \
+         `{VENV_DIR_VARIABLE}` to a directory holding `dvc/` and `moto/` environments",
+        path.display()
+    );
+    path
+}
