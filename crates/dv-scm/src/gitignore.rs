@@ -1,0 +1,116 @@
+//! The `.gitignore` entries DVC writes for outputs (spec §5.2): `/name` in the output's parent
+//! directory, glob characters escaped, appended at the end; removed again with the output, and
+//! a `.gitignore` left empty is deleted.
+
+use std::path::{Path, PathBuf};
+
+use crate::ScmError;
+
+/// `/` + the basename, with `\` before each of `[ ] ! * # ? \` (pathspec's escape).
+pub fn escape_entry(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('/');
+    for c in name.chars() {
+        if matches!(c, '[' | ']' | '!' | '*' | '#' | '?' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ScmError + '_ {
+    move |source| ScmError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Appends the entry for `output` (absolute) to its parent's `.gitignore` unless the exact
+/// entry is already there. Returns the `.gitignore` path when it was changed.
+pub fn ignore_entry_add(output: &Path) -> Result<Option<PathBuf>, ScmError> {
+    let (Some(parent), Some(name)) = (output.parent(), output.file_name()) else {
+        return Ok(None);
+    };
+    let entry = escape_entry(&name.to_string_lossy());
+    let file = parent.join(".gitignore");
+    let mut text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io(&file)(e)),
+    };
+    if text.lines().any(|line| line == entry) {
+        return Ok(None);
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&entry);
+    text.push('\n');
+    std::fs::write(&file, text).map_err(io(&file))?;
+    Ok(Some(file))
+}
+
+/// Removes the entry for `output` from its parent's `.gitignore`, deleting the file when
+/// nothing is left. Returns the `.gitignore` path when it was changed.
+pub fn ignore_entry_remove(output: &Path) -> Result<Option<PathBuf>, ScmError> {
+    let (Some(parent), Some(name)) = (output.parent(), output.file_name()) else {
+        return Ok(None);
+    };
+    let entry = escape_entry(&name.to_string_lossy());
+    let file = parent.join(".gitignore");
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return Ok(None);
+    };
+    if !text.lines().any(|line| line == entry) {
+        return Ok(None);
+    }
+    let kept: Vec<&str> = text.lines().filter(|line| *line != entry).collect();
+    if kept.iter().all(|l| l.is_empty()) {
+        std::fs::remove_file(&file).map_err(io(&file))?;
+    } else {
+        let mut out = kept.join("\n");
+        out.push('\n');
+        std::fs::write(&file, out).map_err(io(&file))?;
+    }
+    Ok(Some(file))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn escapes_like_pathspec() {
+        assert_eq!(escape_entry("my file#1.txt"), "/my file\\#1.txt");
+        assert_eq!(escape_entry("[x].txt"), "/\\[x\\].txt");
+        assert_eq!(escape_entry("!bang"), "/\\!bang");
+        assert_eq!(escape_entry("a*b"), "/a\\*b");
+        assert_eq!(escape_entry("q?.txt"), "/q\\?.txt");
+        assert_eq!(escape_entry("back\\slash"), "/back\\\\slash");
+    }
+
+    #[test]
+    fn add_appends_once_and_remove_deletes_empty_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitignore"), "x").unwrap();
+        let out = dir.path().join("data");
+        assert!(ignore_entry_add(&out).unwrap().is_some());
+        assert!(ignore_entry_add(&out).unwrap().is_none());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
+            "x\n/data\n"
+        );
+        ignore_entry_remove(&out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
+            "x\n"
+        );
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        ignore_entry_add(&sub.join("f")).unwrap();
+        ignore_entry_remove(&sub.join("f")).unwrap();
+        assert!(!sub.join(".gitignore").exists());
+    }
+}

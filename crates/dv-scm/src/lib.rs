@@ -1,0 +1,165 @@
+//! git for dv, through the `git` command line: whether paths are ignored or tracked, the
+//! `.gitignore` entries DVC writes next to outputs (spec §5.2), and staging files.
+
+mod gitignore;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub use gitignore::{escape_entry, ignore_entry_add, ignore_entry_remove};
+
+/// A failure running git.
+#[derive(Debug, thiserror::Error)]
+pub enum ScmError {
+    /// git could not be started or failed.
+    #[error("git {command} failed: {message}")]
+    Git {
+        /// The git subcommand.
+        command: String,
+        /// What git said.
+        message: String,
+    },
+    /// Reading or writing a `.gitignore`.
+    #[error("failed to update '{path}': {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// A git work tree.
+#[derive(Debug, Clone)]
+pub struct Git {
+    root: PathBuf,
+}
+
+impl Git {
+    /// The git work tree containing `dir`, if any.
+    pub fn discover(dir: &Path) -> Option<Git> {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--show-toplevel"])
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        let text = String::from_utf8(output.stdout).ok()?;
+        Some(Git {
+            root: PathBuf::from(text.trim_end_matches('\n')),
+        })
+    }
+
+    /// The work tree root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new("git");
+        command.arg("-C").arg(&self.root);
+        command
+    }
+
+    /// Which of `paths` (absolute or relative to the work tree) git ignores.
+    pub fn ignored(&self, paths: &[PathBuf]) -> Result<Vec<bool>, ScmError> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let listed = self.filter_stdin(&["check-ignore", "--stdin", "-z"], paths, true)?;
+        Ok(paths.iter().map(|p| listed.contains(p)).collect())
+    }
+
+    /// Which of `paths` are tracked by git (any file at or below them is in the index).
+    pub fn tracked(&self, paths: &[PathBuf]) -> Result<Vec<bool>, ScmError> {
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            let output = self
+                .command()
+                .args(["ls-files", "-z", "--"])
+                .arg(path)
+                .stderr(Stdio::null())
+                .output()
+                .map_err(|e| git_error("ls-files", e.to_string()))?;
+            out.push(!output.stdout.is_empty());
+        }
+        Ok(out)
+    }
+
+    /// Stages `paths` (`git add`); paths git ignores are skipped, as DVC's autostage does.
+    pub fn add(&self, paths: &[PathBuf]) -> Result<(), ScmError> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let output = self
+            .command()
+            .args(["add", "--"])
+            .args(paths)
+            .output()
+            .map_err(|e| git_error("add", e.to_string()))?;
+        if !output.status.success() {
+            return Err(git_error(
+                "add",
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs a git command fed NUL-separated paths on stdin; returns the paths it printed.
+    fn filter_stdin(
+        &self,
+        args: &[&str],
+        paths: &[PathBuf],
+        exit_one_is_ok: bool,
+    ) -> Result<Vec<PathBuf>, ScmError> {
+        let name = args[0].to_string();
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| git_error(&name, e.to_string()))?;
+        let mut input = Vec::new();
+        for path in paths {
+            input.extend_from_slice(path.as_os_str().as_encoded_bytes());
+            input.push(0);
+        }
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| git_error(&name, "no stdin".to_string()))?;
+        let writer = std::thread::spawn(move || stdin.write_all(&input));
+        let output = child
+            .wait_with_output()
+            .map_err(|e| git_error(&name, e.to_string()))?;
+        let _ = writer.join();
+        let ok = output.status.success() || (exit_one_is_ok && output.status.code() == Some(1));
+        if !ok {
+            return Err(git_error(
+                &name,
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ));
+        }
+        Ok(output
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| PathBuf::from(String::from_utf8_lossy(s).into_owned()))
+            .collect())
+    }
+}
+
+fn git_error(command: &str, message: String) -> ScmError {
+    ScmError::Git {
+        command: command.to_string(),
+        message,
+    }
+}
