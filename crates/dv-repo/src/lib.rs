@@ -4,6 +4,7 @@
 //! - [`error`]: errors that map to DVC's exit codes;
 //! - [`repo`]: finding the repository root (`.dvc/`);
 //! - [`config`]: the four configuration levels, merged, validated and edited as DVC does;
+//! - [`lock`]: the repository lock shared with DVC;
 //! - [`ops`]: one module per operation (`init`, `config`, `remote`).
 //!
 //! Operations return data and never print; the `dv` binary renders it.
@@ -11,6 +12,7 @@
 pub mod config;
 pub mod environment;
 pub mod error;
+pub mod lock;
 pub mod ops;
 pub mod path;
 pub mod repo;

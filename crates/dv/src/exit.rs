@@ -10,6 +10,8 @@ use crate::printer::Printer;
 pub const FAILURE: u8 = 1;
 /// Exit code for configuration errors.
 pub const CONFIG_ERROR: u8 = 251;
+/// Exit code after Ctrl-C.
+pub const INTERRUPTED: u8 = 252;
 /// Exit code for a command line DVC's parser would reject.
 pub const ARGUMENT_ERROR: u8 = 254;
 

@@ -22,6 +22,12 @@ fn main() -> ExitCode {
         Err(error) => return exit::clap_error(&error),
     };
     let printer = Printer::new(cli.global.quiet, cli.global.verbose);
+    // Ctrl-C: DVC's message and exit code. Every file dv writes goes to a temporary name
+    // first, so stopping here leaves no half-written file under a final name.
+    let _ = ctrlc::set_handler(move || {
+        printer.error("interrupted by the user");
+        std::process::exit(i32::from(exit::INTERRUPTED));
+    });
     let code = match commands::run(cli, &printer) {
         Ok(code) => code,
         Err(error) => exit::report(&error, &printer),
