@@ -1,0 +1,21 @@
+//! The content-addressed cache and the data operations on top of it (spec §3, §5, §10.4).
+//!
+//! - [`hashing`]: streaming MD5 of files, plain or DVC 2.x `md5-dos2unix`.
+//! - [`odb`]: the object database in a cache directory: layout, inserting objects under a
+//!   temporary name, verifying them, reading `.dir` manifests.
+//! - [`walk`]: listing the files of a workspace directory, honouring `.dvcignore`.
+//! - [`build`]: turning a workspace path into an object: file hash or directory tree.
+//! - [`checkout`]: materialising a file or tree object at a workspace path with link types.
+//! - [`diff`]: comparing two directory manifests.
+//!
+//! Everything is synchronous; work is parallelised with a bounded rayon pool per call. Nothing
+//! here prints.
+
+pub mod build;
+pub mod checkout;
+pub mod diff;
+pub mod hashing;
+pub mod odb;
+pub mod walk;
+
+mod pool;

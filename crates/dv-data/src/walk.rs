@@ -1,0 +1,268 @@
+//! Listing the files of a workspace directory as DVC sees them (spec §1.4).
+//!
+//! `.dvcignore` files (gitignore syntax, relative to their directory) apply from the repository
+//! root down; `.gitignore` does not. `.git` (file or directory), `.hg/` and `.dvc/` are always
+//! ignored, and so is any sub-directory holding a `.dvc` directory (a nested DVC repository).
+//! Symbolic links to files are followed; symbolic links to directories are not entered (like
+//! Python's `os.walk`). A `.dvcignore` inside the walked directory is an error, as in DVC.
+
+use std::io;
+use std::num::NonZeroUsize;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use dv_schema::dir_manifest::{RelPath, RelPathError};
+
+/// The name of DVC's ignore files.
+pub const DVCIGNORE: &str = ".dvcignore";
+
+/// One file found by [`walk_dir`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalkedFile {
+    /// The path relative to the walked directory, `/`-separated.
+    pub relpath: RelPath,
+    /// The path on disk.
+    pub path: PathBuf,
+    /// Size in bytes (of the link target for symlinks).
+    pub size: u64,
+    /// Whether any execute bit is set.
+    pub isexec: bool,
+}
+
+/// Why a directory could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    /// Reading `path` failed.
+    #[error("failed to read `{path}`")]
+    Io {
+        /// The path being read.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The walker reported an error (unreadable directory, bad `.dvcignore` pattern, ...).
+    #[error("failed to walk `{dir}`")]
+    Walk {
+        /// The directory being walked.
+        dir: PathBuf,
+        /// The walker's error, naming the path involved.
+        #[source]
+        source: ignore::Error,
+    },
+    /// A `.dvcignore` file inside the walked directory; DVC refuses to collect such a directory.
+    #[error(".dvcignore file should not be in collected dir path: `{0}`")]
+    DvcignoreInside(PathBuf),
+    /// A file name is not valid UTF-8 and cannot be written to a manifest.
+    #[error("file name of `{0}` is not valid UTF-8")]
+    NonUtf8(PathBuf),
+    /// A path could not be expressed as a manifest relpath.
+    #[error("cannot record `{path}` in a directory manifest")]
+    BadRelpath {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: RelPathError,
+    },
+}
+
+/// Lists the files under `dir`, sorted by relpath, honouring `.dvcignore` files from
+/// `repo_root` (which must contain `dir`; ignore files above it are not read) down.
+///
+/// With `jobs` > 1 the directory tree is read by that many threads.
+pub fn walk_dir(
+    repo_root: &Path,
+    dir: &Path,
+    jobs: NonZeroUsize,
+) -> Result<Vec<WalkedFile>, WalkError> {
+    let absolute = |path: &Path| {
+        std::path::absolute(path).map_err(|source| WalkError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let repo_root = absolute(repo_root)?;
+    let dir = absolute(dir)?;
+
+    let mut builder = ignore::WalkBuilder::new(&dir);
+    builder
+        .standard_filters(false)
+        .hidden(false)
+        .parents(false)
+        .ignore(false)
+        .git_ignore(false)
+        .git_global(false)
+        .git_exclude(false)
+        .require_git(false)
+        .follow_links(false)
+        .add_custom_ignore_filename(DVCIGNORE)
+        .threads(jobs.get());
+    // `.dvcignore` files above `dir`, deepest first (it takes precedence).
+    let mut ancestors = Vec::new();
+    for ignore_file in ancestor_ignore_files(&repo_root, &dir).into_iter().rev() {
+        let root = ignore_file.parent().unwrap_or(&repo_root);
+        let mut matcher = ignore::gitignore::GitignoreBuilder::new(root);
+        if let Some(source) = matcher.add(&ignore_file) {
+            return Err(WalkError::Walk {
+                dir: dir.clone(),
+                source,
+            });
+        }
+        let matcher = matcher.build().map_err(|source| WalkError::Walk {
+            dir: dir.clone(),
+            source,
+        })?;
+        ancestors.push(matcher);
+    }
+    builder.filter_entry(move |entry| {
+        entry.depth() == 0 || !(is_builtin_ignored(entry) || is_ignored_above(&ancestors, entry))
+    });
+
+    let mut files = Vec::new();
+    if jobs.get() == 1 {
+        for entry in builder.build() {
+            if let Some(file) = visit(&dir, entry)? {
+                files.push(file);
+            }
+        }
+    } else {
+        let results: Mutex<Vec<Result<WalkedFile, WalkError>>> = Mutex::new(Vec::new());
+        builder.build_parallel().run(|| {
+            let results = &results;
+            let dir = &dir;
+            Box::new(move |entry| {
+                let item = visit(dir, entry).transpose();
+                let failed = matches!(item, Some(Err(_)));
+                if let Some(item) = item {
+                    results
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(item);
+                }
+                if failed {
+                    ignore::WalkState::Quit
+                } else {
+                    ignore::WalkState::Continue
+                }
+            })
+        });
+        for item in results.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            files.push(item?);
+        }
+    }
+    files.sort_by(|a, b| a.relpath.as_str().cmp(b.relpath.as_str()));
+    Ok(files)
+}
+
+/// `.dvcignore` files in `repo_root` and every directory between it and `dir` (excluded).
+fn ancestor_ignore_files(repo_root: &Path, dir: &Path) -> Vec<PathBuf> {
+    let Ok(relative) = dir.strip_prefix(repo_root) else {
+        return Vec::new();
+    };
+    let mut current = repo_root.to_path_buf();
+    let mut found = Vec::new();
+    for component in relative.components() {
+        let candidate = current.join(DVCIGNORE);
+        if candidate.is_file() {
+            found.push(candidate);
+        }
+        current.push(component);
+    }
+    found
+}
+
+/// Whether a `.dvcignore` above the walked directory ignores `entry` (the deepest file that
+/// has an opinion decides). A `!pattern` inside the walked directory cannot re-include it.
+fn is_ignored_above(ancestors: &[ignore::gitignore::Gitignore], entry: &ignore::DirEntry) -> bool {
+    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+    for matcher in ancestors {
+        match matcher.matched(entry.path(), is_dir) {
+            ignore::Match::Ignore(_) => return true,
+            ignore::Match::Whitelist(_) => return false,
+            ignore::Match::None => {}
+        }
+    }
+    false
+}
+
+/// DVC's built-in ignores and nested repositories.
+fn is_builtin_ignored(entry: &ignore::DirEntry) -> bool {
+    let name = entry.file_name();
+    if name == ".git" {
+        return true;
+    }
+    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+    if is_dir && (name == ".hg" || name == ".dvc") {
+        return true;
+    }
+    is_dir && entry.path().join(".dvc").is_dir()
+}
+
+fn visit(
+    dir: &Path,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+) -> Result<Option<WalkedFile>, WalkError> {
+    let entry = entry.map_err(|source| WalkError::Walk {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    let Some(file_type) = entry.file_type() else {
+        return Ok(None); // stdin, never here
+    };
+    if file_type.is_dir() {
+        return Ok(None);
+    }
+    let path = entry.path();
+    if entry.file_name() == DVCIGNORE {
+        let parent = path.parent().unwrap_or(dir);
+        return Err(WalkError::DvcignoreInside(parent.to_path_buf()));
+    }
+    let metadata = if file_type.is_symlink() {
+        let metadata = std::fs::metadata(path).map_err(|source| WalkError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if metadata.is_dir() {
+            return Ok(None);
+        }
+        metadata
+    } else {
+        entry.metadata().map_err(|source| WalkError::Walk {
+            dir: dir.to_path_buf(),
+            source,
+        })?
+    };
+    let relpath = relpath_of(dir, path)?;
+    Ok(Some(WalkedFile {
+        relpath,
+        path: path.to_path_buf(),
+        size: metadata.len(),
+        isexec: dv_fs::link::is_executable(&metadata),
+    }))
+}
+
+/// `path` relative to `dir` as a manifest relpath.
+pub fn relpath_of(dir: &Path, path: &Path) -> Result<RelPath, WalkError> {
+    let relative = path.strip_prefix(dir).unwrap_or(path);
+    let mut parts = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) => match part.to_str() {
+                Some(part) => parts.push(part),
+                None => return Err(WalkError::NonUtf8(path.to_path_buf())),
+            },
+            Component::CurDir => {}
+            _ => {
+                return Err(WalkError::BadRelpath {
+                    path: path.to_path_buf(),
+                    source: RelPathError::NotNormalized(relative.display().to_string()),
+                });
+            }
+        }
+    }
+    RelPath::new(parts.join("/")).map_err(|source| WalkError::BadRelpath {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,11 @@
+//! Filesystem building blocks with no DVC knowledge.
+//!
+//! - [`atomic`]: write a file through a temporary sibling and a rename, so readers see the old
+//!   or the new content, never a partial one.
+//! - [`link`]: place a copy of a file at a path as a reflink, hard link, symlink or plain copy,
+//!   trying a list of link types in order (DVC's `cache.type`).
+//! - [`temp`]: hidden `.<random>.tmp` sibling names, removed again unless persisted.
+
+pub mod atomic;
+pub mod link;
+pub mod temp;
