@@ -10,6 +10,7 @@ use dv_schema::hash::{HashName, Md5, ObjectId};
 use crate::hashing::{self, HashError};
 use crate::odb::{Odb, OdbError};
 use crate::pool;
+use crate::state::{FileStamp, State};
 use crate::walk::{self, WalkError, WalkedFile};
 
 /// How to build.
@@ -103,41 +104,81 @@ pub enum BuildError {
     Hash(#[from] HashError),
 }
 
-/// Builds the object for `path` (a file or a directory inside `repo_root`).
-pub fn build(repo_root: &Path, path: &Path, options: &BuildOptions) -> Result<Built, BuildError> {
+/// Builds the object for `path` (a file or a directory inside `repo_root`). Files whose
+/// stamp is in `state` are not re-hashed; new hashes are remembered there.
+pub fn build(
+    repo_root: &Path,
+    path: &Path,
+    options: &BuildOptions,
+    state: &mut State,
+) -> Result<Built, BuildError> {
     let metadata = std::fs::metadata(path).map_err(|source| BuildError::Stat {
         path: path.to_path_buf(),
         source,
     })?;
     if metadata.is_dir() {
-        return build_tree(repo_root, path, options);
+        return build_tree(repo_root, path, options, state);
     }
-    let (md5, size) = hashing::hash_file(path, options.hash_name)?;
+    let stamp = FileStamp::from_metadata(&metadata);
+    let key = state_key(options.hash_name, repo_root, path);
+    let md5 = match state.get(&key, &stamp) {
+        Some(md5) => md5,
+        None => {
+            let (md5, _) = hashing::hash_file(path, options.hash_name)?;
+            state.insert(&key, stamp, md5);
+            md5
+        }
+    };
     Ok(Built::File {
         md5,
-        size,
+        size: metadata.len(),
         isexec: dv_fs::link::is_executable(&metadata),
     })
 }
 
-/// Builds the tree of directory `dir`: walks it (honouring `.dvcignore`), hashes the files on
-/// up to `options.jobs` threads and assembles the sorted manifest.
+/// The hash cache key of a file: its path relative to the repository (legacy hashes are kept
+/// apart, since the same bytes have another md5-dos2unix).
+fn state_key(hash_name: HashName, repo_root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(repo_root).unwrap_or(path);
+    let text = relative.to_string_lossy();
+    match hash_name {
+        HashName::Md5 => text.into_owned(),
+        HashName::Md5Dos2Unix => format!("{text}\0dos2unix"),
+    }
+}
+
+/// Builds the tree of directory `dir`: walks it (honouring `.dvcignore`), hashes the files not
+/// known to `state` on up to `options.jobs` threads and assembles the sorted manifest.
 pub fn build_tree(
     repo_root: &Path,
     dir: &Path,
     options: &BuildOptions,
+    state: &mut State,
 ) -> Result<Built, BuildError> {
     let walked = walk::walk_dir(repo_root, dir, options.jobs)?;
-    let hashes = pool::map(options.jobs, &walked, |file| {
-        hashing::hash_file(&file.path, options.hash_name)
+    let keys: Vec<String> = walked
+        .iter()
+        .map(|file| state_key(options.hash_name, repo_root, &file.path))
+        .collect();
+    let known: Vec<Option<Md5>> = walked
+        .iter()
+        .zip(&keys)
+        .map(|(file, key)| state.get(key, &file.stamp))
+        .collect();
+    let missing: Vec<usize> = (0..walked.len()).filter(|&i| known[i].is_none()).collect();
+    let hashes = pool::map(options.jobs, &missing, |&i| {
+        hashing::hash_file(&walked[i].path, options.hash_name)
     });
+    let mut md5s = known;
+    for (&i, hash) in missing.iter().zip(hashes) {
+        let (md5, _) = hash?;
+        state.insert(&keys[i], walked[i].stamp, md5);
+        md5s[i] = Some(md5);
+    }
     let mut files = Vec::with_capacity(walked.len());
-    for (file, hash) in walked.into_iter().zip(hashes) {
-        let (md5, size) = hash?;
-        files.push(TreeFile {
-            file: WalkedFile { size, ..file },
-            md5,
-        });
+    for (file, md5) in walked.into_iter().zip(md5s) {
+        let md5 = md5.expect("every file was either known or hashed above");
+        files.push(TreeFile { file, md5 });
     }
     let manifest = DirManifest::new(
         files

@@ -27,6 +27,8 @@ pub struct WalkedFile {
     pub size: u64,
     /// Whether any execute bit is set.
     pub isexec: bool,
+    /// Inode, mtime and size, the key of the hash cache.
+    pub stamp: crate::state::FileStamp,
 }
 
 /// Why a directory could not be listed.
@@ -239,6 +241,7 @@ fn visit(
         path: path.to_path_buf(),
         size: metadata.len(),
         isexec: dv_fs::link::is_executable(&metadata),
+        stamp: crate::state::FileStamp::from_metadata(&metadata),
     }))
 }
 

@@ -46,8 +46,13 @@ fn builds_the_add_fixture_tree() {
     let repo = tempfile::tempdir().expect("temp dir");
     add_fixture(repo.path());
     for n in [1, 2] {
-        let built =
-            build::build(repo.path(), &repo.path().join("data"), &options(n)).expect("build");
+        let built = build::build(
+            repo.path(),
+            &repo.path().join("data"),
+            &options(n),
+            &mut dv_data::state::State::in_memory(),
+        )
+        .expect("build");
         let Built::Tree {
             id: tree_id,
             size,
@@ -79,7 +84,13 @@ fn builds_the_dirsort_fixture_tree() {
     write(&d.join("😀"), b"s\n");
     write(&d.join(".hidden"), b"g\n");
     std::fs::create_dir_all(d.join("emptydir")).expect("mkdir");
-    let built = build::build(repo.path(), &d, &options(2)).expect("build");
+    let built = build::build(
+        repo.path(),
+        &d,
+        &options(2),
+        &mut dv_data::state::State::in_memory(),
+    )
+    .expect("build");
     assert_eq!(
         built.object_id(),
         id("464cc66a8ff1f4e01823d7b46212c6ec.dir")
@@ -97,7 +108,13 @@ fn builds_files_with_exec_bit_and_legacy_hash() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
-    let built = build::build(repo.path(), &exe, &options(1)).expect("build");
+    let built = build::build(
+        repo.path(),
+        &exe,
+        &options(1),
+        &mut dv_data::state::State::in_memory(),
+    )
+    .expect("build");
     assert_eq!(
         built,
         Built::File {
@@ -113,7 +130,13 @@ fn builds_files_with_exec_bit_and_legacy_hash() {
         hash_name: HashName::Md5Dos2Unix,
         jobs: jobs(1),
     };
-    let built = build::build(repo.path(), &crlf, &legacy).expect("build");
+    let built = build::build(
+        repo.path(),
+        &crlf,
+        &legacy,
+        &mut dv_data::state::State::in_memory(),
+    )
+    .expect("build");
     assert_eq!(built.object_id(), id("dd8c6a395b5dd36c56d23275028f526c"));
     assert_eq!(built.size(), 6);
 }
@@ -164,7 +187,13 @@ fn matches_dvc_on_a_tree_with_every_kind_of_ignore() {
     std::os::unix::fs::symlink(root.join("outside/f"), d.join("link")).expect("symlink");
     std::os::unix::fs::symlink(root.join("outside"), d.join("dirlink")).expect("symlink");
     for n in [1, 2] {
-        let built = build::build(root, &d, &options(n)).expect("build");
+        let built = build::build(
+            root,
+            &d,
+            &options(n),
+            &mut dv_data::state::State::in_memory(),
+        )
+        .expect("build");
         assert_eq!(
             built.object_id(),
             id("9839fb0a5f9340a12277f69406538a07.dir"),
@@ -232,7 +261,13 @@ fn commit_then_checkout_round_trip() {
     add_fixture(root);
     let odb = Odb::new(root.join(".dvc/cache"), CacheLayout::Files);
     let data = root.join("data");
-    let built = build::build(root, &data, &options(2)).expect("build");
+    let built = build::build(
+        root,
+        &data,
+        &options(2),
+        &mut dv_data::state::State::in_memory(),
+    )
+    .expect("build");
     build::commit(&odb, &data, &built, jobs(2)).expect("commit");
 
     // Objects are where DVC puts them, read-only, and the manifest is byte-identical.
@@ -286,7 +321,13 @@ fn commit_then_checkout_round_trip() {
             b"two\r\n"
         );
         assert_eq!(std::fs::read(data.join("empty")).expect("read"), b"");
-        let rebuilt = build::build(root, &data, &self::options(1)).expect("rebuild");
+        let rebuilt = build::build(
+            root,
+            &data,
+            &self::options(1),
+            &mut dv_data::state::State::in_memory(),
+        )
+        .expect("rebuild");
         assert_eq!(rebuilt.object_id(), built.object_id(), "{links:?}");
         if links == [LinkType::Symlink] {
             assert!(
@@ -357,7 +398,13 @@ fn checkout_refuses_to_write_through_symlinked_directories() {
     let odb = Odb::new(root.join(".dvc/cache"), CacheLayout::Files);
     let data = root.join("data");
     write(&data.join("sub/f"), b"f\n");
-    let built = build::build(root, &data, &options(1)).expect("build");
+    let built = build::build(
+        root,
+        &data,
+        &options(1),
+        &mut dv_data::state::State::in_memory(),
+    )
+    .expect("build");
     build::commit(&odb, &data, &built, jobs(1)).expect("commit");
 
     std::fs::remove_dir_all(data.join("sub")).expect("remove");
