@@ -1,0 +1,171 @@
+//! Running a batch of per-object operations with bounded concurrency: the events workers send to
+//! the calling thread, their collection into per-item results, the stop that turns a remote-wide
+//! failure (bad credentials, missing bucket, unreachable endpoint) into an immediate failure of
+//! every remaining item, and the thread pool used for local-directory remotes.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError, mpsc};
+
+use crate::error::{RemoteError, RemoteLabel};
+use crate::progress::TransferProgress;
+
+/// What a transfer worker tells the calling thread.
+pub(crate) enum Event {
+    /// More bytes of item `.0` were transferred.
+    Transferred(usize, u64),
+    /// Item `.0` is done.
+    Finished(usize, Result<(), RemoteError>),
+}
+
+/// Collects the events of a batch into per-item results, forwarding them to the caller's
+/// [`TransferProgress`].
+pub(crate) struct Collector<'a> {
+    progress: &'a mut dyn TransferProgress,
+    results: Vec<Option<Result<(), RemoteError>>>,
+}
+
+impl<'a> Collector<'a> {
+    pub(crate) fn new(count: usize, progress: &'a mut dyn TransferProgress) -> Self {
+        Collector {
+            progress,
+            results: (0..count).map(|_| None).collect(),
+        }
+    }
+
+    pub(crate) fn handle(&mut self, event: Event) {
+        match event {
+            Event::Transferred(item, bytes) => self.progress.transferred(item, bytes),
+            Event::Finished(item, result) => {
+                self.progress.finished(item, result.as_ref().map(|_| ()));
+                if let Some(slot) = self.results.get_mut(item) {
+                    *slot = Some(result);
+                }
+            }
+        }
+    }
+
+    /// The results in item order; an item whose worker died without reporting fails.
+    pub(crate) fn finish(self, label: &RemoteLabel) -> Vec<Result<(), RemoteError>> {
+        self.results
+            .into_iter()
+            .map(|result| {
+                result.unwrap_or_else(|| {
+                    Err(RemoteError::Storage {
+                        remote: label.clone(),
+                        action: "transfer",
+                        object: String::new(),
+                        detail: "the transfer worker stopped unexpectedly".to_owned(),
+                    })
+                })
+            })
+            .collect()
+    }
+}
+
+/// Remembers the first remote-wide failure of a batch so that the remaining items fail fast
+/// with the same error instead of each waiting for its own retries.
+#[derive(Default)]
+pub(crate) struct Stop {
+    fatal: Mutex<Option<RemoteError>>,
+}
+
+impl Stop {
+    /// Records `error` if it concerns the whole remote.
+    pub(crate) fn record(&self, error: &RemoteError) {
+        if let Some(copy) = copy_fatal(error) {
+            let mut fatal = self.fatal.lock().unwrap_or_else(PoisonError::into_inner);
+            fatal.get_or_insert(copy);
+        }
+    }
+
+    /// A copy of the recorded failure, if any.
+    pub(crate) fn check(&self) -> Option<RemoteError> {
+        let fatal = self.fatal.lock().unwrap_or_else(PoisonError::into_inner);
+        fatal.as_ref().and_then(copy_fatal)
+    }
+}
+
+/// A copy of a remote-wide error (those hold only strings), `None` for any other.
+fn copy_fatal(error: &RemoteError) -> Option<RemoteError> {
+    match error {
+        RemoteError::Credentials { remote, detail } => Some(RemoteError::Credentials {
+            remote: remote.clone(),
+            detail: detail.clone(),
+        }),
+        RemoteError::MissingBucket { remote, bucket } => Some(RemoteError::MissingBucket {
+            remote: remote.clone(),
+            bucket: bucket.clone(),
+        }),
+        RemoteError::Unreachable {
+            remote,
+            endpoint,
+            detail,
+        } => Some(RemoteError::Unreachable {
+            remote: remote.clone(),
+            endpoint: endpoint.clone(),
+            detail: detail.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// Reports bytes of one item from a worker thread.
+pub(crate) struct ThreadReporter<'a> {
+    item: usize,
+    sender: &'a mpsc::Sender<Event>,
+}
+
+impl ThreadReporter<'_> {
+    pub(crate) fn transferred(&self, bytes: u64) {
+        // The receiver outlives every worker; a failed send only means nobody listens.
+        let _ = self.sender.send(Event::Transferred(self.item, bytes));
+    }
+}
+
+/// Runs `work` on every item on `jobs` threads, delivering events to `progress` on the calling
+/// thread, and returns the per-item results in item order.
+pub(crate) fn run_threads<T: Sync>(
+    items: &[T],
+    jobs: usize,
+    label: &RemoteLabel,
+    progress: &mut dyn TransferProgress,
+    work: impl Fn(&T, &ThreadReporter<'_>) -> Result<(), RemoteError> + Sync,
+) -> Vec<Result<(), RemoteError>> {
+    let mut collector = Collector::new(items.len(), progress);
+    let next = AtomicUsize::new(0);
+    let stop = Stop::default();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
+            let sender = sender.clone();
+            let (next, stop, work) = (&next, &stop, &work);
+            scope.spawn(move || {
+                loop {
+                    let item = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(value) = items.get(item) else {
+                        break;
+                    };
+                    let result = match stop.check() {
+                        Some(fatal) => Err(fatal),
+                        None => work(
+                            value,
+                            &ThreadReporter {
+                                item,
+                                sender: &sender,
+                            },
+                        ),
+                    };
+                    if let Err(error) = &result {
+                        stop.record(error);
+                    }
+                    let _ = sender.send(Event::Finished(item, result));
+                }
+            });
+        }
+        drop(sender);
+        for event in receiver {
+            collector.handle(event);
+        }
+    });
+    collector.finish(label)
+}

@@ -1,0 +1,231 @@
+//! [`RemoteError`]: everything that can go wrong opening or using a remote, each variant naming
+//! the remote (name and URL) and what was attempted, plus the hint the CLI shows under it.
+//! Secrets never reach these messages: credentials are not part of any variant.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// The remote an error is about: its name and URL, shown as ``remote `NAME` (`URL`)``.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteLabel {
+    /// The remote's name in the config (`['remote "NAME"']`).
+    pub name: String,
+    /// The remote's `url` option, with any `user:password@` removed.
+    pub url: String,
+}
+
+impl RemoteLabel {
+    pub(crate) fn new(name: &str, url: &str) -> Self {
+        RemoteLabel {
+            name: name.to_owned(),
+            url: without_userinfo(url),
+        }
+    }
+}
+
+impl fmt::Display for RemoteLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "remote `{}` (`{}`)", self.name, self.url)
+    }
+}
+
+/// A failure opening or using a remote.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    /// The remote's URL names a storage type `dv` does not support (yet).
+    #[error("{remote} has an unsupported remote type: {reason}")]
+    Unsupported {
+        /// The remote.
+        remote: RemoteLabel,
+        /// What is unsupported, e.g. ```gs://` remotes are not supported yet``.
+        reason: String,
+    },
+    /// The remote's URL cannot be used (e.g. `s3://` without a bucket).
+    #[error("{remote} has an invalid url: {reason}")]
+    InvalidUrl {
+        /// The remote.
+        remote: RemoteLabel,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An option of the remote's config section has a value that cannot be used.
+    #[error("invalid value `{value}` for option `{option}` of {remote}: {reason}")]
+    InvalidOption {
+        /// The remote.
+        remote: RemoteLabel,
+        /// The option's name, e.g. `ssl_verify`.
+        option: String,
+        /// The value given (never a secret: secret options are not validated here).
+        value: String,
+        /// What was expected.
+        reason: String,
+    },
+    /// The storage refused the credentials (S3 `403`, `InvalidAccessKeyId`,
+    /// `SignatureDoesNotMatch`, …) or none could be found.
+    #[error("authentication with {remote} failed: {detail}")]
+    Credentials {
+        /// The remote.
+        remote: RemoteLabel,
+        /// The storage's error code and message.
+        detail: String,
+    },
+    /// The S3 bucket does not exist.
+    #[error("bucket `{bucket}` of {remote} does not exist")]
+    MissingBucket {
+        /// The remote.
+        remote: RemoteLabel,
+        /// The bucket named in the URL.
+        bucket: String,
+    },
+    /// The storage endpoint cannot be reached: connection refused, DNS failure, timeout.
+    #[error("cannot reach {remote} at `{endpoint}`: {detail}")]
+    Unreachable {
+        /// The remote.
+        remote: RemoteLabel,
+        /// The endpoint that was contacted.
+        endpoint: String,
+        /// The underlying network error.
+        detail: String,
+    },
+    /// An object to download is not on the remote.
+    #[error("object `{object}` is missing from {remote}")]
+    MissingObject {
+        /// The remote.
+        remote: RemoteLabel,
+        /// The object's path relative to the remote root.
+        object: String,
+    },
+    /// A downloaded object's content does not hash to its name; nothing was written.
+    #[error("object `{object}` of {remote} is corrupted: its content hashes to `{actual}`")]
+    Corrupted {
+        /// The remote.
+        remote: RemoteLabel,
+        /// The object's path relative to the remote root.
+        object: String,
+        /// The md5 of the bytes received.
+        actual: String,
+    },
+    /// A local file operation failed.
+    #[error("failed to {action} `{}` for {remote}", path.display())]
+    Io {
+        /// The remote.
+        remote: RemoteLabel,
+        /// What was being done, e.g. `read` or `write`.
+        action: &'static str,
+        /// The local path involved.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Any other storage failure.
+    #[error("failed to {action} `{object}` on {remote}: {detail}")]
+    Storage {
+        /// The remote.
+        remote: RemoteLabel,
+        /// What was being done, e.g. `upload` or `list`.
+        action: &'static str,
+        /// The object or prefix, relative to the remote root.
+        object: String,
+        /// The storage's error.
+        detail: String,
+    },
+}
+
+impl RemoteError {
+    /// The remote this error is about.
+    pub fn remote(&self) -> &RemoteLabel {
+        match self {
+            RemoteError::Unsupported { remote, .. }
+            | RemoteError::InvalidUrl { remote, .. }
+            | RemoteError::InvalidOption { remote, .. }
+            | RemoteError::Credentials { remote, .. }
+            | RemoteError::MissingBucket { remote, .. }
+            | RemoteError::Unreachable { remote, .. }
+            | RemoteError::MissingObject { remote, .. }
+            | RemoteError::Corrupted { remote, .. }
+            | RemoteError::Io { remote, .. }
+            | RemoteError::Storage { remote, .. } => remote,
+        }
+    }
+
+    /// What the user can do about it, for the CLI to print below the error; `None` when there
+    /// is nothing more specific to say than the message.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            RemoteError::Credentials { remote, .. } => Some(format!(
+                "set access_key_id/secret_access_key with `dv remote modify --local {name} \
+                 access_key_id ...` and `dv remote modify --local {name} secret_access_key ...`, \
+                 or provide AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile in \
+                 `~/.aws/credentials`",
+                name = remote.name
+            )),
+            RemoteError::Unreachable { remote, .. } => Some(format!(
+                "check that the storage server is running, and the remote's `endpointurl` \
+                 (`dv remote modify {} endpointurl URL`)",
+                remote.name
+            )),
+            RemoteError::MissingBucket { remote, .. } => Some(format!(
+                "create the bucket, or point the remote at an existing one with \
+                 `dv remote modify {} url s3://BUCKET/PATH`",
+                remote.name
+            )),
+            _ => None,
+        }
+    }
+
+    /// Whether this error concerns the whole remote rather than one object, so that a batch
+    /// should stop instead of trying the remaining objects.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            RemoteError::Credentials { .. }
+                | RemoteError::MissingBucket { .. }
+                | RemoteError::Unreachable { .. }
+        )
+    }
+}
+
+/// `url` without the `user:password@` part of its authority, if any.
+pub(crate) fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_removed_from_urls() {
+        assert_eq!(
+            without_userinfo("https://user:secret@example.com/path"),
+            "https://example.com/path"
+        );
+        assert_eq!(without_userinfo("s3://bucket/a@b"), "s3://bucket/a@b");
+        assert_eq!(without_userinfo("/local/path"), "/local/path");
+    }
+
+    #[test]
+    fn credentials_hint_names_the_remote() {
+        let error = RemoteError::Credentials {
+            remote: RemoteLabel::new("storage", "s3://bucket/store"),
+            detail: "InvalidAccessKeyId".to_owned(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "authentication with remote `storage` (`s3://bucket/store`) failed: InvalidAccessKeyId"
+        );
+        let hint = error.hint().unwrap_or_default();
+        assert!(
+            hint.contains("dv remote modify --local storage access_key_id"),
+            "{hint}"
+        );
+    }
+}

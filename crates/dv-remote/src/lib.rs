@@ -1,0 +1,259 @@
+//! DVC remotes for `dv`: a remote's config turned into a storage backend, and the batched,
+//! blocking operations `push`, `pull`, `fetch` and `status -c` need on content-addressed
+//! objects (spec §10).
+//!
+//! ```text
+//! RemoteConfig ──Remote::open──▶ Remote ─┬─ exists_many(&[ObjectKey])        -> Vec<bool>
+//!  (name, options,                       ├─ list_all() / list(Layout)        -> ObjectKeys
+//!   environment)                         ├─ upload_many(&[(path, key)])      -> per-item results
+//!                                        └─ download_many(&[(key, path)])    -> per-item results
+//! ```
+//!
+//! Modules and what they own:
+//!
+//! * [`config`] — [`RemoteConfig`] (the plain input) and [`Retries`].
+//! * `location` — the remote `url` → local directory or S3 bucket + prefix.
+//! * [`object_key`] — [`ObjectKey`] and the remote layout (`files/md5/ab/…`, legacy `ab/…`).
+//! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
+//! * `local` — directory remotes (synchronous file operations on scoped threads).
+//! * `s3` — S3 and S3-compatible remotes (OpenDAL on a lazily created tokio runtime).
+//! * `existence` — DVC's choice between per-object `HEAD`s and listing.
+//! * `content_check` — hashing downloads before they are renamed into place.
+//! * `batch` — bounded-concurrency batches, progress events, fail-fast on remote-wide errors.
+//! * [`progress`] — [`TransferProgress`], how callers observe transfers.
+//! * [`error`] — [`RemoteError`].
+//!
+//! Nothing here prints, reads process-wide environment variables or installs global state
+//! other than OpenDAL's service registry. This is the only `dv` crate with async code, and the
+//! async stays inside: local remotes start no runtime at all.
+
+pub mod config;
+pub mod error;
+pub mod object_key;
+pub mod progress;
+
+mod batch;
+mod content_check;
+mod credentials;
+mod existence;
+mod local;
+mod location;
+mod s3;
+
+use std::path::PathBuf;
+
+pub use config::{RemoteConfig, Retries};
+pub use error::{RemoteError, RemoteLabel};
+pub use object_key::{Layout, ObjectKey, ObjectKind, ParseKeyError};
+pub use progress::TransferProgress;
+
+use crate::config::Options;
+use crate::local::{LocalKeys, LocalStore};
+use crate::location::Location;
+use crate::s3::{S3Keys, S3Store};
+
+/// The kind of storage behind a remote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteKind {
+    /// A directory on this machine.
+    Local,
+    /// An S3 bucket (AWS or S3-compatible).
+    S3,
+}
+
+/// An opened remote: a content-addressed object store with DVC's layout (spec §10.1).
+pub struct Remote {
+    label: RemoteLabel,
+    jobs: usize,
+    backend: Backend,
+}
+
+enum Backend {
+    Local(LocalStore),
+    S3(S3Store),
+}
+
+/// Shows the name, URL and kind only.
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote")
+            .field("name", &self.label.name)
+            .field("url", &self.label.url)
+            .field("kind", &self.kind())
+            .field("jobs", &self.jobs)
+            .finish()
+    }
+}
+
+impl Remote {
+    /// Opens the remote described by `config`.
+    ///
+    /// Local directories are not touched until used. S3 remotes resolve credentials and region
+    /// here (reading `~/.aws` files) and only contact the network when they must discover the
+    /// bucket's region (no `region`, `AWS_REGION` or `endpointurl`).
+    ///
+    /// # Errors
+    ///
+    /// A missing or unsupported `url` (`http`, `ssh`, `gs`, `azure`, … are not supported yet),
+    /// version-aware or worktree remotes, invalid option values, partial credentials.
+    pub fn open(config: &RemoteConfig) -> Result<Remote, RemoteError> {
+        let url = config.option("url").unwrap_or_default();
+        let label = RemoteLabel::new(&config.name, url);
+        let options = Options {
+            config,
+            label: &label,
+        };
+        for (option, what) in [("version_aware", "version-aware"), ("worktree", "worktree")] {
+            if options.bool(option, false)? {
+                return Err(RemoteError::Unsupported {
+                    remote: label.clone(),
+                    reason: format!("{what} remotes are not supported yet"),
+                });
+            }
+        }
+        let jobs = options
+            .positive("jobs")?
+            .unwrap_or_else(config::default_jobs);
+        let backend = match Location::parse(config, &label)? {
+            Location::Local(root) => Backend::Local(LocalStore::new(root, label.clone())),
+            Location::S3 { bucket, prefix } => {
+                Backend::S3(S3Store::open(config, &label, &bucket, &prefix)?)
+            }
+        };
+        Ok(Remote {
+            label,
+            jobs,
+            backend,
+        })
+    }
+
+    /// The remote's name and URL.
+    pub fn label(&self) -> &RemoteLabel {
+        &self.label
+    }
+
+    /// Local directory or S3.
+    pub fn kind(&self) -> RemoteKind {
+        match self.backend {
+            Backend::Local(_) => RemoteKind::Local,
+            Backend::S3(_) => RemoteKind::S3,
+        }
+    }
+
+    /// The concurrency used when a call passes `jobs: None`: the remote's `jobs` option, else
+    /// DVC's default of 4 × the number of CPUs (spec §10.2).
+    pub fn default_jobs(&self) -> usize {
+        self.jobs
+    }
+
+    fn jobs(&self, jobs: Option<usize>) -> usize {
+        jobs.unwrap_or(self.jobs).max(1)
+    }
+
+    /// Whether the remote has each of `keys`, in order.
+    ///
+    /// Local remotes check each object; S3 remotes choose between one `HEAD` per object and
+    /// listing like DVC (listing when many objects are asked about relative to the remote's
+    /// estimated size).
+    ///
+    /// # Errors
+    ///
+    /// Refused credentials, a missing bucket (when listing), an unreachable endpoint, or any
+    /// failure other than "not found".
+    pub fn exists_many(
+        &self,
+        keys: &[ObjectKey],
+        jobs: Option<usize>,
+    ) -> Result<Vec<bool>, RemoteError> {
+        let jobs = self.jobs(jobs);
+        match &self.backend {
+            Backend::Local(store) => store.exists_many(keys, jobs),
+            Backend::S3(store) => store.exists_many(keys, jobs),
+        }
+    }
+
+    /// Every DVC 3 object on the remote (under `files/md5/`), listed lazily, in no particular
+    /// order.
+    pub fn list_all(&self) -> ObjectKeys<'_> {
+        self.list(Layout::Md5)
+    }
+
+    /// Every object of `layout` on the remote, listed lazily, in no particular order. Other
+    /// files (temporary files, `runs/`, …) are skipped.
+    pub fn list(&self, layout: Layout) -> ObjectKeys<'_> {
+        ObjectKeys(match &self.backend {
+            Backend::Local(store) => Keys::Local(store.list(layout)),
+            Backend::S3(store) => Keys::S3(store.list(layout)),
+        })
+    }
+
+    /// Uploads each `(local file, key)`, `jobs` at a time, reporting to `progress`; one result
+    /// per item, in order.
+    ///
+    /// Objects appear on the remote only complete: local remotes write a temporary sibling,
+    /// make it read-only (0444) and rename it; S3 objects appear when their `PUT` (or multipart
+    /// upload, above 8 MiB) completes. The local file is not re-hashed: callers upload from the
+    /// cache, whose objects are trusted. After a remote-wide failure (credentials, bucket,
+    /// endpoint) the remaining items fail with the same error without being tried.
+    pub fn upload_many(
+        &self,
+        items: &[(PathBuf, ObjectKey)],
+        jobs: Option<usize>,
+        progress: &mut dyn TransferProgress,
+    ) -> Vec<Result<(), RemoteError>> {
+        let jobs = self.jobs(jobs);
+        match &self.backend {
+            Backend::Local(store) => store.upload_many(items, jobs, progress),
+            Backend::S3(store) => store.upload_many(items, jobs, progress),
+        }
+    }
+
+    /// Downloads each `(key, destination)`, `jobs` at a time, reporting to `progress`; one
+    /// result per item, in order.
+    ///
+    /// Each object is written to a `.<random>.tmp` sibling of its destination while its hash
+    /// is computed (plain MD5, or `md5-dos2unix` for legacy keys), and renamed over the
+    /// destination only if the hash matches the key; otherwise the item fails with
+    /// [`RemoteError::Corrupted`] and nothing is left behind. Parent directories are created.
+    /// The file gets the default mode (0666 minus the umask): protecting cache objects is the
+    /// caller's business.
+    pub fn download_many(
+        &self,
+        items: &[(ObjectKey, PathBuf)],
+        jobs: Option<usize>,
+        progress: &mut dyn TransferProgress,
+    ) -> Vec<Result<(), RemoteError>> {
+        let jobs = self.jobs(jobs);
+        match &self.backend {
+            Backend::Local(store) => store.download_many(items, jobs, progress),
+            Backend::S3(store) => store.download_many(items, jobs, progress),
+        }
+    }
+}
+
+/// The objects of a remote, from [`Remote::list_all`] or [`Remote::list`]. Listing is lazy:
+/// network remotes fetch one page at a time. Errors are yielded as items; a network listing
+/// ends after its first error.
+pub struct ObjectKeys<'a>(Keys<'a>);
+
+enum Keys<'a> {
+    Local(LocalKeys),
+    S3(S3Keys<'a>),
+}
+
+impl Iterator for ObjectKeys<'_> {
+    type Item = Result<ObjectKey, RemoteError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            Keys::Local(keys) => keys.next(),
+            Keys::S3(keys) => keys.next(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ObjectKeys<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectKeys").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,450 @@
+//! [`S3Store`]: an `s3://BUCKET/PREFIX` remote on AWS or any S3-compatible store (`endpointurl`),
+//! through OpenDAL on a tokio runtime this store creates on first use. Everything here is
+//! async inside and blocking outside: each batch runs to completion in `block_on`.
+//!
+//! * `connection`: options → OpenDAL operator, HTTP client, timeout and retry layers.
+//! * `failure`: OpenDAL errors → [`RemoteError`]s naming the credentials, bucket or endpoint.
+//! * `transfer`: one upload or download.
+//! * here: the store, existence checks, listings and batches.
+
+mod connection;
+mod failure;
+mod transfer;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use futures::StreamExt as _;
+use opendal::{ErrorKind, Lister, Operator};
+use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
+
+use self::failure::Target;
+use self::transfer::{TaskReporter, download, upload};
+use crate::batch::{Collector, Event, Stop};
+use crate::config::RemoteConfig;
+use crate::error::{RemoteError, RemoteLabel};
+use crate::existence::{self, SHARDS, Strategy};
+use crate::object_key::{Layout, MD5_PREFIX, ObjectKey};
+use crate::progress::TransferProgress;
+
+/// An S3 remote.
+pub(crate) struct S3Store {
+    target: Arc<Target>,
+    operator: Operator,
+    runtime: OnceLock<Runtime>,
+}
+
+impl std::fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Store")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3Store {
+    /// Connects to `s3://bucket/prefix` (see [`connection::connect`]).
+    pub(crate) fn open(
+        config: &RemoteConfig,
+        label: &RemoteLabel,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Self, RemoteError> {
+        let runtime = OnceLock::new();
+        let (target, operator) = connection::connect(config, label, bucket, prefix, &runtime)?;
+        Ok(S3Store {
+            target: Arc::new(target),
+            operator,
+            runtime,
+        })
+    }
+
+    fn runtime(&self) -> Result<&Runtime, RemoteError> {
+        start_runtime(&self.runtime, &self.target.label)
+    }
+
+    /// Whether each object exists, by `HEAD` requests or listings (see [`existence`]).
+    pub(crate) fn exists_many(
+        &self,
+        keys: &[ObjectKey],
+        jobs: usize,
+    ) -> Result<Vec<bool>, RemoteError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.runtime()?.block_on(async {
+            let mut found = HashSet::new();
+            for layout in [Layout::Md5, Layout::Legacy] {
+                let wanted: HashSet<ObjectKey> = keys
+                    .iter()
+                    .filter(|key| key.layout() == layout)
+                    .copied()
+                    .collect();
+                if !wanted.is_empty() {
+                    found.extend(self.existing(layout, &wanted, jobs).await?);
+                }
+            }
+            Ok(keys.iter().map(|key| found.contains(key)).collect())
+        })
+    }
+
+    /// The objects of `wanted` (all of `layout`) that the remote has.
+    async fn existing(
+        &self,
+        layout: Layout,
+        wanted: &HashSet<ObjectKey>,
+        jobs: usize,
+    ) -> Result<HashSet<ObjectKey>, RemoteError> {
+        if wanted.len() == 1 {
+            return self.query(wanted.iter().copied(), jobs).await;
+        }
+        let limit = existence::estimation_limit(wanted.len());
+        let (estimate, complete) = self.list_shard(layout, "00", Some(limit)).await?;
+        let in_estimate: HashSet<ObjectKey> = estimate
+            .iter()
+            .filter(|key| wanted.contains(key))
+            .copied()
+            .collect();
+        match existence::choose(wanted.len(), estimate.len(), jobs) {
+            Strategy::Query => {
+                let remaining = wanted
+                    .iter()
+                    .filter(|key| !in_estimate.contains(key))
+                    .filter(|key| !(complete && key.shard() == "00"))
+                    .copied();
+                let mut found = self.query(remaining, jobs).await?;
+                found.extend(in_estimate);
+                Ok(found)
+            }
+            Strategy::ListAll => {
+                let mut found = HashSet::new();
+                let mut lister = self.lister(layout, true).await?;
+                while let Some(key) = self.next_key(&mut lister, layout).await? {
+                    if wanted.contains(&key) {
+                        found.insert(key);
+                    }
+                }
+                Ok(found)
+            }
+            Strategy::ListShards => {
+                let first = if complete { 1 } else { 0 };
+                let mut found = in_estimate;
+                let mut listings = futures::stream::iter(first..SHARDS)
+                    .map(|shard| {
+                        let shard = format!("{shard:02x}");
+                        async move { self.list_shard(layout, &shard, None).await }
+                    })
+                    .buffer_unordered(jobs.max(1));
+                while let Some(listing) = listings.next().await {
+                    let (keys, _) = listing?;
+                    found.extend(keys.into_iter().filter(|key| wanted.contains(key)));
+                }
+                Ok(found)
+            }
+        }
+    }
+
+    /// `HEAD`s each key, `jobs` at a time; the keys that exist.
+    async fn query(
+        &self,
+        keys: impl Iterator<Item = ObjectKey>,
+        jobs: usize,
+    ) -> Result<HashSet<ObjectKey>, RemoteError> {
+        let mut checks = futures::stream::iter(keys)
+            .map(|key| async move {
+                let path = key.remote_path();
+                match self.operator.stat(&path).await {
+                    Ok(_) => Ok(Some(key)),
+                    Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+                    Err(error) => Err(self.target.error("check", &path, &error)),
+                }
+            })
+            .buffer_unordered(jobs.max(1));
+        let mut found = HashSet::new();
+        while let Some(check) = checks.next().await {
+            if let Some(key) = check? {
+                found.insert(key);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The objects of one shard directory, at most `limit` of them; whether the listing is
+    /// complete.
+    async fn list_shard(
+        &self,
+        layout: Layout,
+        shard: &str,
+        limit: Option<usize>,
+    ) -> Result<(Vec<ObjectKey>, bool), RemoteError> {
+        let dir = layout.shard_dir(shard);
+        let mut lister = self
+            .operator
+            .lister(&dir)
+            .await
+            .map_err(|error| self.target.error("list", &dir, &error))?;
+        let mut keys = Vec::new();
+        while let Some(entry) = lister.next().await {
+            let entry = entry.map_err(|error| self.target.error("list", &dir, &error))?;
+            if let Some(key) = key_from_entry(entry.path(), layout) {
+                if limit.is_some_and(|limit| keys.len() >= limit) {
+                    return Ok((keys, false));
+                }
+                keys.push(key);
+            }
+        }
+        Ok((keys, true))
+    }
+
+    /// A lister of every object under the layout's root.
+    async fn lister(&self, layout: Layout, recursive: bool) -> Result<Lister, RemoteError> {
+        let dir = match layout {
+            Layout::Md5 => format!("{MD5_PREFIX}/"),
+            Layout::Legacy => "/".to_owned(),
+        };
+        self.operator
+            .lister_with(&dir)
+            .recursive(recursive)
+            .await
+            .map_err(|error| self.target.error("list", &dir, &error))
+    }
+
+    /// The next object key from `lister`, skipping entries that are not objects.
+    async fn next_key(
+        &self,
+        lister: &mut Lister,
+        layout: Layout,
+    ) -> Result<Option<ObjectKey>, RemoteError> {
+        while let Some(entry) = lister.next().await {
+            let entry = entry.map_err(|error| self.target.error("list", layout.root(), &error))?;
+            if let Some(key) = key_from_entry(entry.path(), layout) {
+                return Ok(Some(key));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every object of `layout`, listed lazily page by page.
+    pub(crate) fn list(&self, layout: Layout) -> S3Keys<'_> {
+        S3Keys {
+            store: self,
+            layout,
+            lister: None,
+            done: false,
+        }
+    }
+
+    pub(crate) fn upload_many(
+        &self,
+        items: &[(PathBuf, ObjectKey)],
+        jobs: usize,
+        progress: &mut dyn TransferProgress,
+    ) -> Vec<Result<(), RemoteError>> {
+        let operator = self.operator.clone();
+        let target = Arc::clone(&self.target);
+        self.run_tasks(
+            items.to_vec(),
+            jobs,
+            progress,
+            move |(source, key), reporter| {
+                upload(Arc::clone(&target), operator.clone(), source, key, reporter)
+            },
+        )
+    }
+
+    pub(crate) fn download_many(
+        &self,
+        items: &[(ObjectKey, PathBuf)],
+        jobs: usize,
+        progress: &mut dyn TransferProgress,
+    ) -> Vec<Result<(), RemoteError>> {
+        let operator = self.operator.clone();
+        let target = Arc::clone(&self.target);
+        self.run_tasks(
+            items.to_vec(),
+            jobs,
+            progress,
+            move |(key, destination), reporter| {
+                download(
+                    Arc::clone(&target),
+                    operator.clone(),
+                    key,
+                    destination,
+                    reporter,
+                )
+            },
+        )
+    }
+
+    /// Runs `work` on every item with `jobs` tasks on the runtime, delivering events to
+    /// `progress` on the calling thread; the per-item results in item order.
+    fn run_tasks<T, F, Fut>(
+        &self,
+        items: Vec<T>,
+        jobs: usize,
+        progress: &mut dyn TransferProgress,
+        work: F,
+    ) -> Vec<Result<(), RemoteError>>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: Fn(T, TaskReporter) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), RemoteError>> + Send + 'static,
+    {
+        let count = items.len();
+        let mut collector = Collector::new(count, progress);
+        if count == 0 {
+            return collector.finish(&self.target.label);
+        }
+        let runtime = match self.runtime() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                let detail = error.to_string();
+                return (0..count)
+                    .map(|_| {
+                        Err(RemoteError::Storage {
+                            remote: self.target.label.clone(),
+                            action: "transfer",
+                            object: String::new(),
+                            detail: detail.clone(),
+                        })
+                    })
+                    .collect();
+            }
+        };
+        let items = Arc::new(items);
+        let work = Arc::new(work);
+        let next = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(Stop::default());
+        let (sender, mut receiver) = mpsc::unbounded_channel();
+        runtime.block_on(async {
+            for _ in 0..jobs.clamp(1, count) {
+                let (items, work, next, stop) = (
+                    Arc::clone(&items),
+                    Arc::clone(&work),
+                    Arc::clone(&next),
+                    Arc::clone(&stop),
+                );
+                let sender = sender.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let item = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(value) = items.get(item) else {
+                            break;
+                        };
+                        let result = match stop.check() {
+                            Some(fatal) => Err(fatal),
+                            None => {
+                                let reporter = TaskReporter {
+                                    item,
+                                    sender: sender.clone(),
+                                };
+                                work(value.clone(), reporter).await
+                            }
+                        };
+                        if let Err(error) = &result {
+                            stop.record(error);
+                        }
+                        let _ = sender.send(Event::Finished(item, result));
+                    }
+                });
+            }
+            drop(sender);
+            while let Some(event) = receiver.recv().await {
+                collector.handle(event);
+            }
+        });
+        collector.finish(&self.target.label)
+    }
+}
+
+/// The key named by an entry path relative to the remote root, if it is an object of `layout`.
+fn key_from_entry(path: &str, layout: Layout) -> Option<ObjectKey> {
+    let relative = match layout {
+        Layout::Md5 => path.strip_prefix(MD5_PREFIX)?.strip_prefix('/')?,
+        Layout::Legacy => path.trim_start_matches('/'),
+    };
+    ObjectKey::from_shard_path(relative, layout)
+}
+
+/// The objects of an S3 remote, listed lazily.
+pub(crate) struct S3Keys<'a> {
+    store: &'a S3Store,
+    layout: Layout,
+    lister: Option<Lister>,
+    done: bool,
+}
+
+impl Iterator for S3Keys<'_> {
+    type Item = Result<ObjectKey, RemoteError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let store = self.store;
+        let runtime = match store.runtime() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                self.done = true;
+                return Some(Err(error));
+            }
+        };
+        let result = runtime.block_on(async {
+            let lister = match &mut self.lister {
+                Some(lister) => lister,
+                None => self.lister.insert(store.lister(self.layout, true).await?),
+            };
+            store.next_key(lister, self.layout).await
+        });
+        match result {
+            Ok(Some(key)) => Some(Ok(key)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(error) => {
+                self.done = true;
+                Some(Err(error))
+            }
+        }
+    }
+}
+
+/// Creates the runtime in `cell` on first use.
+fn start_runtime<'a>(
+    cell: &'a OnceLock<Runtime>,
+    label: &RemoteLabel,
+) -> Result<&'a Runtime, RemoteError> {
+    if let Some(runtime) = cell.get() {
+        return Ok(runtime);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("dv-remote")
+        .build()
+        .map_err(|source| RemoteError::Io {
+            remote: label.clone(),
+            action: "start the network runtime",
+            path: PathBuf::new(),
+            source,
+        })?;
+    Ok(cell.get_or_init(|| runtime))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_map_to_keys_of_their_layout_only() {
+        let path = "files/md5/5b/bf5a52328e7439ae6e719dfe712200";
+        assert!(key_from_entry(path, Layout::Md5).is_some());
+        assert!(key_from_entry(path, Layout::Legacy).is_none());
+        assert!(key_from_entry("77/36575c4934b5b45685150b1c7498e5", Layout::Legacy).is_some());
+        assert!(key_from_entry("files/md5/", Layout::Md5).is_none());
+    }
+}
