@@ -315,25 +315,5 @@ pub fn system_config_dir(environment: &Environment) -> PathBuf {
 /// Writes `bytes` to a temporary sibling, then renames it over `path`, so a reader never sees
 /// a half-written config.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Keep the mode of the file being replaced; new files get the usual 0644.
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode() & 0o7777)
-            .unwrap_or(0o644);
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    }
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    dv_fs::atomic::write_atomic(path, bytes).map_err(std::io::Error::other)
 }

@@ -22,3 +22,8 @@ pub struct CommandError(pub String);
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ArgumentError(pub String);
+
+/// A failure DVC reports with exit code 255 and its own message (no "unexpected error").
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DvcError(pub String);

@@ -5,19 +5,24 @@
 //! - [`repo`]: finding the repository root (`.dvc/`);
 //! - [`config`]: the four configuration levels, merged, validated and edited as DVC does;
 //! - [`lock`]: the repository lock shared with DVC;
-//! - [`ops`]: one module per operation (`init`, `config`, `remote`).
+//! - [`index`]: the `.dvc` files of the repository and command targets;
+//! - [`workspace`]: an opened repository (validated config, cache, links, hash cache, git);
+//! - [`ops`]: one module per operation.
 //!
 //! Operations return data and never print; the `dv` binary renders it.
 
 pub mod config;
 pub mod environment;
 pub mod error;
+pub mod index;
 pub mod lock;
 pub mod ops;
 pub mod path;
 pub mod repo;
+pub mod workspace;
 
 pub use config::{Config, Level};
 pub use environment::Environment;
-pub use error::{ArgumentError, CommandError, ConfigError, NotDvcRepoError};
+pub use error::{ArgumentError, CommandError, ConfigError, DvcError, NotDvcRepoError};
 pub use repo::Repo;
+pub use workspace::Workspace;

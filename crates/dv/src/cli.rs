@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use dv_repo::Level;
 
-use crate::commands::{completion, config, init, remote};
+use crate::commands::{add, checkout, completion, config, init, remote, status};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
 #[derive(Debug, Parser)]
@@ -35,6 +35,13 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Initialize DVC repository.
     Init(init::InitArgs),
+    /// Track data files or directories with DVC.
+    Add(add::AddArgs),
+    /// Show changed stages, compare local cache and a remote storage.
+    Status(status::StatusArgs),
+    /// Checkout data files from cache.
+    #[command(visible_alias = "co")]
+    Checkout(checkout::CheckoutArgs),
     /// Get or set config options.
     Config(config::ConfigArgs),
     /// Set up and manage data remotes.

@@ -2,7 +2,7 @@
 //! 252 interrupted, 253 not a DVC repo, 254 bad arguments, 255 anything else.
 
 use clap::error::ErrorKind;
-use dv_repo::{ArgumentError, CommandError, ConfigError, NotDvcRepoError};
+use dv_repo::{ArgumentError, CommandError, ConfigError, DvcError, NotDvcRepoError};
 
 use crate::printer::Printer;
 
@@ -29,6 +29,9 @@ pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
     } else if error.downcast_ref::<CommandError>().is_some() {
         printer.error(message);
         FAILURE
+    } else if error.downcast_ref::<DvcError>().is_some() {
+        printer.error(message);
+        255
     } else if error.downcast_ref::<ArgumentError>().is_some() {
         printer.error(message);
         ARGUMENT_ERROR

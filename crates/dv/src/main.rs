@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod json;
 mod printer;
 
 use std::process::ExitCode;

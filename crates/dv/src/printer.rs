@@ -16,6 +16,18 @@ impl Printer {
         Printer { quiet, verbose }
     }
 
+    /// True with `-q`.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// A `WARNING: ...` line on stderr.
+    pub fn warn(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "WARNING: {}", text.as_ref());
+        }
+    }
+
     /// Informational text on stdout (like DVC's `logger.info`/`ui.write`), hidden by `-q`.
     pub fn info(&self, text: impl AsRef<str>) {
         if !self.quiet {

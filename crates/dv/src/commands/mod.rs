@@ -1,11 +1,14 @@
 //! One module per command: its clap arguments and a `run` that calls `dv-repo` and renders
 //! the result.
 
+pub mod add;
+pub mod checkout;
 pub mod completion;
 pub mod config;
 pub mod init;
 pub mod remote;
 pub mod root;
+pub mod status;
 pub mod version;
 
 use std::path::PathBuf;
@@ -27,6 +30,9 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
     let environment = Environment::from_process(cwd);
     match cli.command {
         Command::Init(args) => init::run(args, &environment, printer),
+        Command::Add(args) => add::run(args, &environment, printer),
+        Command::Status(args) => status::run(args, &environment, printer),
+        Command::Checkout(args) => checkout::run(args, &environment, printer),
         Command::Config(args) => config::run(args, &environment, printer),
         Command::Remote(args) => remote::run(args, &environment, printer),
         Command::Version => version::run(&environment, printer),

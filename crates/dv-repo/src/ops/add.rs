@@ -1,0 +1,255 @@
+//! `dvc add`: hash files and directories, store them in the cache, write `<target>.dvc` next to
+//! each target and a `.gitignore` entry (spec §5).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use dv_data::build::{self, BuildOptions, Built};
+use dv_fs::link::LinkType;
+use dv_schema::dvc_file::{DvcFile, Output};
+use dv_schema::hash::HashName;
+
+use crate::error::CommandError;
+use crate::index::DvcFileEntry;
+use crate::ops::checkout::link_from_cache;
+use crate::workspace::Workspace;
+
+/// What `add` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct AddOptions {
+    /// Files or directories to track (relative to the working directory).
+    pub targets: Vec<PathBuf>,
+    /// Write the `.dvc` file without storing the data in the cache.
+    pub no_commit: bool,
+    /// Threads for hashing (`-j`).
+    pub jobs: Option<usize>,
+}
+
+/// What `add` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AddReport {
+    /// Files git should track (`.dvc` and `.gitignore` files), absolute.
+    pub to_track: Vec<PathBuf>,
+    /// Whether they were staged (`core.autostage`).
+    pub staged: bool,
+    /// Targets that are empty (DVC warns about them).
+    pub empty: Vec<String>,
+}
+
+/// Tracks `options.targets`.
+pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddReport> {
+    let mut report = AddReport::default();
+    let targets: Vec<(PathBuf, String)> = options
+        .targets
+        .iter()
+        .map(|t| (workspace.absolute(t), t.display().to_string()))
+        .collect();
+    for (path, shown) in &targets {
+        check_target(workspace, path, shown)?;
+    }
+    let jobs = workspace.jobs(options.jobs);
+    let links = workspace.link_types()?;
+    let mut state = workspace.load_state();
+    let result = (|| -> anyhow::Result<()> {
+        for (path, shown) in &targets {
+            add_one(
+                workspace,
+                path,
+                shown,
+                options,
+                jobs,
+                &links,
+                &mut state,
+                &mut report,
+            )?;
+        }
+        Ok(())
+    })();
+    workspace.save_state(&mut state);
+    result?;
+    report.to_track.sort();
+    report.to_track.dedup();
+    if workspace.autostage()
+        && let Some(git) = workspace.git()
+    {
+        git.add(&report.to_track)?;
+        report.staged = true;
+    }
+    Ok(report)
+}
+
+/// DVC's checks before anything is written.
+fn check_target(workspace: &Workspace, path: &Path, shown: &str) -> anyhow::Result<()> {
+    let root = workspace.root();
+    if !path.starts_with(root) || path == root {
+        return Err(CommandError(format!(
+            "Cached output(s) outside of DVC project: {}. See <https://dvc.org/doc/user-guide/data-management/importing-external-data> for more info.",
+            path.display()
+        ))
+        .into());
+    }
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    if let Some(first) = relative.components().next() {
+        let first = first.as_os_str();
+        if first == ".dvc" || first == ".git" {
+            return Err(CommandError(format!(
+                "Path '{}' is ignored by :{}/",
+                path.display(),
+                first.to_string_lossy()
+            ))
+            .into());
+        }
+    }
+    if std::fs::symlink_metadata(path).is_err() {
+        return Err(CommandError(format!(
+            "output '{shown}' does not exist: [Errno 2] No such file or directory: '{}'",
+            path.display()
+        ))
+        .into());
+    }
+    if shown.ends_with(".dvc")
+        || path
+            .file_name()
+            .is_some_and(|n| n == "dvc.yaml" || n == "dvc.lock")
+    {
+        return Err(CommandError(format!("cannot add '{shown}': it is a DVC metafile")).into());
+    }
+    if let Some(git) = workspace.git()
+        && git.tracked(&[path.to_path_buf()])?[0]
+    {
+        return Err(CommandError(format!(
+            " output '{shown}' is already tracked by SCM (e.g. Git).\n    You can remove it from Git, then add to DVC.\n        To stop tracking from Git:\n            git rm -r --cached '{shown}'\n            git commit -m \"stop tracking {shown}\" "
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_one(
+    workspace: &Workspace,
+    path: &Path,
+    shown: &str,
+    options: &AddOptions,
+    jobs: std::num::NonZeroUsize,
+    links: &[LinkType],
+    state: &mut dv_data::state::State,
+    report: &mut AddReport,
+) -> anyhow::Result<()> {
+    let mut dvc_path = path.as_os_str().to_owned();
+    dvc_path.push(".dvc");
+    let dvc_path = PathBuf::from(dvc_path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+
+    let previous = if dvc_path.is_file() {
+        Some(DvcFileEntry::load(
+            &dvc_path,
+            &workspace.display_path(&dvc_path),
+        )?)
+    } else {
+        None
+    };
+    let previous_output = previous.as_ref().and_then(|p| {
+        p.file
+            .outs
+            .iter()
+            .position(|o| p.resolve(o) == path)
+            .map(|i| (i, p.file.outs[i].clone()))
+    });
+
+    // A legacy (DVC 2.x) output that did not change stays legacy (spec §3.3).
+    let mut hash_name = HashName::Md5;
+    let mut built = None;
+    if let Some((_, output)) = &previous_output
+        && output.is_legacy()
+    {
+        let legacy = build::build(
+            workspace.root(),
+            path,
+            &BuildOptions {
+                hash_name: HashName::Md5Dos2Unix,
+                jobs,
+            },
+            state,
+        )
+        .with_context(|| format!("failed to hash '{shown}'"))?;
+        if Some(legacy.object_id()) == output.md5 {
+            hash_name = HashName::Md5Dos2Unix;
+            built = Some(legacy);
+        }
+    }
+    let built = match built {
+        Some(built) => built,
+        None => build::build(
+            workspace.root(),
+            path,
+            &BuildOptions { hash_name, jobs },
+            state,
+        )
+        .with_context(|| format!("failed to hash '{shown}'"))?,
+    };
+    if let Built::Tree { nfiles: 0, .. } = built {
+        report.empty.push(shown.to_string());
+    }
+    if let Built::File { size: 0, .. } = built {
+        report.empty.push(shown.to_string());
+    }
+
+    let odb = workspace.odb(hash_name);
+    if !options.no_commit {
+        build::commit(&odb, path, &built, jobs)
+            .with_context(|| format!("failed to save '{shown}' to the cache"))?;
+    }
+
+    // The `.dvc` file: a new one, or the existing one updated in place.
+    let mut output = match &previous_output {
+        Some((_, existing)) => existing.clone(),
+        None => Output {
+            path: name.clone(),
+            ..Output::default()
+        },
+    };
+    output.md5 = Some(built.object_id());
+    output.size = Some(built.size());
+    output.hash_name = hash_name;
+    match &built {
+        Built::File { isexec, .. } => {
+            output.nfiles = None;
+            output.isexec = *isexec;
+        }
+        Built::Tree { nfiles, .. } => {
+            output.nfiles = Some(*nfiles);
+            output.isexec = false;
+        }
+    }
+    let text = match (&previous, &previous_output) {
+        (Some(entry), Some((index, _))) => {
+            let mut file = entry.file.clone();
+            file.outs[*index] = output;
+            file.update_yaml(&entry.text)
+                .map_err(|e| CommandError(format!("failed to update '{shown}.dvc': {e}")))?
+        }
+        _ => DvcFile::with_output(output).to_yaml(),
+    };
+    if previous.as_ref().map(|p| p.text.as_str()) != Some(text.as_str()) {
+        dv_fs::atomic::write_atomic(&dvc_path, text.as_bytes())
+            .with_context(|| format!("failed to write '{}'", dvc_path.display()))?;
+    }
+    report.to_track.push(dvc_path);
+
+    if let Some(git) = workspace.git()
+        && !git.ignored(&[path.to_path_buf()])?[0]
+        && let Some(gitignore) = dv_scm::ignore_entry_add(path)?
+    {
+        report.to_track.push(gitignore);
+    }
+    // With hardlink/symlink caches the workspace copy is replaced by a link (spec §5.3);
+    // with reflink/copy the file already has the cached content and is left in place.
+    if !options.no_commit && matches!(links.first(), Some(LinkType::Hardlink | LinkType::Symlink)) {
+        link_from_cache(workspace, &odb, &built, path, links, jobs)?;
+    }
+    Ok(())
+}

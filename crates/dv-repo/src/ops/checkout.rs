@@ -1,0 +1,277 @@
+//! `dvc checkout`: make workspace outputs match their `.dvc` files from the cache (spec §10.4).
+//!
+//! Only what differs is touched: unchanged outputs are skipped and, in a changed directory,
+//! only the files that differ are linked. Workspace content that exists nowhere else (not in
+//! the cache) is never overwritten or removed without `--force`; the check happens for every
+//! target before anything is written.
+
+use std::collections::HashSet;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use dv_data::build::Built;
+use dv_data::checkout::{self as data_checkout, CheckoutOptions as LinkOptions};
+use dv_data::odb::Odb;
+use dv_fs::link::LinkType;
+use dv_schema::dir_manifest::DirManifest;
+use dv_schema::hash::ObjectId;
+
+use crate::error::DvcError;
+use crate::index;
+use crate::ops::status::{OutputState, in_cache, output_state};
+use crate::workspace::Workspace;
+
+/// What `checkout` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct CheckoutOptions {
+    /// `.dvc` files or outputs (all when empty).
+    pub targets: Vec<PathBuf>,
+    /// Overwrite or remove unsaved workspace content.
+    pub force: bool,
+    /// Re-create links of unchanged outputs with the current `cache.type`.
+    pub relink: bool,
+    /// Threads for hashing and linking.
+    pub jobs: Option<usize>,
+}
+
+/// What `checkout` changed, as DVC lists it (`A`/`M` + path, directories with a `/`).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CheckoutReport {
+    /// Outputs created.
+    pub added: Vec<String>,
+    /// Outputs replaced.
+    pub modified: Vec<String>,
+    /// Lines in order: `("A", "data/")`.
+    pub changes: Vec<(&'static str, String)>,
+    /// Whether `--relink` relinked anything.
+    pub relinked: bool,
+}
+
+enum Plan {
+    Add,
+    Modify(Option<Built>),
+    Relink,
+}
+
+struct Job {
+    path: PathBuf,
+    shown: String,
+    id: ObjectId,
+    isexec: bool,
+    odb: Odb,
+    plan: Plan,
+}
+
+/// Checks out the targets' outputs.
+pub fn checkout(
+    workspace: &Workspace,
+    options: &CheckoutOptions,
+) -> anyhow::Result<CheckoutReport> {
+    let entries = index::load_targets(workspace, &options.targets)?;
+    let jobs = workspace.jobs(options.jobs);
+    let links = workspace.link_types()?;
+    let mut state = workspace.load_state();
+
+    let mut work = Vec::new();
+    let mut missing = Vec::new();
+    let mut unsaved = Vec::new();
+    let planned = (|| -> anyhow::Result<()> {
+        for entry in &entries {
+            for output in &entry.file.outs {
+                let Some(id) = output.md5 else {
+                    continue;
+                };
+                if !output.cache {
+                    continue;
+                }
+                let path = entry.resolve(output);
+                let odb = workspace.odb(output.hash_name);
+                let mut shown = workspace.display_path(&path);
+                if id.is_tree() {
+                    shown.push('/');
+                }
+                let plan = match output_state(workspace, &path, output, jobs, &mut state)? {
+                    OutputState::Missing => Plan::Add,
+                    OutputState::Unchanged if options.relink => Plan::Relink,
+                    OutputState::Unchanged => continue,
+                    OutputState::Changed(built) => Plan::Modify(Some(built)),
+                };
+                if !in_cache(&odb, &id) {
+                    missing.push(workspace.display_path(&path));
+                    continue;
+                }
+                if let Plan::Modify(Some(built)) = &plan {
+                    unsaved.extend(unsaved_files(&odb, &path, built, &id)?);
+                }
+                work.push(Job {
+                    path,
+                    shown,
+                    id,
+                    isexec: output.isexec,
+                    odb,
+                    plan,
+                });
+            }
+        }
+        Ok(())
+    })();
+    workspace.save_state(&mut state);
+    planned?;
+
+    if !unsaved.is_empty() && !options.force {
+        let list: Vec<String> = unsaved.iter().map(|p| p.display().to_string()).collect();
+        return Err(DvcError(format!(
+            "Can't remove the following unsaved files without confirmation. Use `--force` to force.\n{}",
+            list.join("\n")
+        ))
+        .into());
+    }
+
+    let mut report = CheckoutReport::default();
+    for job in work {
+        apply(&job, &links, jobs)
+            .with_context(|| format!("failed to check out '{}'", job.shown))?;
+        match job.plan {
+            Plan::Add => {
+                report.added.push(job.shown.clone());
+                report.changes.push(("A", job.shown));
+            }
+            Plan::Modify(_) => {
+                report.modified.push(job.shown.clone());
+                report.changes.push(("M", job.shown));
+            }
+            Plan::Relink => report.relinked = true,
+        }
+    }
+    if !missing.is_empty() {
+        return Err(DvcError(format!(
+            "Checkout failed for following targets:\n{}\nIs your cache up to date?\n<https://error.dvc.org/missing-files>",
+            missing.join("\n")
+        ))
+        .into());
+    }
+    Ok(report)
+}
+
+/// Workspace files that would be lost: their content differs from the target and is not in
+/// the cache.
+fn unsaved_files(
+    odb: &Odb,
+    path: &Path,
+    built: &Built,
+    target: &ObjectId,
+) -> anyhow::Result<Vec<PathBuf>> {
+    match built {
+        Built::File { md5, .. } => Ok(if odb.contains(&ObjectId::file(*md5)) {
+            Vec::new()
+        } else {
+            vec![path.to_path_buf()]
+        }),
+        Built::Tree { files, .. } => {
+            let wanted = if target.is_tree() {
+                Some(odb.read_tree(target)?)
+            } else {
+                None
+            };
+            Ok(files
+                .iter()
+                .filter(|f| {
+                    let same = wanted
+                        .as_ref()
+                        .and_then(|m| m.get(f.file.relpath.as_str()))
+                        .and_then(|e| e.hash.md5())
+                        == Some(f.md5);
+                    !same && !odb.contains(&ObjectId::file(f.md5))
+                })
+                .map(|f| f.file.path.clone())
+                .collect())
+        }
+    }
+}
+
+fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<()> {
+    let link_options = LinkOptions {
+        links: links.to_vec(),
+        jobs,
+    };
+    if !job.id.is_tree() {
+        if job.path.is_dir() && !job.path.is_symlink() {
+            std::fs::remove_dir_all(&job.path)?;
+        }
+        data_checkout::checkout_file(&job.odb, &job.id, &job.path, job.isexec, links)?;
+        return Ok(());
+    }
+    let manifest = job.odb.read_tree(&job.id)?;
+    match &job.plan {
+        Plan::Modify(Some(Built::Tree {
+            manifest: current,
+            files,
+            ..
+        })) => {
+            let diff = dv_data::diff::diff(current, &manifest);
+            let wanted: HashSet<&str> = diff
+                .added
+                .iter()
+                .chain(&diff.modified)
+                .map(|r| r.as_str())
+                .collect();
+            let extra: HashSet<&str> = diff.deleted.iter().map(|r| r.as_str()).collect();
+            let changed: Vec<_> = manifest
+                .entries()
+                .iter()
+                .filter(|e| wanted.contains(e.relpath.as_str()))
+                .cloned()
+                .collect();
+            data_checkout::checkout_tree(
+                &job.odb,
+                &DirManifest::new(changed),
+                &job.path,
+                &link_options,
+            )?;
+            for file in files {
+                if extra.contains(file.file.relpath.as_str()) {
+                    std::fs::remove_file(&file.file.path).with_context(|| {
+                        format!("failed to remove '{}'", file.file.path.display())
+                    })?;
+                }
+            }
+        }
+        _ => {
+            if job.path.is_file() || job.path.is_symlink() {
+                std::fs::remove_file(&job.path)?;
+            }
+            data_checkout::checkout_tree(&job.odb, &manifest, &job.path, &link_options)?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the workspace copy of a freshly cached output with links from the cache
+/// (`dvc add` with a hardlink or symlink `cache.type`).
+pub(crate) fn link_from_cache(
+    _workspace: &Workspace,
+    odb: &Odb,
+    built: &Built,
+    path: &Path,
+    links: &[LinkType],
+    jobs: NonZeroUsize,
+) -> anyhow::Result<()> {
+    match built {
+        Built::File { md5, isexec, .. } => {
+            data_checkout::checkout_file(odb, &ObjectId::file(*md5), path, *isexec, links)?;
+        }
+        Built::Tree { manifest, .. } => {
+            data_checkout::checkout_tree(
+                odb,
+                manifest,
+                path,
+                &LinkOptions {
+                    links: links.to_vec(),
+                    jobs,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}

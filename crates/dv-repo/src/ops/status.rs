@@ -1,0 +1,159 @@
+//! `dvc status` for `.dvc`-tracked outputs (spec §9.5): which outputs were modified, deleted or
+//! are missing from the cache, in DVC's wording.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use dv_data::build::{self, BuildOptions, Built};
+use dv_data::odb::Odb;
+use dv_data::state::State;
+use dv_schema::dvc_file::Output;
+use dv_schema::hash::ObjectId;
+
+use crate::index::{self, DvcFileEntry};
+use crate::workspace::Workspace;
+
+/// What `status` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct StatusOptions {
+    /// `.dvc` files or outputs to look at (all when empty).
+    pub targets: Vec<PathBuf>,
+    /// Threads for hashing.
+    pub jobs: Option<usize>,
+}
+
+/// One changed output.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChangedOutput {
+    /// The output path as shown (relative to the working directory).
+    pub path: String,
+    /// `modified`, `deleted` or `not in cache`.
+    pub status: &'static str,
+}
+
+/// The changes of one `.dvc` file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StageStatus {
+    /// The `.dvc` file as shown (relative to the working directory).
+    pub name: String,
+    /// Its changed outputs.
+    pub changed_outs: Vec<ChangedOutput>,
+}
+
+/// The result of `status`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StatusReport {
+    /// Whether anything is tracked at all.
+    pub tracked: bool,
+    /// Stages with changes, in collection order.
+    pub stages: Vec<StageStatus>,
+}
+
+/// How a workspace output compares with what its `.dvc` file records.
+#[derive(Debug)]
+pub(crate) enum OutputState {
+    /// Nothing at the path.
+    Missing,
+    /// The workspace content hashes to the recorded object.
+    Unchanged,
+    /// The workspace content differs.
+    Changed(Built),
+}
+
+/// Builds the workspace content of `output` (hashed like the recorded entry) and compares it.
+pub(crate) fn output_state(
+    workspace: &Workspace,
+    path: &Path,
+    output: &Output,
+    jobs: std::num::NonZeroUsize,
+    state: &mut State,
+) -> anyhow::Result<OutputState> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(OutputState::Missing);
+    }
+    let built = build::build(
+        workspace.root(),
+        path,
+        &BuildOptions {
+            hash_name: output.hash_name,
+            jobs,
+        },
+        state,
+    )
+    .with_context(|| format!("failed to hash '{}'", workspace.display_path(path)))?;
+    if Some(built.object_id()) == output.md5 {
+        Ok(OutputState::Unchanged)
+    } else {
+        Ok(OutputState::Changed(built))
+    }
+}
+
+/// Whether object `id` (and, for a tree, every file it lists) is in the cache.
+pub(crate) fn in_cache(odb: &Odb, id: &ObjectId) -> bool {
+    if !odb.contains(id) {
+        return false;
+    }
+    if !id.is_tree() {
+        return true;
+    }
+    match odb.read_tree(id) {
+        Ok(manifest) => manifest.entries().iter().all(|entry| {
+            entry
+                .hash
+                .md5()
+                .is_some_and(|md5| odb.contains(&ObjectId::file(md5)))
+        }),
+        Err(_) => false,
+    }
+}
+
+/// Compares every tracked output with the workspace and the cache.
+pub fn status(workspace: &Workspace, options: &StatusOptions) -> anyhow::Result<StatusReport> {
+    let entries = index::load_targets(workspace, &options.targets)?;
+    let jobs = workspace.jobs(options.jobs);
+    let mut state = workspace.load_state();
+    let result = stage_statuses(workspace, &entries, jobs, &mut state);
+    workspace.save_state(&mut state);
+    Ok(StatusReport {
+        tracked: !entries.is_empty(),
+        stages: result?,
+    })
+}
+
+fn stage_statuses(
+    workspace: &Workspace,
+    entries: &[DvcFileEntry],
+    jobs: std::num::NonZeroUsize,
+    state: &mut State,
+) -> anyhow::Result<Vec<StageStatus>> {
+    let mut stages = Vec::new();
+    for entry in entries {
+        let mut changed_outs = Vec::new();
+        for output in &entry.file.outs {
+            let Some(id) = output.md5 else {
+                continue;
+            };
+            let path = entry.resolve(output);
+            let cached = || !output.cache || in_cache(&workspace.odb(output.hash_name), &id);
+            let status = match output_state(workspace, &path, output, jobs, state)? {
+                OutputState::Missing if cached() => Some("deleted"),
+                OutputState::Missing => Some("not in cache"),
+                OutputState::Changed(_) => Some("modified"),
+                OutputState::Unchanged => (!cached()).then_some("not in cache"),
+            };
+            if let Some(status) = status {
+                changed_outs.push(ChangedOutput {
+                    path: workspace.display_path(&path),
+                    status,
+                });
+            }
+        }
+        if !changed_outs.is_empty() {
+            stages.push(StageStatus {
+                name: workspace.display_path(&entry.path),
+                changed_outs,
+            });
+        }
+    }
+    Ok(stages)
+}

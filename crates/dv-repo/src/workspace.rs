@@ -1,0 +1,155 @@
+//! An opened repository ready for data operations: validated configuration, cache location,
+//! link types, parallelism, the hash cache and git.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use dv_data::odb::{CacheLayout, Odb};
+use dv_data::state::State;
+use dv_fs::link::LinkType;
+use dv_schema::config::Table;
+use dv_schema::hash::HashName;
+use dv_scm::Git;
+
+use crate::config::Config;
+use crate::environment::Environment;
+use crate::error::ConfigError;
+use crate::lock::RepoLock;
+use crate::repo::Repo;
+
+/// A repository opened for a command.
+#[derive(Debug)]
+pub struct Workspace {
+    repo: Repo,
+    config: Table,
+    environment: Environment,
+    git: Option<Git>,
+    _lock: Option<RepoLock>,
+}
+
+impl Workspace {
+    /// Finds the repository around the working directory, loads and validates its
+    /// configuration, and takes the repository lock.
+    pub fn open(environment: &Environment) -> anyhow::Result<Workspace> {
+        let repo = Repo::discover(&environment.cwd)?;
+        let config = Config::new(Some(repo.dvc_dir()), environment).load_validated()?;
+        let no_scm = config
+            .table("core")
+            .and_then(|c| c.str("no_scm"))
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let git = if no_scm {
+            None
+        } else {
+            Git::discover(repo.root())
+        };
+        let lock = RepoLock::acquire(&repo.tmp_dir().join("lock"))?;
+        Ok(Workspace {
+            repo,
+            config,
+            environment: environment.clone(),
+            git,
+            _lock: Some(lock),
+        })
+    }
+
+    /// The repository root.
+    pub fn root(&self) -> &Path {
+        self.repo.root()
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &Repo {
+        &self.repo
+    }
+
+    /// The merged, validated configuration.
+    pub fn config(&self) -> &Table {
+        &self.config
+    }
+
+    /// The environment (working directory, variables).
+    pub fn environment(&self) -> &Environment {
+        &self.environment
+    }
+
+    /// git, unless the repository has none or `core.no_scm` is set.
+    pub fn git(&self) -> Option<&Git> {
+        self.git.as_ref()
+    }
+
+    fn option(&self, section: &str, key: &str) -> Option<&str> {
+        self.config.table(section).and_then(|s| s.str(key))
+    }
+
+    /// `core.autostage`.
+    pub fn autostage(&self) -> bool {
+        self.option("core", "autostage")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    /// The cache directory: `cache.dir` (already absolute) or `.dvc/cache`.
+    pub fn cache_dir(&self) -> PathBuf {
+        match self.option("cache", "dir") {
+            Some(dir) => PathBuf::from(dir),
+            None => self.repo.dvc_dir().join("cache"),
+        }
+    }
+
+    /// The object database for outputs hashed with `hash_name` (DVC 3 `files/md5/` or the
+    /// legacy 2.x layout at the cache root).
+    pub fn odb(&self, hash_name: HashName) -> Odb {
+        Odb::new(self.cache_dir(), CacheLayout::for_hash_name(hash_name))
+    }
+
+    /// `cache.type` as link types to try in order (default `reflink,copy`).
+    pub fn link_types(&self) -> Result<Vec<LinkType>, ConfigError> {
+        let Some(setting) = self.config.table("cache").and_then(|c| c.setting("type")) else {
+            return Ok(dv_fs::link::DEFAULT_LINK_TYPES.to_vec());
+        };
+        let text = match &setting.value {
+            dv_schema::config::Value::Str(s) => s.clone(),
+            dv_schema::config::Value::List(items) => items.join(","),
+        };
+        LinkType::parse_list(&text).map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// Threads for hashing and linking: `core.checksum_jobs`, else every core (DVC uses at
+    /// most four; dv is not bound by Python's overheads).
+    pub fn jobs(&self, requested: Option<usize>) -> NonZeroUsize {
+        requested
+            .or_else(|| {
+                self.option("core", "checksum_jobs")
+                    .and_then(|v| v.trim().parse().ok())
+            })
+            .and_then(NonZeroUsize::new)
+            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
+    }
+
+    /// The hash cache, `.dvc/tmp/dv/state`.
+    pub fn load_state(&self) -> State {
+        State::load(&self.repo.tmp_dir().join("dv").join("state"))
+    }
+
+    /// `path` as DVC shows it: relative to the working directory, `/`-separated.
+    pub fn display_path(&self, path: &Path) -> String {
+        let cwd = std::fs::canonicalize(&self.environment.cwd)
+            .unwrap_or_else(|_| self.environment.cwd.clone());
+        crate::path::relative(path, &cwd)
+    }
+
+    /// `path` (relative to the working directory or absolute) as an absolute path, resolved
+    /// lexically and against the canonical working directory.
+    pub fn absolute(&self, path: &Path) -> PathBuf {
+        let cwd = std::fs::canonicalize(&self.environment.cwd)
+            .unwrap_or_else(|_| self.environment.cwd.clone());
+        crate::path::normalize(&cwd.join(path))
+    }
+
+    /// Saves the hash cache, ignoring failures (it is only a cache).
+    pub fn save_state(&self, state: &mut State) {
+        let _ = state
+            .save()
+            .with_context(|| "failed to save the hash cache".to_string());
+    }
+}

@@ -1,0 +1,44 @@
+//! `dv checkout`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use dv_repo::ops::checkout::{CheckoutOptions, checkout};
+use dv_repo::{Environment, Workspace};
+
+use crate::printer::{Printer, expand_tabs};
+
+#[derive(Debug, Args)]
+pub struct CheckoutArgs {
+    /// Limit command scope to these tracked files/directories, .dvc files and stage names.
+    pub targets: Vec<PathBuf>,
+    /// Do not prompt when removing working directory files.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Recreate links or copies from cache to workspace.
+    #[arg(long)]
+    pub relink: bool,
+    /// Number of jobs to run simultaneously.
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+}
+
+pub fn run(args: CheckoutArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+    let workspace = Workspace::open(environment)?;
+    let report = checkout(
+        &workspace,
+        &CheckoutOptions {
+            targets: args.targets,
+            force: args.force,
+            relink: args.relink,
+            jobs: args.jobs,
+        },
+    )?;
+    for (kind, path) in &report.changes {
+        printer.info(expand_tabs(&format!("{kind}\t{path}")));
+    }
+    if args.relink {
+        printer.info("Relinked successfully");
+    }
+    Ok(0)
+}
