@@ -32,7 +32,9 @@ impl DvcFileEntry {
             std::fs::read_to_string(path).with_context(|| format!("failed to read '{shown}'"))?;
         let file = DvcFile::from_yaml(&text).map_err(|e| {
             let location = match (e.line, e.column) {
-                (Some(line), Some(column)) => format!(", line {line}, column {column}"),
+                (Some(line), Some(column)) if !e.message.contains(" line ") => {
+                    format!(", line {line}, column {column}")
+                }
                 _ => String::new(),
             };
             CommandError(format!("'{shown}' is invalid: {}{location}", e.message))

@@ -120,7 +120,8 @@ pub fn checkout(
     planned?;
 
     if !unsaved.is_empty() && !options.force {
-        let list: Vec<String> = unsaved.iter().map(|p| p.display().to_string()).collect();
+        let mut list: Vec<String> = unsaved.iter().map(|p| p.display().to_string()).collect();
+        list.sort();
         return Err(DvcError(format!(
             "Can't remove the following unsaved files without confirmation. Use `--force` to force.\n{}",
             list.join("\n")
@@ -145,6 +146,7 @@ pub fn checkout(
         }
     }
     if !missing.is_empty() {
+        missing.sort();
         return Err(DvcError(format!(
             "Checkout failed for following targets:\n{}\nIs your cache up to date?\n<https://error.dvc.org/missing-files>",
             missing.join("\n")
