@@ -102,6 +102,9 @@ pub enum BuildError {
     /// Hashing a file failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// Storing a file in the cache failed.
+    #[error(transparent)]
+    Odb(#[from] OdbError),
 }
 
 /// Builds the object for `path` (a file or a directory inside `repo_root`). Files whose
@@ -112,19 +115,47 @@ pub fn build(
     options: &BuildOptions,
     state: &mut State,
 ) -> Result<Built, BuildError> {
+    build_with(repo_root, path, options, state, None)
+}
+
+/// Builds the object for `path` and stores it in `odb` in the same pass (what `dvc add` does):
+/// a file not known to `state` is hashed while it is copied into the cache, so its bytes are
+/// read once. Tree objects are stored after all their files.
+pub fn build_into(
+    repo_root: &Path,
+    path: &Path,
+    options: &BuildOptions,
+    state: &mut State,
+    odb: &Odb,
+) -> Result<Built, BuildError> {
+    build_with(repo_root, path, options, state, Some(odb))
+}
+
+fn build_with(
+    repo_root: &Path,
+    path: &Path,
+    options: &BuildOptions,
+    state: &mut State,
+    odb: Option<&Odb>,
+) -> Result<Built, BuildError> {
     let metadata = std::fs::metadata(path).map_err(|source| BuildError::Stat {
         path: path.to_path_buf(),
         source,
     })?;
     if metadata.is_dir() {
-        return build_tree(repo_root, path, options, state);
+        return build_tree_with(repo_root, path, options, state, odb);
     }
     let stamp = FileStamp::from_metadata(&metadata);
     let key = state_key(options.hash_name, repo_root, path);
     let md5 = match state.get(&key, &stamp) {
-        Some(md5) => md5,
+        Some(md5) => {
+            if let Some(odb) = odb {
+                odb.add_file(path, &ObjectId::file(md5))?;
+            }
+            md5
+        }
         None => {
-            let (md5, _) = hashing::hash_file(path, options.hash_name)?;
+            let md5 = hash_or_insert(path, options.hash_name, odb)?;
             state.insert(&key, stamp, md5);
             md5
         }
@@ -155,6 +186,24 @@ pub fn build_tree(
     options: &BuildOptions,
     state: &mut State,
 ) -> Result<Built, BuildError> {
+    build_tree_with(repo_root, dir, options, state, None)
+}
+
+/// Hashes `path`, or with an `odb`, hashes it while copying it into the cache.
+fn hash_or_insert(path: &Path, hash_name: HashName, odb: Option<&Odb>) -> Result<Md5, BuildError> {
+    match odb {
+        Some(odb) => Ok(odb.insert_file(path)?.0.md5),
+        None => Ok(hashing::hash_file(path, hash_name)?.0),
+    }
+}
+
+fn build_tree_with(
+    repo_root: &Path,
+    dir: &Path,
+    options: &BuildOptions,
+    state: &mut State,
+    odb: Option<&Odb>,
+) -> Result<Built, BuildError> {
     let walked = walk::walk_dir(repo_root, dir, options.jobs)?;
     let keys: Vec<String> = walked
         .iter()
@@ -167,11 +216,22 @@ pub fn build_tree(
         .collect();
     let missing: Vec<usize> = (0..walked.len()).filter(|&i| known[i].is_none()).collect();
     let hashes = pool::map(options.jobs, &missing, |&i| {
-        hashing::hash_file(&walked[i].path, options.hash_name)
+        hash_or_insert(&walked[i].path, options.hash_name, odb)
     });
+    if let Some(odb) = odb {
+        // Files known to the hash cache still need their object (a copy, verified).
+        let present: Vec<usize> = (0..walked.len()).filter(|&i| known[i].is_some()).collect();
+        let stored = pool::map(options.jobs, &present, |&i| {
+            let md5 = known[i].expect("selected above as known");
+            odb.add_file(&walked[i].path, &ObjectId::file(md5))
+        });
+        for result in stored {
+            result?;
+        }
+    }
     let mut md5s = known;
     for (&i, hash) in missing.iter().zip(hashes) {
-        let (md5, _) = hash?;
+        let md5 = hash?;
         state.insert(&keys[i], walked[i].stamp, md5);
         md5s[i] = Some(md5);
     }
@@ -187,6 +247,9 @@ pub fn build_tree(
             .collect(),
     );
     let size = files.iter().map(|tree_file| tree_file.file.size).sum();
+    if let Some(odb) = odb {
+        odb.add_tree(&manifest)?;
+    }
     Ok(Built::Tree {
         id: manifest.object_id(),
         nfiles: manifest.len() as u64,

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::atomic::create_new_file;
 use crate::temp;
@@ -181,17 +182,42 @@ pub fn link_replace(src: &Path, dst: &Path, types: &[LinkType]) -> Result<LinkTy
     Ok(link_type)
 }
 
+/// Set once a reflink failed because the filesystem cannot do them: later attempts in this
+/// process skip straight to the next link type instead of creating and deleting a file each
+/// time. A per-process memo of a filesystem capability, not configuration.
+static REFLINK_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+
 fn link_once(src: &Path, dst: &Path, link_type: LinkType) -> io::Result<()> {
     match link_type {
         LinkType::Reflink => {
+            if REFLINK_UNSUPPORTED.load(Ordering::Relaxed) {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "reflinks are not supported here",
+                ));
+            }
             let source = File::open(src)?;
             let target = create_new_file(dst)?;
-            reflink_into(&source, &target)
+            let result = reflink_into(&source, &target);
+            if let Err(error) = &result
+                && is_unsupported(error)
+            {
+                REFLINK_UNSUPPORTED.store(true, Ordering::Relaxed);
+            }
+            result
         }
         LinkType::Hardlink => std::fs::hard_link(src, dst),
         LinkType::Symlink => symlink(&std::path::absolute(src)?, dst),
         LinkType::Copy => copy_file(src, dst),
     }
+}
+
+/// Whether a reflink error means the filesystem (or the pair of filesystems) cannot do them.
+fn is_unsupported(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::Unsupported | io::ErrorKind::CrossesDevices
+    ) || matches!(error.raw_os_error(), Some(code) if code == 95 || code == 18 || code == 22 || code == 25)
 }
 
 /// Makes `target` (an open, empty file) a copy-on-write clone of `source`; fails where the

@@ -181,27 +181,26 @@ fn add_one(
             built = Some(legacy);
         }
     }
+    let odb = workspace.odb(hash_name);
+    let options_build = BuildOptions { hash_name, jobs };
     let built = match built {
-        Some(built) => built,
-        None => build::build(
-            workspace.root(),
-            path,
-            &BuildOptions { hash_name, jobs },
-            state,
-        )
-        .with_context(|| format!("failed to hash '{shown}'"))?,
+        Some(built) => {
+            if !options.no_commit {
+                build::commit(&odb, path, &built, jobs)
+                    .with_context(|| format!("failed to save '{shown}' to the cache"))?;
+            }
+            built
+        }
+        None if options.no_commit => build::build(workspace.root(), path, &options_build, state)
+            .with_context(|| format!("failed to hash '{shown}'"))?,
+        None => build::build_into(workspace.root(), path, &options_build, state, &odb)
+            .with_context(|| format!("failed to save '{shown}' to the cache"))?,
     };
     if let Built::Tree { nfiles: 0, .. } = built {
         report.empty.push(shown.to_string());
     }
     if let Built::File { size: 0, .. } = built {
         report.empty.push(shown.to_string());
-    }
-
-    let odb = workspace.odb(hash_name);
-    if !options.no_commit {
-        build::commit(&odb, path, &built, jobs)
-            .with_context(|| format!("failed to save '{shown}' to the cache"))?;
     }
 
     // The `.dvc` file: a new one, or the existing one updated in place.
