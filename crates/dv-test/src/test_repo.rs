@@ -144,6 +144,16 @@ impl TestRepo {
         self.command(binary)
     }
 
+    /// The `dv` binary as a plain [`std::process::Command`] (same environment as
+    /// [`dv`](Self::dv)), for tests that spawn it and signal it while it runs.
+    pub fn dv_process(&self) -> std::process::Command {
+        let binary = match std::env::var_os(DV_BIN_VARIABLE) {
+            Some(binary) if !binary.is_empty() => PathBuf::from(binary),
+            _ => assert_cmd::cargo::cargo_bin("dv"),
+        };
+        self.std_command(binary.as_os_str())
+    }
+
     /// The pinned real `dvc`, the oracle, with the same working directory and environment as
     /// [`dv`](Self::dv).
     ///
