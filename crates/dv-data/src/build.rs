@@ -155,7 +155,7 @@ fn build_with(
             md5
         }
         None => {
-            let md5 = hash_or_insert(path, options.hash_name, odb)?;
+            let md5 = hash_or_insert(path, metadata.len(), options.hash_name, odb)?;
             state.insert(&key, stamp, md5);
             md5
         }
@@ -189,9 +189,27 @@ pub fn build_tree(
     build_tree_with(repo_root, dir, options, state, None)
 }
 
-/// Hashes `path`, or with an `odb`, hashes it while copying it into the cache.
-fn hash_or_insert(path: &Path, hash_name: HashName, odb: Option<&Odb>) -> Result<Md5, BuildError> {
+/// Files up to this size are read into memory once, hashed, and written to the cache only if
+/// the object is new (straight into its shard directory); larger ones are streamed.
+const SMALL_FILE: u64 = 1 << 20;
+
+/// Hashes `path`, or with an `odb`, hashes it and stores it in the cache reading it once.
+fn hash_or_insert(
+    path: &Path,
+    size: u64,
+    hash_name: HashName,
+    odb: Option<&Odb>,
+) -> Result<Md5, BuildError> {
     match odb {
+        Some(odb) if size <= SMALL_FILE => {
+            let bytes = std::fs::read(path).map_err(|source| BuildError::Stat {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let md5 = hashing::hash_bytes(&bytes, hash_name);
+            odb.add_bytes(&ObjectId::file(md5), &bytes)?;
+            Ok(md5)
+        }
         Some(odb) => Ok(odb.insert_file(path)?.0.md5),
         None => Ok(hashing::hash_file(path, hash_name)?.0),
     }
@@ -216,7 +234,7 @@ fn build_tree_with(
         .collect();
     let missing: Vec<usize> = (0..walked.len()).filter(|&i| known[i].is_none()).collect();
     let hashes = pool::map(options.jobs, &missing, |&i| {
-        hash_or_insert(&walked[i].path, options.hash_name, odb)
+        hash_or_insert(&walked[i].path, walked[i].size, options.hash_name, odb)
     });
     if let Some(odb) = odb {
         // Files known to the hash cache still need their object (a copy, verified).

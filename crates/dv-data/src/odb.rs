@@ -210,7 +210,12 @@ impl Odb {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.objects_dir());
-        std::fs::create_dir_all(&shard).map_err(io_error("create cache directory", &shard))?;
+        match std::fs::create_dir(&shard) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(_) => std::fs::create_dir_all(&shard)
+                .map_err(io_error("create cache directory", &shard))?,
+        }
         Ok(shard)
     }
 
