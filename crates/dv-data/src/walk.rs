@@ -157,6 +157,58 @@ pub fn walk_dir(
     Ok(files)
 }
 
+/// Which `.dvcignore` rule ignores `path`, as DVC names it (`.dvcignore:4:*.log`, the file
+/// relative to `repo_root`), or `None` when nothing ignores it. `check-ignore` and `add` use
+/// this; the deepest `.dvcignore` with an opinion decides, and an ignored parent directory
+/// ignores everything below it.
+pub fn ignored_by(repo_root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(repo_root).ok()?;
+    let mut current = repo_root.to_path_buf();
+    let components: Vec<_> = relative.components().collect();
+    for (depth, component) in components.iter().enumerate() {
+        current.push(component);
+        let is_last = depth + 1 == components.len();
+        let is_dir = !is_last || current.is_dir();
+        let mut verdict = None;
+        for ignore_file in ancestor_ignore_files(repo_root, &current).into_iter().rev() {
+            let root = ignore_file.parent().unwrap_or(repo_root);
+            let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
+            if builder.add(&ignore_file).is_some() {
+                continue;
+            }
+            let Ok(matcher) = builder.build() else {
+                continue;
+            };
+            match matcher.matched(&current, is_dir) {
+                ignore::Match::Ignore(glob) => {
+                    verdict = Some(describe_rule(repo_root, &ignore_file, glob.original()));
+                    break;
+                }
+                ignore::Match::Whitelist(_) => break,
+                ignore::Match::None => {}
+            }
+        }
+        if verdict.is_some() {
+            return verdict;
+        }
+    }
+    None
+}
+
+/// `<file>:<line>:<pattern>` for a `.dvcignore` rule.
+fn describe_rule(repo_root: &Path, ignore_file: &Path, pattern: &str) -> String {
+    let line = std::fs::read_to_string(ignore_file)
+        .ok()
+        .and_then(|text| text.lines().position(|l| l.trim_end() == pattern))
+        .map_or(0, |i| i + 1);
+    let shown = ignore_file
+        .strip_prefix(repo_root)
+        .unwrap_or(ignore_file)
+        .to_string_lossy()
+        .into_owned();
+    format!("{shown}:{line}:{pattern}")
+}
+
 /// `.dvcignore` files in `repo_root` and every directory between it and `dir` (excluded).
 fn ancestor_ignore_files(repo_root: &Path, dir: &Path) -> Vec<PathBuf> {
     let Ok(relative) = dir.strip_prefix(repo_root) else {

@@ -23,6 +23,15 @@ pub struct AddOptions {
     pub no_commit: bool,
     /// Threads for hashing (`-j`).
     pub jobs: Option<usize>,
+    /// Expand wildcards in targets (`--glob`).
+    pub glob: bool,
+    /// Copy the single target (which may be outside the repository) to this path and track
+    /// that instead (`-o`).
+    pub out: Option<PathBuf>,
+    /// Replace an existing `--out` path.
+    pub force: bool,
+    /// Keep the workspace copy as is even with a hardlink/symlink cache (`--no-relink`).
+    pub no_relink: bool,
 }
 
 /// What `add` did.
@@ -39,16 +48,52 @@ pub struct AddReport {
 /// Tracks `options.targets`.
 pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddReport> {
     let mut report = AddReport::default();
-    let targets: Vec<(PathBuf, String)> = options
-        .targets
-        .iter()
-        .map(|t| (workspace.absolute(t), t.display().to_string()))
-        .collect();
-    for (path, shown) in &targets {
-        check_target(workspace, path, shown)?;
+    let mut targets: Vec<(PathBuf, String)> = Vec::new();
+    for target in &options.targets {
+        let shown = target.display().to_string();
+        if options.glob && shown.contains(['*', '?', '[']) {
+            let pattern = workspace.absolute(target);
+            let matches = glob::glob(&pattern.to_string_lossy())
+                .map_err(|e| CommandError(format!("invalid pattern '{shown}': {e}")))?;
+            for path in matches.flatten() {
+                let shown = workspace.display_path(&path);
+                targets.push((path, shown));
+            }
+        } else {
+            targets.push((workspace.absolute(target), shown));
+        }
+    }
+    if options.out.is_some() && targets.len() > 1 {
+        return Err(CommandError("multiple targets can't be used with --out".to_string()).into());
     }
     let jobs = workspace.jobs(options.jobs);
     let links = workspace.link_types()?;
+    if let Some(out) = &options.out {
+        let (source, _) = &targets[0];
+        let out_shown = out.display().to_string();
+        let out = workspace.absolute(out);
+        check_inside(workspace, &out)?;
+        if std::fs::symlink_metadata(&out).is_ok() && !options.force {
+            return Err(CommandError(format!(
+                "The file '{out_shown}' already exists locally. \nTo override it, re-run with '--force'."
+            ))
+            .into());
+        }
+        if let Some(parent) = out.parent()
+            && !parent.is_dir()
+        {
+            return Err(CommandError(format!(
+                "stage working dir '{}' does not exist",
+                parent.display()
+            ))
+            .into());
+        }
+        copy_in(workspace, source, &out, jobs, &links)?;
+        targets = vec![(out, out_shown)];
+    }
+    for (path, shown) in &targets {
+        check_target(workspace, path, shown)?;
+    }
     let mut state = workspace.load_state();
     let result = (|| -> anyhow::Result<()> {
         for (path, shown) in &targets {
@@ -78,8 +123,38 @@ pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddRep
     Ok(report)
 }
 
-/// DVC's checks before anything is written.
-fn check_target(workspace: &Workspace, path: &Path, shown: &str) -> anyhow::Result<()> {
+/// `dvc add SOURCE -o OUT`: stores `source` (anywhere) in the cache and checks it out at
+/// `out`, replacing what is there.
+fn copy_in(
+    workspace: &Workspace,
+    source: &Path,
+    out: &Path,
+    jobs: std::num::NonZeroUsize,
+    links: &[LinkType],
+) -> anyhow::Result<()> {
+    let odb = workspace.odb(HashName::Md5);
+    let mut scratch = dv_data::state::State::in_memory();
+    let built = build::build_into(
+        workspace.root(),
+        source,
+        &BuildOptions {
+            hash_name: HashName::Md5,
+            jobs,
+        },
+        &mut scratch,
+        &odb,
+    )
+    .with_context(|| format!("failed to copy '{}'", source.display()))?;
+    if out.is_dir() && !out.is_symlink() {
+        std::fs::remove_dir_all(out)?;
+    } else if std::fs::symlink_metadata(out).is_ok() {
+        std::fs::remove_file(out)?;
+    }
+    link_from_cache(workspace, &odb, &built, out, links, jobs)
+}
+
+/// Outputs must be inside the repository.
+fn check_inside(workspace: &Workspace, path: &Path) -> anyhow::Result<()> {
     let root = workspace.root();
     if !path.starts_with(root) || path == root {
         return Err(CommandError(format!(
@@ -88,6 +163,13 @@ fn check_target(workspace: &Workspace, path: &Path, shown: &str) -> anyhow::Resu
         ))
         .into());
     }
+    Ok(())
+}
+
+/// DVC's checks before anything is written.
+fn check_target(workspace: &Workspace, path: &Path, shown: &str) -> anyhow::Result<()> {
+    let root = workspace.root();
+    check_inside(workspace, path)?;
     let relative = path.strip_prefix(root).unwrap_or(path);
     if let Some(first) = relative.components().next() {
         let first = first.as_os_str();
@@ -106,6 +188,9 @@ fn check_target(workspace: &Workspace, path: &Path, shown: &str) -> anyhow::Resu
             path.display()
         ))
         .into());
+    }
+    if let Some(rule) = dv_data::walk::ignored_by(root, path) {
+        return Err(CommandError(format!("Path '{}' is ignored by {rule}", path.display())).into());
     }
     if shown.ends_with(".dvc")
         || path
@@ -247,7 +332,10 @@ fn add_one(
     }
     // With hardlink/symlink caches the workspace copy is replaced by a link (spec §5.3);
     // with reflink/copy the file already has the cached content and is left in place.
-    if !options.no_commit && matches!(links.first(), Some(LinkType::Hardlink | LinkType::Symlink)) {
+    if !options.no_commit
+        && !options.no_relink
+        && matches!(links.first(), Some(LinkType::Hardlink | LinkType::Symlink))
+    {
         link_from_cache(workspace, &odb, &built, path, links, jobs)?;
     }
     Ok(())

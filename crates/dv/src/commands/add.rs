@@ -19,6 +19,18 @@ pub struct AddArgs {
     /// Number of jobs to run simultaneously when hashing.
     #[arg(short, long)]
     pub jobs: Option<usize>,
+    /// Allows targets containing shell-style wildcards.
+    #[arg(long)]
+    pub glob: bool,
+    /// Destination path to put files to.
+    #[arg(short, long, value_name = "OUT")]
+    pub out: Option<PathBuf>,
+    /// Override local file or folder if exists.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Don't recreate links from cache to workspace.
+    #[arg(long)]
+    pub no_relink: bool,
 }
 
 pub fn run(args: AddArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
@@ -29,34 +41,17 @@ pub fn run(args: AddArgs, environment: &Environment, printer: &Printer) -> anyho
             targets: args.targets,
             no_commit: args.no_commit,
             jobs: args.jobs,
+            glob: args.glob,
+            out: args.out,
+            force: args.force,
+            no_relink: args.no_relink,
         },
     )?;
     for empty in &report.empty {
         printer.warn(format!("'{empty}' is empty."));
     }
-    if !report.staged && workspace.git().is_some() && !report.to_track.is_empty() {
-        let files: Vec<String> = report
-            .to_track
-            .iter()
-            .map(|p| shell_quote(&workspace.display_path(p)))
-            .collect();
-        printer.info(format!(
-            "\nTo track the changes with git, run:\n\n\tgit add {}\n\nTo enable auto staging, run:\n\n\tdvc config core.autostage true",
-            files.join(" ")
-        ));
+    if !report.staged {
+        crate::git_hint::print_git_add_hint(&workspace, &report.to_track, printer);
     }
     Ok(0)
-}
-
-/// Python's `shlex.quote`.
-pub fn shell_quote(text: &str) -> String {
-    let safe = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c));
-    if safe {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\"'\"'"))
-    }
 }
