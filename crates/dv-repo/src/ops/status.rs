@@ -90,13 +90,31 @@ pub(crate) fn output_state(
 
 /// Whether object `id` (and, for a tree, every file it lists) is in the cache.
 pub(crate) fn in_cache(odb: &Odb, id: &ObjectId) -> bool {
+    in_cache_with(odb, id, None)
+}
+
+/// [`in_cache`], remembering complete trees in the hash cache: a tree found complete is not
+/// re-checked file by file while the cache's fingerprint (shard directory mtimes, which any
+/// added or removed object changes) stays the same.
+pub(crate) fn in_cache_with(odb: &Odb, id: &ObjectId, state: Option<&mut State>) -> bool {
     if !odb.contains(id) {
         return false;
     }
     if !id.is_tree() {
         return true;
     }
-    match odb.read_tree(id) {
+    let key = format!("\0complete-tree:{}:{}", odb.objects_dir().display(), id);
+    let stamp = dv_data::state::FileStamp {
+        inode: 0,
+        mtime_ns: 0,
+        size: odb.fingerprint(),
+    };
+    if let Some(state) = &state
+        && state.get(&key, &stamp) == Some(id.md5)
+    {
+        return true;
+    }
+    let complete = match odb.read_tree(id) {
         Ok(manifest) => manifest.entries().iter().all(|entry| {
             entry
                 .hash
@@ -104,7 +122,11 @@ pub(crate) fn in_cache(odb: &Odb, id: &ObjectId) -> bool {
                 .is_some_and(|md5| odb.contains(&ObjectId::file(md5)))
         }),
         Err(_) => false,
+    };
+    if complete && let Some(state) = state {
+        state.insert(&key, stamp, id.md5);
     }
+    complete
 }
 
 /// Compares every tracked output with the workspace and the cache.
@@ -134,12 +156,18 @@ fn stage_statuses(
                 continue;
             };
             let path = entry.resolve(output);
-            let cached = || !output.cache || in_cache(&workspace.odb(output.hash_name), &id);
+            let odb = workspace.odb(output.hash_name);
             let status = match output_state(workspace, &path, output, jobs, state)? {
-                OutputState::Missing if cached() => Some("deleted"),
+                OutputState::Missing
+                    if !output.cache || in_cache_with(&odb, &id, Some(&mut *state)) =>
+                {
+                    Some("deleted")
+                }
                 OutputState::Missing => Some("not in cache"),
                 OutputState::Changed(_) => Some("modified"),
-                OutputState::Unchanged => (!cached()).then_some("not in cache"),
+                OutputState::Unchanged => (output.cache
+                    && !in_cache_with(&odb, &id, Some(&mut *state)))
+                .then_some("not in cache"),
             };
             if let Some(status) = status {
                 changed_outs.push(ChangedOutput {
