@@ -277,6 +277,33 @@ fn build_tree_with(
     })
 }
 
+/// Moves the files of a built object into `odb` (hardlink/symlink caches, see
+/// [`Odb::move_file_in`]), then stores the tree's manifest. The caller links them back.
+pub fn commit_by_moving(
+    odb: &Odb,
+    path: &Path,
+    built: &Built,
+    jobs: NonZeroUsize,
+) -> Result<(), OdbError> {
+    match built {
+        Built::File { md5, .. } => {
+            odb.move_file_in(path, &ObjectId::file(*md5))?;
+        }
+        Built::Tree {
+            manifest, files, ..
+        } => {
+            let results = pool::map(jobs, files, |tree_file| {
+                odb.move_file_in(&tree_file.file.path, &ObjectId::file(tree_file.md5))
+            });
+            for result in results {
+                result?;
+            }
+            odb.add_tree(manifest)?;
+        }
+    }
+    Ok(())
+}
+
 /// Saves a built object to `odb` (what `dvc add`/`dvc commit` do after hashing): every file's
 /// content, then the tree's manifest, so a tree object is only present once all its files are.
 /// `path` is the workspace path `built` was built from.

@@ -7,6 +7,7 @@
 //! - [`build`]: turning a workspace path into an object: file hash or directory tree.
 //! - [`checkout`]: materialising a file or tree object at a workspace path with link types.
 //! - [`diff`]: comparing two directory manifests.
+//! - [`gc`]: deleting the objects of a cache that nothing uses.
 //! - [`state`]: the hash cache that spares re-hashing unchanged files.
 //!
 //! Everything is synchronous; work is parallelised with a bounded rayon pool per call. Nothing
@@ -15,6 +16,7 @@
 pub mod build;
 pub mod checkout;
 pub mod diff;
+pub mod gc;
 pub mod hashing;
 pub mod odb;
 pub mod state;

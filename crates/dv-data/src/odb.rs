@@ -285,6 +285,26 @@ impl Odb {
         Ok(Inserted::New)
     }
 
+    /// Moves the file at `src`, whose content the caller hashed to `id`, into the cache
+    /// (what `dvc add` does with a hardlink or symlink `cache.type`: the workspace copy becomes
+    /// the object, then a link is put back). Falls back to a copy when `src` is on another
+    /// filesystem; if the object already exists, `src` is left alone.
+    pub fn move_file_in(&self, src: &Path, id: &ObjectId) -> Result<Inserted, OdbError> {
+        if self.has_valid(id)? {
+            return Ok(Inserted::Existing);
+        }
+        self.shard_dir(id)?;
+        let final_path = self.object_path(id);
+        let file = File::open(src).map_err(io_error("read", src))?;
+        set_read_only(&file).map_err(io_error("set permissions of", src))?;
+        drop(file);
+        match std::fs::rename(src, &final_path) {
+            Ok(()) => Ok(Inserted::New),
+            Err(error) if error.kind() == io::ErrorKind::CrossesDevices => self.add_file(src, id),
+            Err(error) => Err(io_error("move an object into", &final_path)(error)),
+        }
+    }
+
     /// Adds the file at `src` without knowing its hash: the content is copied into a temporary
     /// file in the objects directory while it is hashed (one read), then renamed to its name.
     /// Returns the new object's id and size.

@@ -4,8 +4,10 @@
 //!   or the new content, never a partial one.
 //! - [`link`]: place a copy of a file at a path as a reflink, hard link, symlink or plain copy,
 //!   trying a list of link types in order (DVC's `cache.type`).
+//! - [`protection`]: replace links to cache objects by writable copies (`unprotect`).
 //! - [`temp`]: hidden `.<random>.tmp` sibling names, removed again unless persisted.
 
 pub mod atomic;
 pub mod link;
+pub mod protection;
 pub mod temp;

@@ -158,6 +158,13 @@ pub fn link_new(src: &Path, dst: &Path, types: &[LinkType]) -> Result<LinkType, 
 /// Puts `src` at `dst` with the first of `types` that works, replacing a file or symlink at
 /// `dst` atomically (the link is made under a temporary sibling name, then renamed).
 pub fn link_replace(src: &Path, dst: &Path, types: &[LinkType]) -> Result<LinkType, LinkError> {
+    // Nothing to replace and a link that appears in one step: no temporary name needed.
+    if matches!(types.first(), Some(LinkType::Hardlink | LinkType::Symlink))
+        && std::fs::symlink_metadata(dst).is_err()
+        && let Ok(link_type) = link_new(src, dst, &types[..1])
+    {
+        return Ok(link_type);
+    }
     let dir = match dst.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -175,10 +182,16 @@ pub fn link_replace(src: &Path, dst: &Path, types: &[LinkType]) -> Result<LinkTy
         },
         other => other,
     })?;
+    let temp_path = temp.path().to_path_buf();
     temp.persist(dst).map_err(|error| LinkError::Rename {
         dst: dst.to_path_buf(),
         source: error.error,
     })?;
+    // Renaming a hard link over another link to the same file does nothing (POSIX), which
+    // leaves the temporary name behind when `dst` was already linked to `src`.
+    if std::fs::symlink_metadata(&temp_path).is_ok() {
+        let _ = std::fs::remove_file(&temp_path);
+    }
     Ok(link_type)
 }
 
@@ -369,5 +382,18 @@ mod tests {
         let target = std::fs::read_link(&dst).expect("readlink");
         assert!(target.is_absolute());
         assert_eq!(target, std::path::absolute(&src).expect("absolute"));
+    }
+
+    #[test]
+    fn relinking_a_hard_link_leaves_no_temporary_file() {
+        let (dir, src) = setup();
+        let dst = dir.path().join("dst");
+        link_replace(&src, &dst, &[LinkType::Hardlink]).expect("first link");
+        link_replace(&src, &dst, &[LinkType::Hardlink]).expect("relink");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 }

@@ -37,6 +37,12 @@ impl Environment {
             .filter(|v| !v.is_empty())
     }
 
+    /// Every variable, in no particular order (for remotes, which read `AWS_*`, `HOME` and the
+    /// proxy variables themselves).
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// The user's home directory.
     pub fn home(&self) -> Option<PathBuf> {
         self.var("HOME").map(PathBuf::from)

@@ -51,28 +51,33 @@ pub fn ignore_entry_add(output: &Path) -> Result<Option<PathBuf>, ScmError> {
     Ok(Some(file))
 }
 
-/// Removes the entry for `output` from its parent's `.gitignore`, deleting the file when
-/// nothing is left. Returns the `.gitignore` path when it was changed.
+/// Removes the entry for `output` from its parent's `.gitignore` as scmrepo does: every line
+/// equal (after trimming) to `/` + the basename is dropped — the *unescaped* name, so an entry
+/// DVC escaped when adding it stays — the other lines are kept (line ends read as Python reads
+/// them), and a file left with no lines at all is deleted. Returns the `.gitignore` path when it was rewritten (even
+/// without a change, like DVC), `None` when it does not exist or was deleted.
 pub fn ignore_entry_remove(output: &Path) -> Result<Option<PathBuf>, ScmError> {
     let (Some(parent), Some(name)) = (output.parent(), output.file_name()) else {
         return Ok(None);
     };
-    let entry = escape_entry(&name.to_string_lossy());
+    let entry = format!("/{}", name.to_string_lossy());
     let file = parent.join(".gitignore");
-    let Ok(text) = std::fs::read_to_string(&file) else {
-        return Ok(None);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(&file)(e)),
     };
-    if !text.lines().any(|line| line == entry) {
+    // Python reads with universal newlines: `\r\n` and `\r` end lines as `\n`.
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let kept: String = text
+        .split_inclusive('\n')
+        .filter(|line| line.trim() != entry.trim())
+        .collect();
+    if kept.is_empty() {
+        std::fs::remove_file(&file).map_err(io(&file))?;
         return Ok(None);
     }
-    let kept: Vec<&str> = text.lines().filter(|line| *line != entry).collect();
-    if kept.iter().all(|l| l.is_empty()) {
-        std::fs::remove_file(&file).map_err(io(&file))?;
-    } else {
-        let mut out = kept.join("\n");
-        out.push('\n');
-        std::fs::write(&file, out).map_err(io(&file))?;
-    }
+    std::fs::write(&file, kept).map_err(io(&file))?;
     Ok(Some(file))
 }
 
@@ -107,10 +112,17 @@ mod tests {
             std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
             "x\n"
         );
+        // Other lines are kept as they were, blank ones included.
+        std::fs::write(dir.path().join(".gitignore"), "\n/data\r\nx").unwrap();
+        assert!(ignore_entry_remove(&out).unwrap().is_some());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".gitignore")).unwrap(),
+            "\nx"
+        );
         let sub = dir.path().join("sub");
         std::fs::create_dir(&sub).unwrap();
         ignore_entry_add(&sub.join("f")).unwrap();
-        ignore_entry_remove(&sub.join("f")).unwrap();
+        assert!(ignore_entry_remove(&sub.join("f")).unwrap().is_none());
         assert!(!sub.join(".gitignore").exists());
     }
 }

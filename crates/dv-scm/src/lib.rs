@@ -1,5 +1,6 @@
 //! git for dv, through the `git` command line: whether paths are ignored or tracked, the
-//! `.gitignore` entries DVC writes next to outputs (spec §5.2), and staging files.
+//! `.gitignore` entries DVC writes next to outputs (spec §5.2), staging files, the state of
+//! the work tree and reading files as they are in a commit.
 
 mod gitignore;
 
@@ -111,6 +112,97 @@ impl Git {
         Ok(())
     }
 
+    /// Whether the index or tracked files differ from `HEAD` (`git status` without untracked
+    /// files: what makes `dvc data status` mention other changes).
+    pub fn has_changes(&self) -> Result<bool, ScmError> {
+        let output = self
+            .command()
+            .args(["status", "--porcelain", "--untracked-files=no"])
+            .output()
+            .map_err(|e| git_error("status", e.to_string()))?;
+        if !output.status.success() {
+            return Err(git_error(
+                "status",
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ));
+        }
+        Ok(!output.stdout.is_empty())
+    }
+
+    /// Whether `rev` names a commit (false for `HEAD` in a repository without commits).
+    pub fn has_revision(&self, rev: &str) -> bool {
+        self.command()
+            .args(["rev-parse", "--verify", "--quiet"])
+            .arg(format!("{rev}^{{commit}}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+
+    /// Every file in the tree of commit `rev`, relative to the work tree root, `/`-separated.
+    pub fn files_at(&self, rev: &str) -> Result<Vec<String>, ScmError> {
+        let output = self
+            .command()
+            .args(["ls-tree", "-r", "-z", "--full-tree", "--name-only", rev])
+            .output()
+            .map_err(|e| git_error("ls-tree", e.to_string()))?;
+        if !output.status.success() {
+            return Err(git_error(
+                "ls-tree",
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ));
+        }
+        Ok(output
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect())
+    }
+
+    /// The contents of `paths` (relative to the work tree root, `/`-separated) in commit `rev`,
+    /// read with one `git cat-file --batch`; `None` for a path that is not a file there.
+    pub fn read_files_at(
+        &self,
+        rev: &str,
+        paths: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, ScmError> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let name = "cat-file";
+        let mut child = self
+            .command()
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| git_error(name, e.to_string()))?;
+        let mut input = Vec::new();
+        for path in paths {
+            input.extend_from_slice(format!("{rev}:{path}\n").as_bytes());
+        }
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| git_error(name, "no stdin".to_string()))?;
+        let writer = std::thread::spawn(move || stdin.write_all(&input));
+        let output = child
+            .wait_with_output()
+            .map_err(|e| git_error(name, e.to_string()))?;
+        let _ = writer.join();
+        if !output.status.success() {
+            return Err(git_error(
+                name,
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ));
+        }
+        parse_batch(&output.stdout, paths.len())
+            .ok_or_else(|| git_error(name, "unexpected output".to_string()))
+    }
+
     /// Runs a git command fed NUL-separated paths on stdin; returns the paths it printed.
     fn filter_stdin(
         &self,
@@ -155,6 +247,28 @@ impl Git {
             .map(|s| PathBuf::from(String::from_utf8_lossy(s).into_owned()))
             .collect())
     }
+}
+
+/// Splits `git cat-file --batch` output into `count` objects: `<oid> <type> <size>\n<bytes>\n`
+/// for each found object (only blobs are files), `<name> missing\n` otherwise.
+fn parse_batch(mut out: &[u8], count: usize) -> Option<Vec<Option<Vec<u8>>>> {
+    let mut objects = Vec::with_capacity(count);
+    for _ in 0..count {
+        let end = out.iter().position(|b| *b == b'\n')?;
+        let header = String::from_utf8_lossy(&out[..end]).into_owned();
+        out = &out[end + 1..];
+        let fields: Vec<&str> = header.split(' ').collect();
+        match fields.as_slice() {
+            [_, kind, size] if !header.ends_with(" missing") => {
+                let size: usize = size.parse().ok()?;
+                let content = out.get(..size)?.to_vec();
+                out = out.get(size + 1..)?;
+                objects.push((*kind == "blob").then_some(content));
+            }
+            _ => objects.push(None),
+        }
+    }
+    Some(objects)
 }
 
 fn git_error(command: &str, message: String) -> ScmError {

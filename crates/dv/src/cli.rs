@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand};
 use dv_repo::Level;
 
 use crate::commands::{add, checkout, completion, config, init, remote, status};
+use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
+use crate::commands::{fetch, pull, push};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
 #[derive(Debug, Parser)]
@@ -46,6 +48,30 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Set up and manage data remotes.
     Remote(remote::RemoteArgs),
+    /// Upload tracked files or directories to remote storage.
+    Push(push::PushArgs),
+    /// Download files or directories from remote storage to the cache.
+    Fetch(fetch::FetchArgs),
+    /// Download tracked files or directories from remote storage.
+    Pull(pull::PullArgs),
+    /// Record changes to files or directories tracked by DVC by storing the current versions in the cache.
+    Commit(commit::CommitArgs),
+    /// Remove stages from dvc.yaml and/or stop tracking files or directories.
+    #[command(visible_alias = "rm")]
+    Remove(remove::RemoveArgs),
+    /// Rename or move a DVC controlled data file or a directory.
+    #[command(visible_alias = "mv")]
+    Move(r#move::MoveArgs),
+    /// Garbage collect unused objects from cache or remote storage.
+    Gc(gc::GcArgs),
+    /// Unprotect tracked files or directories (when hardlinks or symlinks have been enabled with `dvc config cache.type`).
+    Unprotect(unprotect::UnprotectArgs),
+    /// Remove DVC files, local DVC config and data cache.
+    Destroy(destroy::DestroyArgs),
+    /// Commands related to data management.
+    Data(data::DataArgs),
+    /// Check whether files or directories are excluded due to `.dvcignore`.
+    CheckIgnore(check_ignore::CheckIgnoreArgs),
     /// Display the DVC version and system/environment information.
     #[command(visible_alias = "doctor")]
     Version,

@@ -41,6 +41,47 @@ pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
     }
 }
 
+/// A failure of a data command (`push`, `fetch`, `pull`, `status -c`) as DVC reports it:
+/// `ERROR: <action> - <message>` (just the message without an action). What DVC catches —
+/// config errors, unknown remotes, checkout errors — exits with 1; a remote failing as a whole
+/// exits with `remote_code` (DVC lets those escape from `push` and `status -c` as unexpected
+/// errors, 255, and catches them in `fetch`/`pull`, 1); anything else stays unexpected.
+pub fn data_command_failure(
+    printer: &Printer,
+    action: Option<&str>,
+    error: anyhow::Error,
+    remote_code: u8,
+) -> anyhow::Error {
+    use dv_repo::ops::transfer::{RemoteFailure, UnknownRemote};
+
+    // Bad targets and unknown remotes of outputs surface while DVC collects the workspace.
+    let collecting = error.downcast_ref::<CommandError>().is_some()
+        || error
+            .downcast_ref::<UnknownRemote>()
+            .is_some_and(|unknown| unknown.during_collection);
+    if collecting && action.is_some() {
+        printer.warn("failed to collect 'workspace', skipping");
+    }
+    let caught = error.downcast_ref::<ConfigError>().is_some()
+        || error.downcast_ref::<CommandError>().is_some()
+        || error.downcast_ref::<DvcError>().is_some()
+        || error.downcast_ref::<UnknownRemote>().is_some();
+    let remote = error.downcast_ref::<RemoteFailure>().is_some();
+    if !caught && !remote {
+        return error;
+    }
+    let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
+    let message = match action {
+        Some(action) => format!("{action} - {}", chain.join(" - ")),
+        None => chain.join(" - "),
+    };
+    if remote && remote_code != FAILURE {
+        DvcError(message).into()
+    } else {
+        CommandError(message).into()
+    }
+}
+
 /// Help and version go to stdout with exit 0; parse errors print `ERROR: ...` and the usage
 /// to stderr with exit 254.
 pub fn clap_error(error: &clap::Error) -> std::process::ExitCode {

@@ -6,8 +6,10 @@
 mod cli;
 mod commands;
 mod exit;
+mod git_hint;
 mod json;
 mod printer;
+mod prompt;
 
 use std::process::ExitCode;
 

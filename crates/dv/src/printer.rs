@@ -28,12 +28,26 @@ impl Printer {
         }
     }
 
+    /// A plain line on stderr (DVC's `ui.warn`, which has no `WARNING:` prefix), hidden by `-q`.
+    pub fn notice(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "{}", text.as_ref());
+        }
+    }
+
     /// Informational text on stdout (like DVC's `logger.info`/`ui.write`), hidden by `-q`.
     pub fn info(&self, text: impl AsRef<str>) {
         if !self.quiet {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", text.as_ref());
         }
+    }
+
+    /// A question on stdout without a line break, shown even with `-q` (DVC's prompts are).
+    pub fn prompt(&self, text: impl AsRef<str>) {
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{}", text.as_ref());
+        let _ = out.flush();
     }
 
     /// Requested data on stdout, hidden by `-q` like every DVC `ui.write`.

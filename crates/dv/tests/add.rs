@@ -438,3 +438,49 @@ fn autostage_stages_the_files() {
         "{staged}"
     );
 }
+
+/// `add d/x` inside a tracked directory `d` updates only that entry of `d`'s manifest (and,
+/// as dvc does, drops `size` from `d.dvc`) instead of creating an overlapping `d/x.dvc`.
+#[test]
+fn adding_a_path_inside_a_tracked_directory_updates_it() {
+    let ours = TestRepo::new();
+    let theirs = TestRepo::new();
+    for (repo, is_dv) in [(&ours, true), (&theirs, false)] {
+        repo.write("d/a", "1\n");
+        repo.write("d/s/b", "2\n");
+        let tool = |repo: &TestRepo| if is_dv { repo.dv() } else { repo.dvc() };
+        run(tool(repo).args(["init", "-q"])).success();
+        run(tool(repo).args(["add", "d"])).success();
+        repo.write("d/a", "changed\n");
+        repo.write("d/new", "not added\n");
+        repo.write("d/t/x", "t\n");
+        run(tool(repo).args(["add", "d/a"])).success();
+        run(tool(repo).args(["add", "d/t"])).success();
+    }
+    assert_eq!(tree(ours.root()), tree(theirs.root()));
+    assert!(!ours.exists("d/a.dvc"));
+    let status = run(ours.dvc().arg("status"));
+    assert!(status.stdout.contains("modified:           d"), "{status}");
+}
+
+/// Deleting one object from the cache is noticed even though complete trees are remembered.
+#[test]
+fn a_missing_cache_object_is_noticed() {
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    repo.write("d/a", "1\n");
+    repo.write("d/b", "2\n");
+    run(repo.dv().args(["add", "d"])).success();
+    assert_eq!(
+        run(repo.dv().arg("status")).stdout,
+        "Data and pipelines are up to date.\n"
+    );
+    let object = repo.path(".dvc/cache/files/md5/b0/26324c6904b2a9cb4b88d6d61c81d1");
+    std::fs::remove_file(object).unwrap();
+    let out = run(repo.dv().arg("status"));
+    assert_eq!(
+        out.stdout, "d.dvc:\n\tchanged outs:\n\t\tnot in cache:       d\n",
+        "{out}"
+    );
+    assert_eq!(out.stdout, run(repo.dvc().arg("status")).stdout);
+}

@@ -12,6 +12,7 @@ use dv_schema::hash::HashName;
 use crate::error::CommandError;
 use crate::index::DvcFileEntry;
 use crate::ops::checkout::link_from_cache;
+use crate::ops::status::in_cache_with;
 use crate::workspace::Workspace;
 
 /// What `add` was asked to do.
@@ -91,12 +92,40 @@ pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddRep
         copy_in(workspace, source, &out, jobs, &links)?;
         targets = vec![(out, out_shown)];
     }
+    let mut granular = Vec::new();
     for (path, shown) in &targets {
-        check_target(workspace, path, shown)?;
+        match tracked_parent(workspace, path)? {
+            Some(parent) => {
+                if std::fs::symlink_metadata(path).is_err() {
+                    return Err(CommandError(format!(
+                        "[Errno 2] No such file or directory: '{}'",
+                        path.display()
+                    ))
+                    .into());
+                }
+                granular.push(Some(parent));
+            }
+            None => {
+                check_target(workspace, path, shown)?;
+                granular.push(None);
+            }
+        }
     }
     let mut state = workspace.load_state();
     let result = (|| -> anyhow::Result<()> {
-        for (path, shown) in &targets {
+        for ((path, shown), parent) in targets.iter().zip(granular) {
+            if let Some(parent) = parent {
+                add_inside(
+                    workspace,
+                    path,
+                    shown,
+                    parent,
+                    jobs,
+                    &mut state,
+                    &mut report,
+                )?;
+                continue;
+            }
             add_one(
                 workspace,
                 path,
@@ -210,6 +239,122 @@ fn check_target(workspace: &Workspace, path: &Path, shown: &str) -> anyhow::Resu
     Ok(())
 }
 
+/// A tracked directory output containing `path`: its `.dvc` file and output index.
+struct TrackedParent {
+    entry: DvcFileEntry,
+    index: usize,
+    dir: PathBuf,
+}
+
+/// The `.dvc`-tracked directory `path` is inside, if any.
+fn tracked_parent(workspace: &Workspace, path: &Path) -> anyhow::Result<Option<TrackedParent>> {
+    let root = workspace.root();
+    for ancestor in path.ancestors().skip(1) {
+        if !ancestor.starts_with(root) || ancestor == root {
+            break;
+        }
+        let mut dvc_path = ancestor.as_os_str().to_owned();
+        dvc_path.push(".dvc");
+        let dvc_path = PathBuf::from(dvc_path);
+        if !dvc_path.is_file() {
+            continue;
+        }
+        let entry = DvcFileEntry::load(&dvc_path, &workspace.display_path(&dvc_path))?;
+        let index = entry
+            .file
+            .outs
+            .iter()
+            .position(|o| entry.resolve(o) == ancestor && o.md5.is_some_and(|id| id.is_tree()));
+        if let Some(index) = index {
+            return Ok(Some(TrackedParent {
+                entry,
+                index,
+                dir: ancestor.to_path_buf(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// `dvc add d/x` where `d` is a tracked directory: only `x`'s entries of `d`'s manifest are
+/// replaced, and (as DVC does) `size` is dropped from `d.dvc`.
+fn add_inside(
+    workspace: &Workspace,
+    path: &Path,
+    shown: &str,
+    parent: TrackedParent,
+    jobs: std::num::NonZeroUsize,
+    state: &mut dv_data::state::State,
+    report: &mut AddReport,
+) -> anyhow::Result<()> {
+    use dv_schema::dir_manifest::{DirEntry, DirManifest, RelPath};
+    let mut output = parent.entry.file.outs[parent.index].clone();
+    let odb = workspace.odb(output.hash_name);
+    let old_id = output
+        .md5
+        .expect("tracked_parent only returns outputs with a hash");
+    let old = odb.read_tree(&old_id).with_context(|| {
+        format!(
+            "failed to read the directory object of '{}'",
+            parent.dir.display()
+        )
+    })?;
+    let built = build::build_into(
+        workspace.root(),
+        path,
+        &BuildOptions {
+            hash_name: output.hash_name,
+            jobs,
+        },
+        state,
+        &odb,
+    )
+    .with_context(|| format!("failed to save '{shown}' to the cache"))?;
+    let relative = path
+        .strip_prefix(&parent.dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    let prefix = format!("{relative}/");
+    let mut entries: Vec<DirEntry> = old
+        .entries()
+        .iter()
+        .filter(|e| e.relpath.as_str() != relative && !e.relpath.as_str().starts_with(&prefix))
+        .cloned()
+        .collect();
+    let relpath = |p: String| RelPath::new(p).map_err(|e| CommandError(e.to_string()));
+    match &built {
+        Built::File { md5, .. } => entries.push(DirEntry::md5(relpath(relative.clone())?, *md5)),
+        Built::Tree { files, .. } => {
+            for file in files {
+                entries.push(DirEntry::md5(
+                    relpath(format!("{prefix}{}", file.file.relpath.as_str()))?,
+                    file.md5,
+                ));
+            }
+        }
+    }
+    let manifest = DirManifest::new(entries);
+    let id = odb.add_tree(&manifest)?;
+    output.md5 = Some(id);
+    output.nfiles = Some(manifest.len() as u64);
+    output.size = None;
+    let mut file = parent.entry.file.clone();
+    file.outs[parent.index] = output;
+    let text = file.update_yaml(&parent.entry.text).map_err(|e| {
+        CommandError(format!(
+            "failed to update '{}': {e}",
+            parent.entry.path.display()
+        ))
+    })?;
+    if text != parent.entry.text {
+        dv_fs::atomic::write_atomic(&parent.entry.path, text.as_bytes())
+            .with_context(|| format!("failed to write '{}'", parent.entry.path.display()))?;
+    }
+    report.to_track.push(parent.entry.path.clone());
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn add_one(
     workspace: &Workspace,
@@ -268,6 +413,11 @@ fn add_one(
     }
     let odb = workspace.odb(hash_name);
     let options_build = BuildOptions { hash_name, jobs };
+    let linking = !options.no_commit
+        && !options.no_relink
+        && matches!(links.first(), Some(LinkType::Hardlink | LinkType::Symlink));
+    // Whether the cache or the workspace links may need work (not for an unchanged re-add).
+    let mut stored = true;
     let built = match built {
         Some(built) => {
             if !options.no_commit {
@@ -278,6 +428,23 @@ fn add_one(
         }
         None if options.no_commit => build::build(workspace.root(), path, &options_build, state)
             .with_context(|| format!("failed to hash '{shown}'"))?,
+        None if linking || previous_output.is_some() => {
+            let built = build::build(workspace.root(), path, &options_build, state)
+                .with_context(|| format!("failed to hash '{shown}'"))?;
+            let recorded = previous_output.as_ref().and_then(|(_, o)| o.md5);
+            if recorded == Some(built.object_id())
+                && in_cache_with(&odb, &built.object_id(), Some(&mut *state))
+            {
+                stored = false;
+            } else if linking {
+                build::commit_by_moving(&odb, path, &built, jobs)
+                    .with_context(|| format!("failed to move '{shown}' into the cache"))?;
+            } else {
+                build::commit(&odb, path, &built, jobs)
+                    .with_context(|| format!("failed to save '{shown}' to the cache"))?;
+            }
+            built
+        }
         None => build::build_into(workspace.root(), path, &options_build, state, &odb)
             .with_context(|| format!("failed to save '{shown}' to the cache"))?,
     };
@@ -332,10 +499,7 @@ fn add_one(
     }
     // With hardlink/symlink caches the workspace copy is replaced by a link (spec §5.3);
     // with reflink/copy the file already has the cached content and is left in place.
-    if !options.no_commit
-        && !options.no_relink
-        && matches!(links.first(), Some(LinkType::Hardlink | LinkType::Symlink))
-    {
+    if linking && stored {
         link_from_cache(workspace, &odb, &built, path, links, jobs)?;
     }
     Ok(())

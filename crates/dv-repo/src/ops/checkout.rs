@@ -46,6 +46,22 @@ pub struct CheckoutReport {
     pub changes: Vec<(&'static str, String)>,
     /// Whether `--relink` relinked anything.
     pub relinked: bool,
+    /// Files (not outputs) added, modified and deleted, for `dvc pull`'s summary.
+    pub stats: CheckoutStats,
+    /// Outputs that could not be checked out because the cache lacks them (sorted); only
+    /// [`checkout_available`] returns a report with any.
+    pub failed: Vec<String>,
+}
+
+/// Files changed by a checkout, counted like DVC's checkout stats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CheckoutStats {
+    /// Files replaced.
+    pub modified: usize,
+    /// Files created.
+    pub added: usize,
+    /// Files removed from tracked directories.
+    pub deleted: usize,
 }
 
 enum Plan {
@@ -65,6 +81,27 @@ struct Job {
 
 /// Checks out the targets' outputs.
 pub fn checkout(
+    workspace: &Workspace,
+    options: &CheckoutOptions,
+) -> anyhow::Result<CheckoutReport> {
+    let report = checkout_available(workspace, options)?;
+    if !report.failed.is_empty() {
+        return Err(missing_error(&report.failed).into());
+    }
+    Ok(report)
+}
+
+/// DVC's error for outputs the cache cannot provide (`CheckoutError`).
+pub fn missing_error(failed: &[String]) -> DvcError {
+    DvcError(format!(
+        "Checkout failed for following targets:\n{}\nIs your cache up to date?\n<https://error.dvc.org/missing-files>",
+        failed.join("\n")
+    ))
+}
+
+/// Like [`checkout`], but outputs the cache lacks are listed in the report's `failed` instead
+/// of failing the call, so that `dvc pull` can show what was checked out before its error.
+pub fn checkout_available(
     workspace: &Workspace,
     options: &CheckoutOptions,
 ) -> anyhow::Result<CheckoutReport> {
@@ -131,8 +168,11 @@ pub fn checkout(
 
     let mut report = CheckoutReport::default();
     for job in work {
-        apply(&job, &links, jobs)
+        let counts = apply(&job, &links, jobs)
             .with_context(|| format!("failed to check out '{}'", job.shown))?;
+        report.stats.modified += counts.modified;
+        report.stats.added += counts.added;
+        report.stats.deleted += counts.deleted;
         match job.plan {
             Plan::Add => {
                 report.added.push(job.shown.clone());
@@ -145,14 +185,17 @@ pub fn checkout(
             Plan::Relink => report.relinked = true,
         }
     }
-    if !missing.is_empty() {
-        missing.sort();
-        return Err(DvcError(format!(
-            "Checkout failed for following targets:\n{}\nIs your cache up to date?\n<https://error.dvc.org/missing-files>",
-            missing.join("\n")
-        ))
-        .into());
-    }
+    // DVC lists modified, then added outputs; directories first, each group alphabetically.
+    let rank = |kind: &str| match kind {
+        "M" => 0,
+        "A" => 1,
+        _ => 2,
+    };
+    report.changes.sort_by(|(a_kind, a), (b_kind, b)| {
+        (rank(a_kind), !a.ends_with('/'), a).cmp(&(rank(b_kind), !b.ends_with('/'), b))
+    });
+    missing.sort();
+    report.failed = missing;
     Ok(report)
 }
 
@@ -192,7 +235,8 @@ fn unsaved_files(
     }
 }
 
-fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<()> {
+/// Links one output from the cache; returns the files it added, modified and deleted.
+fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<CheckoutStats> {
     let link_options = LinkOptions {
         links: links.to_vec(),
         jobs,
@@ -202,7 +246,17 @@ fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<()
             std::fs::remove_dir_all(&job.path)?;
         }
         data_checkout::checkout_file(&job.odb, &job.id, &job.path, job.isexec, links)?;
-        return Ok(());
+        return Ok(match job.plan {
+            Plan::Add => CheckoutStats {
+                added: 1,
+                ..CheckoutStats::default()
+            },
+            Plan::Modify(_) => CheckoutStats {
+                modified: 1,
+                ..CheckoutStats::default()
+            },
+            Plan::Relink => CheckoutStats::default(),
+        });
     }
     let manifest = job.odb.read_tree(&job.id)?;
     match &job.plan {
@@ -212,6 +266,11 @@ fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<()
             ..
         })) => {
             let diff = dv_data::diff::diff(current, &manifest);
+            let counts = CheckoutStats {
+                modified: diff.modified.len(),
+                added: diff.added.len(),
+                deleted: diff.deleted.len(),
+            };
             let wanted: HashSet<&str> = diff
                 .added
                 .iter()
@@ -238,15 +297,22 @@ fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<()
                     })?;
                 }
             }
+            Ok(counts)
         }
         _ => {
             if job.path.is_file() || job.path.is_symlink() {
                 std::fs::remove_file(&job.path)?;
             }
             data_checkout::checkout_tree(&job.odb, &manifest, &job.path, &link_options)?;
+            Ok(match job.plan {
+                Plan::Relink => CheckoutStats::default(),
+                _ => CheckoutStats {
+                    added: manifest.len(),
+                    ..CheckoutStats::default()
+                },
+            })
         }
     }
-    Ok(())
 }
 
 /// Replaces the workspace copy of a freshly cached output with links from the cache

@@ -2,13 +2,24 @@
 //! the result.
 
 pub mod add;
+pub mod check_ignore;
 pub mod checkout;
+pub mod commit;
 pub mod completion;
 pub mod config;
+pub mod data;
+pub mod destroy;
+pub mod fetch;
+pub mod gc;
 pub mod init;
+pub mod r#move;
+pub mod pull;
+pub mod push;
 pub mod remote;
+pub mod remove;
 pub mod root;
 pub mod status;
+pub mod unprotect;
 pub mod version;
 
 use std::path::PathBuf;
@@ -35,6 +46,17 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
         Command::Checkout(args) => checkout::run(args, &environment, printer),
         Command::Config(args) => config::run(args, &environment, printer),
         Command::Remote(args) => remote::run(args, &environment, printer),
+        Command::Push(args) => push::run(args, &environment, printer),
+        Command::Fetch(args) => fetch::run(args, &environment, printer),
+        Command::Pull(args) => pull::run(args, &environment, printer),
+        Command::Commit(args) => commit::run(args, &environment, printer),
+        Command::Remove(args) => remove::run(args, &environment, printer),
+        Command::Move(args) => r#move::run(args, &environment, printer),
+        Command::Gc(args) => gc::run(args, &environment, printer),
+        Command::Unprotect(args) => unprotect::run(args, &environment, printer),
+        Command::Destroy(args) => destroy::run(args, &environment, printer),
+        Command::Data(args) => data::run(args, &environment, printer),
+        Command::CheckIgnore(args) => check_ignore::run(args, &environment, printer),
         Command::Version => version::run(&environment, printer),
         Command::Root => root::run(&environment, printer),
         Command::Completion(args) => completion::run(args, printer),

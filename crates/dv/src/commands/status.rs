@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use dv_repo::ops::remote_status::{RemoteStatusOptions, remote_status};
 use dv_repo::ops::status::{StatusOptions, status};
 use dv_repo::{Environment, Workspace};
 
@@ -18,10 +19,19 @@ pub struct StatusArgs {
     /// Show output in JSON format.
     #[arg(long)]
     pub json: bool,
+    /// Show status of a local cache compared to a remote repository.
+    #[arg(short, long)]
+    pub cloud: bool,
+    /// Remote storage to compare local cache to.
+    #[arg(short, long, value_name = "NAME")]
+    pub remote: Option<String>,
 }
 
 pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
     let workspace = Workspace::open(environment)?;
+    if args.cloud || args.remote.is_some() {
+        return run_cloud(args, &workspace, printer);
+    }
     let report = status(
         &workspace,
         &StatusOptions {
@@ -68,5 +78,59 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
         }
     }
     printer.data(lines.join("\n"));
+    Ok(0)
+}
+
+/// `dv status -c` / `-r NAME`: objects not in sync between the cache and the remote, one
+/// `\t<status>: <name>` line each (spec §9.5).
+fn run_cloud(args: StatusArgs, workspace: &Workspace, printer: &Printer) -> anyhow::Result<u8> {
+    let report = remote_status(
+        workspace,
+        &RemoteStatusOptions {
+            targets: args.targets,
+            remote: args.remote,
+            jobs: crate::commands::fetch::transfer_jobs(args.jobs),
+            recursive: false,
+        },
+    )
+    // DVC reports what it catches with exit code 1; a remote failing as a whole escapes as an
+    // unexpected error (255).
+    .map_err(|error| crate::exit::data_command_failure(printer, None, error, 255))?;
+    if !report.missing_trees.is_empty() {
+        let list: Vec<String> = report
+            .missing_trees
+            .iter()
+            .map(|object| format!("name: None, {}: {}", object.hash_name, object.object))
+            .collect();
+        printer.warn(format!(
+            "Some of the cache files do not exist neither locally nor on remote. Missing cache \
+             files:\n{}",
+            list.join("\n")
+        ));
+    }
+    crate::commands::fetch::print_failures(printer, &report.failures);
+    if args.json {
+        let mut map = serde_json::Map::new();
+        for entry in &report.entries {
+            map.insert(entry.name.clone(), entry.status.into());
+        }
+        printer.data(crate::json::to_python_json(&serde_json::Value::Object(map)));
+        return Ok(0);
+    }
+    if printer.is_quiet() {
+        return Ok(u8::from(!report.entries.is_empty()));
+    }
+    if !report.entries.is_empty() {
+        let lines: Vec<String> = report
+            .entries
+            .iter()
+            .map(|entry| format!("\t{:<20}{}", format!("{}:", entry.status), entry.name))
+            .collect();
+        printer.data(lines.join("\n"));
+    } else if !report.tracked {
+        printer.info("There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!");
+    } else {
+        printer.info(format!("Cache and remote '{}' are in sync.", report.remote));
+    }
     Ok(0)
 }

@@ -1,0 +1,297 @@
+//! `dvc commit`: re-hash tracked outputs, store them in the cache and update their `.dvc` files
+//! in place (spec §3.3, §4.4).
+//!
+//! Like DVC, a stage whose outputs changed (modified, deleted, or never hashed) is only saved
+//! after confirmation or with `force`; an unchanged stage is committed as recorded (its objects
+//! are stored, its `.dvc` file is not rewritten). Saving re-hashes every output: a legacy (DVC
+//! 2.x) output whose md5-dos2unix hash did not change stays legacy, a changed one becomes a
+//! DVC 3 output with `hash: md5` appended to its entry.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use dv_data::build::{self, BuildOptions, Built};
+use dv_data::state::State;
+use dv_fs::link::LinkType;
+use dv_schema::dvc_file::Output;
+use dv_schema::hash::HashName;
+
+use crate::error::CommandError;
+use crate::index::{self, DvcFileEntry};
+use crate::ops::checkout::link_from_cache;
+use crate::ops::status::{OutputState, output_state};
+use crate::workspace::Workspace;
+
+/// What `commit` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CommitOptions {
+    /// A `.dvc` file or a tracked output (every `.dvc` file when `None`).
+    pub target: Option<PathBuf>,
+    /// Save changed stages without asking.
+    pub force: bool,
+    /// With a directory target: every `.dvc` file under it.
+    pub recursive: bool,
+    /// Re-create hard links or symlinks from the cache (`--no-relink` turns it off).
+    pub relink: bool,
+    /// Threads for hashing.
+    pub jobs: Option<usize>,
+}
+
+impl Default for CommitOptions {
+    fn default() -> Self {
+        CommitOptions {
+            target: None,
+            force: false,
+            recursive: false,
+            relink: true,
+            jobs: None,
+        }
+    }
+}
+
+/// What `commit` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct CommitReport {
+    /// The `.dvc` files committed, absolute.
+    pub committed: Vec<PathBuf>,
+    /// The `.dvc` files whose text changed, absolute.
+    pub rewritten: Vec<PathBuf>,
+    /// Saved outputs that are empty (DVC warns about them), as shown.
+    pub empty: Vec<String>,
+}
+
+/// Commits the target's stages (or all). `confirm` is asked whether to save a stage whose
+/// outputs changed, with DVC's question; without `force` a refusal fails the commit.
+pub fn commit(
+    workspace: &Workspace,
+    options: &CommitOptions,
+    confirm: &dyn Fn(&str) -> bool,
+) -> anyhow::Result<CommitReport> {
+    let entries = match &options.target {
+        Some(target) if options.recursive && workspace.absolute(target).is_dir() => {
+            let dir = workspace.absolute(target);
+            index::collect(workspace.root())?
+                .into_iter()
+                .filter(|path| path.starts_with(&dir))
+                .map(|path| DvcFileEntry::load(&path, &workspace.display_path(&path)))
+                .collect::<anyhow::Result<Vec<_>>>()?
+        }
+        Some(target) => index::load_targets(workspace, std::slice::from_ref(target))?,
+        None => index::load_targets(workspace, &[])?,
+    };
+    let jobs = workspace.jobs(options.jobs);
+    let links = workspace.link_types()?;
+    let mut state = workspace.load_state();
+    let mut report = CommitReport::default();
+    let result = (|| -> anyhow::Result<()> {
+        for entry in entries {
+            commit_stage(
+                workspace,
+                entry,
+                options,
+                confirm,
+                jobs,
+                &links,
+                &mut state,
+                &mut report,
+            )?;
+        }
+        Ok(())
+    })();
+    workspace.save_state(&mut state);
+    result?;
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn commit_stage(
+    workspace: &Workspace,
+    entry: DvcFileEntry,
+    options: &CommitOptions,
+    confirm: &dyn Fn(&str) -> bool,
+    jobs: NonZeroUsize,
+    links: &[LinkType],
+    state: &mut State,
+    report: &mut CommitReport,
+) -> anyhow::Result<()> {
+    let stage_name = workspace.display_path(&entry.path);
+    let save = if options.force {
+        true
+    } else {
+        let changed = changed_outputs(workspace, &entry, jobs, state)?;
+        if !changed.is_empty() {
+            let question = format!(
+                "outputs [{}] of stage: '{stage_name}' changed. Are you sure you want to commit it?",
+                changed
+                    .iter()
+                    .map(|name| format!("'{name}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if !confirm(&question) {
+                return Err(CommandError(format!(
+                    "unable to commit changed stage: '{stage_name}'. Use `-f|--force` to force."
+                ))
+                .into());
+            }
+        }
+        !changed.is_empty()
+    };
+    if save && !entry.file.deps.is_empty() {
+        return Err(CommandError(format!(
+            "committing changes to import stages is not supported by dv yet: '{stage_name}'"
+        ))
+        .into());
+    }
+
+    let mut file = entry.file.clone();
+    for output in file.outs.iter_mut() {
+        let path = entry.resolve(output);
+        let shown = workspace.display_path(&path);
+        if std::fs::symlink_metadata(&path).is_err() {
+            return Err(CommandError(format!("output '{shown}' does not exist")).into());
+        }
+        let (hash_name, built) = if save {
+            let (hash_name, built) = build_for_save(workspace, &path, output, jobs, state)?;
+            if is_empty(&built) {
+                report.empty.push(shown.clone());
+            }
+            if output.cache {
+                ignore_output(workspace, &path)?;
+            }
+            record_built(output, &built, hash_name);
+            (hash_name, built)
+        } else {
+            let built = build_as_recorded(workspace, &path, output, jobs, state)?;
+            (output.hash_name, built)
+        };
+        if !output.cache {
+            continue;
+        }
+        let odb = workspace.odb(hash_name);
+        build::commit(&odb, &path, &built, jobs)
+            .with_context(|| format!("failed to save '{shown}' to the cache"))?;
+        if options.relink && matches!(links.first(), Some(LinkType::Hardlink | LinkType::Symlink)) {
+            link_from_cache(workspace, &odb, &built, &path, links, jobs)?;
+        }
+    }
+    if save && file.deps.is_empty() {
+        // DVC recomputes the stage checksum on save; `.dvc` files of `dvc add` have none.
+        file.md5 = None;
+    }
+    if file != entry.file {
+        let text = file
+            .update_yaml(&entry.text)
+            .map_err(|e| CommandError(format!("failed to update '{stage_name}': {}", e.message)))?;
+        if text != entry.text {
+            dv_fs::atomic::write_atomic(&entry.path, text.as_bytes())
+                .with_context(|| format!("failed to write '{stage_name}'"))?;
+            report.rewritten.push(entry.path.clone());
+        }
+    }
+    report.committed.push(entry.path);
+    Ok(())
+}
+
+/// The outputs whose workspace state differs from the record (DVC's `changed_entries`):
+/// deleted, modified, or never hashed, as shown.
+fn changed_outputs(
+    workspace: &Workspace,
+    entry: &DvcFileEntry,
+    jobs: NonZeroUsize,
+    state: &mut State,
+) -> anyhow::Result<Vec<String>> {
+    let mut changed = Vec::new();
+    for output in &entry.file.outs {
+        let path = entry.resolve(output);
+        let differs = output.md5.is_none()
+            || !matches!(
+                output_state(workspace, &path, output, jobs, state)?,
+                OutputState::Unchanged
+            );
+        if differs {
+            changed.push(workspace.display_path(&path));
+        }
+    }
+    Ok(changed)
+}
+
+fn build_as_recorded(
+    workspace: &Workspace,
+    path: &Path,
+    output: &Output,
+    jobs: NonZeroUsize,
+    state: &mut State,
+) -> anyhow::Result<Built> {
+    build::build(
+        workspace.root(),
+        path,
+        &BuildOptions {
+            hash_name: output.hash_name,
+            jobs,
+        },
+        state,
+    )
+    .with_context(|| format!("failed to hash '{}'", workspace.display_path(path)))
+}
+
+/// Hashes an output for saving: a legacy output keeps md5-dos2unix while its content is
+/// unchanged and switches to md5 once it changed (spec §3.3).
+pub(crate) fn build_for_save(
+    workspace: &Workspace,
+    path: &Path,
+    output: &Output,
+    jobs: NonZeroUsize,
+    state: &mut State,
+) -> anyhow::Result<(HashName, Built)> {
+    let built = build_as_recorded(workspace, path, output, jobs, state)?;
+    if output.is_legacy() && Some(built.object_id()) != output.md5 {
+        let upgraded = Output {
+            hash_name: HashName::Md5,
+            ..output.clone()
+        };
+        return Ok((
+            HashName::Md5,
+            build_as_recorded(workspace, path, &upgraded, jobs, state)?,
+        ));
+    }
+    Ok((output.hash_name, built))
+}
+
+/// Records a built object in an output entry (`md5`, `size`, `nfiles` or `isexec`, `hash`),
+/// as DVC's `Output.save` does; version-aware `files` are dropped.
+pub(crate) fn record_built(output: &mut Output, built: &Built, hash_name: HashName) {
+    output.md5 = Some(built.object_id());
+    output.size = Some(built.size());
+    output.hash_name = hash_name;
+    output.files = None;
+    match built {
+        Built::File { isexec, .. } => {
+            output.nfiles = None;
+            output.isexec = *isexec;
+        }
+        Built::Tree { nfiles, .. } => {
+            output.nfiles = Some(*nfiles);
+            output.isexec = false;
+        }
+    }
+}
+
+fn is_empty(built: &Built) -> bool {
+    matches!(
+        built,
+        Built::File { size: 0, .. } | Built::Tree { nfiles: 0, .. }
+    )
+}
+
+/// Adds the output's `.gitignore` entry unless git already ignores it; returns the changed
+/// `.gitignore`.
+pub(crate) fn ignore_output(workspace: &Workspace, path: &Path) -> anyhow::Result<Option<PathBuf>> {
+    if let Some(git) = workspace.git()
+        && !git.ignored(&[path.to_path_buf()])?[0]
+    {
+        return Ok(dv_scm::ignore_entry_add(path)?);
+    }
+    Ok(None)
+}

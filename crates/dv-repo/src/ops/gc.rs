@@ -1,0 +1,145 @@
+//! `dvc gc -w`: delete from the cache every object the workspace's `.dvc` files do not use
+//! (spec §10.5). Each tracked directory keeps its `.dir` object and every file it lists; both
+//! the DVC 3 (`files/md5`) and the legacy 2.x layout are collected.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use dv_data::odb::Odb;
+use dv_schema::hash::{HashName, ObjectId};
+
+use crate::error::CommandError;
+use crate::index;
+use crate::workspace::Workspace;
+
+/// What `gc` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct GcOptions {
+    /// Keep what the workspace uses (the only scope dv supports).
+    pub workspace: bool,
+    /// Count what would be removed without removing it.
+    pub dry: bool,
+}
+
+/// How many objects were deleted from one cache.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CacheCollected {
+    /// DVC's name for the cache: `repo` (DVC 3 objects) or `legacy` (2.x objects).
+    pub scheme: &'static str,
+    /// Objects deleted.
+    pub removed: usize,
+}
+
+/// What `gc` did, per cache in DVC's order.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct GcReport {
+    /// `repo`, then `legacy`.
+    pub caches: Vec<CacheCollected>,
+}
+
+/// The error DVC gives when no scope is selected.
+pub const NO_SCOPE_MESSAGE: &str = "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags` `--all-experiments`, `--all-commits`, `--date` or `--rev` needs to be set.";
+
+/// Collects the cache.
+pub fn gc(workspace: &Workspace, options: &GcOptions) -> anyhow::Result<GcReport> {
+    if !options.workspace {
+        return Err(crate::error::DvcError(NO_SCOPE_MESSAGE.to_string()).into());
+    }
+    // DVC reports a `.dvc` file it cannot read as a failure to collect the workspace (255).
+    let entries = index::load_targets(workspace, &[]).map_err(|error| {
+        crate::error::DvcError(format!("Failed to collect 'workspace': {error:#}"))
+    })?;
+    refuse_pipelines(workspace, &entries)?;
+
+    let mut used: [HashSet<ObjectId>; 2] = [HashSet::new(), HashSet::new()];
+    for entry in &entries {
+        for output in &entry.file.outs {
+            let Some(id) = output.md5 else { continue };
+            if !output.cache {
+                continue;
+            }
+            let slot = usize::from(output.hash_name == HashName::Md5Dos2Unix);
+            used[slot].insert(id);
+            if id.is_tree() {
+                let odb = workspace.odb(output.hash_name);
+                // A missing `.dir` keeps nothing of its files, as in DVC with `--force`.
+                if let Ok(manifest) = odb.read_tree(&id) {
+                    for file in manifest.entries() {
+                        if let Some(md5) = file.hash.md5() {
+                            used[slot].insert(ObjectId::file(md5));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut report = GcReport::default();
+    for (scheme, hash_name, used) in [
+        ("repo", HashName::Md5, &used[0]),
+        ("legacy", HashName::Md5Dos2Unix, &used[1]),
+    ] {
+        let odb: Odb = workspace.odb(hash_name);
+        let unused = dv_data::gc::unused(&odb, used)
+            .with_context(|| format!("failed to list the '{scheme}' cache"))?;
+        if !options.dry {
+            dv_data::gc::remove(&unused)
+                .with_context(|| format!("failed to collect the '{scheme}' cache"))?;
+        }
+        let removed = unused.len();
+        report.caches.push(CacheCollected { scheme, removed });
+    }
+    Ok(report)
+}
+
+/// dv does not read `dvc.lock` yet; collecting next to one would delete the objects of its
+/// stages' outputs, so dv refuses.
+fn refuse_pipelines(workspace: &Workspace, entries: &[index::DvcFileEntry]) -> anyhow::Result<()> {
+    let outputs: HashSet<PathBuf> = entries
+        .iter()
+        .flat_map(|entry| entry.file.outs.iter().map(|o| entry.resolve(o)))
+        .collect();
+    if let Some(lock) = find_lock_file(workspace.root(), workspace.root(), &outputs)? {
+        return Err(CommandError(format!(
+            "dv gc does not read pipeline lock files yet and would delete the cache of their outputs: '{}'",
+            workspace.display_path(&lock)
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn find_lock_file(
+    root: &Path,
+    dir: &Path,
+    outputs: &HashSet<PathBuf>,
+) -> anyhow::Result<Option<PathBuf>> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("failed to list '{}'", dir.display()))?;
+    let mut subdirs = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let path = entry.path();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            let skip = name == ".git"
+                || name == ".dvc"
+                || name == ".hg"
+                || outputs.contains(&path)
+                || (path != root && path.join(".dvc").is_dir());
+            if !skip {
+                subdirs.push(path);
+            }
+        } else if name == "dvc.lock" {
+            return Ok(Some(path));
+        }
+    }
+    for subdir in subdirs {
+        if let Some(found) = find_lock_file(root, &subdir, outputs)? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}

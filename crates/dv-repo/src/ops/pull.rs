@@ -1,0 +1,81 @@
+//! `dvc pull`: `fetch`, then `checkout` of the same targets (spec §10.2, §10.4).
+//!
+//! Like DVC, nothing is checked out when any download failed: a corrupted object on the
+//! remote never reaches the workspace.
+
+use std::path::PathBuf;
+
+use crate::ops::checkout::{self, CheckoutOptions, CheckoutReport};
+use crate::ops::fetch::{self, FetchOptions, FetchReport};
+use crate::ops::transfer;
+use crate::workspace::Workspace;
+
+/// What `pull` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct PullOptions {
+    /// `.dvc` files or outputs (all when empty).
+    pub targets: Vec<PathBuf>,
+    /// `-r NAME`: the remote for outputs without their own `remote:`.
+    pub remote: Option<String>,
+    /// Concurrent transfers, and threads for checkout.
+    pub jobs: Option<usize>,
+    /// `-R`: directory targets stand for every `.dvc` file under them.
+    pub recursive: bool,
+    /// `-f`: overwrite or remove unsaved workspace content.
+    pub force: bool,
+}
+
+/// What `pull` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PullReport {
+    /// The fetch.
+    pub fetch: FetchReport,
+    /// The checkout; `None` when a download failed and nothing was checked out. Outputs the
+    /// cache still lacks are in its `failed`.
+    pub checkout: Option<CheckoutReport>,
+}
+
+/// Fetches, then checks out unless a download failed.
+///
+/// # Errors
+///
+/// Those of [`fetch::fetch`], and of checkout (unsaved workspace files without `force`).
+pub fn pull(workspace: &Workspace, options: &PullOptions) -> anyhow::Result<PullReport> {
+    let fetched = fetch::fetch(
+        workspace,
+        &FetchOptions {
+            targets: options.targets.clone(),
+            remote: options.remote.clone(),
+            jobs: options.jobs,
+            recursive: options.recursive,
+        },
+    )?;
+    if !fetched.failures.is_empty() {
+        return Ok(PullReport {
+            fetch: fetched,
+            checkout: None,
+        });
+    }
+    let targets = if options.recursive {
+        transfer::expand_directories(workspace, &options.targets)?
+    } else {
+        options.targets.clone()
+    };
+    let checked_out = if options.recursive && !options.targets.is_empty() && targets.is_empty() {
+        CheckoutReport::default()
+    } else {
+        checkout::checkout_available(
+            workspace,
+            &CheckoutOptions {
+                targets,
+                force: options.force,
+                relink: false,
+                jobs: None,
+            },
+        )?
+    };
+    Ok(PullReport {
+        fetch: fetched,
+        checkout: Some(checked_out),
+    })
+}

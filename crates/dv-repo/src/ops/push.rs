@@ -1,0 +1,199 @@
+//! `dvc push`: upload the cache objects of the targets' outputs that their remote lacks
+//! (spec §10.1, §10.2).
+//!
+//! Each output goes to its own `remote:` or the default remote (`-r` or `core.remote`);
+//! outputs with `push: false` stay local. Files are uploaded before the `.dir` objects that
+//! list them, and a `.dir` is uploaded only once every one of its files is on the remote, so a
+//! remote never claims a directory it cannot deliver. Objects neither the cache nor the remote
+//! has are reported, not fatal.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use dv_remote::{ObjectKey, Remote};
+use dv_schema::hash::{HashName, ObjectId};
+
+use crate::ops::transfer::{
+    self, Direction, MissingObject, ObjectSet, Presence, TransferFailure, UsedOutput,
+};
+use crate::workspace::Workspace;
+
+/// What `push` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct PushOptions {
+    /// `.dvc` files or outputs (all when empty).
+    pub targets: Vec<PathBuf>,
+    /// `-r NAME`: the remote for outputs without their own `remote:`.
+    pub remote: Option<String>,
+    /// Concurrent transfers (default: the remote's `jobs`, else 4 × CPUs).
+    pub jobs: Option<usize>,
+    /// `-R`: directory targets stand for every `.dvc` file under them.
+    pub recursive: bool,
+}
+
+/// What `push` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PushReport {
+    /// The remote for outputs without their own `remote:` (`-r`, else `core.remote`), if any.
+    pub default_remote: Option<String>,
+    /// Objects uploaded (`.dir` objects included).
+    pub pushed: usize,
+    /// Objects neither in the cache nor on the remote.
+    pub missing: Vec<MissingObject>,
+    /// Objects whose upload failed.
+    pub failures: Vec<TransferFailure>,
+}
+
+/// Uploads what the remotes lack.
+///
+/// # Errors
+///
+/// No remote for outputs that need the default one, an unknown remote, or a remote-wide
+/// failure ([`transfer::RemoteFailure`]). Per-object failures are in the report.
+pub fn push(workspace: &Workspace, options: &PushOptions) -> anyhow::Result<PushReport> {
+    let explicit = options.remote.as_deref();
+    // DVC opens the remote named by `-r` before anything else.
+    let explicit_remote = match explicit {
+        Some(name) => Some(transfer::open_remote(workspace, name, false)?),
+        None => None,
+    };
+    let default = transfer::default_remote(workspace, explicit);
+    let outputs = transfer::used_outputs(
+        workspace,
+        &options.targets,
+        options.recursive,
+        Direction::Push,
+        explicit,
+    )?;
+    // Like DVC, a default remote is required unless every output names its own.
+    if default.is_none() && (outputs.is_empty() || outputs.iter().any(|o| o.remote.is_none())) {
+        return Err(transfer::no_remote_error(workspace, "<command>").into());
+    }
+    let mut explicit_remote = explicit_remote;
+    let mut remotes = Vec::new();
+    for (name, outputs) in transfer::group_by_remote(outputs, default.as_deref()) {
+        let name = name.expect("a default remote exists whenever an output lacks its own");
+        let remote = match explicit_remote.take_if(|_| Some(name.as_str()) == explicit) {
+            Some(remote) => remote,
+            None => transfer::open_remote(workspace, &name, true)?,
+        };
+        remotes.push((remote, outputs));
+    }
+    let mut report = PushReport {
+        default_remote: default.clone(),
+        ..PushReport::default()
+    };
+    for (remote, outputs) in &remotes {
+        for (hash_name, part) in transfer::split_by_layout(outputs) {
+            push_layout(
+                workspace,
+                remote,
+                hash_name,
+                &part,
+                options.jobs,
+                &mut report,
+            )?;
+        }
+    }
+    Ok(report)
+}
+
+/// Pushes the objects of one layout to one remote.
+fn push_layout(
+    workspace: &Workspace,
+    remote: &Remote,
+    hash_name: HashName,
+    outputs: &[&UsedOutput],
+    jobs: Option<usize>,
+    report: &mut PushReport,
+) -> anyhow::Result<()> {
+    let set = ObjectSet::collect(workspace, hash_name, outputs)?;
+    let presence = transfer::compare(&set, remote, jobs)?;
+    let state = |id: &ObjectId| {
+        presence.get(id).copied().unwrap_or(Presence {
+            in_cache: false,
+            on_remote: false,
+        })
+    };
+    let missing: HashSet<ObjectId> = set
+        .names
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| {
+            let presence = state(id);
+            !presence.in_cache && !presence.on_remote
+        })
+        .collect();
+    report.missing.extend(
+        set.names
+            .iter()
+            .filter(|(id, _)| missing.contains(id))
+            .map(|(id, _)| MissingObject::new(hash_name, id)),
+    );
+    let is_new = |id: &ObjectId| {
+        let presence = state(id);
+        presence.in_cache && !presence.on_remote
+    };
+
+    // Files first.
+    let files: Vec<ObjectId> = set
+        .names
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !id.is_tree() && is_new(id))
+        .collect();
+    let failed = upload(&set, remote, &files, jobs, report)?;
+
+    // Then the `.dir` objects whose files are all on the remote now.
+    let mut trees = Vec::new();
+    for tree in &set.trees {
+        if !is_new(&tree.id) {
+            continue;
+        }
+        let Some(tree_files) = &tree.files else {
+            continue;
+        };
+        if tree_files.iter().any(|id| failed.contains(id)) {
+            report.failures.push(TransferFailure {
+                object: tree.id.to_string(),
+                error: "not uploaded because some of its files failed to upload".to_owned(),
+            });
+        } else if !tree_files.iter().any(|id| missing.contains(id)) {
+            trees.push(tree.id);
+        }
+    }
+    upload(&set, remote, &trees, jobs, report)?;
+    Ok(())
+}
+
+/// Uploads `ids` from the cache; returns those that failed.
+fn upload(
+    set: &ObjectSet,
+    remote: &Remote,
+    ids: &[ObjectId],
+    jobs: Option<usize>,
+    report: &mut PushReport,
+) -> anyhow::Result<HashSet<ObjectId>> {
+    let mut failed = HashSet::new();
+    if ids.is_empty() {
+        return Ok(failed);
+    }
+    let items: Vec<(PathBuf, ObjectKey)> = ids
+        .iter()
+        .map(|id| (set.odb.object_path(id), set.key(id)))
+        .collect();
+    let results = transfer::check_fatal(remote.upload_many(&items, jobs, &mut ()))?;
+    for (id, result) in ids.iter().zip(results) {
+        match result {
+            Ok(()) => report.pushed += 1,
+            Err(error) => {
+                failed.insert(*id);
+                report.failures.push(TransferFailure {
+                    object: id.to_string(),
+                    error: error.to_string(),
+                });
+            }
+        }
+    }
+    Ok(failed)
+}

@@ -1,0 +1,106 @@
+//! `dvc remove`: stop tracking outputs. The `.dvc` file and the outputs' `.gitignore` entries
+//! are removed (a `.gitignore` left empty is deleted, spec §5.2); the workspace data stays,
+//! unprotected, unless `--outs` removes it too.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::error::CommandError;
+use crate::index::DvcFileEntry;
+use crate::ops::unprotect::unprotect_path;
+use crate::workspace::Workspace;
+
+/// What `remove` was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct RemoveOptions {
+    /// The `.dvc` file to remove (relative to the working directory).
+    pub target: PathBuf,
+    /// Remove the outputs from the workspace as well.
+    pub outs: bool,
+}
+
+/// What `remove` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RemoveReport {
+    /// The removed `.dvc` file, absolute.
+    pub removed: PathBuf,
+    /// `.gitignore` files that were changed or deleted, absolute.
+    pub gitignores: Vec<PathBuf>,
+}
+
+/// Removes the `.dvc` file `options.target`.
+pub fn remove(workspace: &Workspace, options: &RemoveOptions) -> anyhow::Result<RemoveReport> {
+    let entry = resolve_target(workspace, &options.target)?;
+    let mut report = RemoveReport::default();
+    for output in &entry.file.outs {
+        let path = entry.resolve(output);
+        let shown = workspace.display_path(&path);
+        let in_repo = path.starts_with(workspace.root()) && path != workspace.root();
+        if options.outs {
+            if in_repo {
+                remove_path(&path).with_context(|| format!("failed to remove '{shown}'"))?;
+            }
+        } else if output.cache && in_repo && std::fs::symlink_metadata(&path).is_ok() {
+            unprotect_path(&path)?;
+        }
+        if output.cache && in_repo && workspace.git().is_some() {
+            let gitignore = path.parent().map(|p| p.join(".gitignore"));
+            dv_scm::ignore_entry_remove(&path)?;
+            report.gitignores.extend(gitignore);
+        }
+    }
+    std::fs::remove_file(&entry.path)
+        .with_context(|| format!("failed to remove '{}'", workspace.display_path(&entry.path)))?;
+    report.removed = entry.path;
+    Ok(report)
+}
+
+/// DVC's resolution of a `remove` target: a `.dvc` file, else a stage name in `dvc.yaml`.
+fn resolve_target(workspace: &Workspace, target: &Path) -> anyhow::Result<DvcFileEntry> {
+    let shown = target.display().to_string();
+    let absolute = workspace.absolute(target);
+    let root = workspace.root();
+    if !absolute.starts_with(root) {
+        return Err(CommandError(format!(
+            "cannot remove '{shown}': it is outside of the repository"
+        ))
+        .into());
+    }
+    let is_dvc_file = absolute
+        .file_name()
+        .is_some_and(|name| name.to_string_lossy().ends_with(".dvc"));
+    if is_dvc_file {
+        if !absolute.is_file() {
+            return Err(CommandError(format!("'{}' does not exist", absolute.display())).into());
+        }
+        return DvcFileEntry::load(&absolute, &workspace.display_path(&absolute));
+    }
+    // Not a `.dvc` file: DVC looks for a stage of that name in `dvc.yaml`.
+    let mut with_suffix = absolute.into_os_string();
+    with_suffix.push(".dvc");
+    let missing_pipeline = "'dvc.yaml' does not exist";
+    if Path::new(&with_suffix).is_file() {
+        return Err(CommandError(format!(
+            "'{shown}' is not a .dvc file. Do you mean '{shown}.dvc'?: {missing_pipeline}"
+        ))
+        .into());
+    }
+    if root.join("dvc.yaml").exists() {
+        return Err(CommandError(format!(
+            "removing pipeline stages is not supported by dv yet: '{shown}'"
+        ))
+        .into());
+    }
+    Err(CommandError(missing_pipeline.to_string()).into())
+}
+
+/// Removes a file, symlink or directory tree; a missing path is fine.
+pub(crate) fn remove_path(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(error),
+    }
+}

@@ -1,0 +1,560 @@
+//! What `push`, `fetch`, `pull` and `status -c` share (spec §10.1, §10.2): which remote each
+//! output's objects belong to, opening a remote from the merged configuration, the objects an
+//! output uses (its own object and, for a directory, the files its `.dir` manifest lists), and
+//! which of them the cache and the remote hold.
+//!
+//! Objects are grouped by remote and by layout: DVC 3 outputs (`hash: md5`) live under
+//! `files/md5/` in the cache and on the remote, legacy 2.x outputs at the root of both.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use dv_data::odb::Odb;
+use dv_remote::{Layout, ObjectKey, ObjectKind as KeyKind, Remote, RemoteConfig, RemoteError};
+use dv_schema::config::{Node, Table, Value};
+use dv_schema::hash::{HashName, ObjectId};
+
+use crate::error::ConfigError;
+use crate::index;
+use crate::workspace::Workspace;
+
+/// A remote as a whole failed: unreachable endpoint, refused credentials, missing bucket, or a
+/// configuration it cannot be opened with. Shown as the remote's error (naming the remote and
+/// its URL) followed by a `hint:` line when there is something specific to do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", render_failure(.0))]
+pub struct RemoteFailure(pub RemoteError);
+
+fn render_failure(error: &RemoteError) -> String {
+    match error.hint() {
+        Some(hint) => format!("{error}\nhint: {hint}"),
+        None => error.to_string(),
+    }
+}
+
+/// A remote named by `-r` or by an output's `remote:` that the configuration does not define
+/// (DVC's `RemoteNotFoundError`, a config error).
+#[derive(Debug, thiserror::Error)]
+#[error("config file error: remote '{name}' doesn't exist")]
+pub struct UnknownRemote {
+    /// The name as given.
+    pub name: String,
+    /// Whether DVC would come across the name while collecting the workspace's outputs (any
+    /// name but the one given with `-r` to `push`), which it reports with a warning first.
+    pub during_collection: bool,
+}
+
+/// Which command collects objects; decides which outputs take part (spec §10.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// `push`: outputs with `push: false` are skipped.
+    Push,
+    /// `fetch`/`pull`: every cached output.
+    Fetch,
+    /// `status -c`: like push, and outputs with their own `remote:` are left out, as DVC
+    /// leaves them out.
+    Status,
+}
+
+/// The remote used for outputs without a `remote:` of their own: `-r NAME` if given, else
+/// `core.remote` (which DVC lower-cases).
+pub(crate) fn default_remote(workspace: &Workspace, explicit: Option<&str>) -> Option<String> {
+    match explicit {
+        Some(name) => Some(name.to_owned()),
+        None => workspace
+            .config()
+            .table("core")
+            .and_then(|core| core.str("remote"))
+            .filter(|name| !name.is_empty())
+            .map(str::to_lowercase),
+    }
+}
+
+/// DVC's `NoRemoteError` for `command` (`<command>` for push, as DVC words it).
+pub(crate) fn no_remote_error(workspace: &Workspace, command: &str) -> ConfigError {
+    let root = workspace.root().display();
+    let any_remote = workspace
+        .config()
+        .table("remote")
+        .is_some_and(|remotes| !remotes.is_empty());
+    ConfigError(if any_remote {
+        format!(
+            "no remote specified in {root}. Setup default remote with\n    dvc remote default \
+             <remote name>\nor use:\n    dvc {command} -r <remote name>"
+        )
+    } else {
+        format!(
+            "no remote specified in {root}. Create a default remote with\n    dvc remote add -d \
+             <remote name> <remote url>"
+        )
+    })
+}
+
+/// The section `remote.NAME` of the merged configuration, with `remote://OTHER/path` URLs
+/// resolved against remote `OTHER` like DVC's `_resolve_remote_refs`.
+fn remote_options(
+    workspace: &Workspace,
+    name: &str,
+    during_collection: bool,
+    depth: usize,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let unknown = || UnknownRemote {
+        name: name.to_owned(),
+        during_collection,
+    };
+    let section: &Table = workspace
+        .config()
+        .table("remote")
+        .and_then(|remotes| remotes.table(&name.to_lowercase()))
+        .ok_or_else(unknown)?;
+    let mut options = BTreeMap::new();
+    for (key, node) in section.iter() {
+        if let Node::Setting(setting) = node {
+            let value = match &setting.value {
+                Value::Str(text) => text.clone(),
+                Value::List(items) => items.join(","),
+            };
+            options.insert(key.to_owned(), value);
+        }
+    }
+    let Some(reference) = options
+        .get("url")
+        .and_then(|url| url.strip_prefix("remote://"))
+    else {
+        return Ok(options);
+    };
+    if depth > 8 {
+        return Err(ConfigError(format!(
+            "remote '{name}' refers to itself through `remote://`"
+        ))
+        .into());
+    }
+    let (base_name, relative) = reference.split_once('/').unwrap_or((reference, ""));
+    let base_name = base_name.to_owned();
+    let relative = relative.trim_start_matches('/').to_owned();
+    let mut merged = remote_options(workspace, &base_name, during_collection, depth + 1)?;
+    let base_url = merged.get("url").cloned().unwrap_or_default();
+    merged.extend(options);
+    let url = if relative.is_empty() {
+        base_url
+    } else {
+        format!("{}/{relative}", base_url.trim_end_matches('/'))
+    };
+    merged.insert("url".to_owned(), url);
+    Ok(merged)
+}
+
+/// Opens remote `name` (as given; looked up lower-cased like DVC) with the merged options of
+/// its config section and the process environment.
+pub(crate) fn open_remote(
+    workspace: &Workspace,
+    name: &str,
+    during_collection: bool,
+) -> anyhow::Result<Remote> {
+    let options = remote_options(workspace, name, during_collection, 0)?;
+    let environment = workspace
+        .environment()
+        .vars()
+        .map(|(key, value)| (key.to_owned(), value.to_owned()));
+    let config = RemoteConfig::new(name, options, environment);
+    Remote::open(&config).map_err(|error| RemoteFailure(error).into())
+}
+
+/// One output taking part in a transfer.
+#[derive(Debug, Clone)]
+pub(crate) struct UsedOutput {
+    /// The output path as shown (relative to the working directory).
+    pub(crate) name: String,
+    /// Its object (a tree for directories).
+    pub(crate) id: ObjectId,
+    /// How it is hashed, which decides the layout.
+    pub(crate) hash_name: HashName,
+    /// The output's own `remote:`, if any.
+    pub(crate) remote: Option<String>,
+}
+
+/// The outputs of the targets' `.dvc` files (all of them when `targets` is empty) that take
+/// part in `direction`, in collection order. With `recursive`, directory targets stand for
+/// every `.dvc` file under them. `explicit_remote` is `-r NAME`: outputs bound to another
+/// remote are left out, as DVC does.
+pub(crate) fn used_outputs(
+    workspace: &Workspace,
+    targets: &[PathBuf],
+    recursive: bool,
+    direction: Direction,
+    explicit_remote: Option<&str>,
+) -> anyhow::Result<Vec<UsedOutput>> {
+    let targets = if recursive {
+        expand_directories(workspace, targets)?
+    } else {
+        targets.to_vec()
+    };
+    if recursive && targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let entries = index::load_targets(workspace, &targets)?;
+    let mut used = Vec::new();
+    for entry in &entries {
+        for output in &entry.file.outs {
+            let Some(id) = output.md5 else {
+                continue;
+            };
+            if !output.cache {
+                continue;
+            }
+            if direction != Direction::Fetch && !output.push {
+                continue;
+            }
+            if direction == Direction::Status && output.remote.is_some() {
+                continue;
+            }
+            if let (Some(explicit), Some(own)) = (explicit_remote, &output.remote)
+                && explicit != own
+            {
+                continue;
+            }
+            used.push(UsedOutput {
+                name: workspace.display_path(&entry.resolve(output)),
+                id,
+                hash_name: output.hash_name,
+                remote: output.remote.clone(),
+            });
+        }
+    }
+    Ok(used)
+}
+
+/// `-R`: directory targets replaced by the `.dvc` files under them.
+pub(crate) fn expand_directories(
+    workspace: &Workspace,
+    targets: &[PathBuf],
+) -> anyhow::Result<Vec<PathBuf>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut expanded = Vec::new();
+    for target in targets {
+        let absolute = workspace.absolute(target);
+        if absolute.is_dir() {
+            expanded.extend(index::collect(&absolute)?);
+        } else {
+            expanded.push(target.clone());
+        }
+    }
+    Ok(expanded)
+}
+
+/// Outputs grouped by the remote they go to (`None`: no remote could be chosen), each group
+/// in collection order. Groups are ordered by remote name.
+pub(crate) fn group_by_remote(
+    outputs: Vec<UsedOutput>,
+    default: Option<&str>,
+) -> BTreeMap<Option<String>, Vec<UsedOutput>> {
+    let mut groups: BTreeMap<Option<String>, Vec<UsedOutput>> = BTreeMap::new();
+    for output in outputs {
+        let remote = output.remote.clone().or_else(|| default.map(str::to_owned));
+        groups.entry(remote).or_default().push(output);
+    }
+    groups
+}
+
+/// Outputs split by layout: DVC 3 first, then legacy.
+pub(crate) fn split_by_layout(outputs: &[UsedOutput]) -> Vec<(HashName, Vec<&UsedOutput>)> {
+    let mut split = Vec::new();
+    for hash_name in [HashName::Md5, HashName::Md5Dos2Unix] {
+        let part: Vec<&UsedOutput> = outputs
+            .iter()
+            .filter(|output| output.hash_name == hash_name)
+            .collect();
+        if !part.is_empty() {
+            split.push((hash_name, part));
+        }
+    }
+    split
+}
+
+/// The remote layout of objects hashed with `hash_name`.
+pub(crate) fn layout(hash_name: HashName) -> Layout {
+    match hash_name {
+        HashName::Md5 => Layout::Md5,
+        HashName::Md5Dos2Unix => Layout::Legacy,
+    }
+}
+
+/// The remote key of object `id` in `layout`.
+pub(crate) fn key(id: &ObjectId, layout: Layout) -> ObjectKey {
+    let kind = if id.is_tree() {
+        KeyKind::Tree
+    } else {
+        KeyKind::File
+    };
+    ObjectKey::new(*id.md5.as_bytes(), kind, layout)
+}
+
+/// A directory output's tree object.
+#[derive(Debug, Clone)]
+pub(crate) struct TreeObject {
+    /// The tree's id.
+    pub(crate) id: ObjectId,
+    /// The files it lists, `None` when the `.dir` object is not in the cache.
+    pub(crate) files: Option<Vec<ObjectId>>,
+}
+
+/// The objects some outputs of one layout use, each once.
+#[derive(Debug)]
+pub(crate) struct ObjectSet {
+    /// The cache side.
+    pub(crate) odb: Odb,
+    /// The remote layout.
+    pub(crate) layout: Layout,
+    /// Tree objects of directory outputs.
+    pub(crate) trees: Vec<TreeObject>,
+    /// Every object (trees and files) with the name DVC shows for it: the output path, or
+    /// `output/relpath` for a directory's file. The first name wins for shared content.
+    pub(crate) names: Vec<(ObjectId, String)>,
+}
+
+impl ObjectSet {
+    /// Collects the objects of `outputs` (all in one layout), reading `.dir` manifests from the
+    /// cache. A tree whose manifest is not in the cache contributes itself only.
+    pub(crate) fn collect(
+        workspace: &Workspace,
+        hash_name: HashName,
+        outputs: &[&UsedOutput],
+    ) -> anyhow::Result<ObjectSet> {
+        let odb = workspace.odb(hash_name);
+        let mut seen = HashSet::new();
+        let mut trees: Vec<TreeObject> = Vec::new();
+        let mut names = Vec::new();
+        for output in outputs {
+            if seen.insert(output.id) {
+                names.push((output.id, output.name.clone()));
+            }
+            if !output.id.is_tree() || trees.iter().any(|tree| tree.id == output.id) {
+                continue;
+            }
+            let files = if odb.contains(&output.id) {
+                let manifest = odb.read_tree(&output.id)?;
+                let mut files = Vec::with_capacity(manifest.len());
+                for entry in manifest.entries() {
+                    let Some(md5) = entry.hash.md5() else {
+                        continue;
+                    };
+                    let id = ObjectId::file(md5);
+                    files.push(id);
+                    if seen.insert(id) {
+                        names.push((id, format!("{}/{}", output.name, entry.relpath)));
+                    }
+                }
+                Some(files)
+            } else {
+                None
+            };
+            trees.push(TreeObject {
+                id: output.id,
+                files,
+            });
+        }
+        Ok(ObjectSet {
+            odb,
+            layout: layout(hash_name),
+            trees,
+            names,
+        })
+    }
+
+    /// The remote key of `id`.
+    pub(crate) fn key(&self, id: &ObjectId) -> ObjectKey {
+        key(id, self.layout)
+    }
+}
+
+/// Where an object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Presence {
+    /// In the local cache.
+    pub(crate) in_cache: bool,
+    /// On the remote (or assumed to be, as a file of a `.dir` the remote has).
+    pub(crate) on_remote: bool,
+}
+
+/// Which of `set`'s objects the cache and the remote have (DVC's `compare_status`). Like DVC,
+/// the files of a directory whose `.dir` object is on the remote are taken to be there too:
+/// `.dir` objects are uploaded only after all their files.
+pub(crate) fn compare(
+    set: &ObjectSet,
+    remote: &Remote,
+    jobs: Option<usize>,
+) -> Result<HashMap<ObjectId, Presence>, RemoteFailure> {
+    let mut on_remote: HashSet<ObjectId> = HashSet::new();
+    let tree_ids: Vec<ObjectId> = set.trees.iter().map(|tree| tree.id).collect();
+    let tree_keys: Vec<ObjectKey> = tree_ids.iter().map(|id| set.key(id)).collect();
+    let found = remote
+        .exists_many(&tree_keys, jobs)
+        .map_err(RemoteFailure)?;
+    for (tree, exists) in set.trees.iter().zip(found) {
+        if exists {
+            on_remote.insert(tree.id);
+            on_remote.extend(tree.files.iter().flatten().copied());
+        }
+    }
+    let rest: Vec<ObjectId> = set
+        .names
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !id.is_tree() && !on_remote.contains(id))
+        .collect();
+    let rest_keys: Vec<ObjectKey> = rest.iter().map(|id| set.key(id)).collect();
+    let found = remote
+        .exists_many(&rest_keys, jobs)
+        .map_err(RemoteFailure)?;
+    for (id, exists) in rest.iter().zip(found) {
+        if exists {
+            on_remote.insert(*id);
+        }
+    }
+    Ok(set
+        .names
+        .iter()
+        .map(|(id, _)| {
+            (
+                *id,
+                Presence {
+                    in_cache: set.odb.contains(id),
+                    on_remote: on_remote.contains(id),
+                },
+            )
+        })
+        .collect())
+}
+
+/// An object that could not be transferred.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TransferFailure {
+    /// The object as DVC names it in `failed to transfer '...'`: its hash (with `.dir`).
+    pub object: String,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// An object neither the cache nor the remote has.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MissingObject {
+    /// `md5` or `md5-dos2unix`.
+    pub hash_name: String,
+    /// The object id (`<hex>` or `<hex>.dir`).
+    pub object: String,
+}
+
+impl MissingObject {
+    pub(crate) fn new(hash_name: HashName, id: &ObjectId) -> Self {
+        MissingObject {
+            hash_name: hash_name.to_string(),
+            object: id.to_string(),
+        }
+    }
+}
+
+/// The per-item results of a transfer batch, or the remote-wide failure (which the batch has
+/// already applied to every remaining item) as the error.
+pub(crate) fn check_fatal(
+    results: Vec<Result<(), RemoteError>>,
+) -> Result<Vec<Result<(), RemoteError>>, RemoteFailure> {
+    match results
+        .iter()
+        .position(|result| matches!(result, Err(error) if error.is_fatal()))
+    {
+        Some(index) => {
+            let error = results
+                .into_iter()
+                .nth(index)
+                .and_then(Result::err)
+                .expect("the position found holds an error");
+            Err(RemoteFailure(error))
+        }
+        None => Ok(results),
+    }
+}
+
+/// Makes a freshly downloaded cache object read-only (0444), like every cache object.
+pub(crate) fn protect(path: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444))
+            .with_context(|| format!("failed to set permissions of '{}'", path.display()))
+    }
+    #[cfg(not(unix))]
+    {
+        let mut permissions = std::fs::metadata(path)
+            .with_context(|| format!("failed to read '{}'", path.display()))?
+            .permissions();
+        permissions.set_readonly(true);
+        std::fs::set_permissions(path, permissions)
+            .with_context(|| format!("failed to set permissions of '{}'", path.display()))
+    }
+}
+
+/// What downloading `.dir` objects missing from the cache did.
+#[derive(Debug, Default)]
+pub(crate) struct Downloaded {
+    /// How many were downloaded.
+    pub(crate) fetched: usize,
+    /// Trees the remote does not have either.
+    pub(crate) missing: Vec<ObjectId>,
+    /// Trees that failed for another reason.
+    pub(crate) failures: Vec<TransferFailure>,
+}
+
+/// Downloads the `.dir` objects of `outputs` that the cache lacks (needed to know which files
+/// a directory has), verified and made read-only.
+pub(crate) fn download_missing_trees(
+    workspace: &Workspace,
+    remote: &Remote,
+    hash_name: HashName,
+    outputs: &[&UsedOutput],
+    jobs: Option<usize>,
+) -> anyhow::Result<Downloaded> {
+    let odb = workspace.odb(hash_name);
+    let mut wanted: Vec<ObjectId> = Vec::new();
+    for output in outputs {
+        if output.id.is_tree() && !odb.contains(&output.id) && !wanted.contains(&output.id) {
+            wanted.push(output.id);
+        }
+    }
+    download_into_cache(&odb, remote, layout(hash_name), &wanted, jobs)
+}
+
+/// Downloads `ids` into the cache of `odb`; objects the remote lacks are reported missing.
+pub(crate) fn download_into_cache(
+    odb: &Odb,
+    remote: &Remote,
+    layout: Layout,
+    ids: &[ObjectId],
+    jobs: Option<usize>,
+) -> anyhow::Result<Downloaded> {
+    let mut outcome = Downloaded::default();
+    if ids.is_empty() {
+        return Ok(outcome);
+    }
+    let items: Vec<(ObjectKey, PathBuf)> = ids
+        .iter()
+        .map(|id| (key(id, layout), odb.object_path(id)))
+        .collect();
+    let results = check_fatal(remote.download_many(&items, jobs, &mut ()))?;
+    for ((id, (_, path)), result) in ids.iter().zip(&items).zip(results) {
+        match result {
+            Ok(()) => {
+                protect(path)?;
+                outcome.fetched += 1;
+            }
+            Err(RemoteError::MissingObject { .. }) => outcome.missing.push(*id),
+            Err(error) => outcome.failures.push(TransferFailure {
+                object: id.to_string(),
+                error: error.to_string(),
+            }),
+        }
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,115 @@
+//! `dv gc`.
+
+use clap::Args;
+use dv_repo::ops::gc::{GcOptions, NO_SCOPE_MESSAGE, gc};
+use dv_repo::{DvcError, Environment, Workspace};
+
+use crate::printer::Printer;
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Keep data files used in the current workspace.
+    #[arg(short, long)]
+    pub workspace: bool,
+    /// Keep data files used in the specified <commit>.
+    #[arg(long, value_name = "commit")]
+    pub rev: Option<String>,
+    /// Keep data files used in the last `num` commits starting from the `--rev` <commit>.
+    #[arg(short, long, value_name = "num")]
+    pub num: Option<usize>,
+    /// Keep data files for the tips of all Git branches.
+    #[arg(short, long)]
+    pub all_branches: bool,
+    /// Keep data files for all Git tags.
+    #[arg(short = 'T', long)]
+    pub all_tags: bool,
+    /// Keep data files for all Git commits.
+    #[arg(short = 'A', long)]
+    pub all_commits: bool,
+    /// Keep cached data referenced in Git commits after a certain date.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// Keep data files for all experiments.
+    #[arg(long)]
+    pub all_experiments: bool,
+    /// Keep data files that are not present in the remote.
+    #[arg(long)]
+    pub not_in_remote: bool,
+    /// Collect garbage in remote storage in addition to local cache.
+    #[arg(short, long)]
+    pub cloud: bool,
+    /// Remote storage to collect garbage in.
+    #[arg(short, long, value_name = "name")]
+    pub remote: Option<String>,
+    /// Skip revisions that fail when collected.
+    #[arg(long)]
+    pub skip_failed: bool,
+    /// Force garbage collection - automatically agree to all prompts.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Number of jobs to run simultaneously.
+    #[arg(short, long, value_name = "number")]
+    pub jobs: Option<usize>,
+    /// Keep data files required by these projects in addition to the current one.
+    #[arg(short, long, num_args = 0.., value_name = "projects")]
+    pub projects: Option<Vec<String>>,
+    /// Only print what would get removed without actually removing.
+    #[arg(long)]
+    pub dry: bool,
+}
+
+pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+    let workspace = Workspace::open(environment)?;
+    let other_scope = args.all_branches
+        || args.all_tags
+        || args.all_commits
+        || args.all_experiments
+        || args.date.is_some()
+        || args.rev.is_some();
+    if args.not_in_remote && args.cloud {
+        return Err(
+            DvcError("`--not-in-remote` and `--cloud` are mutually exclusive".into()).into(),
+        );
+    }
+    if !args.workspace && !other_scope {
+        return Err(DvcError(NO_SCOPE_MESSAGE.to_string()).into());
+    }
+    if args.num.is_some() && !(args.rev.is_some() || args.all_branches) {
+        return Err(DvcError(
+            "`--num` can only be used alongside `--rev` or `--all-branches`".into(),
+        )
+        .into());
+    }
+    if other_scope || args.cloud || args.not_in_remote || args.projects.is_some() {
+        return Err(DvcError(
+            "dv gc supports only the workspace scope (`-w`) of the local cache for now".into(),
+        )
+        .into());
+    }
+    printer
+        .warn("This will remove all cache except items used in the workspace of the current repo.");
+    let confirmed = args.force
+        || args.dry
+        || crate::prompt::confirm("Are you sure you want to proceed?", printer);
+    if !confirmed {
+        return Ok(crate::exit::FAILURE);
+    }
+    let report = gc(
+        &workspace,
+        &GcOptions {
+            workspace: true,
+            dry: args.dry,
+        },
+    )?;
+    for cache in &report.caches {
+        if cache.removed > 0 {
+            printer.info(format!(
+                "Removed {} objects from {} cache.",
+                cache.removed, cache.scheme
+            ));
+        } else {
+            printer.info(format!("No unused '{}' cache to remove.", cache.scheme));
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,510 @@
+//! `dv commit`, `remove`, `move`, `gc`, `unprotect`, `destroy`, `data status` and
+//! `check-ignore`: differential tests against the real dvc (the same steps in twin repositories
+//! give the same exit codes, output, `.dvc`/`.gitignore` files and cache objects), interop both
+//! ways, and bad input.
+#![allow(clippy::unwrap_used)]
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use dv_test::{Outcome, TestRepo, run};
+
+/// Every file under `dir` (relative path → bytes), skipping `.git` and `.dvc/tmp`.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if rel == ".git" || rel == ".dvc/tmp" {
+                continue;
+            }
+            if path.is_dir() && !path.is_symlink() {
+                stack.push(path);
+            } else {
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Makes dvc's unordered output comparable: the files of the git-add hint, the lines of one
+/// indented block of `data status` and the lists of its JSON are sorted (dvc prints them in
+/// hash-set order, which changes from run to run).
+fn normalized(out: Outcome) -> Outcome {
+    let mut lines: Vec<String> = Vec::new();
+    let mut block: Vec<String> = Vec::new();
+    for line in out.stdout.lines() {
+        if line.starts_with("        ") {
+            block.push(line.to_string());
+            continue;
+        }
+        block.sort();
+        lines.append(&mut block);
+        if let Some(files) = line.strip_prefix("\tgit add ") {
+            let mut files: Vec<&str> = files.split(' ').collect();
+            files.sort();
+            lines.push(format!("\tgit add {}", files.join(" ")));
+        } else if line.starts_with('{') {
+            let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
+            sort_lists(&mut value);
+            lines.push(value.to_string());
+        } else {
+            lines.push(line.to_string());
+        }
+    }
+    block.sort();
+    lines.append(&mut block);
+    Outcome {
+        stdout: lines.join("\n"),
+        ..out
+    }
+}
+
+fn sort_lists(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(sort_lists);
+            items.sort_by_key(ToString::to_string);
+        }
+        serde_json::Value::Object(map) => map.values_mut().for_each(sort_lists),
+        _ => {}
+    }
+}
+
+/// Twin repositories: `ours` run by dv, `theirs` by dvc, prepared identically by `setup`
+/// (which gets the tool to use for DVC commands of the setup).
+struct Twins {
+    ours: TestRepo,
+    theirs: TestRepo,
+}
+
+impl Twins {
+    fn new(setup: impl Fn(&TestRepo)) -> Twins {
+        let twins = Twins {
+            ours: TestRepo::new(),
+            theirs: TestRepo::new(),
+        };
+        for repo in [&twins.ours, &twins.theirs] {
+            run(repo.dvc().args(["init", "-q"])).success();
+            setup(repo);
+        }
+        twins
+    }
+
+    fn both(&self, action: impl Fn(&TestRepo)) {
+        action(&self.ours);
+        action(&self.theirs);
+    }
+
+    /// Runs `args` with dv and dvc and asserts the same outcome and the same files.
+    #[track_caller]
+    fn step(&self, args: &[&str]) -> Outcome {
+        let a = normalized(run(self.ours.dv().args(args)).redacted(&self.ours));
+        let b = normalized(run(self.theirs.dvc().args(args)).redacted(&self.theirs));
+        assert_eq!(a, b, "{args:?}\n--- dv:\n{a}\n--- dvc:\n{b}");
+        assert_eq!(
+            tree(self.ours.root()),
+            tree(self.theirs.root()),
+            "files differ after {args:?}"
+        );
+        a
+    }
+}
+
+/// `a.txt` and `data/` (with a sub-directory) added and committed to git.
+fn tracked(repo: &TestRepo) {
+    repo.write("a.txt", "hello\n");
+    repo.write("data/f1", "one\n");
+    repo.write("data/sub/f2", "two\n");
+    run(repo.dvc().args(["add", "-q", "a.txt", "data"])).success();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "tracked"]);
+}
+
+fn mode(repo: &TestRepo, rel: &str) -> (u64, u32) {
+    let metadata = std::fs::symlink_metadata(repo.path(rel)).unwrap();
+    (metadata.nlink(), metadata.permissions().mode() & 0o777)
+}
+
+#[test]
+fn commit_matches_dvc() {
+    let twins = Twins::new(tracked);
+    twins.step(&["commit"]);
+    twins.both(|repo| {
+        repo.write("a.txt", "changed\n");
+        repo.write("data/sub/f3", "three\n");
+    });
+    let refused = twins.step(&["commit"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("unable to commit changed stage"),
+        "{refused}"
+    );
+    twins.step(&["commit", "a.txt"]);
+    twins.step(&["commit", "nope"]);
+    twins.step(&["commit", "-f", "a.txt"]);
+    twins.step(&["commit", "data.dvc", "-f"]);
+    twins.step(&["status"]);
+    twins.both(|repo| std::fs::remove_file(repo.path("a.txt")).unwrap());
+    twins.step(&["commit", "a.txt.dvc"]);
+    twins.step(&["commit", "-f"]);
+    // An output without a hash yet (hand-written) is committed in place.
+    twins.both(|repo| {
+        repo.write("a.txt", "back\n");
+        repo.write("foo", "foo\n");
+        repo.write("bar.dvc", "# keep me\nouts:\n- path: foo  # inline\n");
+    });
+    twins.step(&["commit", "bar.dvc"]);
+    twins.step(&["commit", "-f", "bar.dvc"]);
+    assert!(twins.ours.read("bar.dvc").starts_with("# keep me\n"));
+    twins.step(&["status"]);
+}
+
+#[test]
+fn commit_keeps_unchanged_legacy_outputs_and_upgrades_changed_ones() {
+    // A DVC 2.x `.dvc` file: md5-dos2unix hash, object in the legacy layout.
+    let legacy = |repo: &TestRepo| {
+        repo.write("crlf.txt", "a\r\nb\r\n");
+        repo.write(
+            "crlf.txt.dvc",
+            "outs:\n- md5: dd8c6a395b5dd36c56d23275028f526c\n  size: 6\n  path: crlf.txt\n",
+        );
+        repo.write(".dvc/cache/dd/8c6a395b5dd36c56d23275028f526c", "a\r\nb\r\n");
+        repo.write(".gitignore", "/crlf.txt\n");
+    };
+    let twins = Twins::new(legacy);
+    twins.step(&["commit", "-f"]);
+    assert!(!twins.ours.read("crlf.txt.dvc").contains("hash"));
+    twins.both(|repo| repo.write("crlf.txt", "a\r\nc\r\n"));
+    twins.step(&["commit", "-f"]);
+    assert!(
+        twins
+            .ours
+            .read("crlf.txt.dvc")
+            .ends_with("  path: crlf.txt\n  hash: md5\n")
+    );
+    twins.step(&["gc", "-w", "-f"]);
+}
+
+#[test]
+fn remove_and_move_match_dvc() {
+    let twins = Twins::new(|repo| {
+        tracked(repo);
+        std::fs::create_dir(repo.path("sub")).unwrap();
+        repo.write("b.bin", [0u8, 1, 2]);
+        run(repo.dvc().args(["add", "-q", "b.bin"])).success();
+    });
+    twins.step(&["move", "a.txt", "b.txt"]);
+    twins.step(&["mv", "data", "sub"]);
+    twins.step(&["move", "b.txt", "sub/c.txt"]);
+    twins.step(&["move", "nope", "x"]);
+    twins.step(&["move", "sub/c.txt.dvc", "x"]);
+    twins.step(&["move", "sub/c.txt", "nodir/x"]);
+    twins.step(&["move", "b.bin", "sub/c.txt"]);
+    twins.step(&["data", "status", "--json"]);
+    twins.step(&["status"]);
+    twins.step(&["remove", "sub/c.txt"]);
+    twins.step(&["remove", "nope"]);
+    twins.step(&["remove", "nope.dvc"]);
+    twins.step(&["remove", "sub/c.txt.dvc"]);
+    twins.step(&["rm", "--outs", "sub/data.dvc", "b.bin.dvc"]);
+    twins.step(&["status"]);
+    let usage = run(twins.ours.dv().arg("remove"));
+    assert_eq!(usage.code, run(twins.theirs.dvc().arg("remove")).code);
+}
+
+#[test]
+fn gc_matches_dvc() {
+    let twins = Twins::new(|repo| {
+        tracked(repo);
+        repo.write("a.txt", "second\n");
+        run(repo.dvc().args(["add", "-q", "a.txt"])).success();
+        // An unused DVC 2.x object.
+        repo.write(".dvc/cache/aa/0123456789abcdef0123456789abcd", "old");
+    });
+    twins.step(&["gc"]);
+    let asked = twins.step(&["gc", "-w"]);
+    assert_eq!(asked.code, 1);
+    assert!(
+        asked
+            .stdout
+            .contains("Are you sure you want to proceed? [y/n]:")
+    );
+    twins.step(&["gc", "-w", "-f"]);
+    twins.step(&["gc", "-w", "-f"]);
+    twins.step(&["status"]);
+    twins.step(&["checkout"]);
+}
+
+#[test]
+fn gc_answers_from_stdin_and_leaves_run_cache_and_temporary_files() {
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    tracked(&repo);
+    repo.write(".dvc/cache/runs/ab/cd/entry", "run");
+    repo.write(".dvc/cache/files/md5/5b/.writer.tmp", "partial");
+    repo.write(
+        ".dvc/cache/files/md5/00/11111111111111111111111111111",
+        "unused",
+    );
+    let out = run(repo.dv().args(["gc", "-w"]).write_stdin("maybe\ny\n"));
+    assert_eq!(
+        out.stdout,
+        "Are you sure you want to proceed? [y/n]: Your response must be one of: ['yes', 'no', 'y', 'n']. Please try again.\n\
+         Are you sure you want to proceed? [y/n]: Removed 1 objects from repo cache.\n\
+         No unused 'legacy' cache to remove.\n",
+        "{out}"
+    );
+    assert!(repo.exists(".dvc/cache/runs/ab/cd/entry"));
+    assert!(repo.exists(".dvc/cache/files/md5/5b/.writer.tmp"));
+    assert!(!repo.exists(".dvc/cache/files/md5/00/11111111111111111111111111111"));
+    // Everything the workspace uses is still there.
+    let status = run(repo.dvc().arg("status"));
+    assert_eq!(
+        status.stdout, "Data and pipelines are up to date.\n",
+        "{status}"
+    );
+}
+
+#[test]
+fn data_status_matches_dvc() {
+    let twins = Twins::new(tracked);
+    twins.step(&["data", "status"]);
+    twins.step(&["data", "status", "--json"]);
+    twins.step(&["data", "status", "--granular", "--unchanged"]);
+    twins.both(|repo| {
+        repo.write("data/f1", "modified\n");
+        repo.write("data/sub/f3", "new\n");
+        std::fs::remove_file(repo.path("data/sub/f2")).unwrap();
+    });
+    twins.step(&["data", "status"]);
+    twins.step(&["data", "status", "--granular"]);
+    twins.step(&["data", "status", "--granular", "--json", "--unchanged"]);
+    twins.step(&["move", "a.txt", "b.txt"]);
+    twins.step(&["data", "status"]);
+    twins.step(&["data", "status", "--json"]);
+    twins.both(|repo| {
+        std::fs::remove_file(repo.path("b.txt")).unwrap();
+        // Objects of the recorded data gone, `.dir` included.
+        std::fs::remove_dir_all(repo.path(".dvc/cache/files")).unwrap();
+    });
+    twins.step(&["data", "status"]);
+    twins.step(&["data", "status", "--json", "--unchanged"]);
+}
+
+#[test]
+fn data_status_without_commits_and_without_git() {
+    let twins = Twins::new(|_| {});
+    twins.step(&["data", "status"]);
+    twins.both(|repo| {
+        repo.write("a.txt", "a\n");
+        run(repo.dvc().args(["add", "-q", "a.txt"])).success();
+    });
+    twins.step(&["data", "status"]);
+    twins.step(&["data", "status", "--json"]);
+
+    let ours = TestRepo::without_git();
+    let theirs = TestRepo::without_git();
+    for repo in [&ours, &theirs] {
+        run(repo.dvc().args(["init", "-q", "--no-scm"])).success();
+        repo.write("a.txt", "a\n");
+        run(repo.dvc().args(["add", "-q", "a.txt"])).success();
+        std::fs::remove_file(repo.path("a.txt")).unwrap();
+    }
+    for args in [&["data", "status"][..], &["data", "status", "--json"]] {
+        let a = run(ours.dv().args(args));
+        let b = run(theirs.dvc().args(args));
+        assert_eq!(a, b, "{args:?}");
+    }
+}
+
+#[test]
+fn check_ignore_matches_dvc() {
+    let twins = Twins::new(|repo| {
+        repo.write(
+            ".dvcignore",
+            "# comment\n*.log\nfoo.log\n!keep.log\nbuild/\n",
+        );
+        repo.write("sub/.dvcignore", "*.tmp\n/x\nign\n");
+        repo.write("sub/ign/.dvcignore", "y\n");
+        std::fs::create_dir_all(repo.path("build")).unwrap();
+    });
+    twins.step(&["check-ignore", "a.log", "foo.log", "keep.log", "a.txt"]);
+    twins.step(&[
+        "check-ignore",
+        "-d",
+        "a.log",
+        "foo.log",
+        "keep.log",
+        "a.txt",
+    ]);
+    twins.step(&["check-ignore", "-d", "-n", "a.log", "a.txt"]);
+    twins.step(&[
+        "check-ignore",
+        "-d",
+        "-a",
+        "build/x",
+        "sub/a.tmp",
+        "sub/x",
+        "sub/y/x",
+        ".git",
+        ".dvc/config",
+        "sub/ign/y",
+    ]);
+    twins.step(&[
+        "check-ignore",
+        "-d",
+        "../x",
+        "/tmp",
+        "sub/../a.log",
+        "./a.log",
+        ".",
+    ]);
+    twins.step(&["check-ignore", "a.txt"]);
+    twins.step(&["check-ignore"]);
+    twins.step(&["check-ignore", "-n", "a.txt"]);
+    twins.step(&["check-ignore", "-a", "a.txt"]);
+    twins.step(&["check-ignore", "--stdin", "a.txt"]);
+}
+
+#[test]
+fn unprotect_remove_and_destroy_with_hardlinks_match_dvc() {
+    let twins = Twins::new(|repo| {
+        run(repo.dvc().args(["config", "cache.type", "hardlink"])).success();
+        tracked(repo);
+        repo.write("run.sh", "#!/bin/sh\n");
+        std::fs::set_permissions(repo.path("run.sh"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
+        run(repo.dvc().args(["add", "-q", "run.sh"])).success();
+    });
+    let modes =
+        |repo: &TestRepo| ["a.txt", "data/f1", "data/sub/f2", "run.sh"].map(|rel| mode(repo, rel));
+    assert_eq!(modes(&twins.ours), modes(&twins.theirs));
+    twins.step(&["unprotect", "a.txt", "data"]);
+    assert_eq!(mode(&twins.ours, "a.txt").0, 1);
+    assert_eq!(modes(&twins.ours), modes(&twins.theirs));
+    // dvc adds a support footer to this unexpected error; the first line and code match.
+    let ours = run(twins.ours.dv().args(["unprotect", "nope"]));
+    let theirs = run(twins.theirs.dvc().args(["unprotect", "nope"]));
+    assert_eq!(ours.code, theirs.code);
+    assert_eq!(ours.stderr.lines().next(), theirs.stderr.lines().next());
+    twins.step(&["commit"]);
+    assert_eq!(mode(&twins.ours, "a.txt"), (2, 0o444), "relinked");
+    assert_eq!(modes(&twins.ours), modes(&twins.theirs));
+    twins.step(&["remove", "run.sh.dvc"]);
+    assert_eq!(modes(&twins.ours), modes(&twins.theirs));
+    twins.step(&["destroy"]);
+    twins.step(&["destroy", "-f"]);
+    assert_eq!(modes(&twins.ours), modes(&twins.theirs));
+    assert!(!twins.ours.exists(".dvc"));
+}
+
+#[test]
+fn dvc_reads_what_dv_writes_and_the_reverse() {
+    // dv writes, dvc reads.
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    tracked(&repo);
+    repo.write("a.txt", "changed\n");
+    repo.write("data/new", "new\n");
+    run(repo.dv().args(["commit", "-f"])).success();
+    run(repo.dv().args(["move", "data", "moved"])).success();
+    run(repo.dv().args(["gc", "-w", "-f"])).success();
+    let status = run(repo.dvc().arg("status"));
+    assert_eq!(
+        status.stdout, "Data and pipelines are up to date.\n",
+        "{status}"
+    );
+    std::fs::remove_dir_all(repo.path("moved")).unwrap();
+    std::fs::remove_file(repo.path("a.txt")).unwrap();
+    let checkout = run(repo.dvc().args(["checkout"]));
+    checkout.success();
+    assert_eq!(repo.read("moved/new"), "new\n");
+    assert_eq!(repo.read("a.txt"), "changed\n");
+    run(repo.dv().args(["remove", "moved.dvc"])).success();
+    let status = run(repo.dvc().arg("status"));
+    assert_eq!(
+        status.stdout, "Data and pipelines are up to date.\n",
+        "{status}"
+    );
+
+    // dvc writes, dv reads.
+    let repo = TestRepo::new();
+    run(repo.dvc().args(["init", "-q"])).success();
+    tracked(&repo);
+    repo.write("data/f1", "edited\n");
+    run(repo.dvc().args(["commit", "-f", "data"])).success();
+    run(repo.dvc().args(["move", "a.txt", "b.txt"])).success();
+    let out = run(repo.dv().args(["data", "status", "--json"]));
+    assert_eq!(
+        out.stdout,
+        "{\"committed\": {\"modified\": [\"data/\"], \"renamed\": [{\"old\": \"a.txt\", \"new\": \"b.txt\"}]}}\n",
+        "{out}"
+    );
+    run(repo.dv().arg("commit")).success();
+    let out = run(repo.dv().args(["gc", "-w", "-f"]));
+    assert_eq!(
+        out.stdout, "Removed 2 objects from repo cache.\nNo unused 'legacy' cache to remove.\n",
+        "{out}"
+    );
+    assert_eq!(
+        run(repo.dvc().arg("status")).stdout,
+        "Data and pipelines are up to date.\n"
+    );
+}
+
+#[test]
+fn bad_input_is_refused_without_touching_anything() {
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    tracked(&repo);
+    let before = tree(repo.root());
+
+    // A `.dvc` file outside the repository is never removed (dvc would delete it).
+    let outside = repo.temp_dir().join("outside.dvc");
+    std::fs::write(&outside, "outs:\n- path: x\n").unwrap();
+    let out = run(repo.dv().args(["remove", "../outside.dvc"]));
+    out.expect_code(1);
+    assert!(out.stderr.contains("outside of the repository"), "{out}");
+    assert!(outside.exists());
+
+    for args in [
+        &["commit", "/tmp"][..],
+        &["commit", "../"],
+        &["move", "a.txt", "/tmp/a.txt"],
+        &["move", "a.txt", "../a.txt"],
+        &["remove", "nope.dvc"],
+    ] {
+        let ours = run(repo.dv().args(args));
+        let theirs = run(repo.dvc().args(args));
+        assert_eq!(ours.code, theirs.code, "{args:?}\n{ours}\n{theirs}");
+        assert_eq!(ours.redacted(&repo), theirs.redacted(&repo), "{args:?}");
+    }
+    assert_eq!(tree(repo.root()), before);
+
+    // A malformed `.dvc` file: the same exit codes as dvc, nothing written.
+    repo.write("bad.dvc", "outs: [\n");
+    let before = tree(repo.root());
+    for args in [
+        &["commit"][..],
+        &["commit", "bad.dvc"],
+        &["remove", "bad.dvc"],
+        &["gc", "-w", "-f"],
+        &["move", "a.txt", "b.txt"],
+    ] {
+        let ours = run(repo.dv().args(args));
+        let theirs = run(repo.dvc().args(args));
+        assert_eq!(ours.code, theirs.code, "{args:?}\n{ours}\n{theirs}");
+        assert!(ours.stderr.contains("bad.dvc"), "{args:?}\n{ours}");
+        assert_eq!(tree(repo.root()), before, "{args:?}");
+    }
+}

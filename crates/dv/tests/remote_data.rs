@@ -1,0 +1,766 @@
+//! `dv push`, `dv fetch`, `dv pull` and `dv status -c` against the real dvc: what one pushes the
+//! other pulls (local directory and S3 remotes, in fresh `git clone`s that share no files),
+//! the same output step by step, and clear failures (corrupted objects, unreachable endpoints,
+//! missing buckets) that leave nothing half-written.
+//!
+//! The S3 tests need the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
+#![allow(clippy::unwrap_used)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use dv_test::{Outcome, S3Server, TestRepo, run};
+
+/// A small tree with the awkward cases: nested and empty files, CRLF text, unicode names,
+/// binary content, an executable.
+fn write_corpus(repo: &TestRepo) {
+    repo.write("data/f1.txt", "one\n");
+    repo.write("data/sub/f2.txt", "two\r\n");
+    repo.write("data/empty", "");
+    repo.write("data/é 日本.txt", "accent\n");
+    repo.write("data/dup.txt", "hello\n");
+    repo.write("a.txt", "hello\n");
+    repo.write("bin/leaf.bin", [0u8, 1, 2, 3, 255]);
+    repo.write("run.sh", "#!/bin/sh\necho hi\n");
+    std::fs::set_permissions(repo.path("run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+const TARGETS: &[&str] = &["data", "a.txt", "bin/leaf.bin", "run.sh"];
+
+/// Every file under `dir` (relative path → bytes), sorted, skipping the entries named in `skip`
+/// at any depth.
+fn files(dir: &Path, skip: &[&str]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            if skip.iter().any(|s| name == *s) {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The workspace as a user sees it: everything but `.git` and `.dvc`.
+fn workspace(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
+    files(repo.root(), &[".git", ".dvc"])
+}
+
+/// The objects of a cache or local remote directory.
+fn objects(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files(dir, &["runs", "tmp"])
+}
+
+/// Relative paths of every file under `dir` whose name marks an unfinished transfer
+/// (`.<random>.tmp`).
+fn temporary_files(dir: &Path) -> Vec<String> {
+    files(dir, &[])
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| name.ends_with(".tmp"))
+        .collect()
+}
+
+fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
+    run(repo.dv().args(args)).redacted(repo)
+}
+
+fn dvc(repo: &TestRepo, args: &[&str]) -> Outcome {
+    run(repo.dvc().args(args)).redacted(repo)
+}
+
+/// A repository with the corpus tracked by `tool` (`dv` or `dvc`) and a local default remote
+/// `store` outside it, everything committed.
+fn tracked_repo(tool: &str) -> (TestRepo, PathBuf) {
+    let repo = TestRepo::new();
+    let invoke = |args: &[&str]| match tool {
+        "dv" => run(repo.dv().args(args)),
+        _ => run(repo.dvc().args(args)),
+    };
+    write_corpus(&repo);
+    invoke(&["init", "-q"]).success();
+    invoke(&[&["add", "-q"][..], TARGETS].concat()).success();
+    let remote = repo.temp_dir().join("remote");
+    invoke(&["remote", "add", "-d", "store", remote.to_str().unwrap()]).success();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "tracked"]);
+    (repo, remote)
+}
+
+#[test]
+fn what_dv_pushes_dvc_pulls_into_a_fresh_clone() {
+    let (repo, remote) = tracked_repo("dv");
+    let cache = repo.path(".dvc/cache");
+    let cached = objects(&cache);
+    // 8 files (two share content) + 1 `.dir`: 8 objects.
+    assert_eq!(
+        cached.len(),
+        8,
+        "{:?}",
+        cached.iter().map(|o| &o.0).collect::<Vec<_>>()
+    );
+
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.stdout, "8 files pushed\n", "{out}");
+    assert_eq!(out.stderr, "");
+    // The remote mirrors the cache layout, objects read-only.
+    assert_eq!(objects(&remote), cached);
+    for (name, _) in objects(&remote) {
+        let mode = std::fs::metadata(remote.join(&name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o444, "{name}");
+    }
+    assert!(temporary_files(&remote).is_empty());
+
+    // Nothing left to do, for dv and for dvc.
+    assert_eq!(dv(&repo, &["push"]).stdout, "Everything is up to date.\n");
+    assert_eq!(dvc(&repo, &["push"]).stdout, "Everything is up to date.\n");
+    assert_eq!(
+        dvc(&repo, &["status", "-c"]).stdout,
+        "Cache and remote 'store' are in sync.\n"
+    );
+
+    let clone = repo.git_clone();
+    assert!(!clone.exists("a.txt"));
+    let out = dvc(&clone, &["pull"]);
+    out.success();
+    assert_eq!(workspace(&clone), workspace(&repo));
+    assert_eq!(objects(&clone.path(".dvc/cache")), cached);
+}
+
+#[test]
+fn what_dvc_pushes_dv_pulls_with_dvc_output() {
+    let (repo, _remote) = tracked_repo("dvc");
+    dvc(&repo, &["push"]).success();
+
+    let ours = repo.git_clone();
+    let theirs = repo.git_clone();
+    for args in [
+        &["status", "-c"][..],
+        &["pull"],
+        &["pull"],
+        &["status", "-c"],
+    ] {
+        let a = normalized(dv(&ours, args), args[0] == "status");
+        let b = normalized(dvc(&theirs, args), args[0] == "status");
+        assert_eq!(a, b, "{args:?}\n--- dv:\n{a}\n--- dvc:\n{b}");
+        assert_eq!(workspace(&ours), workspace(&theirs), "after {args:?}");
+    }
+    assert_eq!(workspace(&ours), workspace(&repo));
+    assert_eq!(
+        objects(&ours.path(".dvc/cache")),
+        objects(&theirs.path(".dvc/cache"))
+    );
+    let mode = std::fs::metadata(ours.path("run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o100, 0o100, "isexec restored");
+    let object = ours.path(".dvc/cache/files/md5/b1/946ac92492d2347c6235b4d2611184");
+    let mode = std::fs::metadata(object).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o444, "fetched cache objects are read-only");
+
+    // fetch alone fills the cache and nothing else.
+    let fetcher = repo.git_clone();
+    let out = dv(&fetcher, &["fetch"]);
+    assert_eq!(out.stdout, "8 files fetched\n", "{out}");
+    assert!(!fetcher.exists("a.txt"));
+    assert_eq!(
+        objects(&fetcher.path(".dvc/cache")),
+        objects(&repo.path(".dvc/cache"))
+    );
+    assert_eq!(
+        dv(&fetcher, &["fetch"]).stdout,
+        "Everything is up to date.\n"
+    );
+}
+
+/// dvc lists `status -c` objects and unsaved files in an unspecified order: compare those
+/// lines as multisets, and JSON objects as maps.
+fn normalized(out: Outcome, sort_stdout: bool) -> Outcome {
+    let sort = |text: &str| {
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort();
+        lines.join("\n")
+    };
+    let stdout =
+        match serde_json::from_str::<std::collections::BTreeMap<String, String>>(out.stdout.trim())
+        {
+            Ok(map) if out.stdout.starts_with('{') => format!("{map:?}"),
+            _ if sort_stdout => sort(&out.stdout),
+            _ => out.stdout.clone(),
+        };
+    Outcome {
+        stdout,
+        stderr: sort(&out.stderr),
+        code: out.code,
+    }
+}
+
+/// Runs the same steps with dv in one repository and dvc in a twin (each with its own local
+/// remote `[TMP]/remote`), asserting identical outcomes, workspaces, caches and remotes.
+fn differential(setup: impl Fn(&TestRepo), steps: &[&[&str]]) {
+    let ours = TestRepo::new();
+    let theirs = TestRepo::new();
+    for (repo, is_dv) in [(&ours, true), (&theirs, false)] {
+        let mut init = if is_dv { repo.dv() } else { repo.dvc() };
+        run(init.args(["init", "-q"])).success();
+        setup(repo);
+    }
+    for step in steps {
+        if step[0] == "!" {
+            for repo in [&ours, &theirs] {
+                edit(repo, step[1]);
+            }
+            continue;
+        }
+        let sort_stdout = step[0] == "status";
+        let a = normalized(dv(&ours, step), sort_stdout);
+        let b = normalized(dvc(&theirs, step), sort_stdout);
+        assert_eq!(a, b, "{step:?}\n--- dv:\n{a}\n--- dvc:\n{b}");
+        assert_eq!(workspace(&ours), workspace(&theirs), "after {step:?}");
+        assert_eq!(
+            objects(&ours.path(".dvc/cache")),
+            objects(&theirs.path(".dvc/cache")),
+            "cache after {step:?}"
+        );
+        for remote in ["remote", "remote-b"] {
+            assert_eq!(
+                objects(&ours.temp_dir().join(remote)),
+                objects(&theirs.temp_dir().join(remote)),
+                "{remote} after {step:?}"
+            );
+        }
+    }
+}
+
+fn remove(path: &Path) {
+    if path.is_dir() {
+        let _ = std::fs::remove_dir_all(path);
+    } else {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn edit(repo: &TestRepo, what: &str) {
+    match what {
+        "add-remote" => {
+            let remote = repo.temp_dir().join("remote");
+            run(repo
+                .dv()
+                .args(["remote", "add", "-d", "store", remote.to_str().unwrap()]))
+            .success();
+        }
+        "drop-cache" => remove(&repo.path(".dvc/cache")),
+        "drop-leaf" => {
+            let dvc_file = repo.read("bin/leaf.bin.dvc");
+            let md5 = dvc_file.split("md5: ").nth(1).unwrap()[..32].to_owned();
+            remove(&repo.path(&format!(".dvc/cache/files/md5/{}/{}", &md5[..2], &md5[2..])));
+        }
+        "drop-a" => remove(&repo.path(".dvc/cache/files/md5/b1/946ac92492d2347c6235b4d2611184")),
+        "delete" => {
+            remove(&repo.path("data"));
+            remove(&repo.path("a.txt"));
+        }
+        "modify" => {
+            for name in ["data/f1.txt", "data/sub/f2.txt", "a.txt"] {
+                remove(&repo.path(name));
+            }
+            repo.write("data/f1.txt", "changed\n");
+            repo.write("data/new", "new\n");
+            repo.write("a.txt", "changed too\n");
+        }
+        other => panic!("unknown edit {other}"),
+    }
+}
+
+#[test]
+fn push_fetch_pull_and_status_match_dvc_step_by_step() {
+    let setup = |repo: &TestRepo| {
+        write_corpus(repo);
+        run(repo.dv().args([&["add", "-q"][..], TARGETS].concat())).success();
+    };
+    differential(
+        setup,
+        &[
+            // No remote yet.
+            &["push"],
+            &["fetch"],
+            &["pull"],
+            &["status", "-c"],
+            &["!", "add-remote"],
+            &["status", "-c"],
+            &["status", "--cloud", "--json"],
+            &["push", "a.txt"],
+            &["status", "-c"],
+            &["push"],
+            &["push"],
+            &["status", "-c"],
+            &["status", "-r", "store"],
+            &["fetch"],
+            // An empty cache: the `.dir` is fetched first.
+            &["!", "drop-cache"],
+            &["status", "-c"],
+            &["status", "-c", "-q"],
+            &["fetch", "data"],
+            &["fetch"],
+            &["!", "drop-cache"],
+            &["!", "delete"],
+            &["pull"],
+            &["pull"],
+            &["!", "delete"],
+            &["pull", "a.txt.dvc"],
+            &["pull"],
+            // Unsaved changes are not overwritten without -f.
+            &["!", "modify"],
+            &["pull"],
+            &["pull", "-f"],
+            // Unknown remotes and targets.
+            &["push", "-r", "nope"],
+            &["pull", "-r", "nope"],
+            &["fetch", "-r", "nope"],
+            &["status", "-c", "-r", "nope"],
+            &["push", "nope"],
+            &["pull", "nope"],
+        ],
+    );
+}
+
+#[test]
+fn objects_missing_everywhere_are_reported_like_dvc() {
+    let setup = |repo: &TestRepo| {
+        write_corpus(repo);
+        run(repo.dv().args([&["add", "-q"][..], TARGETS].concat())).success();
+        edit(repo, "add-remote");
+    };
+    differential(
+        setup,
+        &[
+            &["!", "drop-leaf"],
+            &["status", "-c"],
+            &["push"],
+            &["status", "-c"],
+            &["push"],
+            &["!", "delete"],
+            &["pull"],
+        ],
+    );
+}
+
+#[test]
+fn a_directory_is_not_pushed_while_one_of_its_files_is_missing() {
+    let (repo, remote) = tracked_repo("dv");
+    // `hello\n` is both `a.txt` and `data/dup.txt`.
+    edit(&repo, "drop-a");
+    let out = dv(&repo, &["push"]);
+    // 8 objects, minus the missing file, minus the `.dir` that lists it. (dvc counts the
+    // skipped `.dir` as pushed: `7 files pushed`.)
+    assert_eq!(out.stdout, "6 files pushed\n", "{out}");
+    assert_eq!(
+        out.stderr,
+        "WARNING: Some of the cache files do not exist neither locally nor on remote. Missing \
+         cache files:\nmd5: b1946ac92492d2347c6235b4d2611184\n"
+    );
+    assert!(
+        objects(&remote)
+            .iter()
+            .all(|(name, _)| !name.ends_with(".dir"))
+    );
+    // Both name shared content once, after one of the files that have it.
+    for status in [dv(&repo, &["status", "-c"]), dvc(&repo, &["status", "-c"])] {
+        let lines: Vec<&str> = status.stdout.lines().collect();
+        assert_eq!(lines.len(), 2, "{status}");
+        assert_eq!(lines[0], "\tnew:                data", "{status}");
+        assert!(
+            [
+                "\tmissing:            a.txt",
+                "\tmissing:            data/dup.txt"
+            ]
+            .contains(&lines[1]),
+            "{status}"
+        );
+    }
+    // Once the file is back, the directory goes up.
+    run(repo.dv().args(["add", "-q", "a.txt"])).success();
+    assert_eq!(dv(&repo, &["push"]).stdout, "2 files pushed\n");
+    assert_eq!(
+        dvc(&repo, &["status", "-c"]).stdout,
+        "Cache and remote 'store' are in sync.\n"
+    );
+}
+
+#[test]
+fn push_false_and_per_output_remotes_match_dvc() {
+    let setup = |repo: &TestRepo| {
+        repo.write("p.txt", "p\n");
+        repo.write("q.txt", "q\n");
+        repo.write("s.txt", "s\n");
+        run(repo.dv().args(["add", "-q", "p.txt", "q.txt", "s.txt"])).success();
+        let q = repo.read("q.txt.dvc");
+        repo.write("q.txt.dvc", format!("{q}  push: false\n"));
+        let s = repo.read("s.txt.dvc");
+        repo.write("s.txt.dvc", format!("{s}  remote: b\n"));
+        for (name, dir) in [("store", "remote"), ("b", "remote-b")] {
+            let path = repo.temp_dir().join(dir);
+            run(repo
+                .dv()
+                .args(["remote", "add", name, path.to_str().unwrap()]))
+            .success();
+        }
+    };
+    differential(
+        setup,
+        &[
+            // No default remote: only outputs with their own remote can be pushed.
+            &["push", "s.txt"],
+            &["remote", "default", "store"],
+            &["status", "-c"],
+            &["push", "-r", "b"],
+            &["push"],
+            &["status", "-c"],
+            &["!", "drop-cache"],
+            &["fetch"],
+            &["fetch", "-r", "b"],
+            // Last: a failed push leaves dvc's index cache stale (a later `push -r b` would
+            // skip `p.txt`).
+            &["remote", "default", "--unset"],
+            &["push"],
+        ],
+    );
+}
+
+#[test]
+fn legacy_outputs_use_the_remote_root() {
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    // A DVC 2.x output: md5-dos2unix hash, object at the cache root.
+    repo.write("crlf.txt", "a\r\nb\r\n");
+    repo.write(
+        "crlf.txt.dvc",
+        "outs:\n- md5: dd8c6a395b5dd36c56d23275028f526c\n  size: 6\n  path: crlf.txt\n",
+    );
+    repo.write(".dvc/cache/dd/8c6a395b5dd36c56d23275028f526c", "a\r\nb\r\n");
+    repo.write(".gitignore", "/crlf.txt\n");
+    let remote = repo.temp_dir().join("remote");
+    run(repo
+        .dv()
+        .args(["remote", "add", "-d", "store", remote.to_str().unwrap()]))
+    .success();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "legacy"]);
+
+    assert_eq!(dv(&repo, &["push"]).stdout, "1 file pushed\n");
+    assert_eq!(
+        objects(&remote),
+        vec![(
+            "dd/8c6a395b5dd36c56d23275028f526c".to_owned(),
+            b"a\r\nb\r\n".to_vec()
+        )]
+    );
+    assert_eq!(
+        dvc(&repo, &["status", "-c"]).stdout,
+        "Cache and remote 'store' are in sync.\n"
+    );
+    let clone = repo.git_clone();
+    dvc(&clone, &["pull"]).success();
+    assert_eq!(clone.read("crlf.txt"), "a\r\nb\r\n");
+    let clone = repo.git_clone();
+    let out = dv(&clone, &["pull"]);
+    assert_eq!(
+        out.stdout, "A       crlf.txt\n1 file fetched and 1 file added\n",
+        "{out}"
+    );
+    assert!(clone.exists(".dvc/cache/dd/8c6a395b5dd36c56d23275028f526c"));
+}
+
+#[test]
+fn a_corrupted_remote_object_is_never_checked_out() {
+    let (repo, remote) = tracked_repo("dv");
+    dv(&repo, &["push"]).success();
+    let object = remote.join("files/md5/b1/946ac92492d2347c6235b4d2611184");
+    std::fs::set_permissions(&object, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&object, "tampered\n").unwrap();
+
+    let clone = repo.git_clone();
+    let out = dv(&clone, &["pull"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(out.stdout, "");
+    let expected = format!(
+        "ERROR: failed to transfer 'b1946ac92492d2347c6235b4d2611184' - object \
+         `files/md5/b1/946ac92492d2347c6235b4d2611184` of remote `store` (`{}`) is corrupted",
+        remote.display()
+    );
+    assert!(out.stderr.contains(&expected), "{out}");
+    assert!(
+        out.stderr
+            .ends_with("ERROR: failed to pull data from the cloud - 1 files failed to download\n"),
+        "{out}"
+    );
+    // Nothing was checked out, the bad object did not enter the cache, nothing half-written.
+    assert!(
+        workspace(&clone)
+            .iter()
+            .all(|(name, _)| !name.starts_with("data/") && name != "a.txt")
+    );
+    let cache = clone.path(".dvc/cache");
+    assert!(
+        !cache
+            .join("files/md5/b1/946ac92492d2347c6235b4d2611184")
+            .exists()
+    );
+    assert!(
+        temporary_files(&cache).is_empty(),
+        "{:?}",
+        temporary_files(&cache)
+    );
+
+    let out = dv(&clone, &["fetch"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr
+            .ends_with("ERROR: failed to fetch data from the cloud - 1 files failed to download\n"),
+        "{out}"
+    );
+}
+
+/// Points a new repository's default remote `store` at `s3://<bucket>/store` on `endpoint`,
+/// with the credentials in `.dvc/config.local` as the seed workflow does.
+fn use_s3_remote(repo: &TestRepo, bucket: &str, endpoint: &str) {
+    let url = format!("s3://{bucket}/store");
+    for args in [
+        &["remote", "add", "-d", "store", url.as_str()][..],
+        &["remote", "modify", "store", "endpointurl", endpoint],
+        &[
+            "remote",
+            "modify",
+            "--local",
+            "store",
+            "access_key_id",
+            "test",
+        ],
+        &[
+            "remote",
+            "modify",
+            "--local",
+            "store",
+            "secret_access_key",
+            "test",
+        ],
+    ] {
+        run(repo.dv().args(args)).success();
+    }
+}
+
+#[test]
+fn s3_seed_workflow_round_trips_with_dvc() {
+    let server = S3Server::start();
+    server.create_bucket("bucket");
+    let repo = TestRepo::new();
+    write_corpus(&repo);
+    run(repo.dv().args(["init", "-q"])).success();
+    run(repo.dv().args([&["add", "-q"][..], TARGETS].concat())).success();
+    use_s3_remote(&repo, "bucket", &server.endpoint);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "tracked"]);
+
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.stdout, "8 files pushed\n", "{out}");
+    // Same layout as the cache, under the remote's prefix.
+    let expected: Vec<String> = objects(&repo.path(".dvc/cache"))
+        .into_iter()
+        .map(|(name, _)| format!("store/{name}"))
+        .collect();
+    assert_eq!(server.list_keys("bucket", "store/"), expected);
+    assert_eq!(
+        server.get_object(
+            "bucket",
+            "store/files/md5/b1/946ac92492d2347c6235b4d2611184"
+        ),
+        b"hello\n"
+    );
+    assert_eq!(dv(&repo, &["push"]).stdout, "Everything is up to date.\n");
+    assert_eq!(
+        dv(&repo, &["status", "-c"]).stdout,
+        "Cache and remote 'store' are in sync.\n"
+    );
+    assert_eq!(
+        dvc(&repo, &["status", "-c"]).stdout,
+        "Cache and remote 'store' are in sync.\n"
+    );
+
+    // A fresh clone has no config.local: credentials come from the environment.
+    let clone = repo.git_clone();
+    let out = run(clone.dvc().arg("pull").envs(server.credentials_env()));
+    out.success();
+    assert_eq!(workspace(&clone), workspace(&repo));
+
+    // dvc pushes a new file from the clone; dv pulls it into another clone.
+    clone.write("b.txt", "from dvc\n");
+    run(clone.dvc().args(["add", "-q", "b.txt"])).success();
+    run(clone.dvc().arg("push").envs(server.credentials_env())).success();
+    clone.git(&["add", "-A"]);
+    clone.git(&["commit", "-q", "-m", "b"]);
+    let second = clone.git_clone();
+    let out = run(second.dv().arg("pull").envs(server.credentials_env()));
+    assert_eq!(
+        out.stdout,
+        "A       data/\nA       a.txt\nA       b.txt\nA       bin/leaf.bin\nA       run.sh\n\
+         9 files fetched and 9 files added\n",
+        "{out}"
+    );
+    assert_eq!(workspace(&second), workspace(&clone));
+}
+
+#[test]
+fn s3_corrupted_object_is_detected_on_pull() {
+    let server = S3Server::start();
+    server.create_bucket("bucket");
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    repo.write("a.txt", "hello\n");
+    run(repo.dv().args(["add", "-q", "a.txt"])).success();
+    use_s3_remote(&repo, "bucket", &server.endpoint);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "tracked"]);
+    dv(&repo, &["push"]).success();
+    server.put_object(
+        "bucket",
+        "store/files/md5/b1/946ac92492d2347c6235b4d2611184",
+        b"tampered\n",
+    );
+    let clone = repo.git_clone();
+    let out = run(clone.dv().arg("pull").envs(server.credentials_env()));
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("is corrupted"), "{out}");
+    assert!(!clone.exists("a.txt"));
+    assert!(temporary_files(&clone.path(".dvc/cache")).is_empty());
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn s3_missing_bucket_and_unreachable_endpoint_are_clear_errors() {
+    let server = S3Server::start();
+    let (repo, _) = tracked_repo("dv");
+    run(repo.dv().args(["remote", "remove", "store"])).success();
+    use_s3_remote(&repo, "nobucket", &server.endpoint);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "s3"]);
+
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.code, 255, "{out}");
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "ERROR: failed to push data to the cloud - bucket `nobucket` of remote `store` \
+         (`s3://nobucket/store`) does not exist\nhint: create the bucket, or point the remote at \
+         an existing one with `dv remote modify store url s3://BUCKET/PATH`\n"
+    );
+    let out = dv(&repo, &["status", "-c"]);
+    assert_eq!(out.code, 255, "{out}");
+    assert!(
+        out.stderr
+            .starts_with("ERROR: bucket `nobucket` of remote `store`"),
+        "{out}"
+    );
+    let clone = repo.git_clone();
+    let out = run(clone.dv().arg("pull").envs(server.credentials_env()));
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.starts_with(
+            "ERROR: failed to pull data from the cloud - bucket `nobucket` of remote `store`"
+        ),
+        "{out}"
+    );
+    assert!(!clone.exists("a.txt"));
+
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    run(repo
+        .dv()
+        .args(["remote", "modify", "store", "endpointurl", &endpoint]))
+    .success();
+    repo.git(&["commit", "-q", "-a", "-m", "unreachable"]);
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.code, 255, "{out}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "ERROR: failed to push data to the cloud - cannot reach remote `store` \
+             (`s3://nobucket/store`) at `{endpoint}`"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("\nhint: check that the storage server is running"),
+        "{out}"
+    );
+    let clone = repo.git_clone();
+    let out = run(clone.dv().arg("pull").envs(server.credentials_env()));
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("cannot reach remote `store`"), "{out}");
+    assert!(!clone.exists("a.txt"));
+    assert!(temporary_files(&clone.path(".dvc/cache")).is_empty());
+}
+
+#[test]
+fn remote_references_and_recursive_targets_match_dvc() {
+    let setup = |repo: &TestRepo| {
+        repo.write("nested/x.txt", "x\n");
+        repo.write("nested/deeper/y.txt", "y\n");
+        repo.write("top.txt", "top\n");
+        run(repo.dv().args([
+            "add",
+            "-q",
+            "nested/x.txt",
+            "nested/deeper/y.txt",
+            "top.txt",
+        ]))
+        .success();
+        let base = repo.temp_dir().join("remote");
+        run(repo
+            .dv()
+            .args(["remote", "add", "base", base.to_str().unwrap()]))
+        .success();
+        // `remote://base/sub`: remote `base`'s URL and options, one directory down.
+        run(repo
+            .dv()
+            .args(["remote", "add", "-d", "sub", "remote://base/sub"]))
+        .success();
+    };
+    differential(
+        setup,
+        &[
+            &["push", "-R", "nested"],
+            &["status", "-c"],
+            &["push"],
+            &["status", "-c"],
+            &["!", "drop-cache"],
+            &["fetch", "-R", "nested/deeper"],
+            &["pull"],
+        ],
+    );
+}
