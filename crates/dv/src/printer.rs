@@ -16,6 +16,35 @@ impl Printer {
         Printer { quiet, verbose }
     }
 
+    /// A spinner with `message` and the elapsed time on stderr while long work runs. It only
+    /// appears after a second (quick commands stay silent), never with `-q` or when stderr is
+    /// not a terminal, and disappears when the returned guard is dropped.
+    pub fn activity(&self, message: impl Into<String>) -> Activity {
+        use std::io::IsTerminal;
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return Activity { stop: None };
+        }
+        let message = message.into();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let handle = std::thread::spawn(move || {
+            let delay = std::time::Duration::from_secs(1);
+            if stopped.recv_timeout(delay).is_ok() {
+                return;
+            }
+            let spinner = indicatif::ProgressBar::new_spinner().with_message(message);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            {
+                spinner.set_style(style);
+            }
+            spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+            let _ = stopped.recv();
+            spinner.finish_and_clear();
+        });
+        Activity {
+            stop: Some((stop, handle)),
+        }
+    }
+
     /// True with `-q`.
     pub fn is_quiet(&self) -> bool {
         self.quiet
@@ -98,5 +127,19 @@ mod tests {
             "store   s3://bucket/path        (default)"
         );
         assert_eq!(expand_tabs("store2\t/tmp/lrem"), "store2  /tmp/lrem");
+    }
+}
+
+/// Guard of a running [`Printer::activity`] spinner; dropping it clears the spinner.
+pub struct Activity {
+    stop: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for Activity {
+    fn drop(&mut self) {
+        if let Some((stop, handle)) = self.stop.take() {
+            let _ = stop.send(());
+            let _ = handle.join();
+        }
     }
 }

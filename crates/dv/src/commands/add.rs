@@ -35,6 +35,7 @@ pub struct AddArgs {
 
 pub fn run(args: AddArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
     let workspace = Workspace::open(environment)?;
+    let activity = printer.activity("Adding");
     let report = add(
         &workspace,
         &AddOptions {
@@ -47,6 +48,7 @@ pub fn run(args: AddArgs, environment: &Environment, printer: &Printer) -> anyho
             no_relink: args.no_relink,
         },
     )?;
+    drop(activity);
     for empty in &report.empty {
         printer.warn(format!("'{empty}' is empty."));
     }

@@ -25,6 +25,7 @@ pub struct CheckoutArgs {
 
 pub fn run(args: CheckoutArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
     let workspace = Workspace::open(environment)?;
+    let activity = printer.activity("Checking out");
     let report = checkout(
         &workspace,
         &CheckoutOptions {
@@ -34,6 +35,7 @@ pub fn run(args: CheckoutArgs, environment: &Environment, printer: &Printer) -> 
             jobs: args.jobs,
         },
     )?;
+    drop(activity);
     for (kind, path) in &report.changes {
         printer.info(expand_tabs(&format!("{kind}\t{path}")));
     }

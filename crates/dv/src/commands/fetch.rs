@@ -30,6 +30,7 @@ pub struct FetchArgs {
 
 pub fn run(args: FetchArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
     let workspace = Workspace::open(environment)?;
+    let activity = printer.activity("Fetching");
     let report = fetch(
         &workspace,
         &FetchOptions {
@@ -40,6 +41,7 @@ pub fn run(args: FetchArgs, environment: &Environment, printer: &Printer) -> any
         },
     )
     .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, exit::FAILURE))?;
+    drop(activity);
     print_missing(printer, &report.missing);
     print_failures(printer, &report.failures);
     if !report.failures.is_empty() {

@@ -39,6 +39,7 @@ pub struct PullArgs {
 
 pub fn run(args: PullArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
     let workspace = Workspace::open(environment)?;
+    let activity = printer.activity("Pulling");
     let report = pull(
         &workspace,
         &PullOptions {
@@ -50,6 +51,7 @@ pub fn run(args: PullArgs, environment: &Environment, printer: &Printer) -> anyh
         },
     )
     .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, exit::FAILURE))?;
+    drop(activity);
     print_missing(printer, &report.fetch.missing);
     print_failures(printer, &report.fetch.failures);
     let Some(checkout) = report.checkout else {

@@ -29,6 +29,7 @@ pub struct PushArgs {
 
 pub fn run(args: PushArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
     let workspace = Workspace::open(environment)?;
+    let activity = printer.activity("Pushing");
     let report = push(
         &workspace,
         &PushOptions {
@@ -40,6 +41,7 @@ pub fn run(args: PushArgs, environment: &Environment, printer: &Printer) -> anyh
     )
     // A remote failing as a whole escapes DVC's push as an unexpected error (255).
     .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, 255))?;
+    drop(activity);
     print_missing(printer, &report.missing);
     print_failures(printer, &report.failures);
     if !report.failures.is_empty() {

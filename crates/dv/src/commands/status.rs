@@ -32,6 +32,7 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
     if args.cloud || args.remote.is_some() {
         return run_cloud(args, &workspace, printer);
     }
+    let activity = printer.activity("Checking status");
     let report = status(
         &workspace,
         &StatusOptions {
@@ -39,6 +40,7 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
             jobs: args.jobs,
         },
     )?;
+    drop(activity);
     if printer.is_quiet() {
         return Ok(u8::from(!report.stages.is_empty()));
     }
