@@ -1,0 +1,31 @@
+//! Pipelines: `dvc.yaml` resolution, params files, stages and their graph, change detection,
+//! `dvc.lock` entries and run-cache keys (spec §7, §8, §9, §11.1).
+//!
+//! - [`resolve`]: loading a `dvc.yaml` — schema check, `vars`, `${}` interpolation,
+//!   `foreach`/`matrix` expansion — into resolved stage definitions.
+//! - [`params`]: params files (YAML, JSON, TOML, Python) and dotted key lookup.
+//! - [`stage`]: stages with their paths placed in the repository.
+//! - [`graph`]: the stage graph, DVC's consistency checks, `repro` ordering and target selection.
+//! - [`status`]: what changed since the lock entry and why, and the `dvc status` report.
+//! - [`lock`]: building the lock entry of a stage from fresh hashes.
+//! - [`run_cache`]: run-cache keys, values and save conditions.
+//! - [`execution`]: how a stage's command is run.
+//! - [`files`]: read access to the repository's files.
+//!
+//! Everything is synchronous and nothing prints: warnings are returned, hashing and file access
+//! go through the [`status::Workspace`] and [`files::FileSource`] traits the caller provides.
+
+mod context;
+pub mod execution;
+pub mod files;
+pub mod graph;
+mod interpolation;
+pub mod lock;
+pub mod params;
+pub mod resolve;
+pub mod run_cache;
+pub mod stage;
+pub mod status;
+
+pub use context::ContextError;
+pub use interpolation::ParsingConfig;

@@ -1,0 +1,390 @@
+//! Pipeline stages with their paths placed in the repository: where each dependency, params
+//! file and output is, so stages can be linked into a graph and checked against the workspace.
+//!
+//! Paths in `dvc.yaml` are relative to the stage's working directory (the file's directory,
+//! plus `wdir`); `dvc.lock` records them as written ([`Dependency::def_path`]) while the graph
+//! and the workspace use [`EntryPath`].
+
+use std::fmt;
+
+use dv_schema::dvc_yaml::{Command, OutputDefinition, StageDefinition};
+use dv_schema::repo_path::{Joined, RepoPath};
+
+use crate::resolve::{DVC_YAML, PipelineFile, ResolvedStage};
+
+/// Where a dependency or output is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntryPath {
+    /// Inside the repository.
+    Repo(RepoPath),
+    /// A local path outside the repository: absolute as written, or relative to the repository
+    /// root with leading `..` components.
+    Outside(String),
+    /// A URL (`s3://...`, `remote://...`, `https://...`).
+    Url(String),
+}
+
+impl EntryPath {
+    /// Places the path `def_path`, as written for a stage working in `wdir`.
+    pub fn resolve(wdir: &RepoPath, def_path: &str) -> EntryPath {
+        if is_url(def_path) {
+            return EntryPath::Url(def_path.to_owned());
+        }
+        if def_path.starts_with('/') {
+            let normalized = crate::context::normalize_shown(def_path.trim_start_matches('/'));
+            return EntryPath::Outside(if normalized == "." {
+                "/".to_owned()
+            } else {
+                format!("/{normalized}")
+            });
+        }
+        match wdir.join(def_path) {
+            Joined::Inside(path) => EntryPath::Repo(path),
+            Joined::Outside { up, rest } => {
+                let mut parts = vec![".."; up].join("/");
+                if !rest.is_empty() {
+                    parts.push('/');
+                    parts.push_str(&rest);
+                }
+                EntryPath::Outside(parts)
+            }
+        }
+    }
+
+    /// The local path for the repository at `root` (`None` for URLs).
+    pub fn to_path(&self, root: &std::path::Path) -> Option<std::path::PathBuf> {
+        match self {
+            EntryPath::Repo(path) => Some(
+                path.components()
+                    .fold(root.to_path_buf(), |full, part| full.join(part)),
+            ),
+            EntryPath::Outside(path) if path.starts_with('/') => Some(path.into()),
+            EntryPath::Outside(path) => {
+                let mut full = root.to_path_buf();
+                for part in path.split('/') {
+                    if part == ".." {
+                        full.pop();
+                    } else {
+                        full.push(part);
+                    }
+                }
+                Some(full)
+            }
+            EntryPath::Url(_) => None,
+        }
+    }
+
+    /// The repository path, for paths inside the repository.
+    pub fn repo_path(&self) -> Option<&RepoPath> {
+        match self {
+            EntryPath::Repo(path) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a local path (inside the repository or not).
+    pub fn is_local(&self) -> bool {
+        !matches!(self, EntryPath::Url(_))
+    }
+
+    /// The components the path is compared by: overlapping paths share a prefix.
+    pub(crate) fn key(&self) -> Vec<String> {
+        match self {
+            EntryPath::Repo(path) => std::iter::once("repo".to_owned())
+                .chain(path.components().map(str::to_owned))
+                .collect(),
+            EntryPath::Outside(path) => std::iter::once("outside".to_owned())
+                .chain(path.split('/').filter(|p| !p.is_empty()).map(str::to_owned))
+                .collect(),
+            EntryPath::Url(url) => std::iter::once("url".to_owned())
+                .chain(url.split('/').filter(|p| !p.is_empty()).map(str::to_owned))
+                .collect(),
+        }
+    }
+
+    /// How DVC shows the path when the current directory is `cwd` (`str(out)`): relative to
+    /// `cwd` inside the repository, as is otherwise.
+    pub fn shown(&self, cwd: &RepoPath) -> String {
+        match self {
+            EntryPath::Repo(path) => path.relative_to(cwd),
+            EntryPath::Outside(path) | EntryPath::Url(path) => path.clone(),
+        }
+    }
+}
+
+impl fmt::Display for EntryPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EntryPath::Repo(path) => write!(f, "{path}"),
+            EntryPath::Outside(path) | EntryPath::Url(path) => f.write_str(path),
+        }
+    }
+}
+
+/// Whether DVC reads `path` as a URL rather than a local path (`scheme://...`).
+pub fn is_url(path: &str) -> bool {
+    match path.split_once("://") {
+        Some((scheme, _)) => {
+            scheme.len() > 1
+                && scheme
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '+' | '-' | '.'))
+        }
+        None => false,
+    }
+}
+
+/// A file or directory dependency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dependency {
+    /// The path as written in `dvc.yaml` (and recorded in `dvc.lock`).
+    pub def_path: String,
+    /// Where it is.
+    pub path: EntryPath,
+}
+
+/// A params file dependency and its tracked keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamsDependency {
+    /// The params file as written (`params.yaml` by default).
+    pub def_path: String,
+    /// Where it is.
+    pub path: EntryPath,
+    /// The tracked dotted keys; empty when the whole file is tracked.
+    pub keys: Vec<String>,
+}
+
+/// An output (`outs`, `metrics` or `plots` entry).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    /// The path as written.
+    pub def_path: String,
+    /// Where it is.
+    pub path: EntryPath,
+    /// Its flags.
+    pub definition: OutputDefinition,
+}
+
+impl Output {
+    /// Whether the output is saved to the cache (`cache: true`).
+    pub fn is_cached(&self) -> bool {
+        self.definition.cache
+    }
+}
+
+/// A stage of a `dvc.yaml` with its paths placed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stage {
+    /// The stage name (`train`, `fe@a`).
+    pub name: String,
+    /// The `dvc.yaml` it is defined in.
+    pub file: RepoPath,
+    /// The group it was generated from by `foreach`/`matrix`.
+    pub group: Option<String>,
+    /// Its working directory.
+    pub wdir: RepoPath,
+    /// The resolved definition.
+    pub definition: StageDefinition,
+    /// File and directory dependencies, in `dvc.yaml` order.
+    pub deps: Vec<Dependency>,
+    /// Params dependencies, per file.
+    pub params: Vec<ParamsDependency>,
+    /// Outputs: `outs`, then `metrics`, then `plots`.
+    pub outs: Vec<Output>,
+}
+
+/// A stage whose working directory is outside of the repository.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stage working dir '{wdir}' is outside of DVC repo")]
+pub struct StageError {
+    /// The stage.
+    pub stage: String,
+    /// Its `wdir` as written.
+    pub wdir: String,
+}
+
+impl Stage {
+    /// Places the paths of a resolved stage of the `dvc.yaml` at `file`.
+    pub fn new(file: &RepoPath, resolved: &ResolvedStage) -> Result<Stage, StageError> {
+        let definition = resolved.definition.clone();
+        let wdir = match definition.wdir.as_deref() {
+            None | Some("" | ".") => file.parent(),
+            Some(wdir) => match file.parent().join(wdir) {
+                Joined::Inside(path) => path,
+                Joined::Outside { .. } => {
+                    return Err(StageError {
+                        stage: resolved.name.clone(),
+                        wdir: wdir.to_owned(),
+                    });
+                }
+            },
+        };
+        let deps = definition
+            .deps
+            .iter()
+            .map(|def_path| Dependency {
+                def_path: def_path.clone(),
+                path: EntryPath::resolve(&wdir, def_path),
+            })
+            .collect();
+        let params = definition
+            .params
+            .iter()
+            .map(|params| ParamsDependency {
+                def_path: params.path.clone(),
+                path: EntryPath::resolve(&wdir, &params.path),
+                keys: params.keys.clone(),
+            })
+            .collect();
+        let outs = definition
+            .outs
+            .iter()
+            .map(|out| Output {
+                def_path: out.path.clone(),
+                path: EntryPath::resolve(&wdir, &out.path),
+                definition: out.clone(),
+            })
+            .collect();
+        Ok(Stage {
+            name: resolved.name.clone(),
+            file: file.clone(),
+            group: resolved.group.clone(),
+            wdir,
+            definition,
+            deps,
+            params,
+            outs,
+        })
+    }
+
+    /// All stages of a loaded `dvc.yaml`.
+    pub fn all(file: &PipelineFile) -> Result<Vec<Stage>, StageError> {
+        file.stages
+            .iter()
+            .map(|stage| Stage::new(&file.path, stage))
+            .collect()
+    }
+
+    /// How DVC names the stage when the current directory is `cwd`: the name alone for the
+    /// `dvc.yaml` of `cwd`, else `path/dvc.yaml:name`.
+    pub fn addressing(&self, cwd: &RepoPath) -> String {
+        let shown = self.file.relative_to(cwd);
+        if shown == DVC_YAML {
+            self.name.clone()
+        } else {
+            format!("{shown}:{}", self.name)
+        }
+    }
+
+    /// The command.
+    pub fn cmd(&self) -> &Command {
+        &self.definition.cmd
+    }
+
+    /// `frozen: true`: dependencies are not checked and upstream stages are not run.
+    pub fn is_frozen(&self) -> bool {
+        self.definition.frozen
+    }
+
+    /// `always_changed: true`.
+    pub fn is_always_changed(&self) -> bool {
+        self.definition.always_changed
+    }
+
+    /// A stage with a command and no dependencies or outputs ("callback" stage): DVC treats it
+    /// as always changed.
+    pub fn is_callback(&self) -> bool {
+        self.deps.is_empty() && self.params.is_empty() && self.outs.is_empty()
+    }
+
+    /// The stage as a node of the pipeline graph.
+    pub fn graph_node(&self, cwd: &RepoPath) -> crate::graph::GraphNode {
+        crate::graph::GraphNode {
+            addressing: self.addressing(cwd),
+            file: self.file.clone(),
+            outs: self
+                .outs
+                .iter()
+                .map(|out| crate::graph::NodeEntry {
+                    path: out.path.clone(),
+                    shown: out.path.shown(cwd),
+                })
+                .collect(),
+            deps: self
+                .deps
+                .iter()
+                .map(|dep| dep.path.clone())
+                .chain(self.params.iter().map(|params| params.path.clone()))
+                .collect(),
+            frozen: self.is_frozen(),
+            links_deps: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::MemoryFiles;
+    use crate::resolve::{LoadOptions, load};
+
+    fn path(text: &str) -> RepoPath {
+        RepoPath::new(text).expect("valid path")
+    }
+
+    #[test]
+    fn places_paths() {
+        let root = RepoPath::root();
+        assert_eq!(
+            EntryPath::resolve(&path("sub"), "../a/./b"),
+            EntryPath::Repo(path("a/b"))
+        );
+        assert_eq!(
+            EntryPath::resolve(&root, "../x"),
+            EntryPath::Outside("../x".to_owned())
+        );
+        assert_eq!(
+            EntryPath::resolve(&root, "/abs//p/"),
+            EntryPath::Outside("/abs/p".to_owned())
+        );
+        assert_eq!(
+            EntryPath::resolve(&root, "s3://bucket/key"),
+            EntryPath::Url("s3://bucket/key".to_owned())
+        );
+        assert!(is_url("remote://myremote/path"));
+        assert!(!is_url("c:/x"));
+        assert_eq!(EntryPath::Repo(path("a/b")).shown(&path("a")), "b");
+        assert_eq!(EntryPath::Repo(path("a/b")).shown(&path("c")), "../a/b");
+        let root = std::path::Path::new("/r/repo");
+        assert_eq!(
+            EntryPath::resolve(&RepoPath::root(), "../x/y").to_path(root),
+            Some(std::path::PathBuf::from("/r/x/y"))
+        );
+        assert_eq!(
+            EntryPath::Repo(path("a/b")).to_path(root),
+            Some(std::path::PathBuf::from("/r/repo/a/b"))
+        );
+    }
+
+    #[test]
+    fn stages_of_a_subdirectory_file() {
+        let files = MemoryFiles::new(&[(
+            "sub/dvc.yaml",
+            "stages:\n  s:\n    cmd: x\n    wdir: w\n    deps: [in, ../up]\n    params: [lr]\n    outs: [out]\n",
+        )]);
+        let file = load(&files, &path("sub/dvc.yaml"), &LoadOptions::default()).expect("loads");
+        let stages = Stage::all(&file).expect("stages");
+        let stage = &stages[0];
+        assert_eq!(stage.wdir, path("sub/w"));
+        assert_eq!(stage.deps[0].path, EntryPath::Repo(path("sub/w/in")));
+        assert_eq!(stage.deps[1].path, EntryPath::Repo(path("sub/up")));
+        assert_eq!(
+            stage.params[0].path,
+            EntryPath::Repo(path("sub/w/params.yaml"))
+        );
+        assert_eq!(stage.outs[0].def_path, "out");
+        assert_eq!(stage.addressing(&RepoPath::root()), "sub/dvc.yaml:s");
+        assert_eq!(stage.addressing(&path("sub")), "s");
+        assert_eq!(stage.addressing(&path("other")), "../sub/dvc.yaml:s");
+    }
+}
