@@ -12,7 +12,7 @@ use dv_schema::hash::HashName;
 use crate::error::CommandError;
 use crate::index::DvcFileEntry;
 use crate::ops::checkout::link_from_cache;
-use crate::ops::status::in_cache_with;
+use crate::ops::status::{in_cache_with, mark_complete};
 use crate::workspace::Workspace;
 
 /// What `add` was asked to do.
@@ -448,6 +448,9 @@ fn add_one(
         None => build::build_into(workspace.root(), path, &options_build, state, &odb)
             .with_context(|| format!("failed to save '{shown}' to the cache"))?,
     };
+    if !options.no_commit {
+        mark_complete(&odb, &built.object_id(), state);
+    }
     if let Built::Tree { nfiles: 0, .. } = built {
         report.empty.push(shown.to_string());
     }

@@ -93,6 +93,25 @@ pub(crate) fn in_cache(odb: &Odb, id: &ObjectId) -> bool {
     in_cache_with(odb, id, None)
 }
 
+/// Records that tree `id` and every file it lists are in `odb` (right after storing them),
+/// so the next status does not check its objects one by one.
+pub(crate) fn mark_complete(odb: &Odb, id: &ObjectId, state: &mut State) {
+    if id.is_tree() {
+        let (key, stamp) = complete_tree_key(odb, id);
+        state.insert(&key, stamp, id.md5);
+    }
+}
+
+fn complete_tree_key(odb: &Odb, id: &ObjectId) -> (String, dv_data::state::FileStamp) {
+    let key = format!("\0complete-tree:{}:{}", odb.objects_dir().display(), id);
+    let stamp = dv_data::state::FileStamp {
+        inode: 0,
+        mtime_ns: 0,
+        size: odb.fingerprint(),
+    };
+    (key, stamp)
+}
+
 /// [`in_cache`], remembering complete trees in the hash cache: a tree found complete is not
 /// re-checked file by file while the cache's fingerprint (shard directory mtimes, which any
 /// added or removed object changes) stays the same.
@@ -103,12 +122,7 @@ pub(crate) fn in_cache_with(odb: &Odb, id: &ObjectId, state: Option<&mut State>)
     if !id.is_tree() {
         return true;
     }
-    let key = format!("\0complete-tree:{}:{}", odb.objects_dir().display(), id);
-    let stamp = dv_data::state::FileStamp {
-        inode: 0,
-        mtime_ns: 0,
-        size: odb.fingerprint(),
-    };
+    let (key, stamp) = complete_tree_key(odb, id);
     if let Some(state) = &state
         && state.get(&key, &stamp) == Some(id.md5)
     {
