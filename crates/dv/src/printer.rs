@@ -116,20 +116,6 @@ pub fn expand_tabs(line: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tabs_like_rich() {
-        assert_eq!(
-            expand_tabs("store\ts3://bucket/path\t(default)"),
-            "store   s3://bucket/path        (default)"
-        );
-        assert_eq!(expand_tabs("store2\t/tmp/lrem"), "store2  /tmp/lrem");
-    }
-}
-
 /// Guard of a running [`Printer::activity`] spinner; dropping it clears the spinner.
 pub struct Activity {
     stop: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
@@ -141,5 +127,19 @@ impl Drop for Activity {
             let _ = stop.send(());
             let _ = handle.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tabs_like_rich() {
+        assert_eq!(
+            expand_tabs("store\ts3://bucket/path\t(default)"),
+            "store   s3://bucket/path        (default)"
+        );
+        assert_eq!(expand_tabs("store2\t/tmp/lrem"), "store2  /tmp/lrem");
     }
 }
