@@ -231,6 +231,28 @@ impl Remote {
     }
 }
 
+impl Remote {
+    /// Deletes each of `keys` from the remote (`gc -c`, spec §10.5); objects already gone are
+    /// not an error. Local remotes remove the files `jobs` at a time; S3 remotes send batched
+    /// `DeleteObjects` requests. Only object paths are ever deleted: nothing under `runs/`, no
+    /// temporary files.
+    ///
+    /// # Errors
+    ///
+    /// The first failure (refused credentials, a missing bucket, an unreachable endpoint, a
+    /// file that cannot be removed); objects deleted before it stay deleted.
+    pub fn delete_many(&self, keys: &[ObjectKey], jobs: Option<usize>) -> Result<(), RemoteError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let jobs = self.jobs(jobs);
+        match &self.backend {
+            Backend::Local(store) => store.delete_many(keys, jobs),
+            Backend::S3(store) => store.delete_many(keys),
+        }
+    }
+}
+
 /// The objects of a remote, from [`Remote::list_all`] or [`Remote::list`]. Listing is lazy:
 /// network remotes fetch one page at a time. Errors are yielded as items; a network listing
 /// ends after its first error.

@@ -82,6 +82,38 @@ impl LocalStore {
         }
     }
 
+    /// Removes each object, split over `jobs` threads; a missing object is not an error.
+    pub(crate) fn delete_many(&self, keys: &[ObjectKey], jobs: usize) -> Result<(), RemoteError> {
+        let chunk = keys.len().div_ceil(jobs.max(1)).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = keys
+                .chunks(chunk)
+                .map(|keys| scope.spawn(move || keys.iter().try_for_each(|key| self.delete(key))))
+                .collect();
+            let mut first_error = Ok(());
+            for worker in workers {
+                match worker.join() {
+                    Ok(result) => {
+                        if first_error.is_ok() {
+                            first_error = result;
+                        }
+                    }
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            first_error
+        })
+    }
+
+    fn delete(&self, key: &ObjectKey) -> Result<(), RemoteError> {
+        let path = self.object_path(key);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(self.io_error("delete", &path, error)),
+        }
+    }
+
     /// Every object of `layout`, shard directory by shard directory.
     pub(crate) fn list(&self, layout: Layout) -> LocalKeys {
         let base = match layout {

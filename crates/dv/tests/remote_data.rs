@@ -764,3 +764,149 @@ fn remote_references_and_recursive_targets_match_dvc() {
         ],
     );
 }
+
+/// `cp -a`: copies a directory with its modes.
+fn copy_dir(from: &Path, to: &Path) {
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn gc_cloud_deletes_the_same_remote_objects_as_dvc() {
+    let (repo, remote) = tracked_repo("dv");
+    // A used legacy (2.x) output next to the DVC 3 ones.
+    repo.write("crlf.txt", "a\r\nb\r\n");
+    repo.write(
+        "crlf.txt.dvc",
+        "outs:\n- md5: dd8c6a395b5dd36c56d23275028f526c\n  size: 6\n  path: crlf.txt\n",
+    );
+    repo.write(".dvc/cache/dd/8c6a395b5dd36c56d23275028f526c", "a\r\nb\r\n");
+    dv(&repo, &["push"]).success();
+    // Then the workspace moves on: a changed directory, a dropped output.
+    repo.write("data/f1.txt", "one, changed\n");
+    dv(&repo, &["add", "-q", "data"]).success();
+    dv(&repo, &["push"]).success();
+    std::fs::remove_file(repo.path("run.sh.dvc")).unwrap();
+    // Things gc must leave alone, and an unused legacy object.
+    let stray = [
+        ("runs/ab/cd/entry", "run cache\n"),
+        ("files/md5/zz", "not an object\n"),
+        ("notes.txt", "hello\n"),
+    ];
+    for (path, content) in stray {
+        let path = remote.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    let legacy = remote.join("77/36575c4934b5b45685150b1c7498e5");
+    std::fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+    std::fs::write(&legacy, "legacy\n").unwrap();
+
+    // dvc collects a copy of the remote and a copy of the cache ...
+    let other = repo.temp_dir().join("other");
+    copy_dir(&remote, &other);
+    let cache_backup = repo.temp_dir().join("cache-backup");
+    copy_dir(&repo.path(".dvc/cache"), &cache_backup);
+    run(repo
+        .dv()
+        .args(["remote", "add", "other", other.to_str().unwrap()]))
+    .success();
+    let expected = dvc(&repo, &["gc", "-w", "-c", "-f", "-r", "other"]);
+    expected.success();
+    assert_eq!(
+        expected.stdout,
+        "Removed 3 objects from repo cache.\nNo unused 'legacy' cache to remove.\n\
+         Removed 3 objects from remote.\nRemoved 1 objects from remote.\n",
+        "{expected}"
+    );
+    let cache_after_dvc = objects(&repo.path(".dvc/cache"));
+
+    // ... dv the original ones.
+    std::fs::remove_dir_all(repo.path(".dvc/cache")).unwrap();
+    copy_dir(&cache_backup, &repo.path(".dvc/cache"));
+    let out = dv(&repo, &["gc", "-w", "-c", "-f"]);
+    assert_eq!(out, expected);
+    assert_eq!(files(&remote, &[]), files(&other, &[]));
+    assert_eq!(objects(&repo.path(".dvc/cache")), cache_after_dvc);
+    assert!(remote.join("runs/ab/cd/entry").exists());
+
+    // Nothing left to collect; the remote still serves the workspace. Unlike dvc, which
+    // deletes every file in a shard directory that is not a used object, dv leaves temporary
+    // files (another push may be writing them) and other non-object names alone.
+    let temporary = remote.join("files/md5/b1/.0123abcd.tmp");
+    std::fs::write(&temporary, "unfinished\n").unwrap();
+    let out = dv(&repo, &["gc", "-w", "-c", "-f", "-r", "store"]);
+    assert!(temporary.exists());
+    assert_eq!(out, dvc(&repo, &["gc", "-w", "-c", "-f", "-r", "other"]));
+    assert_eq!(
+        out.stdout,
+        "No unused 'repo' cache to remove.\nNo unused 'legacy' cache to remove.\n\
+         No unused cache to remove from remote.\nNo unused cache to remove from remote.\n"
+    );
+    assert_eq!(
+        dvc(&repo, &["status", "-c"]).stdout,
+        "Cache and remote 'store' are in sync.\n"
+    );
+}
+
+#[test]
+fn gc_cloud_without_a_usable_remote_fails_like_dvc() {
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    repo.write("a.txt", "hello\n");
+    run(repo.dv().args(["add", "-q", "a.txt"])).success();
+    for args in [
+        &["gc", "-w", "-c", "-f"][..],
+        &["gc", "-w", "-c", "-f", "-r", "nope"],
+    ] {
+        assert_eq!(dv(&repo, args), dvc(&repo, args), "{args:?}");
+    }
+    let remote = repo.temp_dir().join("remote");
+    run(repo
+        .dv()
+        .args(["remote", "add", "store", remote.to_str().unwrap()]))
+    .success();
+    let args = &["gc", "-w", "-c", "-f"];
+    assert_eq!(dv(&repo, args), dvc(&repo, args));
+    assert!(repo.exists(".dvc/cache/files/md5/b1/946ac92492d2347c6235b4d2611184"));
+}
+
+#[test]
+fn s3_gc_cloud_deletes_unused_objects_in_a_batch() {
+    let server = S3Server::start();
+    server.create_bucket("bucket");
+    let repo = TestRepo::new();
+    write_corpus(&repo);
+    run(repo.dv().args(["init", "-q"])).success();
+    run(repo.dv().args([&["add", "-q"][..], TARGETS].concat())).success();
+    use_s3_remote(&repo, "bucket", &server.endpoint);
+    dv(&repo, &["push"]).success();
+    server.put_object("bucket", "store/runs/ab/cd/entry", b"run cache\n");
+    std::fs::remove_file(repo.path("data.dvc")).unwrap();
+    let out = dv(&repo, &["gc", "-w", "-c", "-f"]);
+    assert_eq!(
+        out.stdout,
+        "Removed 5 objects from repo cache.\nNo unused 'legacy' cache to remove.\n\
+         Removed 5 objects from remote.\nNo unused cache to remove from remote.\n",
+        "{out}"
+    );
+    let expected: Vec<String> = objects(&repo.path(".dvc/cache"))
+        .into_iter()
+        .map(|(name, _)| format!("store/{name}"))
+        .chain(["store/runs/ab/cd/entry".to_owned()])
+        .collect();
+    let mut keys = server.list_keys("bucket", "store/");
+    keys.sort();
+    let mut expected = expected;
+    expected.sort();
+    assert_eq!(keys, expected);
+    assert_eq!(
+        dvc(&repo, &["status", "-c"]).stdout,
+        "Cache and remote 'store' are in sync.\n"
+    );
+}

@@ -238,6 +238,19 @@ impl S3Store {
         }
     }
 
+    /// Deletes the objects with batched `DeleteObjects` requests (OpenDAL's deleter); objects
+    /// already gone are not an error.
+    pub(crate) fn delete_many(&self, keys: &[ObjectKey]) -> Result<(), RemoteError> {
+        let paths: Vec<String> = keys.iter().map(ObjectKey::remote_path).collect();
+        let first = paths.first().cloned().unwrap_or_default();
+        self.runtime()?.block_on(async {
+            self.operator
+                .delete_iter(paths)
+                .await
+                .map_err(|error| self.target.error("delete", &first, &error))
+        })
+    }
+
     pub(crate) fn upload_many(
         &self,
         items: &[(PathBuf, ObjectKey)],

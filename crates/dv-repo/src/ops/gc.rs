@@ -1,16 +1,19 @@
-//! `dvc gc -w`: delete from the cache every object the workspace's `.dvc` files do not use
-//! (spec §10.5). Each tracked directory keeps its `.dir` object and every file it lists; both
-//! the DVC 3 (`files/md5`) and the legacy 2.x layout are collected.
+//! `dvc gc -w [-c]`: delete from the cache, and with `-c` from a remote, every object the
+//! workspace's `.dvc` files do not use (spec §10.5). Each tracked directory keeps its `.dir`
+//! object and every file it lists; both the DVC 3 (`files/md5`) and the legacy 2.x layout are
+//! collected. On a remote only object paths are ever deleted (never `runs/` or other files).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use dv_data::odb::Odb;
-use dv_schema::hash::{HashName, ObjectId};
+use dv_remote::{Layout, ObjectKey, ObjectKind, Remote};
+use dv_schema::hash::{HashName, Md5, ObjectId};
 
 use crate::error::CommandError;
 use crate::index;
+use crate::ops::transfer::{self, RemoteFailure};
 use crate::workspace::Workspace;
 
 /// What `gc` was asked to do.
@@ -20,6 +23,12 @@ pub struct GcOptions {
     pub workspace: bool,
     /// Count what would be removed without removing it.
     pub dry: bool,
+    /// `-c`: also delete unused objects from the remote.
+    pub cloud: bool,
+    /// `-r NAME`: the remote collected with `cloud` (default: `core.remote`).
+    pub remote: Option<String>,
+    /// Concurrent deletions on the remote (default: the remote's `jobs`).
+    pub jobs: Option<usize>,
 }
 
 /// How many objects were deleted from one cache.
@@ -36,6 +45,8 @@ pub struct CacheCollected {
 pub struct GcReport {
     /// `repo`, then `legacy`.
     pub caches: Vec<CacheCollected>,
+    /// With `cloud`: the same for the remote (`files/md5` objects, then legacy objects).
+    pub remote: Vec<CacheCollected>,
 }
 
 /// The error DVC gives when no scope is selected.
@@ -74,6 +85,14 @@ pub fn gc(workspace: &Workspace, options: &GcOptions) -> anyhow::Result<GcReport
             }
         }
     }
+    // DVC resolves the remote before it deletes anything.
+    let remote = if options.cloud {
+        let name = transfer::default_remote(workspace, options.remote.as_deref())
+            .ok_or_else(|| transfer::no_remote_error(workspace, "gc -c"))?;
+        Some(transfer::open_remote(workspace, &name, false)?)
+    } else {
+        None
+    };
     let mut report = GcReport::default();
     for (scheme, hash_name, used) in [
         ("repo", HashName::Md5, &used[0]),
@@ -89,7 +108,43 @@ pub fn gc(workspace: &Workspace, options: &GcOptions) -> anyhow::Result<GcReport
         let removed = unused.len();
         report.caches.push(CacheCollected { scheme, removed });
     }
+    if let Some(remote) = &remote {
+        for (scheme, layout, used) in [
+            ("repo", Layout::Md5, &used[0]),
+            ("legacy", Layout::Legacy, &used[1]),
+        ] {
+            let removed = collect_remote(remote, layout, used, options)?;
+            report.remote.push(CacheCollected { scheme, removed });
+        }
+    }
     Ok(report)
+}
+
+/// Deletes the objects of `layout` on `remote` that are not in `used`; how many.
+fn collect_remote(
+    remote: &Remote,
+    layout: Layout,
+    used: &HashSet<ObjectId>,
+    options: &GcOptions,
+) -> anyhow::Result<usize> {
+    let mut unused: Vec<ObjectKey> = Vec::new();
+    for key in remote.list(layout) {
+        let key = key.map_err(RemoteFailure)?;
+        let md5 = Md5(*key.md5());
+        let id = match key.kind() {
+            ObjectKind::File => ObjectId::file(md5),
+            ObjectKind::Tree => ObjectId::tree(md5),
+        };
+        if !used.contains(&id) {
+            unused.push(key);
+        }
+    }
+    if !options.dry {
+        remote
+            .delete_many(&unused, options.jobs)
+            .map_err(RemoteFailure)?;
+    }
+    Ok(unused.len())
 }
 
 /// dv does not read `dvc.lock` yet; collecting next to one would delete the objects of its

@@ -2,7 +2,8 @@
 
 use clap::Args;
 use dv_repo::ops::gc::{GcOptions, NO_SCOPE_MESSAGE, gc};
-use dv_repo::{DvcError, Environment, Workspace};
+use dv_repo::ops::transfer::{RemoteFailure, UnknownRemote};
+use dv_repo::{ConfigError, DvcError, Environment, Workspace};
 
 use crate::printer::Printer;
 
@@ -80,9 +81,9 @@ pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow
         )
         .into());
     }
-    if other_scope || args.cloud || args.not_in_remote || args.projects.is_some() {
+    if other_scope || args.not_in_remote || args.projects.is_some() {
         return Err(DvcError(
-            "dv gc supports only the workspace scope (`-w`) of the local cache for now".into(),
+            "dv gc supports only the workspace scope (`-w`), with or without `-c`, for now".into(),
         )
         .into());
     }
@@ -99,8 +100,22 @@ pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow
         &GcOptions {
             workspace: true,
             dry: args.dry,
+            cloud: args.cloud,
+            remote: args.remote,
+            jobs: args.jobs,
         },
-    )?;
+    )
+    .map_err(|error| {
+        // A remote failing as a whole escapes DVC's gc as an unexpected error (255).
+        if error.downcast_ref::<RemoteFailure>().is_some() {
+            crate::exit::data_command_failure(printer, None, error, 255)
+        } else if let Some(unknown) = error.downcast_ref::<UnknownRemote>() {
+            // DVC's `RemoteNotFoundError` is a config error here (251).
+            ConfigError(format!("remote '{}' doesn't exist", unknown.name)).into()
+        } else {
+            error
+        }
+    })?;
     for cache in &report.caches {
         if cache.removed > 0 {
             printer.info(format!(
@@ -109,6 +124,13 @@ pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow
             ));
         } else {
             printer.info(format!("No unused '{}' cache to remove.", cache.scheme));
+        }
+    }
+    for cache in &report.remote {
+        if cache.removed > 0 {
+            printer.info(format!("Removed {} objects from remote.", cache.removed));
+        } else {
+            printer.info("No unused cache to remove from remote.");
         }
     }
     Ok(0)
