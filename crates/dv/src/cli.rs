@@ -7,7 +7,7 @@ use dv_repo::Level;
 
 use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
-use crate::commands::{fetch, pull, push};
+use crate::commands::{fetch, pull, push, repro, stage};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
 #[derive(Debug, Parser)]
@@ -68,6 +68,10 @@ pub enum Command {
     Unprotect(unprotect::UnprotectArgs),
     /// Remove DVC files, local DVC config and data cache.
     Destroy(destroy::DestroyArgs),
+    /// Commands to add stages to the pipeline.
+    Stage(stage::StageArgs),
+    /// Reproduce complete or partial pipelines by executing their stages.
+    Repro(repro::ReproArgs),
     /// Commands related to data management.
     Data(data::DataArgs),
     /// Check whether files or directories are excluded due to `.dvcignore`.

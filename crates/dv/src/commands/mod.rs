@@ -17,7 +17,9 @@ pub mod pull;
 pub mod push;
 pub mod remote;
 pub mod remove;
+pub mod repro;
 pub mod root;
+pub mod stage;
 pub mod status;
 pub mod unprotect;
 pub mod version;
@@ -55,6 +57,8 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
         Command::Gc(args) => gc::run(args, &environment, printer),
         Command::Unprotect(args) => unprotect::run(args, &environment, printer),
         Command::Destroy(args) => destroy::run(args, &environment, printer),
+        Command::Stage(args) => stage::run(args, &environment, printer),
+        Command::Repro(args) => repro::run(args, &environment, printer),
         Command::Data(args) => data::run(args, &environment, printer),
         Command::CheckIgnore(args) => check_ignore::run(args, &environment, printer),
         Command::Version => version::run(&environment, printer),

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use dv_repo::ops::pipeline_status::pipeline_status;
 use dv_repo::ops::remote_status::{RemoteStatusOptions, remote_status};
 use dv_repo::ops::status::{StatusOptions, status};
 use dv_repo::{Environment, Workspace};
@@ -33,19 +34,35 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
         return run_cloud(args, &workspace, printer);
     }
     let activity = printer.activity("Checking status");
-    let report = status(
-        &workspace,
-        &StatusOptions {
-            targets: args.targets,
-            jobs: args.jobs,
-        },
-    )?;
+    let targets: Vec<String> = args
+        .targets
+        .iter()
+        .map(|target| target.to_string_lossy().into_owned())
+        .collect();
+    let pipelines = pipeline_status(&workspace, &targets, args.jobs)?;
+    let dvc_targets: Vec<PathBuf> = pipelines.other_targets.iter().map(PathBuf::from).collect();
+    let report = if !targets.is_empty() && dvc_targets.is_empty() {
+        dv_repo::ops::status::StatusReport::default()
+    } else {
+        status(
+            &workspace,
+            &StatusOptions {
+                targets: dvc_targets,
+                jobs: args.jobs,
+            },
+        )?
+    };
     drop(activity);
     if printer.is_quiet() {
-        return Ok(u8::from(!report.stages.is_empty()));
+        return Ok(u8::from(
+            !report.stages.is_empty() || !pipelines.report.is_empty(),
+        ));
     }
     if args.json {
-        let mut map = serde_json::Map::new();
+        let mut map = match pipelines.report.to_json() {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
         for stage in &report.stages {
             let mut outs = serde_json::Map::new();
             for out in &stage.changed_outs {
@@ -59,12 +76,19 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
         printer.data(crate::json::to_python_json(&serde_json::Value::Object(map)));
         return Ok(0);
     }
-    if !report.tracked {
+    if !report.tracked && !pipelines.has_stages {
         printer.info("There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!");
         return Ok(0);
     }
-    if report.stages.is_empty() {
+    if report.stages.is_empty() && pipelines.report.is_empty() {
         printer.info("Data and pipelines are up to date.");
+        return Ok(0);
+    }
+    let pipeline_text = pipelines.report.to_text();
+    if !pipeline_text.is_empty() {
+        printer.data(pipeline_text.trim_end_matches('\n'));
+    }
+    if report.stages.is_empty() {
         return Ok(0);
     }
     let mut lines = Vec::new();

@@ -1,0 +1,347 @@
+//! The pipelines of a repository (spec §7-9): every `dvc.yaml` found in the working tree,
+//! loaded and resolved, its stages placed and linked into the stage graph, and the workspace
+//! as change detection sees it (hashes through the hash cache, objects in the cache).
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use dv_data::build::{self, BuildOptions, Built};
+use dv_data::state::State;
+use dv_pipeline::files::{FileContent, FileSource, WorkingTree};
+use dv_pipeline::graph::{GraphError, StageGraph};
+use dv_pipeline::resolve::{self, DVC_YAML, LoadOptions};
+use dv_pipeline::stage::{EntryPath, Stage};
+use dv_pipeline::status::{EntryHash, EntryRole, HashValue, WorkspaceError};
+use dv_schema::hash::{HashName, ObjectId};
+use dv_schema::lock_file::{LockFile, LockStage};
+use dv_schema::repo_path::RepoPath;
+
+use crate::error::DvcError;
+use crate::ops::status::in_cache_with;
+use crate::workspace::Workspace;
+
+/// The file name of lock files.
+pub const DVC_LOCK: &str = "dvc.lock";
+
+/// The pipelines of a repository.
+#[derive(Debug)]
+pub struct Pipelines {
+    /// Every stage, in collection order (files in walk order, stages in file order).
+    pub stages: Vec<Stage>,
+    /// The stage graph, by index into `stages`.
+    pub graph: StageGraph,
+    /// The working directory inside the repository.
+    pub cwd: RepoPath,
+    /// Warnings from loading (`dvc.yaml` templating).
+    pub warnings: Vec<String>,
+}
+
+/// The working directory as a repository path (the root when it is outside).
+pub fn repo_cwd(workspace: &Workspace) -> RepoPath {
+    let cwd = workspace.absolute(Path::new("."));
+    let relative = crate::path::relative(&cwd, workspace.root());
+    if relative == "." || relative.starts_with("..") {
+        return RepoPath::root();
+    }
+    RepoPath::new(&relative).unwrap_or_else(|_| RepoPath::root())
+}
+
+/// The repository path of an absolute path inside the repository.
+pub fn repo_path_of(workspace: &Workspace, path: &Path) -> Option<RepoPath> {
+    let relative = crate::path::relative(path, workspace.root());
+    if relative == "." {
+        return Some(RepoPath::root());
+    }
+    if relative.starts_with("..") {
+        return None;
+    }
+    RepoPath::new(&relative).ok()
+}
+
+/// The absolute path of a repository path.
+pub fn absolute(workspace: &Workspace, path: &RepoPath) -> PathBuf {
+    path.components()
+        .fold(workspace.root().to_path_buf(), |full, part| full.join(part))
+}
+
+/// Every `dvc.yaml` of the working tree, in walk order (skipping `.git`, `.dvc` and nested
+/// repositories).
+fn collect_files(root: &Path) -> std::io::Result<Vec<RepoPath>> {
+    let mut found = Vec::new();
+    let mut pending = vec![(root.to_path_buf(), RepoPath::root())];
+    while let Some((dir, repo_dir)) = pending.pop() {
+        let mut subdirs = Vec::new();
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
+            if file_type.is_dir() {
+                if name == ".git" || name == ".dvc" || name == ".hg" {
+                    continue;
+                }
+                if entry.path().join(".dvc").is_dir() {
+                    continue;
+                }
+                let relative = if repo_dir.is_root() {
+                    name.clone()
+                } else {
+                    format!("{}/{name}", repo_dir.as_str())
+                };
+                if let Ok(path) = RepoPath::new(&relative) {
+                    subdirs.push((entry.path(), path));
+                }
+            } else if name == DVC_YAML {
+                let relative = if repo_dir.is_root() {
+                    name
+                } else {
+                    format!("{}/{name}", repo_dir.as_str())
+                };
+                if let Ok(path) = RepoPath::new(&relative) {
+                    found.push(path);
+                }
+            }
+        }
+        subdirs.reverse();
+        pending.extend(subdirs);
+    }
+    Ok(found)
+}
+
+impl Pipelines {
+    /// Loads every `dvc.yaml` of the repository and builds the stage graph (DVC's checks:
+    /// duplicate and overlapping outputs, cycles). `extra` stages (from `dvc stage add`)
+    /// replace stages of the same file and name or are appended.
+    pub fn load(workspace: &Workspace, extra: Option<Stage>) -> anyhow::Result<Pipelines> {
+        let cwd = repo_cwd(workspace);
+        let files = collect_files(workspace.root())
+            .map_err(|e| anyhow::anyhow!("failed to look for '{DVC_YAML}' files: {e}"))?;
+        let source = WorkingTree::new(workspace.root());
+        let options = LoadOptions {
+            cwd: cwd.clone(),
+            ..LoadOptions::default()
+        };
+        let mut stages = Vec::new();
+        let mut warnings = Vec::new();
+        for path in files {
+            let file = resolve::load(&source, &path, &options)
+                .map_err(|error| DvcError(error.to_string()))?;
+            warnings.extend(file.warnings.iter().cloned());
+            for stage in Stage::all(&file).map_err(|error| {
+                DvcError(format!(
+                    "stage '{}' has wdir '{}' outside of the repository",
+                    error.stage, error.wdir
+                ))
+            })? {
+                stages.push(stage);
+            }
+        }
+        // DVC checks a new stage ahead of the others (`Index.update`), and names only the
+        // existing stage when the new one duplicates its output.
+        let extra_addressing = extra.as_ref().map(|stage| stage.addressing(&cwd));
+        if let Some(extra) = extra {
+            stages.retain(|stage| !(stage.file == extra.file && stage.name == extra.name));
+            stages.insert(0, extra);
+        }
+        let nodes: Vec<_> = stages.iter().map(|stage| stage.graph_node(&cwd)).collect();
+        let graph = StageGraph::build(&nodes).map_err(|error| match error {
+            GraphError::OutputDuplication { output, mut stages }
+                if stages.len() > 1 && extra_addressing.is_some() =>
+            {
+                stages.retain(|stage| Some(stage) != extra_addressing.as_ref());
+                DvcError(GraphError::OutputDuplication { output, stages }.to_string())
+            }
+            other => DvcError(other.to_string()),
+        })?;
+        Ok(Pipelines {
+            stages,
+            graph,
+            cwd,
+            warnings,
+        })
+    }
+
+    /// The stages a target names: a stage addressing (`name`, `path/dvc.yaml:name`) or a
+    /// `dvc.yaml` (all its stages).
+    pub fn resolve_target(&self, workspace: &Workspace, target: &str) -> Option<Vec<usize>> {
+        let (file, name) = match target.rsplit_once(':') {
+            Some((file, name)) if file.ends_with(DVC_YAML) => (Some(file), Some(name)),
+            _ if target.ends_with(DVC_YAML) => (Some(target), None),
+            _ => (None, Some(target)),
+        };
+        let file = match file {
+            Some(file) => repo_path_of(workspace, &workspace.absolute(Path::new(file)))?,
+            None => {
+                let dir = self.cwd.clone();
+                match dir.join(DVC_YAML) {
+                    dv_schema::repo_path::Joined::Inside(path) => path,
+                    dv_schema::repo_path::Joined::Outside { .. } => return None,
+                }
+            }
+        };
+        let found: Vec<usize> = self
+            .stages
+            .iter()
+            .enumerate()
+            .filter(|(_, stage)| {
+                stage.file == file
+                    && name.is_none_or(|name| {
+                        stage.name == name || stage.group.as_deref() == Some(name)
+                    })
+            })
+            .map(|(index, _)| index)
+            .collect();
+        (!found.is_empty()).then_some(found)
+    }
+}
+
+/// The `dvc.lock` next to a `dvc.yaml`.
+pub fn lock_path(dvc_yaml: &RepoPath) -> RepoPath {
+    match dvc_yaml.parent().join(DVC_LOCK) {
+        dv_schema::repo_path::Joined::Inside(path) => path,
+        dv_schema::repo_path::Joined::Outside { .. } => {
+            RepoPath::new(DVC_LOCK).expect("a valid repository path")
+        }
+    }
+}
+
+/// Reads the `dvc.lock` next to `dvc_yaml`: its text (if it exists) and content.
+pub fn read_lock(
+    workspace: &Workspace,
+    dvc_yaml: &RepoPath,
+) -> anyhow::Result<(Option<String>, LockFile)> {
+    let path = absolute(workspace, &lock_path(dvc_yaml));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((None, LockFile::default()));
+        }
+        Err(error) => {
+            return Err(anyhow::anyhow!(
+                "failed to read '{}': {error}",
+                workspace.display_path(&path)
+            ));
+        }
+    };
+    let lock = LockFile::from_yaml(&text).map_err(|error| {
+        DvcError(format!(
+            "'{}' format error: {error}",
+            workspace.display_path(&path)
+        ))
+    })?;
+    Ok((Some(text), lock))
+}
+
+/// The lock entry of `stage` in `lock`.
+pub fn lock_entry<'a>(lock: &'a LockFile, stage: &Stage) -> Option<&'a LockStage> {
+    lock.stage(&stage.name)
+}
+
+/// The repository's working tree and cache, as [`dv_pipeline::status::check`] sees them.
+pub struct RepoWorkspace<'a> {
+    workspace: &'a Workspace,
+    state: &'a mut State,
+    jobs: NonZeroUsize,
+}
+
+impl<'a> RepoWorkspace<'a> {
+    /// Hashes through `state` on `jobs` threads.
+    pub fn new(
+        workspace: &'a Workspace,
+        state: &'a mut State,
+        jobs: NonZeroUsize,
+    ) -> RepoWorkspace<'a> {
+        RepoWorkspace {
+            workspace,
+            state,
+            jobs,
+        }
+    }
+
+    /// Builds the object of a workspace path and stores it in the cache of `hash_name`.
+    pub fn commit(&mut self, path: &Path, hash_name: HashName) -> anyhow::Result<Built> {
+        let odb = self.workspace.odb(hash_name);
+        let built = build::build_into(
+            self.workspace.root(),
+            path,
+            &BuildOptions {
+                hash_name,
+                jobs: self.jobs,
+            },
+            self.state,
+            &odb,
+        )
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "failed to save '{}' to the cache: {error}",
+                self.workspace.display_path(path)
+            )
+        })?;
+        Ok(built)
+    }
+}
+
+impl dv_pipeline::status::Workspace for RepoWorkspace<'_> {
+    fn hash(
+        &mut self,
+        path: &EntryPath,
+        hash_name: HashName,
+        _role: EntryRole,
+    ) -> Result<Option<EntryHash>, WorkspaceError> {
+        let Some(full) = path.to_path(self.workspace.root()) else {
+            return Err(format!("hashing '{path}' is not supported by dv yet").into());
+        };
+        if std::fs::metadata(&full).is_err() {
+            return Ok(None);
+        }
+        let built = build::build(
+            self.workspace.root(),
+            &full,
+            &BuildOptions {
+                hash_name,
+                jobs: self.jobs,
+            },
+            self.state,
+        )?;
+        Ok(Some(match built {
+            Built::File { md5, size, isexec } => EntryHash {
+                value: HashValue::Md5(ObjectId::file(md5)),
+                hash_name,
+                size: Some(size),
+                nfiles: None,
+                isexec,
+            },
+            Built::Tree {
+                id, size, nfiles, ..
+            } => EntryHash {
+                value: HashValue::Md5(id),
+                hash_name,
+                size: Some(size),
+                nfiles: Some(nfiles),
+                isexec: false,
+            },
+        }))
+    }
+
+    fn read(&mut self, path: &EntryPath) -> Result<FileContent, WorkspaceError> {
+        match path {
+            EntryPath::Repo(repo_path) => {
+                Ok(WorkingTree::new(self.workspace.root()).read(repo_path)?)
+            }
+            other => match other.to_path(self.workspace.root()) {
+                Some(full) => match std::fs::metadata(&full) {
+                    Ok(metadata) if metadata.is_dir() => Ok(FileContent::Directory),
+                    Ok(_) => Ok(FileContent::File(std::fs::read(&full)?)),
+                    Err(_) => Ok(FileContent::Missing),
+                },
+                None => Ok(FileContent::Missing),
+            },
+        }
+    }
+
+    fn in_cache(&mut self, id: &ObjectId, hash_name: HashName) -> Result<bool, WorkspaceError> {
+        let odb = self.workspace.odb(hash_name);
+        Ok(in_cache_with(&odb, id, Some(&mut *self.state)))
+    }
+}

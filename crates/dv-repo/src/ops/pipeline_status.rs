@@ -1,0 +1,75 @@
+//! `dvc status` for pipeline stages (spec §9.5): each stage of the repository's `dvc.yaml`
+//! files compared with its `dvc.lock` entry, every reason collected, in DVC's wording.
+
+use dv_pipeline::status::{CheckMode, CheckOptions, StageReport, StatusReport, check};
+
+use crate::error::DvcError;
+use crate::ops::pipeline::{Pipelines, RepoWorkspace, read_lock};
+use crate::workspace::Workspace;
+
+/// The status of pipeline stages.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineStatus {
+    /// Whether the repository has any pipeline stage.
+    pub has_stages: bool,
+    /// Stages with changes.
+    pub report: StatusReport,
+    /// Targets that name no stage (left for `.dvc` files).
+    pub other_targets: Vec<String>,
+}
+
+/// Checks the stages `targets` name (all when empty).
+pub fn pipeline_status(
+    workspace: &Workspace,
+    targets: &[String],
+    jobs: Option<usize>,
+) -> anyhow::Result<PipelineStatus> {
+    let pipelines = Pipelines::load(workspace, None)?;
+    let mut selected = Vec::new();
+    let mut other_targets = Vec::new();
+    if targets.is_empty() {
+        selected = (0..pipelines.stages.len()).collect();
+    } else {
+        for target in targets {
+            match pipelines.resolve_target(workspace, target) {
+                Some(found) => selected.extend(found),
+                None => other_targets.push(target.clone()),
+            }
+        }
+    }
+    let jobs = workspace.jobs(jobs);
+    let mut state = workspace.load_state();
+    let mut report = StatusReport::default();
+    let result = (|| -> anyhow::Result<()> {
+        let mut repo_workspace = RepoWorkspace::new(workspace, &mut state, jobs);
+        for index in selected {
+            let stage = &pipelines.stages[index];
+            let (_, lock) = read_lock(workspace, &stage.file)?;
+            let changes = check(
+                stage,
+                lock.stage(&stage.name),
+                &mut repo_workspace,
+                CheckOptions {
+                    mode: CheckMode::All,
+                    allow_missing: false,
+                },
+                &[],
+            )
+            .map_err(|error| DvcError(error.to_string()))?;
+            let addressing = stage.addressing(&pipelines.cwd);
+            if let Some(stage_report) =
+                StageReport::from_changes(&addressing, &changes, &pipelines.cwd)
+            {
+                report.push(stage_report);
+            }
+        }
+        Ok(())
+    })();
+    workspace.save_state(&mut state);
+    result?;
+    Ok(PipelineStatus {
+        has_stages: !pipelines.stages.is_empty(),
+        report,
+        other_targets,
+    })
+}
