@@ -1179,11 +1179,11 @@ mod tests {
         let file = resolve(&[
             (
                 "dvc.yaml",
-                include_str!("../../../../shared/spec/fixtures/templating/dvc.yaml"),
+                include_str!("../../dv-schema/tests/fixtures/templating/dvc.yaml"),
             ),
             (
                 "params.yaml",
-                include_str!("../../../../shared/spec/fixtures/templating/params.yaml"),
+                include_str!("../../dv-schema/tests/fixtures/templating/params.yaml"),
             ),
         ])
         .expect("resolves");

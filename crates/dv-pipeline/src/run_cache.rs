@@ -138,7 +138,7 @@ mod tests {
     use super::*;
     use dv_schema::lock_file::LockFile;
 
-    const PIPELINE: &str = include_str!("../../../../shared/spec/fixtures/pipeline/dvc.lock");
+    const PIPELINE: &str = include_str!("../../dv-schema/tests/fixtures/pipeline/dvc.lock");
 
     #[test]
     fn spec_example() {

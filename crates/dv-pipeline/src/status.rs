@@ -787,7 +787,7 @@ mod tests {
 
     const FIXTURES: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/spec/fixtures/outputs"
+        "/../dv-schema/tests/fixtures/outputs"
     );
 
     fn fixture(name: &str) -> String {

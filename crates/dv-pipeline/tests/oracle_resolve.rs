@@ -20,11 +20,11 @@ const CASES: &[Case] = &[
         files: &[
             (
                 "dvc.yaml",
-                include_str!("../../../../shared/spec/fixtures/templating/dvc.yaml"),
+                include_str!("../../dv-schema/tests/fixtures/templating/dvc.yaml"),
             ),
             (
                 "params.yaml",
-                include_str!("../../../../shared/spec/fixtures/templating/params.yaml"),
+                include_str!("../../dv-schema/tests/fixtures/templating/params.yaml"),
             ),
         ],
     },

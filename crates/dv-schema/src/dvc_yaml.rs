@@ -1173,13 +1173,13 @@ mod tests {
         assert!(issues("").is_empty());
         assert!(
             issues(include_str!(
-                "../../../../shared/spec/fixtures/templating/dvc.yaml"
+                "../tests/fixtures/templating/dvc.yaml"
             ))
             .is_empty()
         );
         assert!(
             issues(include_str!(
-                "../../../../shared/spec/fixtures/pipeline/dvc.yaml"
+                "../tests/fixtures/pipeline/dvc.yaml"
             ))
             .is_empty()
         );
@@ -1295,7 +1295,7 @@ mod tests {
     #[test]
     fn spec_stage_add_example() {
         // spec §7.3, written by `dvc stage add` (the expected text is real DVC output)
-        let spec = include_str!("../../../../shared/spec/dvc-format.md");
+        let spec = include_str!("../tests/fixtures/dvc-format.md");
         let start = spec
             .find("```yaml\nstages:\n  prepare:")
             .expect("the example is in the spec")

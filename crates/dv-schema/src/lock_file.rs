@@ -569,11 +569,11 @@ fn string(text: &str) -> Value {
 mod tests {
     use super::*;
 
-    const PIPELINE: &str = include_str!("../../../../shared/spec/fixtures/pipeline/dvc.lock");
-    const TEMPLATING: &str = include_str!("../../../../shared/spec/fixtures/templating/dvc.lock");
-    const OUTPUTS: &str = include_str!("../../../../shared/spec/fixtures/outputs/dvc.lock");
+    const PIPELINE: &str = include_str!("../tests/fixtures/pipeline/dvc.lock");
+    const TEMPLATING: &str = include_str!("../tests/fixtures/templating/dvc.lock");
+    const OUTPUTS: &str = include_str!("../tests/fixtures/outputs/dvc.lock");
     const RUN_CACHE: &str = include_str!(
-        "../../../../shared/spec/fixtures/pipeline/.dvc/cache/runs/30/30ff758f86af08d0d010092a69ace091ea0aa259069c52fc7116bcb174e1dd99/740e3906841fd9788341771511a0803a369170b3c1ef4f41a90e657fa3fa7ef5"
+        "../tests/fixtures/pipeline/.dvc/cache/runs/30/30ff758f86af08d0d010092a69ace091ea0aa259069c52fc7116bcb174e1dd99/740e3906841fd9788341771511a0803a369170b3c1ef4f41a90e657fa3fa7ef5"
     );
 
     #[test]
