@@ -1171,18 +1171,8 @@ mod tests {
             ["expected a list, in vars"]
         );
         assert!(issues("").is_empty());
-        assert!(
-            issues(include_str!(
-                "../tests/fixtures/templating/dvc.yaml"
-            ))
-            .is_empty()
-        );
-        assert!(
-            issues(include_str!(
-                "../tests/fixtures/pipeline/dvc.yaml"
-            ))
-            .is_empty()
-        );
+        assert!(issues(include_str!("../tests/fixtures/templating/dvc.yaml")).is_empty());
+        assert!(issues(include_str!("../tests/fixtures/pipeline/dvc.yaml")).is_empty());
     }
 
     fn stage(text: &str) -> StageDefinition {
