@@ -529,36 +529,7 @@ fn merged_text(previous: Option<&str>, old: &Value, new: &Value) -> String {
 /// Python `==` between loaded values: numbers compare by value (`1 == 1.0`, `True == 1`),
 /// mappings regardless of order.
 pub fn python_equal(a: &Value, b: &Value) -> bool {
-    fn numeric(value: &Value) -> Option<f64> {
-        match value {
-            Value::Bool(flag) => Some(if *flag { 1.0 } else { 0.0 }),
-            Value::Number(number) => number.as_f64(),
-            _ => None,
-        }
-    }
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => match (x.as_u64(), y.as_u64()) {
-                (Some(x), Some(y)) => x == y,
-                _ => numeric(a) == numeric(b),
-            },
-        },
-        (Value::Bool(_), Value::Number(_)) | (Value::Number(_), Value::Bool(_)) => {
-            numeric(a) == numeric(b)
-        }
-        (Value::Sequence(x), Value::Sequence(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| python_equal(x, y))
-        }
-        (Value::Mapping(x), Value::Mapping(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(key, value)| y.get(key).is_some_and(|other| python_equal(value, other)))
-        }
-        (Value::Tagged(x), _) => python_equal(&x.value, b),
-        (_, Value::Tagged(y)) => python_equal(a, &y.value),
-        _ => a == b,
-    }
+    crate::yaml::python_eq(a, b)
 }
 
 fn string(text: &str) -> Value {

@@ -101,7 +101,7 @@ fn same_kind(a: &Value, b: &Value) -> bool {
 }
 
 /// Python `==` on loaded YAML values: numbers compare by value across int/float, and `True == 1`.
-fn python_eq(a: &Value, b: &Value) -> bool {
+pub fn python_eq(a: &Value, b: &Value) -> bool {
     fn numeric(value: &Value) -> Option<f64> {
         match value {
             Value::Bool(flag) => Some(if *flag { 1.0 } else { 0.0 }),
