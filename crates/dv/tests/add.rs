@@ -484,3 +484,25 @@ fn a_missing_cache_object_is_noticed() {
     );
     assert_eq!(out.stdout, run(repo.dvc().arg("status")).stdout);
 }
+
+/// A cache object whose content no longer matches its name (and that is not read-only, so it
+/// is not trusted) is never checked out as if it were good.
+#[test]
+fn a_corrupted_cache_object_is_not_checked_out() {
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    repo.write("a.txt", "hello\n");
+    run(repo.dv().args(["add", "a.txt"])).success();
+    let object = repo.path(".dvc/cache/files/md5/b1/946ac92492d2347c6235b4d2611184");
+    std::fs::set_permissions(&object, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&object, "tampered\n").unwrap();
+    std::fs::remove_file(repo.path("a.txt")).unwrap();
+    let out = run(repo.dv().arg("checkout"));
+    assert_eq!(out.code, 255, "{out}");
+    assert!(
+        out.stderr
+            .contains("Checkout failed for following targets:\na.txt"),
+        "{out}"
+    );
+    assert!(!repo.exists("a.txt"));
+}

@@ -93,6 +93,13 @@ pub(crate) fn in_cache(odb: &Odb, id: &ObjectId) -> bool {
     in_cache_with(odb, id, None)
 }
 
+/// Whether object `id` is present and can be used: read-only objects are trusted, others are
+/// re-hashed, so an object whose content no longer matches its name is never checked out as
+/// if it were good (DVC's rule, spec §3.1).
+fn is_valid(odb: &Odb, id: &ObjectId) -> bool {
+    matches!(odb.check(id, true), Ok(dv_data::odb::ObjectState::Valid))
+}
+
 /// Records that tree `id` and every file it lists are in `odb` (right after storing them),
 /// so the next status does not check its objects one by one.
 pub(crate) fn mark_complete(odb: &Odb, id: &ObjectId, state: &mut State) {
@@ -116,7 +123,7 @@ fn complete_tree_key(odb: &Odb, id: &ObjectId) -> (String, dv_data::state::FileS
 /// re-checked file by file while the cache's fingerprint (shard directory mtimes, which any
 /// added or removed object changes) stays the same.
 pub(crate) fn in_cache_with(odb: &Odb, id: &ObjectId, state: Option<&mut State>) -> bool {
-    if !odb.contains(id) {
+    if !is_valid(odb, id) {
         return false;
     }
     if !id.is_tree() {
@@ -133,7 +140,7 @@ pub(crate) fn in_cache_with(odb: &Odb, id: &ObjectId, state: Option<&mut State>)
             entry
                 .hash
                 .md5()
-                .is_some_and(|md5| odb.contains(&ObjectId::file(md5)))
+                .is_some_and(|md5| is_valid(odb, &ObjectId::file(md5)))
         }),
         Err(_) => false,
     };
