@@ -154,6 +154,39 @@ impl TestRepo {
         self.std_command(binary.as_os_str())
     }
 
+    /// Points the default remote `store` at `s3://<bucket>/store` on the S3 server at
+    /// `endpoint`, with the credentials in `.dvc/config.local` as the seed workflow does
+    /// (`remote add -f`, so it can re-point an existing `store`).
+    ///
+    /// # Panics
+    ///
+    /// If a `dv remote` command fails.
+    pub fn use_s3_remote(&self, bucket: &str, endpoint: &str) {
+        let url = format!("s3://{bucket}/store");
+        for args in [
+            &["remote", "add", "-f", "-d", "store", url.as_str()][..],
+            &["remote", "modify", "store", "endpointurl", endpoint],
+            &[
+                "remote",
+                "modify",
+                "--local",
+                "store",
+                "access_key_id",
+                "test",
+            ],
+            &[
+                "remote",
+                "modify",
+                "--local",
+                "store",
+                "secret_access_key",
+                "test",
+            ],
+        ] {
+            crate::run(self.dv().args(args)).success();
+        }
+    }
+
     /// The pinned real `dvc`, the oracle, with the same working directory and environment as
     /// [`dv`](Self::dv).
     ///

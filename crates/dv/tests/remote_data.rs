@@ -543,34 +543,6 @@ fn a_corrupted_remote_object_is_never_checked_out() {
     );
 }
 
-/// Points a new repository's default remote `store` at `s3://<bucket>/store` on `endpoint`,
-/// with the credentials in `.dvc/config.local` as the seed workflow does.
-fn use_s3_remote(repo: &TestRepo, bucket: &str, endpoint: &str) {
-    let url = format!("s3://{bucket}/store");
-    for args in [
-        &["remote", "add", "-d", "store", url.as_str()][..],
-        &["remote", "modify", "store", "endpointurl", endpoint],
-        &[
-            "remote",
-            "modify",
-            "--local",
-            "store",
-            "access_key_id",
-            "test",
-        ],
-        &[
-            "remote",
-            "modify",
-            "--local",
-            "store",
-            "secret_access_key",
-            "test",
-        ],
-    ] {
-        run(repo.dv().args(args)).success();
-    }
-}
-
 #[test]
 fn s3_seed_workflow_round_trips_with_dvc() {
     let server = S3Server::start();
@@ -579,7 +551,7 @@ fn s3_seed_workflow_round_trips_with_dvc() {
     write_corpus(&repo);
     run(repo.dv().args(["init", "-q"])).success();
     run(repo.dv().args([&["add", "-q"][..], TARGETS].concat())).success();
-    use_s3_remote(&repo, "bucket", &server.endpoint);
+    repo.use_s3_remote("bucket", &server.endpoint);
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "-m", "tracked"]);
 
@@ -639,7 +611,7 @@ fn s3_corrupted_object_is_detected_on_pull() {
     run(repo.dv().args(["init", "-q"])).success();
     repo.write("a.txt", "hello\n");
     run(repo.dv().args(["add", "-q", "a.txt"])).success();
-    use_s3_remote(&repo, "bucket", &server.endpoint);
+    repo.use_s3_remote("bucket", &server.endpoint);
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "-m", "tracked"]);
     dv(&repo, &["push"]).success();
@@ -667,7 +639,7 @@ fn s3_missing_bucket_and_unreachable_endpoint_are_clear_errors() {
     let server = S3Server::start();
     let (repo, _) = tracked_repo("dv");
     run(repo.dv().args(["remote", "remove", "store"])).success();
-    use_s3_remote(&repo, "nobucket", &server.endpoint);
+    repo.use_s3_remote("nobucket", &server.endpoint);
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "-m", "s3"]);
 
@@ -884,7 +856,7 @@ fn s3_gc_cloud_deletes_unused_objects_in_a_batch() {
     write_corpus(&repo);
     run(repo.dv().args(["init", "-q"])).success();
     run(repo.dv().args([&["add", "-q"][..], TARGETS].concat())).success();
-    use_s3_remote(&repo, "bucket", &server.endpoint);
+    repo.use_s3_remote("bucket", &server.endpoint);
     dv(&repo, &["push"]).success();
     server.put_object("bucket", "store/runs/ab/cd/entry", b"run cache\n");
     std::fs::remove_file(repo.path("data.dvc")).unwrap();

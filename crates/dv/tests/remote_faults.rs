@@ -222,33 +222,6 @@ fn killed_push_and_pull_with_a_local_remote_leave_only_complete_objects() {
     );
 }
 
-/// Points the default remote `store` at `s3://<bucket>/store` on `endpoint`.
-fn use_s3_remote(repo: &TestRepo, bucket: &str, endpoint: &str) {
-    let url = format!("s3://{bucket}/store");
-    for args in [
-        &["remote", "add", "-f", "-d", "store", url.as_str()][..],
-        &["remote", "modify", "store", "endpointurl", endpoint],
-        &[
-            "remote",
-            "modify",
-            "--local",
-            "store",
-            "access_key_id",
-            "test",
-        ],
-        &[
-            "remote",
-            "modify",
-            "--local",
-            "store",
-            "secret_access_key",
-            "test",
-        ],
-    ] {
-        run(repo.dv().args(args)).success();
-    }
-}
-
 #[test]
 fn s3_server_dying_mid_push_is_a_clear_error_and_a_rerun_completes() {
     let server = S3Server::start();
@@ -257,7 +230,7 @@ fn s3_server_dying_mid_push_is_a_clear_error_and_a_rerun_completes() {
     run(repo.dv().args(["init", "-q"])).success();
     write_data(&repo, 400);
     run(repo.dv().args(["add", "-q", "data"])).success();
-    use_s3_remote(&repo, "bucket", &server.endpoint);
+    repo.use_s3_remote("bucket", &server.endpoint);
 
     let mut child = repo
         .dv_process()
