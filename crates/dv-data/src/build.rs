@@ -76,6 +76,14 @@ impl Built {
         }
     }
 
+    /// An empty file or a directory without files (DVC warns `'x' is empty.`).
+    pub fn is_empty(&self) -> bool {
+        matches!(
+            self,
+            Built::File { size: 0, .. } | Built::Tree { nfiles: 0, .. }
+        )
+    }
+
     /// `size` in a `.dvc` file.
     pub fn size(&self) -> u64 {
         match self {

@@ -12,6 +12,7 @@ use dv_schema::hash::HashName;
 use crate::error::CommandError;
 use crate::index::DvcFileEntry;
 use crate::ops::checkout::link_from_cache;
+use crate::ops::commit::{ignore_output, record_built};
 use crate::ops::status::{in_cache_with, mark_complete};
 use crate::workspace::Workspace;
 
@@ -451,10 +452,7 @@ fn add_one(
     if !options.no_commit {
         mark_complete(&odb, &built.object_id(), state);
     }
-    if let Built::Tree { nfiles: 0, .. } = built {
-        report.empty.push(shown.to_string());
-    }
-    if let Built::File { size: 0, .. } = built {
+    if built.is_empty() {
         report.empty.push(shown.to_string());
     }
 
@@ -466,19 +464,7 @@ fn add_one(
             ..Output::default()
         },
     };
-    output.md5 = Some(built.object_id());
-    output.size = Some(built.size());
-    output.hash_name = hash_name;
-    match &built {
-        Built::File { isexec, .. } => {
-            output.nfiles = None;
-            output.isexec = *isexec;
-        }
-        Built::Tree { nfiles, .. } => {
-            output.nfiles = Some(*nfiles);
-            output.isexec = false;
-        }
-    }
+    record_built(&mut output, &built, hash_name);
     let text = match (&previous, &previous_output) {
         (Some(entry), Some((index, _))) => {
             let mut file = entry.file.clone();
@@ -494,10 +480,7 @@ fn add_one(
     }
     report.to_track.push(dvc_path);
 
-    if let Some(git) = workspace.git()
-        && !git.ignored(&[path.to_path_buf()])?[0]
-        && let Some(gitignore) = dv_scm::ignore_entry_add(path)?
-    {
+    if let Some(gitignore) = ignore_output(workspace, path)? {
         report.to_track.push(gitignore);
     }
     // With hardlink/symlink caches the workspace copy is replaced by a link (spec §5.3);

@@ -154,7 +154,7 @@ fn commit_stage(
         }
         let (hash_name, built) = if save {
             let (hash_name, built) = build_for_save(workspace, &path, output, jobs, state)?;
-            if is_empty(&built) {
+            if built.is_empty() {
                 report.empty.push(shown.clone());
             }
             if output.cache {
@@ -276,13 +276,6 @@ pub(crate) fn record_built(output: &mut Output, built: &Built, hash_name: HashNa
             output.isexec = false;
         }
     }
-}
-
-fn is_empty(built: &Built) -> bool {
-    matches!(
-        built,
-        Built::File { size: 0, .. } | Built::Tree { nfiles: 0, .. }
-    )
 }
 
 /// Adds the output's `.gitignore` entry unless git already ignores it; returns the changed
