@@ -7,8 +7,6 @@
 //! and enters the cache under a temporary name, renamed into place and made read-only, so a
 //! failed or corrupted download leaves nothing behind.
 
-use std::path::PathBuf;
-
 use dv_remote::Remote;
 use dv_schema::hash::{HashName, ObjectId};
 
@@ -18,17 +16,7 @@ use crate::ops::transfer::{
 use crate::workspace::Workspace;
 
 /// What `fetch` was asked to do.
-#[derive(Debug, Clone, Default)]
-pub struct FetchOptions {
-    /// `.dvc` files or outputs (all when empty).
-    pub targets: Vec<PathBuf>,
-    /// `-r NAME`: the remote for outputs without their own `remote:`.
-    pub remote: Option<String>,
-    /// Concurrent transfers (default: the remote's `jobs`, else 4 × CPUs).
-    pub jobs: Option<usize>,
-    /// `-R`: directory targets stand for every `.dvc` file under them.
-    pub recursive: bool,
-}
+pub type FetchOptions = transfer::TransferOptions;
 
 /// What `fetch` did.
 #[derive(Debug, Clone, Default, serde::Serialize)]

@@ -19,17 +19,7 @@ use crate::ops::transfer::{
 use crate::workspace::Workspace;
 
 /// What `push` was asked to do.
-#[derive(Debug, Clone, Default)]
-pub struct PushOptions {
-    /// `.dvc` files or outputs (all when empty).
-    pub targets: Vec<PathBuf>,
-    /// `-r NAME`: the remote for outputs without their own `remote:`.
-    pub remote: Option<String>,
-    /// Concurrent transfers (default: the remote's `jobs`, else 4 × CPUs).
-    pub jobs: Option<usize>,
-    /// `-R`: directory targets stand for every `.dvc` file under them.
-    pub recursive: bool,
-}
+pub type PushOptions = transfer::TransferOptions;
 
 /// What `push` did.
 #[derive(Debug, Clone, Default, serde::Serialize)]

@@ -18,6 +18,19 @@ use crate::error::ConfigError;
 use crate::index;
 use crate::workspace::Workspace;
 
+/// The scope of `push` and `fetch` (and the fetch half of `pull`).
+#[derive(Debug, Clone, Default)]
+pub struct TransferOptions {
+    /// `.dvc` files or outputs (all when empty).
+    pub targets: Vec<PathBuf>,
+    /// `-r NAME`: the remote for outputs without their own `remote:`.
+    pub remote: Option<String>,
+    /// Concurrent transfers (default: the remote's `jobs`, else 4 × CPUs).
+    pub jobs: Option<usize>,
+    /// `-R`: directory targets stand for every `.dvc` file under them.
+    pub recursive: bool,
+}
+
 /// A remote as a whole failed: unreachable endpoint, refused credentials, missing bucket, or a
 /// configuration it cannot be opened with. Shown as the remote's error (naming the remote and
 /// its URL) followed by a `hint:` line when there is something specific to do about it.
