@@ -242,15 +242,18 @@ fn is_ignored_above(ancestors: &[ignore::gitignore::Gitignore], entry: &ignore::
 
 /// DVC's built-in ignores and nested repositories.
 fn is_builtin_ignored(entry: &ignore::DirEntry) -> bool {
-    let name = entry.file_name();
-    if name == ".git" {
-        return true;
-    }
     let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-    if is_dir && (name == ".hg" || name == ".dvc") {
-        return true;
-    }
-    is_dir && entry.path().join(".dvc").is_dir()
+    is_always_ignored(entry.file_name(), is_dir) || (is_dir && is_nested_repo(entry.path()))
+}
+
+/// DVC's built-in ignores by name: `.git` (file or directory), `.hg/` and `.dvc/`.
+pub fn is_always_ignored(name: &std::ffi::OsStr, is_dir: bool) -> bool {
+    name == ".git" || (is_dir && (name == ".hg" || name == ".dvc"))
+}
+
+/// Whether directory `dir` holds a `.dvc` directory (a nested DVC repository, ignored).
+pub fn is_nested_repo(dir: &Path) -> bool {
+    dir.join(".dvc").is_dir()
 }
 
 fn visit(

@@ -129,7 +129,7 @@ fn visit(
         };
         let path = entry.path();
         let is_dir = file_type.is_dir();
-        if name == ".git" || (is_dir && (name == ".dvc" || name == ".hg")) {
+        if dv_data::walk::is_always_ignored(&name, is_dir) {
             continue;
         }
         if is_ignored(matchers, &path, is_dir) {
@@ -138,7 +138,7 @@ fn visit(
         if is_dir {
             let mut sibling = name.clone();
             sibling.push(".dvc");
-            if names.contains(&sibling) || (path.join(".dvc").is_dir() && path != root) {
+            if names.contains(&sibling) || (path != root && dv_data::walk::is_nested_repo(&path)) {
                 continue;
             }
             visit(root, &path, matchers, found)?;
