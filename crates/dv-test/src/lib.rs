@@ -24,3 +24,35 @@ pub use outcome::{Outcome, run};
 pub use redaction::redact;
 pub use s3_server::S3Server;
 pub use test_repo::TestRepo;
+
+/// Every file under `dir` (relative path → bytes), sorted, skipping `.git` and `.dvc/tmp`
+/// (private state), without descending into symlinked directories: what twin-repository
+/// tests compare between dv and dvc.
+///
+/// # Panics
+///
+/// If a directory or file cannot be read.
+pub fn files_under(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).expect("readable directory") {
+            let path = entry.expect("directory entry").path();
+            let rel = path
+                .strip_prefix(dir)
+                .expect("entries are under the walked directory")
+                .to_string_lossy()
+                .into_owned();
+            if rel == ".git" || rel == ".dvc/tmp" {
+                continue;
+            }
+            if path.is_dir() && !path.is_symlink() {
+                stack.push(path);
+            } else {
+                out.push((rel, std::fs::read(&path).expect("readable file")));
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use dv_test::{Outcome, TestRepo, run};
+use dv_test::{Outcome, TestRepo, files_under, run};
 
 /// A corpus of awkward trees: nested dirs, empty files and dirs, exec bits, unicode and glob
 /// characters in names, names that sort differently as strings and as paths, CRLF text.
@@ -34,33 +34,6 @@ const TARGETS: &[&str] = &[
     "run.sh",
     "deep/er/leaf.bin",
 ];
-
-/// Every file under `dir` (relative path → bytes), skipping `.git`.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current).unwrap() {
-            let entry = entry.unwrap();
-            let path = entry.path();
-            if entry.file_name() == ".git" || entry.file_name() == "tmp" {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.push((rel, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// The git-add hint lists files in an unspecified order in dvc; compare it as a set.
 fn normalized(out: Outcome) -> Outcome {
@@ -109,7 +82,7 @@ fn add_writes_what_dvc_writes() {
     let b = normalized(run(theirs.dvc().arg("add").args(TARGETS)));
     assert_eq!(a, b);
     // .dvc files, .gitignore files, cache objects (names and bytes): identical.
-    assert_eq!(tree(ours.root()), tree(theirs.root()));
+    assert_eq!(files_under(ours.root()), files_under(theirs.root()));
     // Cache objects are read-only.
     let object = ours.path(".dvc/cache/files/md5/b1/946ac92492d2347c6235b4d2611184");
     assert_eq!(
@@ -178,7 +151,11 @@ fn status_and_checkout_match_dvc_step_by_step() {
         let a = normalized(run(ours.dv().args(*step)).redacted(&ours));
         let b = normalized(run(theirs.dvc().args(*step)).redacted(&theirs));
         assert_eq!(a, b, "{step:?}\n--- dv:\n{a}\n--- dvc:\n{b}");
-        assert_eq!(tree(ours.root()), tree(theirs.root()), "after {step:?}");
+        assert_eq!(
+            files_under(ours.root()),
+            files_under(theirs.root()),
+            "after {step:?}"
+        );
     }
 }
 
@@ -194,7 +171,7 @@ fn dvc_reads_what_dv_adds_and_the_reverse() {
         status.stdout, "Data and pipelines are up to date.\n",
         "{status}"
     );
-    let before = tree(repo.root());
+    let before = files_under(repo.root());
     for target in TARGETS {
         let path = repo.path(target);
         if path.is_dir() {
@@ -204,7 +181,7 @@ fn dvc_reads_what_dv_adds_and_the_reverse() {
         }
     }
     run(repo.dvc().arg("checkout")).success();
-    assert_eq!(tree(repo.root()), before);
+    assert_eq!(files_under(repo.root()), before);
 
     // dvc writes, dv reads.
     let repo = TestRepo::new();
@@ -216,12 +193,12 @@ fn dvc_reads_what_dv_adds_and_the_reverse() {
         status.stdout, "Data and pipelines are up to date.\n",
         "{status}"
     );
-    let before = tree(repo.root());
+    let before = files_under(repo.root());
     std::fs::remove_dir_all(repo.path("data")).unwrap();
     std::fs::remove_file(repo.path("run.sh")).unwrap();
     let out = run(repo.dv().arg("checkout"));
     out.success();
-    assert_eq!(tree(repo.root()), before);
+    assert_eq!(files_under(repo.root()), before);
     let mode = std::fs::metadata(repo.path("run.sh"))
         .unwrap()
         .permissions()
@@ -457,7 +434,7 @@ fn adding_a_path_inside_a_tracked_directory_updates_it() {
         run(tool(repo).args(["add", "d/a"])).success();
         run(tool(repo).args(["add", "d/t"])).success();
     }
-    assert_eq!(tree(ours.root()), tree(theirs.root()));
+    assert_eq!(files_under(ours.root()), files_under(theirs.root()));
     assert!(!ours.exists("d/a.dvc"));
     let status = run(ours.dvc().arg("status"));
     assert!(status.stdout.contains("modified:           d"), "{status}");

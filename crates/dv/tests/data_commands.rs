@@ -5,36 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
 
-use dv_test::{Outcome, TestRepo, run};
-
-/// Every file under `dir` (relative path → bytes), skipping `.git` and `.dvc/tmp`.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current).unwrap() {
-            let entry = entry.unwrap();
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if rel == ".git" || rel == ".dvc/tmp" {
-                continue;
-            }
-            if path.is_dir() && !path.is_symlink() {
-                stack.push(path);
-            } else {
-                out.push((rel, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use dv_test::{Outcome, TestRepo, files_under, run};
 
 /// Makes dvc's unordered output comparable: the files of the git-add hint, the lines of one
 /// indented block of `data status` and the lists of its JSON are sorted (dvc prints them in
@@ -112,8 +84,8 @@ impl Twins {
         let b = normalized(run(self.theirs.dvc().args(args)).redacted(&self.theirs));
         assert_eq!(a, b, "{args:?}\n--- dv:\n{a}\n--- dvc:\n{b}");
         assert_eq!(
-            tree(self.ours.root()),
-            tree(self.theirs.root()),
+            files_under(self.ours.root()),
+            files_under(self.theirs.root()),
             "files differ after {args:?}"
         );
         a
@@ -467,7 +439,7 @@ fn bad_input_is_refused_without_touching_anything() {
     let repo = TestRepo::new();
     run(repo.dv().args(["init", "-q"])).success();
     tracked(&repo);
-    let before = tree(repo.root());
+    let before = files_under(repo.root());
 
     // A `.dvc` file outside the repository is never removed (dvc would delete it).
     let outside = repo.temp_dir().join("outside.dvc");
@@ -489,11 +461,11 @@ fn bad_input_is_refused_without_touching_anything() {
         assert_eq!(ours.code, theirs.code, "{args:?}\n{ours}\n{theirs}");
         assert_eq!(ours.redacted(&repo), theirs.redacted(&repo), "{args:?}");
     }
-    assert_eq!(tree(repo.root()), before);
+    assert_eq!(files_under(repo.root()), before);
 
     // A malformed `.dvc` file: the same exit codes as dvc, nothing written.
     repo.write("bad.dvc", "outs: [\n");
-    let before = tree(repo.root());
+    let before = files_under(repo.root());
     for args in [
         &["commit"][..],
         &["commit", "bad.dvc"],
@@ -505,6 +477,6 @@ fn bad_input_is_refused_without_touching_anything() {
         let theirs = run(repo.dvc().args(args));
         assert_eq!(ours.code, theirs.code, "{args:?}\n{ours}\n{theirs}");
         assert!(ours.stderr.contains("bad.dvc"), "{args:?}\n{ours}");
-        assert_eq!(tree(repo.root()), before, "{args:?}");
+        assert_eq!(files_under(repo.root()), before, "{args:?}");
     }
 }
