@@ -322,6 +322,53 @@ impl DvcFile {
     }
 }
 
+impl DvcFile {
+    /// Whether this is an import stage (`import-url`/`import`): dependencies and a single
+    /// output, no command.
+    pub fn is_import(&self) -> bool {
+        !self.deps.is_empty() && self.outs.len() == 1 && self.cmd.is_none()
+    }
+
+    /// The stage checksum DVC records in `md5:` for import stages (spec §4.3): the MD5 of
+    /// `json.dumps(d, sort_keys=True)` where `d` is the dumped stage without `md5`, `desc`,
+    /// `meta` (and `wdir` when it is `.`), with the keys DVC excludes from checksums removed
+    /// at every depth.
+    pub fn stage_md5(&self) -> Md5 {
+        let mut value = self.to_value();
+        if let Value::Mapping(map) = &mut value {
+            for key in ["md5", "desc", "meta"] {
+                map.remove(key);
+            }
+            if map.get("wdir").and_then(Value::as_str) == Some(".") {
+                map.remove("wdir");
+            }
+        }
+        strip_checksum_excluded(&mut value);
+        Md5::digest(crate::python_json::dumps_sorted(&value).as_bytes())
+    }
+}
+
+/// Keys DVC leaves out of stage checksums wherever they appear.
+const CHECKSUM_EXCLUDED: [&str; 11] = [
+    "desc", "type", "labels", "meta", "locked", "frozen", "metric", "persist", "isexec", "size",
+    "nfiles",
+];
+
+fn strip_checksum_excluded(value: &mut Value) {
+    match value {
+        Value::Mapping(map) => {
+            for key in CHECKSUM_EXCLUDED {
+                map.remove(key);
+            }
+            for (_, item) in map.iter_mut() {
+                strip_checksum_excluded(item);
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(strip_checksum_excluded),
+        _ => {}
+    }
+}
+
 fn string(text: String) -> Value {
     Value::String(text)
 }

@@ -294,3 +294,22 @@ fn update_with_comments_appends_and_removes_keys() {
         "# keep me\nouts:\n- md5: 34f5e296d915dd7ced8c96e9a18fc554 # inline\n  size: 6\n  path: crlf.txt\n  hash: md5\n"
     );
 }
+
+#[test]
+fn import_stage_md5_matches_every_import_fixture() {
+    for name in [
+        "importlocal/file.txt.dvc",
+        "importlocal/imported_dir.dvc",
+        "importlocal/nodl.txt.dvc",
+        "imports3/file.csv.dvc",
+        "imports3/sdir.dvc",
+        "imports3/vf.txt.dvc",
+        "imports3/vd.dvc",
+    ] {
+        let file = DvcFile::from_yaml(&fixture(name)).expect("valid fixture");
+        assert!(file.is_import(), "{name}");
+        assert_eq!(Some(file.stage_md5()), file.md5, "{name}");
+    }
+    let added = DvcFile::from_yaml(&fixture("add/a.txt.dvc")).expect("valid fixture");
+    assert!(!added.is_import());
+}

@@ -51,6 +51,50 @@ pub fn ignore_entry_add(output: &Path) -> Result<Option<PathBuf>, ScmError> {
     Ok(Some(file))
 }
 
+/// [`ignore_entry_add`] for many outputs: each `.gitignore` is read and written once, entries
+/// appended in the order given. Returns the changed `.gitignore` files.
+pub fn ignore_entries_add(outputs: &[PathBuf]) -> Result<Vec<PathBuf>, ScmError> {
+    let mut by_dir: Vec<(PathBuf, Vec<String>)> = Vec::new();
+    for output in outputs {
+        let (Some(parent), Some(name)) = (output.parent(), output.file_name()) else {
+            continue;
+        };
+        let entry = escape_entry(&name.to_string_lossy());
+        match by_dir.iter_mut().find(|(dir, _)| dir == parent) {
+            Some((_, entries)) => entries.push(entry),
+            None => by_dir.push((parent.to_path_buf(), vec![entry])),
+        }
+    }
+    let mut changed = Vec::new();
+    for (dir, entries) in by_dir {
+        let file = dir.join(".gitignore");
+        let mut text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(io(&file)(e)),
+        };
+        let mut present: std::collections::HashSet<String> =
+            text.lines().map(str::to_owned).collect();
+        let before = text.len();
+        for entry in entries {
+            if present.contains(&entry) {
+                continue;
+            }
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&entry);
+            text.push('\n');
+            present.insert(entry);
+        }
+        if text.len() != before {
+            std::fs::write(&file, text).map_err(io(&file))?;
+            changed.push(file);
+        }
+    }
+    Ok(changed)
+}
+
 /// Removes the entry for `output` from its parent's `.gitignore` as scmrepo does: every line
 /// equal (after trimming) to `/` + the basename is dropped — the *unescaped* name, so an entry
 /// DVC escaped when adding it stays — the other lines are kept (line ends read as Python reads

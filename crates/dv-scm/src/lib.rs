@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub use gitignore::{escape_entry, ignore_entry_add, ignore_entry_remove};
+pub use gitignore::{escape_entry, ignore_entries_add, ignore_entry_add, ignore_entry_remove};
 
 /// A failure running git.
 #[derive(Debug, thiserror::Error)]
