@@ -9,22 +9,22 @@ use std::sync::{Mutex, PoisonError, mpsc};
 use crate::error::{RemoteError, RemoteLabel};
 use crate::progress::TransferProgress;
 
-/// What a transfer worker tells the calling thread.
-pub(crate) enum Event {
+/// What a transfer worker tells the calling thread; `T` is what a finished item yields.
+pub(crate) enum Event<T = ()> {
     /// More bytes of item `.0` were transferred.
     Transferred(usize, u64),
     /// Item `.0` is done.
-    Finished(usize, Result<(), RemoteError>),
+    Finished(usize, Result<T, RemoteError>),
 }
 
 /// Collects the events of a batch into per-item results, forwarding them to the caller's
 /// [`TransferProgress`].
-pub(crate) struct Collector<'a> {
+pub(crate) struct Collector<'a, T = ()> {
     progress: &'a mut dyn TransferProgress,
-    results: Vec<Option<Result<(), RemoteError>>>,
+    results: Vec<Option<Result<T, RemoteError>>>,
 }
 
-impl<'a> Collector<'a> {
+impl<'a, T> Collector<'a, T> {
     pub(crate) fn new(count: usize, progress: &'a mut dyn TransferProgress) -> Self {
         Collector {
             progress,
@@ -32,7 +32,7 @@ impl<'a> Collector<'a> {
         }
     }
 
-    pub(crate) fn handle(&mut self, event: Event) {
+    pub(crate) fn handle(&mut self, event: Event<T>) {
         match event {
             Event::Transferred(item, bytes) => self.progress.transferred(item, bytes),
             Event::Finished(item, result) => {
@@ -45,7 +45,7 @@ impl<'a> Collector<'a> {
     }
 
     /// The results in item order; an item whose worker died without reporting fails.
-    pub(crate) fn finish(self, label: &RemoteLabel) -> Vec<Result<(), RemoteError>> {
+    pub(crate) fn finish(self, label: &RemoteLabel) -> Vec<Result<T, RemoteError>> {
         self.results
             .into_iter()
             .map(|result| {

@@ -1,6 +1,7 @@
 //! [`ContentHasher`]: the streaming hash that checks a downloaded object against its key before
 //! it is renamed into place: plain MD5 for DVC 3 objects (spec §3.1), `md5-dos2unix` for legacy
 //! 2.x objects (spec §3.3). `.dir` manifests hash like files (their JSON has no `\r\n`).
+//! Imported files ([`ExternalFs`](crate::ExternalFs) downloads) get plain MD5.
 //!
 //! The lead may replace the legacy half with `dv-data`'s hasher once both exist side by side.
 
@@ -21,6 +22,14 @@ pub(crate) struct ContentHasher {
 }
 
 impl ContentHasher {
+    /// A plain MD5 hasher (DVC 3 objects, and the `md5` of an imported file).
+    pub(crate) fn md5() -> Self {
+        ContentHasher {
+            md5: Md5::new(),
+            legacy_chunk: None,
+        }
+    }
+
     /// A hasher for the object `key`.
     pub(crate) fn for_key(key: &ObjectKey) -> Self {
         ContentHasher {

@@ -5,10 +5,11 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// The remote an error is about: its name and URL, shown as ``remote `NAME` (`URL`)``.
+/// The remote an error is about: its name and URL, shown as ``remote `NAME` (`URL`)``, or as
+/// just `` `URL` `` when the name is empty (an import source given by URL rather than a remote).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteLabel {
-    /// The remote's name in the config (`['remote "NAME"']`).
+    /// The remote's name in the config (`['remote "NAME"']`); empty for a plain URL.
     pub name: String,
     /// The remote's `url` option, with any `user:password@` removed.
     pub url: String,
@@ -23,9 +24,26 @@ impl RemoteLabel {
     }
 }
 
+impl RemoteLabel {
+    /// Whether this is a plain URL rather than a configured remote.
+    fn is_url_only(&self) -> bool {
+        self.name.is_empty()
+    }
+
+    /// Whether the URL is an `http://` or `https://` one.
+    fn is_http(&self) -> bool {
+        let url = self.url.to_ascii_lowercase();
+        url.starts_with("http://") || url.starts_with("https://")
+    }
+}
+
 impl fmt::Display for RemoteLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "remote `{}` (`{}`)", self.name, self.url)
+        if self.is_url_only() {
+            write!(f, "`{}`", self.url)
+        } else {
+            write!(f, "remote `{}` (`{}`)", self.name, self.url)
+        }
     }
 }
 
@@ -39,6 +57,15 @@ pub enum RemoteError {
         remote: RemoteLabel,
         /// What is unsupported, e.g. ```gs://` remotes are not supported yet``.
         reason: String,
+    },
+    /// The operation is not available for this kind of storage (e.g. listing a directory of an
+    /// HTTP server).
+    #[error("{operation} is not supported for {remote}")]
+    UnsupportedOperation {
+        /// The remote or URL.
+        remote: RemoteLabel,
+        /// What was attempted, e.g. ``listing directory `data` ``.
+        operation: String,
     },
     /// The remote's URL cannot be used (e.g. `s3://` without a bucket).
     #[error("{remote} has an invalid url: {reason}")]
@@ -137,6 +164,7 @@ impl RemoteError {
     pub fn remote(&self) -> &RemoteLabel {
         match self {
             RemoteError::Unsupported { remote, .. }
+            | RemoteError::UnsupportedOperation { remote, .. }
             | RemoteError::InvalidUrl { remote, .. }
             | RemoteError::InvalidOption { remote, .. }
             | RemoteError::Credentials { remote, .. }
@@ -153,12 +181,42 @@ impl RemoteError {
     /// is nothing more specific to say than the message.
     pub fn hint(&self) -> Option<String> {
         match self {
+            RemoteError::Credentials { remote, .. } if remote.is_http() => {
+                Some(if remote.is_url_only() {
+                    "the server refused the request: check that the URL is public or that the \
+                     credentials given for it are right"
+                        .to_owned()
+                } else {
+                    format!(
+                        "set the credentials with `dv remote modify --local {name} auth basic`, \
+                         `dv remote modify --local {name} user ...` and `dv remote modify --local \
+                         {name} password ...`",
+                        name = remote.name
+                    )
+                })
+            }
+            RemoteError::Credentials { remote, .. } if remote.is_url_only() => Some(
+                "provide AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile in \
+                 `~/.aws/credentials`"
+                    .to_owned(),
+            ),
+            RemoteError::Unreachable { remote, .. } if remote.is_url_only() => Some(
+                "check the URL, and that the server is running and reachable from here".to_owned(),
+            ),
+            RemoteError::MissingBucket { remote, .. } if remote.is_url_only() => {
+                Some("check the bucket name in the URL".to_owned())
+            }
             RemoteError::Credentials { remote, .. } => Some(format!(
                 "set access_key_id/secret_access_key with `dv remote modify --local {name} \
                  access_key_id ...` and `dv remote modify --local {name} secret_access_key ...`, \
                  or provide AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile in \
                  `~/.aws/credentials`",
                 name = remote.name
+            )),
+            RemoteError::Unreachable { remote, .. } if remote.is_http() => Some(format!(
+                "check that the server is running, and the remote's `url` \
+                 (`dv remote modify {} url URL`)",
+                remote.name
             )),
             RemoteError::Unreachable { remote, .. } => Some(format!(
                 "check that the storage server is running, and the remote's `endpointurl` \
@@ -226,6 +284,29 @@ mod tests {
         assert!(
             hint.contains("dv remote modify --local storage access_key_id"),
             "{hint}"
+        );
+    }
+
+    #[test]
+    fn plain_urls_are_shown_without_a_remote_name() {
+        let remote = RemoteLabel::new("", "https://user:pw@example.com/data");
+        let error = RemoteError::Credentials {
+            remote: remote.clone(),
+            detail: "HTTP status 403 Forbidden".to_owned(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "authentication with `https://example.com/data` failed: HTTP status 403 Forbidden"
+        );
+        let hint = error.hint().unwrap_or_default();
+        assert!(!hint.contains("dv remote modify"), "{hint}");
+        let error = RemoteError::UnsupportedOperation {
+            remote,
+            operation: "listing directory `d`".to_owned(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "listing directory `d` is not supported for `https://example.com/data`"
         );
     }
 }

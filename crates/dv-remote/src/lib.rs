@@ -1,12 +1,17 @@
 //! DVC remotes for `dv`: a remote's config turned into a storage backend, and the batched,
 //! blocking operations `push`, `pull`, `fetch` and `status -c` need on content-addressed
-//! objects (spec §10).
+//! objects (spec §10); and the read-only external file systems (S3, HTTP) that `import-url`,
+//! `get-url` and `update` read from (spec §6.3–§6.5).
 //!
 //! ```text
 //! RemoteConfig ──Remote::open──▶ Remote ─┬─ exists_many(&[ObjectKey])        -> Vec<bool>
 //!  (name, options,                       ├─ list_all() / list(Layout)        -> ObjectKeys
 //!   environment)                         ├─ upload_many(&[(path, key)])      -> per-item results
 //!                                        └─ download_many(&[(key, path)])    -> per-item results
+//!
+//! RemoteConfig ──ExternalFs::open──▶ ExternalFs ─┬─ stat(path) / stat_many(&[path]) -> entries
+//!  (url = s3://… or http(s)://…)                 ├─ list_files(dir)                 -> files
+//!                                                └─ download_many(&[(path, version, dest)]) -> md5s
 //! ```
 //!
 //! Modules and what they own:
@@ -17,6 +22,9 @@
 //! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
 //! * `local` — directory remotes (synchronous file operations on scoped threads).
 //! * `s3` — S3 and S3-compatible remotes (OpenDAL on a lazily created tokio runtime).
+//! * [`external`] — [`ExternalFs`]: S3 and HTTP(S) import sources.
+//! * `runtime` — the lazily created tokio runtime and batches of async tasks on it.
+//! * `incoming` — downloads written to a temporary sibling, hashed, renamed into place.
 //! * `existence` — DVC's choice between per-object `HEAD`s and listing.
 //! * `content_check` — hashing downloads before they are renamed into place.
 //! * `batch` — bounded-concurrency batches, progress events, fail-fast on remote-wide errors.
@@ -29,6 +37,7 @@
 
 pub mod config;
 pub mod error;
+pub mod external;
 pub mod object_key;
 pub mod progress;
 
@@ -36,14 +45,17 @@ mod batch;
 mod content_check;
 mod credentials;
 mod existence;
+mod incoming;
 mod local;
 mod location;
+mod runtime;
 mod s3;
 
 use std::path::PathBuf;
 
 pub use config::{RemoteConfig, Retries};
 pub use error::{RemoteError, RemoteLabel};
+pub use external::{ExternalEntry, ExternalFile, ExternalFs};
 pub use object_key::{Layout, ObjectKey, ObjectKind, ParseKeyError};
 pub use progress::TransferProgress;
 

@@ -5,10 +5,9 @@
 
 use std::collections::BTreeSet;
 use std::io::{Read as _, Write as _};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dv_remote::{
     Layout, ObjectKey, ObjectKind, Remote, RemoteConfig, RemoteError, RemoteKind, Retries,
@@ -640,62 +639,9 @@ fn s3_unreachable_endpoint_is_reported_with_a_hint() {
     }
 }
 
-/// A `moto_server` that checks credentials (`INITIAL_NO_AUTH_ACTION_COUNT=0`): it knows no
-/// access key, so every signed request is refused with `InvalidAccessKeyId`.
-struct StrictS3Server {
-    endpoint: String,
-    child: Child,
-    _home: TempDir,
-}
-
-impl StrictS3Server {
-    fn start() -> Self {
-        let port = {
-            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-            listener.local_addr().unwrap().port()
-        };
-        let home = tempfile::tempdir().unwrap();
-        let mut command = Command::new(dv_test::venv::moto_server_bin());
-        command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("INITIAL_NO_AUTH_ACTION_COUNT", "0")
-            .env("HOME", home.path())
-            .current_dir(home.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("AWS_") {
-                command.env_remove(name);
-            }
-        }
-        let child = command.spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "strict moto_server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        StrictS3Server {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            child,
-            _home: home,
-        }
-    }
-}
-
-impl Drop for StrictS3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn s3_refused_credentials_are_reported_without_the_secret() {
-    let server = StrictS3Server::start();
+    let server = S3Server::start_refusing_credentials();
     let home = tempfile::tempdir().unwrap();
     let secret = "very-secret-value-123";
     let config = config(

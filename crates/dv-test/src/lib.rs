@@ -1,5 +1,5 @@
-//! Test harness for `dv`: isolated repositories, the pinned real `dvc` as oracle and a loopback
-//! S3 server.
+//! Test harness for `dv`: isolated repositories, the pinned real `dvc` as oracle, a loopback
+//! S3 server and a loopback HTTP file server.
 //!
 //! Integration tests in `crates/dv/tests/` build a [`TestRepo`] (a temporary directory with its
 //! own `HOME`, git and DVC config locations), run `dv` and the oracle `dvc` in it with
@@ -14,12 +14,14 @@
 
 mod environment;
 mod http;
+mod http_server;
 mod outcome;
 mod redaction;
 mod s3_server;
 mod test_repo;
 pub mod venv;
 
+pub use http_server::HttpServer;
 pub use outcome::{Outcome, run};
 pub use redaction::redact;
 pub use s3_server::S3Server;

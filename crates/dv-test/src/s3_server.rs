@@ -49,6 +49,21 @@ impl S3Server {
     ///
     /// If `moto_server` is not installed, or does not answer within 30 seconds (with its log).
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a `moto_server` that checks credentials (`INITIAL_NO_AUTH_ACTION_COUNT=0`): it
+    /// knows no access key, so every signed request is refused (`403`, `InvalidAccessKeyId`).
+    /// For tests of refused credentials; the fixture methods do not work against it.
+    ///
+    /// # Panics
+    ///
+    /// Like [`start`](Self::start).
+    pub fn start_refusing_credentials() -> Self {
+        Self::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")])
+    }
+
+    fn start_with(environment: &[(&str, &str)]) -> Self {
         let binary = venv::moto_server_bin();
         let state = tempfile::Builder::new()
             .prefix("dv-test-s3-")
@@ -57,7 +72,7 @@ impl S3Server {
         for attempt in 1..=START_ATTEMPTS {
             let address = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()));
             let log_path = log_path(state.path(), address);
-            let mut child = spawn(&binary, address, state.path(), &log_path);
+            let mut child = spawn(&binary, address, state.path(), &log_path, environment);
             match wait_until_ready(&mut child, address) {
                 Ok(()) => {
                     return Self {
@@ -97,6 +112,19 @@ impl S3Server {
     pub fn create_bucket(&self, name: &str) {
         let target = format!("/{}", percent_encode(name, false));
         self.expect_ok("create bucket", &target, self.send("PUT", &target, b""));
+    }
+
+    /// Turns on versioning for bucket `name`: every `PUT` then creates a new version with its
+    /// own version id, and older versions stay readable.
+    pub fn enable_versioning(&self, name: &str) {
+        let target = format!("/{}?versioning", percent_encode(name, false));
+        let body = b"<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+                     <Status>Enabled</Status></VersioningConfiguration>";
+        self.expect_ok(
+            "enable versioning",
+            &target,
+            self.send("PUT", &target, body),
+        );
     }
 
     /// Stores `body` as object `key` of `bucket`.
@@ -194,7 +222,13 @@ enum Startup {
     TimedOut,
 }
 
-fn spawn(binary: &Path, address: SocketAddr, home: &Path, log_path: &Path) -> Child {
+fn spawn(
+    binary: &Path,
+    address: SocketAddr,
+    home: &Path,
+    log_path: &Path,
+    environment: &[(&str, &str)],
+) -> Child {
     let log = File::create(log_path).expect("create the S3 server log");
     let mut command = Command::new(binary);
     command
@@ -209,6 +243,7 @@ fn spawn(binary: &Path, address: SocketAddr, home: &Path, log_path: &Path) -> Ch
         }
     }
     command.env("HOME", home);
+    command.envs(environment.iter().copied());
     command
         .spawn()
         .unwrap_or_else(|error| panic!("failed to start `{}`: {error}", binary.display()))

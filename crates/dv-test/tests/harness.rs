@@ -1,6 +1,7 @@
-//! The harness itself: isolation, the git helpers, the oracle and the loopback S3 server.
+//! The harness itself: isolation, the git helpers, the oracle and the loopback S3 and HTTP
+//! servers.
 
-use dv_test::{Outcome, S3Server, TestRepo, redact, run};
+use dv_test::{HttpServer, Outcome, S3Server, TestRepo, redact, run};
 
 #[test]
 fn commands_see_only_the_isolated_home_and_config() {
@@ -181,5 +182,40 @@ fn oracle_pushes_to_the_s3_server() {
         ["store/files/md5/b1/946ac92492d2347c6235b4d2611184"],
         "{outcome}\n{}",
         server.log()
+    );
+}
+
+#[test]
+fn oracle_imports_from_the_http_server() {
+    let source = tempfile::tempdir().expect("temporary directory");
+    std::fs::create_dir(source.path().join("dir")).expect("create dir");
+    std::fs::write(source.path().join("dir/data.csv"), "a,b\n1,2\n").expect("write file");
+    let server = HttpServer::start(source.path());
+    assert!(
+        server.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+
+    let repo = TestRepo::new();
+    run(repo.dvc().arg("init")).success();
+    let url = format!("{}/dir/data.csv", server.url);
+    let outcome = run(repo.dvc().args(["import-url", &url, "data.csv"]));
+    outcome.success();
+    assert_eq!(repo.read("data.csv"), "a,b\n1,2\n");
+    // The dependency's checksum is the ETag verbatim: md5("a,b\n1,2\n") in double quotes.
+    let stage = repo.read("data.csv.dvc");
+    assert!(
+        stage.contains("- checksum: '\"e5ebd4c02cefbe7955977c67ada242b7\"'"),
+        "{stage}\n{outcome}"
+    );
+    let requests = server.requests();
+    assert!(
+        requests.contains(&"HEAD /dir/data.csv HTTP/1.1".to_owned()),
+        "{requests:?}"
+    );
+    assert!(
+        requests.contains(&"GET /dir/data.csv HTTP/1.1".to_owned()),
+        "{requests:?}"
     );
 }

@@ -1,7 +1,7 @@
 //! Connecting to S3: the OpenDAL operator built from a remote's options (endpoint and
 //! addressing style, region, credentials, encryption and ACL), the reqwest client under it
-//! (`ssl_verify`, timeouts, proxies from the environment passed in), and the timeout and retry
-//! layers around it.
+//! (`ssl_verify`, timeouts, proxies from the environment passed in; HTTP import sources use the
+//! same client), and the timeout and retry layers around it.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -12,13 +12,13 @@ use opendal_http_transport_reqwest::ReqwestTransport;
 use tokio::runtime::Runtime;
 
 use super::failure::{Target, describe};
-use super::start_runtime;
 use crate::config::{Options, RemoteConfig, parse_bool};
 use crate::credentials::AwsSettings;
 use crate::error::{RemoteError, RemoteLabel, without_userinfo};
+use crate::runtime::start_runtime;
 
 /// botocore's default connect and read timeouts.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long to wait for AWS to tell a bucket's region before assuming [`DEFAULT_REGION`].
 const REGION_DETECTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// The region used when nothing else names one.
@@ -28,7 +28,7 @@ const DEFAULT_REGION: &str = "us-east-1";
 /// the names its errors mention. Contacts the network only when no region is configured and no
 /// `endpointurl` is set, to ask AWS for the bucket's region (like DVC's `cache_regions`),
 /// starting the runtime in `runtime` for that.
-pub(super) fn connect(
+pub(crate) fn connect(
     config: &RemoteConfig,
     label: &RemoteLabel,
     bucket: &str,
@@ -169,7 +169,7 @@ fn with_scheme(endpoint: &str, use_ssl: bool) -> String {
 
 /// The HTTP client: timeouts, TLS verification per `ssl_verify` (`true`, `false` or the path
 /// of a CA bundle), and proxies from the environment passed in.
-fn http_client(
+pub(crate) fn http_client(
     options: &Options<'_>,
     connect_timeout: Duration,
     read_timeout: Duration,

@@ -24,15 +24,15 @@ const CREDENTIAL_ERRORS: &[&str] = &[
 
 /// What error messages name: the remote, the endpoint contacted and the bucket.
 #[derive(Debug)]
-pub(super) struct Target {
-    pub(super) label: RemoteLabel,
-    pub(super) endpoint: String,
-    pub(super) bucket: String,
+pub(crate) struct Target {
+    pub(crate) label: RemoteLabel,
+    pub(crate) endpoint: String,
+    pub(crate) bucket: String,
 }
 
 impl Target {
     /// Maps an OpenDAL error from `action` on `object` (a remote-relative path).
-    pub(super) fn error(
+    pub(crate) fn error(
         &self,
         action: &'static str,
         object: &str,
@@ -80,7 +80,7 @@ impl Target {
         }
     }
 
-    pub(super) fn io_error(
+    pub(crate) fn io_error(
         &self,
         action: &'static str,
         path: PathBuf,
@@ -171,7 +171,7 @@ fn unreachable_detail(error: &opendal::Error) -> Option<String> {
 }
 
 /// The message of the deepest cause of `error`.
-fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     let mut current = error;
     while let Some(source) = current.source() {
         current = source;

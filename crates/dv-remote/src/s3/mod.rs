@@ -6,30 +6,32 @@
 //! * `failure`: OpenDAL errors → [`RemoteError`]s naming the credentials, bucket or endpoint.
 //! * `transfer`: one upload or download.
 //! * here: the store, existence checks, listings and batches.
+//!
+//! [`ExternalFs`](crate::ExternalFs) reads S3 sources through the same connection, error
+//! mapping and downloads.
 
 mod connection;
 mod failure;
 mod transfer;
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use futures::StreamExt as _;
 use opendal::{ErrorKind, Lister, Operator};
 use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
 
-use self::failure::Target;
-use self::transfer::{TaskReporter, download, upload};
-use crate::batch::{Collector, Event, Stop};
+pub(crate) use self::connection::{DEFAULT_TIMEOUT, connect, http_client};
+pub(crate) use self::failure::{Target, innermost};
+pub(crate) use self::transfer::receive;
+use self::transfer::{download, upload};
 use crate::config::RemoteConfig;
 use crate::error::{RemoteError, RemoteLabel};
 use crate::existence::{self, SHARDS, Strategy};
 use crate::object_key::{Layout, MD5_PREFIX, ObjectKey};
 use crate::progress::TransferProgress;
+use crate::runtime::{run_tasks, start_runtime};
 
 /// An S3 remote.
 pub(crate) struct S3Store {
@@ -259,7 +261,9 @@ impl S3Store {
     ) -> Vec<Result<(), RemoteError>> {
         let operator = self.operator.clone();
         let target = Arc::clone(&self.target);
-        self.run_tasks(
+        run_tasks(
+            &self.runtime,
+            &self.target.label,
             items.to_vec(),
             jobs,
             progress,
@@ -277,7 +281,9 @@ impl S3Store {
     ) -> Vec<Result<(), RemoteError>> {
         let operator = self.operator.clone();
         let target = Arc::clone(&self.target);
-        self.run_tasks(
+        run_tasks(
+            &self.runtime,
+            &self.target.label,
             items.to_vec(),
             jobs,
             progress,
@@ -291,86 +297,6 @@ impl S3Store {
                 )
             },
         )
-    }
-
-    /// Runs `work` on every item with `jobs` tasks on the runtime, delivering events to
-    /// `progress` on the calling thread; the per-item results in item order.
-    fn run_tasks<T, F, Fut>(
-        &self,
-        items: Vec<T>,
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-        work: F,
-    ) -> Vec<Result<(), RemoteError>>
-    where
-        T: Clone + Send + Sync + 'static,
-        F: Fn(T, TaskReporter) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), RemoteError>> + Send + 'static,
-    {
-        let count = items.len();
-        let mut collector = Collector::new(count, progress);
-        if count == 0 {
-            return collector.finish(&self.target.label);
-        }
-        let runtime = match self.runtime() {
-            Ok(runtime) => runtime,
-            Err(error) => {
-                let detail = error.to_string();
-                return (0..count)
-                    .map(|_| {
-                        Err(RemoteError::Storage {
-                            remote: self.target.label.clone(),
-                            action: "transfer",
-                            object: String::new(),
-                            detail: detail.clone(),
-                        })
-                    })
-                    .collect();
-            }
-        };
-        let items = Arc::new(items);
-        let work = Arc::new(work);
-        let next = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(Stop::default());
-        let (sender, mut receiver) = mpsc::unbounded_channel();
-        runtime.block_on(async {
-            for _ in 0..jobs.clamp(1, count) {
-                let (items, work, next, stop) = (
-                    Arc::clone(&items),
-                    Arc::clone(&work),
-                    Arc::clone(&next),
-                    Arc::clone(&stop),
-                );
-                let sender = sender.clone();
-                tokio::spawn(async move {
-                    loop {
-                        let item = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(value) = items.get(item) else {
-                            break;
-                        };
-                        let result = match stop.check() {
-                            Some(fatal) => Err(fatal),
-                            None => {
-                                let reporter = TaskReporter {
-                                    item,
-                                    sender: sender.clone(),
-                                };
-                                work(value.clone(), reporter).await
-                            }
-                        };
-                        if let Err(error) = &result {
-                            stop.record(error);
-                        }
-                        let _ = sender.send(Event::Finished(item, result));
-                    }
-                });
-            }
-            drop(sender);
-            while let Some(event) = receiver.recv().await {
-                collector.handle(event);
-            }
-        });
-        collector.finish(&self.target.label)
     }
 }
 
@@ -425,27 +351,6 @@ impl Iterator for S3Keys<'_> {
             }
         }
     }
-}
-
-/// Creates the runtime in `cell` on first use.
-fn start_runtime<'a>(
-    cell: &'a OnceLock<Runtime>,
-    label: &RemoteLabel,
-) -> Result<&'a Runtime, RemoteError> {
-    if let Some(runtime) = cell.get() {
-        return Ok(runtime);
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("dv-remote")
-        .build()
-        .map_err(|source| RemoteError::Io {
-            remote: label.clone(),
-            action: "start the network runtime",
-            path: PathBuf::new(),
-            source,
-        })?;
-    Ok(cell.get_or_init(|| runtime))
 }
 
 #[cfg(test)]

@@ -1,38 +1,25 @@
 //! Moving one object: uploads (one `PUT` up to 8 MiB, multipart above) and downloads that are
-//! hashed on the way into a temporary file and renamed into place only when the hash matches.
+//! hashed on the way into a temporary file and renamed into place only when the hash matches
+//! (for [`ExternalFs`](crate::ExternalFs): renamed unconditionally, the hash returned).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use futures::StreamExt as _;
 use opendal::{ErrorKind, Operator};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::sync::mpsc;
+use tokio::io::AsyncReadExt as _;
 
 use super::failure::Target;
-use crate::batch::Event;
 use crate::content_check::{ContentHasher, to_hex};
 use crate::error::RemoteError;
-use crate::local::{parent_dir, temporary_in};
+use crate::incoming::IncomingFile;
 use crate::object_key::ObjectKey;
+use crate::runtime::TaskReporter;
 
 /// Files up to this size are uploaded with one `PUT` (so their ETag is their MD5, as with DVC,
 /// whose boto3 transfer threshold is also 8 MiB); larger ones in parts of this size.
 const MULTIPART_THRESHOLD: u64 = 8 * 1024 * 1024;
 const MULTIPART_CHUNK: usize = 8 * 1024 * 1024;
-
-/// Reports bytes of one item from a task.
-pub(super) struct TaskReporter {
-    pub(super) item: usize,
-    pub(super) sender: mpsc::UnboundedSender<Event>,
-}
-
-impl TaskReporter {
-    fn transferred(&self, bytes: u64) {
-        // The receiver outlives every task; a failed send only means nobody listens.
-        let _ = self.sender.send(Event::Transferred(self.item, bytes));
-    }
-}
 
 /// Uploads `source` as `key`: one `PUT` up to [`MULTIPART_THRESHOLD`], else a multipart upload.
 /// An S3 object appears atomically when the upload completes.
@@ -110,37 +97,68 @@ pub(super) async fn download(
     reporter: TaskReporter,
 ) -> Result<(), RemoteError> {
     let path = key.remote_path();
+    let hasher = ContentHasher::for_key(&key);
+    let incoming = receive(
+        &target,
+        &operator,
+        &path,
+        None,
+        destination,
+        hasher,
+        &reporter,
+    )
+    .await?;
+    incoming
+        .persist_if(|actual| {
+            if actual == key.md5() {
+                Ok(())
+            } else {
+                Err(RemoteError::Corrupted {
+                    remote: target.label.clone(),
+                    object: path.clone(),
+                    actual: to_hex(actual),
+                })
+            }
+        })
+        .await?;
+    Ok(())
+}
+
+/// Streams object `path` (its version `version`, if given) into an [`IncomingFile`] for
+/// `destination`, reporting bytes as they arrive. The temporary file is created only once the
+/// object is found: a missing object ([`RemoteError::MissingObject`]) leaves nothing behind.
+pub(crate) async fn receive<R>(
+    target: &Target,
+    operator: &Operator,
+    path: &str,
+    version: Option<&str>,
+    destination: PathBuf,
+    hasher: ContentHasher,
+    reporter: &TaskReporter<R>,
+) -> Result<IncomingFile, RemoteError> {
     let read_error = |error: &opendal::Error| {
         if error.kind() == ErrorKind::NotFound {
             RemoteError::MissingObject {
                 remote: target.label.clone(),
-                object: path.clone(),
+                object: match version {
+                    Some(version) => format!("{path}?versionId={version}"),
+                    None => path.to_owned(),
+                },
             }
         } else {
-            target.error("download", &path, error)
+            target.error("download", path, error)
         }
     };
-    let reader = operator
-        .reader(&path)
-        .await
-        .map_err(|error| read_error(&error))?;
+    let mut request = operator.reader_with(path);
+    if let Some(version) = version {
+        request = request.version(version);
+    }
+    let reader = request.await.map_err(|error| read_error(&error))?;
     let mut stream = reader
         .into_bytes_stream(..)
         .await
         .map_err(|error| read_error(&error))?;
-
-    let parent = parent_dir(&destination).to_owned();
-    tokio::fs::create_dir_all(&parent)
-        .await
-        .map_err(|error| target.io_error("create directory", parent.clone(), error))?;
-    let temporary = temporary_in(&parent)
-        .map_err(|error| target.io_error("create a temporary file in", parent.clone(), error))?;
-    let handle = temporary
-        .as_file()
-        .try_clone()
-        .map_err(|error| target.io_error("write", temporary.path().to_owned(), error))?;
-    let mut output = tokio::fs::File::from_std(handle);
-    let mut hasher = ContentHasher::for_key(&key);
+    let mut incoming = IncomingFile::create(&target.label, destination, hasher).await?;
     while let Some(chunk) = stream.next().await {
         // The stream wraps OpenDAL's errors in `io::Error`s.
         let chunk = chunk.map_err(|error| {
@@ -155,29 +173,8 @@ pub(super) async fn download(
                 )),
             }
         })?;
-        hasher.update(&chunk);
-        output
-            .write_all(&chunk)
-            .await
-            .map_err(|error| target.io_error("write", destination.clone(), error))?;
+        incoming.write(&chunk).await?;
         reporter.transferred(chunk.len() as u64);
     }
-    output
-        .flush()
-        .await
-        .map_err(|error| target.io_error("write", destination.clone(), error))?;
-    drop(output);
-    let actual = hasher.finish();
-    if &actual != key.md5() {
-        // Dropping `temporary` removes it.
-        return Err(RemoteError::Corrupted {
-            remote: target.label.clone(),
-            object: path,
-            actual: to_hex(&actual),
-        });
-    }
-    temporary
-        .persist(&destination)
-        .map_err(|error| target.io_error("rename into place", destination.clone(), error.error))?;
-    Ok(())
+    Ok(incoming)
 }
