@@ -38,6 +38,8 @@ pub struct StageStatus {
     pub name: String,
     /// Its changed outputs.
     pub changed_outs: Vec<ChangedOutput>,
+    /// The recorded stage checksum (`md5:` of import stages) does not match the content.
+    pub changed_checksum: bool,
 }
 
 /// The result of `status`.
@@ -47,6 +49,8 @@ pub struct StatusReport {
     pub tracked: bool,
     /// Stages with changes, in collection order.
     pub stages: Vec<StageStatus>,
+    /// Frozen stages (imports), whose dependencies are not checked (DVC warns about each).
+    pub frozen: Vec<String>,
 }
 
 /// How a workspace output compares with what its `.dvc` file records.
@@ -160,6 +164,11 @@ pub fn status(workspace: &Workspace, options: &StatusOptions) -> anyhow::Result<
     Ok(StatusReport {
         tracked: !entries.is_empty(),
         stages: result?,
+        frozen: entries
+            .iter()
+            .filter(|entry| entry.file.frozen && !entry.file.deps.is_empty())
+            .map(|entry| workspace.display_path(&entry.path))
+            .collect(),
     })
 }
 
@@ -173,10 +182,20 @@ fn stage_statuses(
     for entry in entries {
         let mut changed_outs = Vec::new();
         for output in &entry.file.outs {
+            let path = entry.resolve(output);
             let Some(id) = output.md5 else {
+                // An import made with `--no-download`: nothing recorded yet.
+                let status = if std::fs::symlink_metadata(&path).is_ok() {
+                    "modified"
+                } else {
+                    "deleted"
+                };
+                changed_outs.push(ChangedOutput {
+                    path: workspace.display_path(&path),
+                    status,
+                });
                 continue;
             };
-            let path = entry.resolve(output);
             let odb = workspace.odb(output.hash_name);
             let status = match output_state(workspace, &path, output, jobs, state)? {
                 OutputState::Missing
@@ -197,10 +216,13 @@ fn stage_statuses(
                 });
             }
         }
-        if !changed_outs.is_empty() {
+        let changed_checksum = (entry.file.md5.is_some() || entry.file.is_import())
+            && entry.file.md5 != Some(entry.file.stage_md5());
+        if !changed_outs.is_empty() || changed_checksum {
             stages.push(StageStatus {
                 name: workspace.display_path(&entry.path),
                 changed_outs,
+                changed_checksum,
             });
         }
     }

@@ -105,7 +105,7 @@ pub(crate) fn no_remote_error(workspace: &Workspace, command: &str) -> ConfigErr
 
 /// The section `remote.NAME` of the merged configuration, with `remote://OTHER/path` URLs
 /// resolved against remote `OTHER` like DVC's `_resolve_remote_refs`.
-fn remote_options(
+pub(crate) fn remote_options(
     workspace: &Workspace,
     name: &str,
     during_collection: bool,

@@ -53,6 +53,11 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
         )?
     };
     drop(activity);
+    for frozen in &report.frozen {
+        printer.warn(format!(
+            "stage: '{frozen}' is frozen. Its dependencies are not going to be shown in the status output."
+        ));
+    }
     if printer.is_quiet() {
         return Ok(u8::from(
             !report.stages.is_empty() || !pipelines.report.is_empty(),
@@ -68,10 +73,14 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
             for out in &stage.changed_outs {
                 outs.insert(out.path.clone(), out.status.into());
             }
-            map.insert(
-                stage.name.clone(),
-                serde_json::json!([{ "changed outs": outs }]),
-            );
+            let mut items = Vec::new();
+            if !outs.is_empty() {
+                items.push(serde_json::json!({ "changed outs": outs }));
+            }
+            if stage.changed_checksum {
+                items.push(serde_json::json!("changed checksum"));
+            }
+            map.insert(stage.name.clone(), serde_json::Value::Array(items));
         }
         printer.data(crate::json::to_python_json(&serde_json::Value::Object(map)));
         return Ok(0);
@@ -94,13 +103,18 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
     let mut lines = Vec::new();
     for stage in &report.stages {
         lines.push(format!("{}:", stage.name));
-        lines.push("\tchanged outs:".to_string());
+        if !stage.changed_outs.is_empty() {
+            lines.push("\tchanged outs:".to_string());
+        }
         for out in &stage.changed_outs {
             lines.push(format!(
                 "\t\t{:<20}{}",
                 format!("{}:", out.status),
                 out.path
             ));
+        }
+        if stage.changed_checksum {
+            lines.push("\tchanged checksum".to_string());
         }
     }
     printer.data(lines.join("\n"));
