@@ -460,3 +460,100 @@ fn http_imports_match_dvc_both_ways() {
     assert_eq!(a.stdout, "'model.bin.dvc' didn't change, skipping\n", "{a}");
     assert_eq!(b.stdout, a.stdout, "{b}");
 }
+
+#[test]
+fn version_aware_imports_match_dvc() {
+    let server = S3Server::start();
+    server.create_bucket("vsrc");
+    server.enable_versioning("vsrc");
+    server.put_object("vsrc", "f.txt", b"v1\n");
+    server.put_object("vsrc", "d/a.txt", b"a1\n");
+    server.put_object("vsrc", "d/b.txt", b"b1\n");
+    let (ours, theirs) = twins();
+    for args in [
+        &["import-url", "--version-aware", "s3://vsrc/f.txt", "vf.txt"][..],
+        &["import-url", "--version-aware", "s3://vsrc/d", "vd"],
+    ] {
+        let mut a = ours.dv();
+        a.args(args)
+            .envs(server.credentials_env())
+            .env("AWS_ENDPOINT_URL", &server.endpoint);
+        let mut b = theirs.dvc();
+        b.args(args)
+            .envs(server.credentials_env())
+            .env("AWS_ENDPOINT_URL", &server.endpoint);
+        let (a, b) = (run(&mut a), run(&mut b));
+        assert_eq!(
+            (a.code, a.stdout.lines().next()),
+            (b.code, b.stdout.lines().next()),
+            "{a}\n{b}"
+        );
+    }
+    assert_eq!(metafiles(&ours), metafiles(&theirs));
+    assert_eq!(data_files(&ours), data_files(&theirs));
+    assert!(ours.read("vf.txt.dvc").contains("version_id: "));
+    assert!(ours.read("vf.txt.dvc").contains("push: false"));
+}
+
+#[test]
+fn to_remote_imports_go_straight_to_the_remote_like_dvc() {
+    let (ours, theirs) = twins();
+    let ext = ours.temp_dir().join("ext-remote");
+    write(&ext.join("big.bin"), "payload\n");
+    write(&ext.join("dir/a.txt"), "a\n");
+    write(&ext.join("dir/sub/b.txt"), "b\n");
+    let file = ext.join("big.bin").display().to_string();
+    let dir = ext.join("dir").display().to_string();
+    for (repo, tool) in [(&ours, "dv"), (&theirs, "dvc")] {
+        let remote = repo.temp_dir().join("remote");
+        let args = ["remote", "add", "-d", "store", remote.to_str().unwrap()];
+        match tool {
+            "dv" => run(repo.dv().args(args)),
+            _ => run(repo.dvc().args(args)),
+        }
+        .success();
+    }
+    for step in [
+        &["import-url", "--to-remote", &file][..],
+        &["import-url", "--to-remote", &dir, "d"],
+    ] {
+        let a = run(ours.dv().args(step)).redacted(&ours);
+        let b = run(theirs.dvc().args(step)).redacted(&ours);
+        assert_eq!(
+            (a.code, a.stdout.lines().next()),
+            (b.code, b.stdout.lines().next()),
+            "{a}\n{b}"
+        );
+    }
+    assert_eq!(metafiles(&ours), metafiles(&theirs));
+    // Nothing in the workspace or the cache; the remote has what dvc's has.
+    assert!(!ours.exists("big.bin") && !ours.exists("d"));
+    let cache = |repo: &TestRepo| -> Vec<String> {
+        if !repo.path(".dvc/cache").exists() {
+            return Vec::new();
+        }
+        dv_test::files_under(&repo.path(".dvc/cache"))
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| !name.ends_with(".tmp"))
+            .collect()
+    };
+    assert_eq!(cache(&ours), cache(&theirs));
+    let remote_objects = |repo: &TestRepo| -> Vec<String> {
+        dv_test::files_under(&repo.temp_dir().join("remote"))
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| !name.ends_with(".tmp"))
+            .collect()
+    };
+    assert_eq!(remote_objects(&ours), remote_objects(&theirs));
+    assert_eq!(
+        dv(&ours, &["status"]).stdout,
+        dvc(&theirs, &["status"]).stdout
+    );
+    // dvc pulls what dv sent.
+    let out = dvc(&ours, &["pull"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(ours.read("big.bin"), "payload\n");
+    assert_eq!(ours.read("d/sub/b.txt"), "b\n");
+}

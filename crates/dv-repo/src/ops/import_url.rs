@@ -637,9 +637,8 @@ fn build_dependency(
                 let mut scratch = dv_data::state::State::in_memory();
                 build::build(path.parent().unwrap_or(path), path, &options, &mut scratch)?
             };
-            if let Built::Tree { manifest, .. } = &built {
-                odb.add_tree(manifest)?;
-            }
+            // Unlike cloud directory dependencies, DVC does not store a local one's manifest:
+            // the output stores the same tree when it is downloaded.
             record_built(&mut dep, &built, HashName::Md5);
             dep.isexec = false;
             plan.built = Some(built);
