@@ -557,3 +557,59 @@ fn to_remote_imports_go_straight_to_the_remote_like_dvc() {
     assert_eq!(ours.read("big.bin"), "payload\n");
     assert_eq!(ours.read("d/sub/b.txt"), "b\n");
 }
+
+#[test]
+fn add_to_remote_matches_dvc() {
+    let (ours, theirs) = twins();
+    let ext = ours.temp_dir().join("ext-add");
+    write(&ext.join("dir/a.txt"), "a\n");
+    write(&ext.join("dir/sub/b.txt"), "b\n");
+    let dir = ext.join("dir").display().to_string();
+    for repo in [&ours, &theirs] {
+        repo.write("loc.txt", "local\n");
+    }
+    let no_remote: &[&str] = &["add", "--to-remote", "loc.txt"];
+    let a = run(ours.dv().args(no_remote)).redacted(&ours);
+    let b = run(theirs.dvc().args(no_remote)).redacted(&theirs);
+    assert_eq!((a.code, &a.stderr), (b.code, &b.stderr), "{a}\n{b}");
+    for (repo, tool) in [(&ours, "dv"), (&theirs, "dvc")] {
+        let remote = repo.temp_dir().join("remote");
+        let args = ["remote", "add", "-d", "store", remote.to_str().unwrap()];
+        match tool {
+            "dv" => run(repo.dv().args(args)),
+            _ => run(repo.dvc().args(args)),
+        }
+        .success();
+    }
+    let steps: &[&[&str]] = &[
+        &["add", "--to-remote", &dir],
+        &["add", "--to-remote", "loc.txt"],
+        &["add", "--to-remote", &dir, "-o", "sub/d"],
+        &["add", "--to-remote", &dir, "-o", "d2", "-r", "nope"],
+        &["add", "--to-remote", "loc.txt", "a.txt"],
+        &["add", "-r", "store", "loc.txt"],
+    ];
+    for step in steps {
+        let a = run(ours.dv().args(*step)).redacted(&ours).redacted(&theirs);
+        let b = run(theirs.dvc().args(*step))
+            .redacted(&ours)
+            .redacted(&theirs);
+        assert_eq!(
+            (a.code, &a.stderr),
+            (b.code, &b.stderr),
+            "{step:?}\n{a}\n{b}"
+        );
+    }
+    assert_eq!(metafiles(&ours), metafiles(&theirs));
+    let remote_objects = |repo: &TestRepo| -> Vec<(String, Vec<u8>)> {
+        dv_test::files_under(&repo.temp_dir().join("remote"))
+            .into_iter()
+            .filter(|(name, _)| !name.ends_with(".tmp"))
+            .collect()
+    };
+    assert_eq!(remote_objects(&ours), remote_objects(&theirs));
+    assert_eq!(
+        dv(&ours, &["status"]).stdout,
+        dvc(&theirs, &["status"]).stdout
+    );
+}

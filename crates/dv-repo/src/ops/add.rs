@@ -34,6 +34,11 @@ pub struct AddOptions {
     pub force: bool,
     /// Keep the workspace copy as is even with a hardlink/symlink cache (`--no-relink`).
     pub no_relink: bool,
+    /// Hash the single target and upload it to a remote instead of the cache
+    /// (`--to-remote`); the workspace keeps nothing new but the `.dvc` file.
+    pub to_remote: bool,
+    /// The remote for `--to-remote` (`-r`).
+    pub remote: Option<String>,
 }
 
 /// What `add` did.
@@ -64,6 +69,29 @@ pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddRep
         } else {
             targets.push((workspace.absolute(target), shown));
         }
+    }
+    if options.remote.is_some() && !options.to_remote {
+        return Err(CommandError("--remote can't be used without --to-remote".to_string()).into());
+    }
+    if options.to_remote {
+        if options.targets.len() > 1 {
+            return Err(CommandError(
+                "multiple targets can't be used with --to-remote".to_string(),
+            )
+            .into());
+        }
+        if options.glob {
+            return Err(
+                CommandError("--glob option can't be used with --to-remote".to_string()).into(),
+            );
+        }
+        if options.no_commit {
+            return Err(CommandError(
+                "--no-commit option can't be used with --to-remote".to_string(),
+            )
+            .into());
+        }
+        return add_to_remote(workspace, &targets[0].0, options);
     }
     if options.out.is_some() && targets.len() > 1 {
         return Err(CommandError("multiple targets can't be used with --out".to_string()).into());
@@ -144,6 +172,87 @@ pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddRep
     result?;
     report.to_track.sort();
     report.to_track.dedup();
+    if workspace.autostage()
+        && let Some(git) = workspace.git()
+    {
+        git.add(&report.to_track)?;
+        report.staged = true;
+    }
+    Ok(report)
+}
+
+/// `dvc add --to-remote SOURCE [-o OUT]`: hashes `source` (anywhere), uploads its objects to
+/// the remote and writes `OUT.dvc`; nothing goes to the cache or the workspace, and no
+/// `.gitignore` entry is written (DVC's behaviour).
+fn add_to_remote(
+    workspace: &Workspace,
+    source: &Path,
+    options: &AddOptions,
+) -> anyhow::Result<AddReport> {
+    use crate::ops::transfer;
+    let out = match &options.out {
+        Some(out) => workspace.absolute(out),
+        None => workspace
+            .environment()
+            .cwd
+            .join(source.file_name().unwrap_or_default()),
+    };
+    let out = crate::path::normalize(&out);
+    check_inside(workspace, &out)?;
+    if let Some(parent) = out.parent()
+        && !parent.is_dir()
+    {
+        return Err(CommandError(format!(
+            "stage working dir '{}' does not exist",
+            parent.display()
+        ))
+        .into());
+    }
+    let name = transfer::default_remote(workspace, options.remote.as_deref())
+        .ok_or_else(|| CommandError(transfer::no_remote_error(workspace, "add").to_string()))?;
+    let remote = transfer::open_remote(workspace, &name, false)
+        .map_err(|error| CommandError(format!("{error:#}")))?;
+    if std::fs::symlink_metadata(source).is_err() {
+        return Err(CommandError(format!(
+            "[Errno 2] No such file or directory: '{}'",
+            source.display()
+        ))
+        .into());
+    }
+    let jobs = workspace.jobs(options.jobs);
+    let mut scratch = dv_data::state::State::in_memory();
+    let built = build::build(
+        source.parent().unwrap_or(source),
+        source,
+        &BuildOptions {
+            hash_name: HashName::Md5,
+            jobs,
+        },
+        &mut scratch,
+    )
+    .with_context(|| format!("failed to hash '{}'", source.display()))?;
+    let tmp = workspace.repo().tmp_dir();
+    transfer::upload_built(&remote, source, &built, &tmp, options.jobs)?;
+    let mut output = Output {
+        path: out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        ..Output::default()
+    };
+    record_built(&mut output, &built, HashName::Md5);
+    let mut dvc_path = out.into_os_string();
+    dvc_path.push(".dvc");
+    let dvc_path = PathBuf::from(dvc_path);
+    dv_fs::atomic::write_atomic(&dvc_path, DvcFile::with_output(output).to_yaml().as_bytes())
+        .with_context(|| format!("failed to write '{}'", dvc_path.display()))?;
+    let mut report = AddReport {
+        to_track: vec![dvc_path],
+        ..AddReport::default()
+    };
+    if built.is_empty() {
+        report.empty.push(workspace.display_path(source));
+    }
     if workspace.autostage()
         && let Some(git) = workspace.git()
     {

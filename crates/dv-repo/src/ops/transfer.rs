@@ -571,3 +571,61 @@ pub(crate) fn download_into_cache(
     }
     Ok(outcome)
 }
+
+/// Uploads a freshly built object to `remote` straight from where it was built (`source`, a
+/// file or a directory outside the cache): every file, then the directory's manifest (written
+/// to a temporary file in `tmp_dir`), so a tree object never appears before its files.
+pub(crate) fn upload_built(
+    remote: &Remote,
+    source: &std::path::Path,
+    built: &dv_data::build::Built,
+    tmp_dir: &std::path::Path,
+    jobs: Option<usize>,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use dv_data::build::Built;
+    use dv_remote::TransferProgress;
+    struct Silent;
+    impl TransferProgress for Silent {}
+    let layout = layout(HashName::Md5);
+    let mut files: Vec<(std::path::PathBuf, ObjectKey)> = Vec::new();
+    match built {
+        Built::File { md5, .. } => {
+            files.push((source.to_path_buf(), key(&ObjectId::file(*md5), layout)));
+        }
+        Built::Tree { files: tree, .. } => {
+            for file in tree {
+                files.push((
+                    file.file.path.clone(),
+                    key(&ObjectId::file(file.md5), layout),
+                ));
+            }
+        }
+    }
+    let failed = |results: Vec<Result<(), dv_remote::RemoteError>>| {
+        results
+            .into_iter()
+            .find_map(Result::err)
+            .map(|error| anyhow::Error::new(RemoteFailure(error)))
+    };
+    if let Some(error) = failed(remote.upload_many(&files, jobs, &mut Silent)) {
+        return Err(error);
+    }
+    if let Built::Tree { manifest, id, .. } = built {
+        std::fs::create_dir_all(tmp_dir)
+            .with_context(|| format!("failed to create '{}'", tmp_dir.display()))?;
+        let manifest_file = tmp_dir.join(format!(".{id}.manifest"));
+        std::fs::write(&manifest_file, manifest.to_bytes())
+            .with_context(|| format!("failed to write '{}'", manifest_file.display()))?;
+        let results = remote.upload_many(
+            &[(manifest_file.clone(), key(id, layout))],
+            jobs,
+            &mut Silent,
+        );
+        let _ = std::fs::remove_file(&manifest_file);
+        if let Some(error) = failed(results) {
+            return Err(error);
+        }
+    }
+    Ok(())
+}

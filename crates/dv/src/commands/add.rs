@@ -31,6 +31,12 @@ pub struct AddArgs {
     /// Don't recreate links from cache to workspace.
     #[arg(long)]
     pub no_relink: bool,
+    /// Download it directly to the remote.
+    #[arg(long)]
+    pub to_remote: bool,
+    /// Remote storage to download to.
+    #[arg(short, long, value_name = "name")]
+    pub remote: Option<String>,
 }
 
 pub fn run(args: AddArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
@@ -46,6 +52,8 @@ pub fn run(args: AddArgs, environment: &Environment, printer: &Printer) -> anyho
             out: args.out,
             force: args.force,
             no_relink: args.no_relink,
+            to_remote: args.to_remote,
+            remote: args.remote,
         },
     )?;
     drop(activity);
