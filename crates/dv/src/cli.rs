@@ -7,7 +7,7 @@ use dv_repo::Level;
 
 use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
-use crate::commands::{fetch, import_url, pull, push, repro, stage};
+use crate::commands::{fetch, get_url, import_url, pull, push, repro, stage};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
 #[derive(Debug, Parser)]
@@ -77,6 +77,9 @@ pub enum Command {
     ImportUrl(import_url::ImportUrlArgs),
     /// Update data artifacts imported from other DVC repositories or URLs.
     Update(import_url::UpdateArgs),
+    /// Download or copy files from URL.
+    #[command(name = "get-url")]
+    GetUrl(get_url::GetUrlArgs),
     /// Commands related to data management.
     Data(data::DataArgs),
     /// Check whether files or directories are excluded due to `.dvcignore`.

@@ -7,6 +7,9 @@
 //! downloaded concurrently, `.gitignore` files are updated once per directory and git is asked
 //! about every path at once. Each URL still gets exactly the `.dvc` file a single call writes,
 //! and a failing URL does not stop the others.
+//!
+//! Resolving a URL to where it lives (`resolve_url`, DVC's `parse_external_url`) is shared
+//! with `get-url`, which also runs outside a repository.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,11 +19,13 @@ use anyhow::Context;
 use dv_data::build::{self, BuildOptions, Built};
 use dv_data::odb::Odb;
 use dv_remote::{ExternalEntry, ExternalFile, ExternalFs, RemoteConfig, TransferProgress};
+use dv_schema::config::Table;
 use dv_schema::dir_manifest::{DirEntry, DirManifest, EntryHash, RelPath};
 use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::{HashName, ObjectId};
 use dv_schema::yaml::{Mapping, Value};
 
+use crate::environment::Environment;
 use crate::error::{CommandError, ConfigError};
 use crate::index::DvcFileEntry;
 use crate::ops::checkout::link_from_cache;
@@ -101,7 +106,7 @@ fn import_error(url: &str, cause: &str) -> String {
 
 /// Where a source lives.
 #[derive(Clone)]
-enum Source {
+pub(crate) enum Source {
     /// A file or directory on this machine (absolute).
     Local(PathBuf),
     /// A path on an S3 bucket or HTTP server; `fs` indexes [`Storages`].
@@ -110,7 +115,7 @@ enum Source {
 
 /// The storages a batch reads from, opened once each.
 #[derive(Default)]
-struct Storages {
+pub(crate) struct Storages {
     keys: Vec<String>,
     opened: Vec<Result<Arc<ExternalFs>, String>>,
     version_aware: Vec<bool>,
@@ -250,53 +255,90 @@ fn resolve_source(
     storages: &mut Storages,
     dvc_path: &Path,
 ) -> anyhow::Result<(Source, String, String)> {
-    let Some((scheme, rest)) = split_scheme(url) else {
-        let absolute = crate::path::normalize(&workspace.absolute(Path::new(url)));
-        let recorded = if Path::new(url).is_absolute() {
-            url.to_owned()
-        } else {
-            let base = dvc_path.parent().unwrap_or(workspace.root());
-            crate::path::relative(&absolute, base)
-        };
-        let shown = absolute.display().to_string();
-        return Ok((Source::Local(absolute), recorded, shown));
+    let scope = UrlScope {
+        environment: workspace.environment(),
+        config: workspace.config(),
     };
     let mut extra: BTreeMap<String, String> = options.fs_config.iter().cloned().collect();
     if options.version_aware {
         extra.insert("version_aware".to_owned(), "true".to_owned());
     }
+    let source = resolve_url(&scope, url, extra, storages)?;
+    match (split_scheme(url), &source) {
+        (None, Source::Local(absolute)) => {
+            let recorded = if Path::new(url).is_absolute() {
+                url.to_owned()
+            } else {
+                let base = dvc_path.parent().unwrap_or(workspace.root());
+                crate::path::relative(absolute, base)
+            };
+            let shown = absolute.display().to_string();
+            Ok((source, recorded, shown))
+        }
+        (Some((scheme, _)), Source::Local(path)) if scheme.eq_ignore_ascii_case("file") => {
+            let shown = path.display().to_string();
+            Ok((source, url.to_owned(), shown))
+        }
+        _ => Ok((source, url.to_owned(), url.to_owned())),
+    }
+}
+
+/// What resolving a URL reads: the working directory, the environment (credentials,
+/// `AWS_ENDPOINT_URL`, ...) and the merged configuration whose `remote` sections
+/// `remote://NAME/...` URLs name. Inside a repository that is the repository's configuration;
+/// outside one, the global and system levels (DVC's `Config.from_cwd`).
+pub(crate) struct UrlScope<'a> {
+    pub(crate) environment: &'a Environment,
+    pub(crate) config: &'a Table,
+}
+
+impl UrlScope<'_> {
+    /// `path` made absolute against the (canonical) working directory.
+    fn absolute(&self, path: &Path) -> PathBuf {
+        let cwd = std::fs::canonicalize(&self.environment.cwd)
+            .unwrap_or_else(|_| self.environment.cwd.clone());
+        crate::path::normalize(&cwd.join(path))
+    }
+}
+
+/// Where `url` lives (DVC's `parse_external_url`): a local path (absolute), or a path on a
+/// storage of `storages`, opened with `extra` options (`--fs-config`, `version_aware`) on top
+/// of the remote's or URL's own. Fails for unknown remotes and unsupported schemes with DVC's
+/// config errors.
+pub(crate) fn resolve_url(
+    scope: &UrlScope<'_>,
+    url: &str,
+    extra: BTreeMap<String, String>,
+    storages: &mut Storages,
+) -> anyhow::Result<Source> {
+    let Some((scheme, rest)) = split_scheme(url) else {
+        return Ok(Source::Local(scope.absolute(Path::new(url))));
+    };
     match scheme.to_ascii_lowercase().as_str() {
         "remote" => {
             let (name, path) = rest.split_once('/').unwrap_or((rest, ""));
-            let mut remote_options =
-                transfer::remote_options(workspace, name, false, 0).map_err(|error| {
-                    match error.downcast::<transfer::UnknownRemote>() {
-                        Ok(_) => anyhow::Error::new(ConfigError(format!(
-                            "remote '{name}' doesn't exist"
-                        ))),
-                        Err(other) => other,
-                    }
-                })?;
+            let mut remote_options = remote_options(scope.config, name, 0)?;
             let base = remote_options.get("url").cloned().unwrap_or_default();
             if split_scheme(&base).is_none() {
-                let root = crate::path::normalize(&workspace.absolute(Path::new(&base)));
+                let root = scope.absolute(Path::new(&base));
                 let local = if path.is_empty() {
                     root
                 } else {
                     root.join(path)
                 };
-                return Ok((Source::Local(local), url.to_owned(), url.to_owned()));
+                return Ok(Source::Local(local));
             }
             remote_options.extend(extra);
-            let fs = storages.open(workspace, &format!("remote://{name}"), name, remote_options);
-            Ok((
-                Source::External {
-                    fs,
-                    path: path.to_owned(),
-                },
-                url.to_owned(),
-                url.to_owned(),
-            ))
+            let fs = storages.open(
+                scope.environment,
+                &format!("remote://{name}"),
+                name,
+                remote_options,
+            );
+            Ok(Source::External {
+                fs,
+                path: path.to_owned(),
+            })
         }
         "s3" | "http" | "https" => {
             let (root, path) = match scheme.to_ascii_lowercase().as_str() {
@@ -311,27 +353,34 @@ fn resolve_source(
             };
             let mut fs_options = extra;
             fs_options.insert("url".to_owned(), root.clone());
-            let fs = storages.open(workspace, &root, &root, fs_options);
-            Ok((
-                Source::External { fs, path },
-                url.to_owned(),
-                url.to_owned(),
-            ))
+            let fs = storages.open(scope.environment, &root, &root, fs_options);
+            Ok(Source::External { fs, path })
         }
         "file" => {
             let path = rest.strip_prefix("localhost").unwrap_or(rest);
-            Ok((
-                Source::Local(PathBuf::from(path)),
-                url.to_owned(),
-                path.to_owned(),
-            ))
+            Ok(Source::Local(PathBuf::from(path)))
         }
         _ => Err(ConfigError(format!("Unsupported URL type {scheme}://")).into()),
     }
 }
 
+/// The options of remote `name` in `config` (see [`transfer::remote_section`]); an unknown
+/// remote is DVC's config error.
+pub(crate) fn remote_options(
+    config: &Table,
+    name: &str,
+    depth: usize,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    transfer::remote_section(config, name, depth).map_err(|error| match error {
+        transfer::RemoteLookupError::Unknown(name) => {
+            ConfigError(format!("remote '{name}' doesn't exist"))
+        }
+        transfer::RemoteLookupError::Config(error) => error,
+    })
+}
+
 /// DVC's `^\w+://` scheme test.
-fn split_scheme(url: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_scheme(url: &str) -> Option<(&str, &str)> {
     let (scheme, rest) = url.split_once("://")?;
     (!scheme.is_empty() && scheme.chars().all(|c| c.is_alphanumeric() || c == '_'))
         .then_some((scheme, rest))
@@ -339,9 +388,9 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
 
 impl Storages {
     /// The index of the storage `key`, opened on first use.
-    fn open(
+    pub(crate) fn open(
         &mut self,
-        workspace: &Workspace,
+        environment: &Environment,
         key: &str,
         name: &str,
         options: BTreeMap<String, String>,
@@ -350,8 +399,7 @@ impl Storages {
             return index;
         }
         let version_aware = options.get("version_aware").is_some_and(|v| v == "true");
-        let environment = workspace
-            .environment()
+        let environment = environment
             .vars()
             .map(|(k, v)| (k.to_owned(), v.to_owned()));
         let config = RemoteConfig::new(name, options, environment);
@@ -362,6 +410,14 @@ impl Storages {
         self.opened.push(opened);
         self.version_aware.push(version_aware);
         self.keys.len() - 1
+    }
+
+    /// The storage at `index`, or why it could not be opened.
+    pub(crate) fn get(&self, index: usize) -> Result<&ExternalFs, &str> {
+        match &self.opened[index] {
+            Ok(fs) => Ok(fs),
+            Err(message) => Err(message),
+        }
     }
 }
 

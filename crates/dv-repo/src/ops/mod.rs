@@ -9,6 +9,7 @@ pub mod data_status;
 pub mod destroy;
 pub mod fetch;
 pub mod gc;
+pub mod get_url;
 pub mod import_url;
 pub mod init;
 pub mod r#move;

@@ -111,15 +111,35 @@ pub(crate) fn remote_options(
     during_collection: bool,
     depth: usize,
 ) -> anyhow::Result<BTreeMap<String, String>> {
-    let unknown = || UnknownRemote {
-        name: name.to_owned(),
-        during_collection,
-    };
-    let section: &Table = workspace
-        .config()
+    remote_section(workspace.config(), name, depth).map_err(|error| match error {
+        RemoteLookupError::Unknown(name) => UnknownRemote {
+            name,
+            during_collection,
+        }
+        .into(),
+        RemoteLookupError::Config(error) => error.into(),
+    })
+}
+
+/// Why [`remote_section`] found no options.
+#[derive(Debug)]
+pub(crate) enum RemoteLookupError {
+    /// No `remote.NAME` section (the name, as given, of the remote that is missing).
+    Unknown(String),
+    /// The `remote://` references loop.
+    Config(ConfigError),
+}
+
+/// [`remote_options`] on any merged configuration (also outside a repository: `get-url`).
+pub(crate) fn remote_section(
+    config: &Table,
+    name: &str,
+    depth: usize,
+) -> Result<BTreeMap<String, String>, RemoteLookupError> {
+    let section: &Table = config
         .table("remote")
         .and_then(|remotes| remotes.table(&name.to_lowercase()))
-        .ok_or_else(unknown)?;
+        .ok_or_else(|| RemoteLookupError::Unknown(name.to_owned()))?;
     let mut options = BTreeMap::new();
     for (key, node) in section.iter() {
         if let Node::Setting(setting) = node {
@@ -137,15 +157,14 @@ pub(crate) fn remote_options(
         return Ok(options);
     };
     if depth > 8 {
-        return Err(ConfigError(format!(
+        return Err(RemoteLookupError::Config(ConfigError(format!(
             "remote '{name}' refers to itself through `remote://`"
-        ))
-        .into());
+        ))));
     }
     let (base_name, relative) = reference.split_once('/').unwrap_or((reference, ""));
     let base_name = base_name.to_owned();
     let relative = relative.trim_start_matches('/').to_owned();
-    let mut merged = remote_options(workspace, &base_name, during_collection, depth + 1)?;
+    let mut merged = remote_section(config, &base_name, depth + 1)?;
     let base_url = merged.get("url").cloned().unwrap_or_default();
     merged.extend(options);
     let url = if relative.is_empty() {

@@ -11,6 +11,7 @@ pub mod data;
 pub mod destroy;
 pub mod fetch;
 pub mod gc;
+pub mod get_url;
 pub mod import_url;
 pub mod init;
 pub mod r#move;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
         Command::Repro(args) => repro::run(args, &environment, printer),
         Command::ImportUrl(args) => import_url::run(args, &environment, printer),
         Command::Update(args) => import_url::run_update(args, &environment, printer),
+        Command::GetUrl(args) => get_url::run(args, &environment, printer),
         Command::Data(args) => data::run(args, &environment, printer),
         Command::CheckIgnore(args) => check_ignore::run(args, &environment, printer),
         Command::Version => version::run(&environment, printer),
