@@ -493,6 +493,109 @@ fn version_aware_imports_match_dvc() {
     assert_eq!(data_files(&ours), data_files(&theirs));
     assert!(ours.read("vf.txt.dvc").contains("version_id: "));
     assert!(ours.read("vf.txt.dvc").contains("push: false"));
+
+    // Version-aware imports are checked although frozen: a new version is an update.
+    let status = |repo: &TestRepo, tool: &str, json: bool| {
+        let mut command = if tool == "dv" { repo.dv() } else { repo.dvc() };
+        command.arg("status");
+        if json {
+            command.arg("--json");
+        }
+        command
+            .envs(server.credentials_env())
+            .env("AWS_ENDPOINT_URL", &server.endpoint);
+        run(&mut command)
+    };
+    assert_eq!(
+        status(&ours, "dvc", false).stdout,
+        "Data and pipelines are up to date.\n"
+    );
+    assert_eq!(
+        status(&ours, "dv", false).stdout,
+        "Data and pipelines are up to date.\n"
+    );
+    server.put_object("vsrc", "f.txt", b"v2\n");
+    server.put_object("vsrc", "d/a.txt", b"a2\n");
+    for json in [false, true] {
+        for repo in [&ours, &theirs] {
+            let a = status(repo, "dv", json);
+            let b = status(repo, "dvc", json);
+            assert_eq!((a.code, &a.stdout), (b.code, &b.stdout), "{a}\n{b}");
+        }
+    }
+    assert!(
+        status(&ours, "dv", false)
+            .stdout
+            .contains("update available:   s3://vsrc/f.txt")
+    );
+}
+
+#[test]
+fn pull_downloads_no_download_imports_from_their_source_like_dvc() {
+    let server = s3_source();
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    add_source_remote(&repo, &server, "dv");
+    let ext = repo.temp_dir().join("ext-pull");
+    write(&ext.join("dir/a.txt"), "a\n");
+    let dir = ext.join("dir").display().to_string();
+    run(repo.dv().args([
+        "import-url",
+        "-q",
+        "--no-download",
+        "remote://src/data/file.csv",
+    ]))
+    .success();
+    run(repo
+        .dv()
+        .args(["import-url", "-q", "--no-download", &dir, "d"]))
+    .success();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "registered"]);
+    for tool in ["dv", "dvc"] {
+        let clone = repo.git_clone();
+        for args in [
+            &[
+                "remote",
+                "modify",
+                "--local",
+                "src",
+                "access_key_id",
+                "test",
+            ][..],
+            &[
+                "remote",
+                "modify",
+                "--local",
+                "src",
+                "secret_access_key",
+                "test",
+            ],
+        ] {
+            run(clone.dv().args(args)).success();
+        }
+        let out = match tool {
+            "dv" => run(clone.dv().arg("pull")),
+            _ => run(clone.dvc().arg("pull")),
+        };
+        assert_eq!(out.code, 0, "{tool}: {out}");
+        assert_eq!(clone.read("file.csv"), "a,b\n1,2\n", "{tool}");
+        // dvc 3.67.1 creates the directory of a local no-download import but leaves it empty
+        // ("1 file fetched"); dv downloads its files.
+        if tool == "dv" {
+            assert_eq!(clone.read("d/a.txt"), "a\n", "{out}");
+        }
+        assert!(clone.path("d").is_dir(), "{tool}: {out}");
+        let a = run(clone.dv().arg("status"));
+        let b = run(clone.dvc().arg("status"));
+        assert_eq!(a.stdout, b.stdout, "{tool}: {a}\n{b}");
+        assert_eq!(
+            sorted_lines(&a.stdout),
+            sorted_lines(
+                "d.dvc:\n\tchanged outs:\n\t\tmodified:           d\nfile.csv.dvc:\n\tchanged outs:\n\t\tmodified:           file.csv\n"
+            )
+        );
+    }
 }
 
 #[test]

@@ -1197,3 +1197,125 @@ fn run_imports_after_deps(
     // Rebuilding the dependency is cheap next to a download and keeps one code path.
     run_imports(workspace, plans, storages, options, true)
 }
+
+/// Whether `entry` is a version-aware URL import (`fs_config: {version_aware: true}` on its
+/// dependency): `dvc status` checks those for newer versions although they are frozen.
+pub(crate) fn is_version_aware_import(entry: &DvcFileEntry) -> bool {
+    entry.file.is_import()
+        && entry.file.deps[0]
+            .fs_config
+            .as_ref()
+            .and_then(|config| config.get("version_aware"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+}
+
+/// `dvc status` for a version-aware import (spec §6.4): `update available` when the source
+/// file has a newer version, `modified` when a source directory's files changed, `deleted`
+/// when the source is gone; `None` when it is as recorded.
+pub(crate) fn versioned_dependency_change(
+    workspace: &Workspace,
+    entry: &DvcFileEntry,
+) -> anyhow::Result<Option<&'static str>> {
+    let dep = &entry.file.deps[0];
+    let scope = UrlScope {
+        environment: workspace.environment(),
+        config: workspace.config(),
+    };
+    let mut storages = Storages::default();
+    let extra = BTreeMap::from([("version_aware".to_owned(), "true".to_owned())]);
+    let Source::External { fs, path } = resolve_url(&scope, &dep.path, extra, &mut storages)?
+    else {
+        return Ok(None);
+    };
+    let fs = storages
+        .get(fs)
+        .map_err(|message| CommandError(message.to_owned()))?;
+    Ok(match fs.stat(&path)? {
+        None => Some("deleted"),
+        Some(ExternalEntry::File(file)) => (file.version_id != dep.version_id
+            || file.etag != dep.etag)
+            .then_some("update available"),
+        Some(ExternalEntry::Directory) => {
+            let files = fs.list_files(&path)?;
+            let current = Value::Sequence(files.iter().map(version_aware_file).collect());
+            let recorded = dep.files.clone().unwrap_or(Value::Sequence(Vec::new()));
+            (!dv_schema::yaml::python_eq(&current, &recorded)).then_some("modified")
+        }
+    })
+}
+
+/// `dvc pull` for imports made with `--no-download` (no hash recorded for the output): the
+/// data is downloaded from the import's source into the workspace, the `.dvc` file is left as
+/// it is. Returns the outputs written (shown paths) and the errors of those that failed.
+pub(crate) fn pull_unrecorded_imports(
+    workspace: &Workspace,
+    entries: &[DvcFileEntry],
+    jobs: Option<usize>,
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let options = ImportUrlOptions {
+        jobs,
+        force: true,
+        ..ImportUrlOptions::default()
+    };
+    let mut storages = Storages::default();
+    let mut plans = Vec::new();
+    for entry in entries {
+        if !entry.file.is_import() || entry.file.outs[0].md5.is_some() {
+            continue;
+        }
+        let out = entry.resolve(&entry.file.outs[0]);
+        if std::fs::symlink_metadata(&out).is_ok() {
+            continue;
+        }
+        let dep = &entry.file.deps[0];
+        let mut options = options.clone();
+        options.version_aware = is_version_aware_import(entry);
+        let url = if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
+            dep.path.clone()
+        } else {
+            entry.base_dir().join(&dep.path).display().to_string()
+        };
+        let mut plan = plan_import(workspace, &url, Some(out), true, &options, &mut storages);
+        plan.recorded = dep.path.clone();
+        plans.push(plan);
+    }
+    if plans.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    stat_sources(workspace, &mut plans, &storages, jobs);
+    let odb = workspace.odb(HashName::Md5);
+    let threads = workspace.jobs(jobs);
+    let mut state = workspace.load_state();
+    for plan in plans.iter_mut().filter(|p| p.ok()) {
+        if let Err(error) = build_dependency(workspace, plan, &storages, &odb, threads, &mut state)
+        {
+            plan.fail(format!("{error:#}"));
+        }
+    }
+    let tmp_root = workspace.repo().tmp_dir().join("dv-import");
+    let fetched = fetch_data(
+        workspace, &mut plans, &storages, &options, &tmp_root, &odb, threads, &mut state,
+    );
+    workspace.save_state(&mut state);
+    let _ = std::fs::remove_dir_all(&tmp_root);
+    fetched?;
+    let links = workspace.link_types()?;
+    let mut written = Vec::new();
+    let mut failed = Vec::new();
+    for plan in &mut plans {
+        if let (true, Some(built)) = (plan.ok(), plan.built.clone()) {
+            match link_from_cache(workspace, &odb, &built, &plan.out, &links, threads) {
+                Ok(()) => written.push(plan.out_shown.clone()),
+                Err(error) => plan.fail(format!("{error:#}")),
+            }
+        }
+        if let Some(message) = &plan.failure {
+            let cause = message
+                .split_once("`dvc add`. - ")
+                .map_or(message.as_str(), |(_, cause)| cause);
+            failed.push(format!("failed to download '{}' - {cause}", plan.recorded));
+        }
+    }
+    Ok((written, failed))
+}

@@ -33,6 +33,9 @@ pub struct PullReport {
     /// The checkout; `None` when a download failed and nothing was checked out. Outputs the
     /// cache still lacks are in its `failed`.
     pub checkout: Option<CheckoutReport>,
+    /// Errors of imports made with `--no-download` whose data could not be downloaded from
+    /// their source.
+    pub import_failures: Vec<String>,
 }
 
 /// Fetches, then checks out unless a download failed.
@@ -54,6 +57,7 @@ pub fn pull(workspace: &Workspace, options: &PullOptions) -> anyhow::Result<Pull
         return Ok(PullReport {
             fetch: fetched,
             checkout: None,
+            import_failures: Vec::new(),
         });
     }
     let targets = if options.recursive {
@@ -61,21 +65,39 @@ pub fn pull(workspace: &Workspace, options: &PullOptions) -> anyhow::Result<Pull
     } else {
         options.targets.clone()
     };
-    let checked_out = if options.recursive && !options.targets.is_empty() && targets.is_empty() {
-        CheckoutReport::default()
-    } else {
-        checkout::checkout_available(
-            workspace,
-            &CheckoutOptions {
-                targets,
-                force: options.force,
-                relink: false,
-                jobs: None,
-            },
-        )?
-    };
+    if options.recursive && !options.targets.is_empty() && targets.is_empty() {
+        return Ok(PullReport {
+            fetch: fetched,
+            checkout: Some(CheckoutReport::default()),
+            import_failures: Vec::new(),
+        });
+    }
+    let mut checked_out = checkout::checkout_available(
+        workspace,
+        &CheckoutOptions {
+            targets: targets.clone(),
+            force: options.force,
+            relink: false,
+            jobs: None,
+        },
+    )?;
+    // Imports registered with `--no-download` come from their source, as with DVC.
+    let entries = crate::index::load_targets(workspace, &targets)?;
+    let (written, import_failures) =
+        crate::ops::import_url::pull_unrecorded_imports(workspace, &entries, options.jobs)?;
+    for path in written {
+        let shown = if workspace.absolute(std::path::Path::new(&path)).is_dir() {
+            format!("{path}/")
+        } else {
+            path
+        };
+        checked_out.changes.push(("A", shown.clone()));
+        checked_out.added.push(shown);
+        checked_out.stats.added += 1;
+    }
     Ok(PullReport {
         fetch: fetched,
         checkout: Some(checked_out),
+        import_failures,
     })
 }

@@ -36,6 +36,8 @@ pub struct ChangedOutput {
 pub struct StageStatus {
     /// The `.dvc` file as shown (relative to the working directory).
     pub name: String,
+    /// Its changed dependencies (version-aware imports whose source moved on).
+    pub changed_deps: Vec<ChangedOutput>,
     /// Its changed outputs.
     pub changed_outs: Vec<ChangedOutput>,
     /// The recorded stage checksum (`md5:` of import stages) does not match the content.
@@ -166,7 +168,11 @@ pub fn status(workspace: &Workspace, options: &StatusOptions) -> anyhow::Result<
         stages: result?,
         frozen: entries
             .iter()
-            .filter(|entry| entry.file.frozen && !entry.file.deps.is_empty())
+            .filter(|entry| {
+                entry.file.frozen
+                    && !entry.file.deps.is_empty()
+                    && !crate::ops::import_url::is_version_aware_import(entry)
+            })
             .map(|entry| workspace.display_path(&entry.path))
             .collect(),
     })
@@ -180,6 +186,16 @@ fn stage_statuses(
 ) -> anyhow::Result<Vec<StageStatus>> {
     let mut stages = Vec::new();
     for entry in entries {
+        let mut changed_deps = Vec::new();
+        if crate::ops::import_url::is_version_aware_import(entry)
+            && let Some(status) =
+                crate::ops::import_url::versioned_dependency_change(workspace, entry)?
+        {
+            changed_deps.push(ChangedOutput {
+                path: entry.file.deps[0].path.clone(),
+                status,
+            });
+        }
         let mut changed_outs = Vec::new();
         for output in &entry.file.outs {
             let path = entry.resolve(output);
@@ -218,9 +234,10 @@ fn stage_statuses(
         }
         let changed_checksum = (entry.file.md5.is_some() || entry.file.is_import())
             && entry.file.md5 != Some(entry.file.stage_md5());
-        if !changed_outs.is_empty() || changed_checksum {
+        if !changed_deps.is_empty() || !changed_outs.is_empty() || changed_checksum {
             stages.push(StageStatus {
                 name: workspace.display_path(&entry.path),
+                changed_deps,
                 changed_outs,
                 changed_checksum,
             });

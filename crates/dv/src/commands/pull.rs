@@ -70,6 +70,12 @@ pub fn run(args: PullArgs, environment: &Environment, printer: &Printer) -> anyh
             ("deleted", checkout.stats.deleted),
         ],
     );
+    if !report.import_failures.is_empty() {
+        for failure in &report.import_failures {
+            printer.error(failure);
+        }
+        return Err(download_failed(ACTION, report.import_failures.len()));
+    }
     if !checkout.failed.is_empty() && !args.allow_missing {
         return Err(CommandError(format!("{ACTION} - {}", missing_error(&checkout.failed))).into());
     }

@@ -74,6 +74,14 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
                 outs.insert(out.path.clone(), out.status.into());
             }
             let mut items = Vec::new();
+            if !stage.changed_deps.is_empty() {
+                let deps: serde_json::Map<String, serde_json::Value> = stage
+                    .changed_deps
+                    .iter()
+                    .map(|dep| (dep.path.clone(), dep.status.into()))
+                    .collect();
+                items.push(serde_json::json!({ "changed deps": deps }));
+            }
             if !outs.is_empty() {
                 items.push(serde_json::json!({ "changed outs": outs }));
             }
@@ -103,6 +111,16 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
     let mut lines = Vec::new();
     for stage in &report.stages {
         lines.push(format!("{}:", stage.name));
+        if !stage.changed_deps.is_empty() {
+            lines.push("\tchanged deps:".to_string());
+        }
+        for dep in &stage.changed_deps {
+            lines.push(format!(
+                "\t\t{:<20}{}",
+                format!("{}:", dep.status),
+                dep.path
+            ));
+        }
         if !stage.changed_outs.is_empty() {
             lines.push("\tchanged outs:".to_string());
         }
