@@ -2,6 +2,7 @@
 //! connection (same options, credentials, endpoint, retries and error messages): `HEAD`s and
 //! listings for what is at a path, ListObjectVersions when version-aware, and hashed downloads.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -17,6 +18,16 @@ use crate::error::{RemoteError, RemoteLabel};
 use crate::progress::TransferProgress;
 use crate::runtime::{run_tasks, start_runtime};
 use crate::s3::{Target, connect, receive};
+
+/// How many paths of one directory make `stat_many` list the directory instead of sending a
+/// `HEAD` for each.
+const LIST_THRESHOLD: usize = 16;
+
+/// A direct child of a listed directory.
+enum Child {
+    File(ExternalFile),
+    Directory,
+}
 
 /// An S3 import source.
 pub(super) struct S3Source {
@@ -75,12 +86,52 @@ impl S3Source {
                     .collect();
             }
         };
+        // Many paths in one directory (a catalog of objects under one prefix) are answered
+        // from a listing of that directory, a thousand keys per request, instead of one
+        // `HEAD` each; whatever the listing does not settle is looked up one by one.
+        let mut listed: Vec<Option<Result<Option<ExternalEntry>, RemoteError>>> =
+            (0..paths.len()).map(|_| None).collect();
+        if !self.version_aware {
+            let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+            for (index, path) in paths.iter().enumerate() {
+                let parent = path.rsplit_once('/').map_or("", |(parent, _)| parent);
+                groups.entry(parent).or_default().push(index);
+            }
+            for (parent, members) in groups {
+                if members.len() < LIST_THRESHOLD {
+                    continue;
+                }
+                // Bounded: at most a few listing pages per path asked about.
+                let budget = members.len().saturating_mul(4).max(1000);
+                let Ok(Some(children)) = runtime.block_on(self.children(parent, budget)) else {
+                    continue;
+                };
+                for index in members {
+                    let path = &paths[index];
+                    let name = path
+                        .rsplit_once('/')
+                        .map_or(path.as_str(), |(_, name)| name);
+                    listed[index] = Some(Ok(match children.get(name) {
+                        Some(Child::File(file)) => {
+                            let mut file = file.clone();
+                            file.relpath.clone_from(path);
+                            Some(ExternalEntry::File(file))
+                        }
+                        Some(Child::Directory) => Some(ExternalEntry::Directory),
+                        None => None,
+                    }));
+                }
+            }
+        }
         let stop = Stop::default();
         runtime.block_on(
-            futures::stream::iter(paths)
-                .map(|path| {
+            futures::stream::iter(paths.iter().zip(listed))
+                .map(|(path, known)| {
                     let stop = &stop;
                     async move {
+                        if let Some(known) = known {
+                            return known;
+                        }
                         if let Some(fatal) = stop.check() {
                             return Err(fatal);
                         }
@@ -94,6 +145,43 @@ impl S3Source {
                 .buffered(jobs)
                 .collect(),
         )
+    }
+
+    /// The direct children of directory `dir` (files with their metadata, and
+    /// subdirectories), from a non-recursive listing; `None` when the directory has more than
+    /// `budget` children (the listing is abandoned), or the listing failed (the caller falls
+    /// back to `HEAD`s, which report the failure).
+    async fn children(
+        &self,
+        dir: &str,
+        budget: usize,
+    ) -> Result<Option<HashMap<String, Child>>, RemoteError> {
+        let prefix = directory(dir);
+        let Ok(mut lister) = self.operator.lister_with(&prefix).recursive(false).await else {
+            return Ok(None);
+        };
+        let mut children = HashMap::new();
+        while let Some(entry) = lister.next().await {
+            let Ok(entry) = entry else {
+                return Ok(None);
+            };
+            if children.len() >= budget {
+                return Ok(None);
+            }
+            let path = entry.path().trim_start_matches('/');
+            let Some(rest) = path.strip_prefix(prefix.trim_start_matches('/')) else {
+                continue;
+            };
+            let metadata = entry.metadata();
+            if let Some(name) = rest.strip_suffix('/') {
+                if !name.is_empty() {
+                    children.insert(name.to_owned(), Child::Directory);
+                }
+            } else if metadata.is_file() && !rest.is_empty() {
+                children.insert(rest.to_owned(), Child::File(self.file(rest, metadata)));
+            }
+        }
+        Ok(Some(children))
     }
 
     /// A `HEAD` of the key; if there is none, whether anything lies under `path/`.
