@@ -716,3 +716,35 @@ fn add_to_remote_matches_dvc() {
         dvc(&theirs, &["status"]).stdout
     );
 }
+
+#[test]
+fn a_plain_s3_url_that_cannot_be_read_suggests_the_matching_remote() {
+    let server = s3_source();
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    add_source_remote(&repo, &server, "dv");
+    // No credentials or endpoint in the environment: only the remote `src` has them.
+    let out = dv(
+        &repo,
+        &["import-url", "--no-download", "s3://src/data/file.csv"],
+    );
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr
+            .starts_with("ERROR: failed to import s3://src/data/file.csv."),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(
+            "remote 'src' is configured for bucket 'src' (with its endpoint and credentials); to read through it, use 'remote://src/data/file.csv'"
+        ),
+        "{out}"
+    );
+    assert!(!repo.exists("file.csv.dvc"));
+    // The suggested form works.
+    dv(
+        &repo,
+        &["import-url", "--no-download", "remote://src/data/file.csv"],
+    )
+    .success();
+}
