@@ -107,6 +107,18 @@ pub enum OdbError {
     },
 }
 
+/// `chmod 2775`, as DVC's shared cache does for every directory it creates; failures are
+/// ignored like DVC ignores them.
+fn set_shared_dir_mode(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o2775));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> OdbError + use<> {
     let path = path.to_path_buf();
     move |source| OdbError::Io {
@@ -121,6 +133,7 @@ fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> OdbE
 pub struct Odb {
     cache_dir: PathBuf,
     layout: CacheLayout,
+    shared: bool,
 }
 
 impl Odb {
@@ -129,7 +142,54 @@ impl Odb {
         Odb {
             cache_dir: cache_dir.into(),
             layout,
+            shared: false,
         }
+    }
+
+    /// `cache.shared = group`: directories the cache creates get mode `2775` (group-writable,
+    /// new entries inherit the group), as DVC makes them, so a team can share one cache.
+    #[must_use]
+    pub fn shared_with_group(mut self, shared: bool) -> Odb {
+        self.shared = shared;
+        self
+    }
+
+    /// Whether the cache is shared with the group (`cache.shared = group`).
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// Creates `dir` and its missing parents, with DVC's shared-cache mode when shared.
+    fn create_dirs(&self, dir: &Path) -> Result<(), OdbError> {
+        if !self.shared {
+            return std::fs::create_dir_all(dir).map_err(io_error("create cache directory", dir));
+        }
+        let mut missing = Vec::new();
+        let mut current = Some(dir);
+        while let Some(path) = current {
+            if path.is_dir() {
+                break;
+            }
+            missing.push(path.to_path_buf());
+            current = path.parent();
+        }
+        for path in missing.into_iter().rev() {
+            match std::fs::create_dir(&path) {
+                Ok(()) => set_shared_dir_mode(&path),
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(error) => return Err(io_error("create cache directory", &path)(error)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the directory object `id` is stored in (before a download writes it there).
+    ///
+    /// # Errors
+    ///
+    /// The directory cannot be created.
+    pub fn ensure_shard(&self, id: &ObjectId) -> Result<(), OdbError> {
+        self.shard_dir(id).map(|_| ())
     }
 
     /// The cache directory.
@@ -234,10 +294,10 @@ impl Odb {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.objects_dir());
         match std::fs::create_dir(&shard) {
+            Ok(()) if self.shared => set_shared_dir_mode(&shard),
             Ok(()) => {}
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(_) => std::fs::create_dir_all(&shard)
-                .map_err(io_error("create cache directory", &shard))?,
+            Err(_) => self.create_dirs(&shard)?,
         }
         Ok(shard)
     }
@@ -310,7 +370,7 @@ impl Odb {
     /// Returns the new object's id and size.
     pub fn insert_file(&self, src: &Path) -> Result<(ObjectId, u64, Inserted), OdbError> {
         let objects = self.objects_dir();
-        std::fs::create_dir_all(&objects).map_err(io_error("create cache directory", &objects))?;
+        self.create_dirs(&objects)?;
         let mut temp = dv_fs::temp::create_in(&objects, dv_fs::atomic::create_new_file)
             .map_err(io_error("create a temporary file in", &objects))?;
         let mut source = File::open(src).map_err(io_error("read", src))?;

@@ -99,7 +99,12 @@ impl Workspace {
     /// The object database for outputs hashed with `hash_name` (DVC 3 `files/md5/` or the
     /// legacy 2.x layout at the cache root).
     pub fn odb(&self, hash_name: HashName) -> Odb {
-        Odb::new(self.cache_dir(), CacheLayout::for_hash_name(hash_name))
+        let shared = self
+            .config
+            .table("cache")
+            .and_then(|cache| cache.str("shared"))
+            .is_some_and(|shared| shared == "group");
+        Odb::new(self.cache_dir(), CacheLayout::for_hash_name(hash_name)).shared_with_group(shared)
     }
 
     /// `cache.type` as link types to try in order (default `reflink,copy`).

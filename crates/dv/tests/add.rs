@@ -483,3 +483,53 @@ fn a_corrupted_cache_object_is_not_checked_out() {
     );
     assert!(!repo.exists("a.txt"));
 }
+
+/// Mode of every directory and file under `dir` (relative path → octal mode), sorted.
+fn modes(dir: &Path) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            let mode = std::fs::symlink_metadata(&path)
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777;
+            let name = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if path.is_dir() {
+                stack.push(path.clone());
+            }
+            if !name.ends_with(".tmp") {
+                out.push((name, mode));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_group_shared_cache_gets_dvc_modes() {
+    let (ours, theirs) = (TestRepo::new(), TestRepo::new());
+    for (repo, tool) in [(&ours, "dv"), (&theirs, "dvc")] {
+        write_corpus(repo);
+        let invoke = |args: &[&str]| match tool {
+            "dv" => run(repo.dv().args(args)),
+            _ => run(repo.dvc().args(args)),
+        };
+        invoke(&["init", "-q"]).success();
+        invoke(&["config", "cache.shared", "group"]).success();
+        invoke(&["add", "-q", "data", "a.txt"]).success();
+    }
+    let ours_modes = modes(&ours.path(".dvc/cache"));
+    assert_eq!(ours_modes, modes(&theirs.path(".dvc/cache")));
+    assert!(
+        ours_modes.iter().any(|(_, mode)| *mode == 0o2775),
+        "{ours_modes:?}"
+    );
+}
