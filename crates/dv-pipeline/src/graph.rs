@@ -132,8 +132,11 @@ pub struct Selection {
 struct OutputIndex {
     /// exact key → (node, output)
     exact: HashMap<Vec<String>, (usize, usize)>,
-    /// every proper prefix of an output key → the outputs below it, in insertion order
+    /// every proper prefix of an output key → the outputs below it, in insertion order until
+    /// [`OutputIndex::sort_as_trie`]
     below: HashMap<Vec<String>, Vec<(usize, usize)>>,
+    /// every key, in insertion order
+    keys: Vec<(Vec<String>, (usize, usize))>,
 }
 
 impl OutputIndex {
@@ -141,6 +144,49 @@ impl OutputIndex {
         OutputIndex {
             exact: HashMap::new(),
             below: HashMap::new(),
+            keys: Vec::new(),
+        }
+    }
+
+    /// The outputs in the order pygtrie iterates DVC's outputs trie: depth first, a key before
+    /// the keys below it, children in the order they were first inserted.
+    fn trie_order(&self) -> Vec<(usize, usize)> {
+        let mut children: HashMap<&[String], Vec<&String>> = HashMap::new();
+        for (key, _) in &self.keys {
+            for depth in 0..key.len() {
+                let list = children.entry(&key[..depth]).or_default();
+                if !list.contains(&&key[depth]) {
+                    list.push(&key[depth]);
+                }
+            }
+        }
+        let mut order = Vec::new();
+        let mut stack: Vec<Vec<String>> = vec![Vec::new()];
+        while let Some(prefix) = stack.pop() {
+            if let Some(&value) = self.exact.get(&prefix) {
+                order.push(value);
+            }
+            if let Some(list) = children.get(prefix.as_slice()) {
+                for child in list.iter().rev() {
+                    let mut next = prefix.clone();
+                    next.push((*child).clone());
+                    stack.push(next);
+                }
+            }
+        }
+        order
+    }
+
+    /// Orders every `below` list as the trie lists values under a prefix.
+    fn sort_as_trie(&mut self) {
+        let rank: HashMap<(usize, usize), usize> = self
+            .trie_order()
+            .into_iter()
+            .enumerate()
+            .map(|(rank, value)| (value, rank))
+            .collect();
+        for list in self.below.values_mut() {
+            list.sort_by_key(|value| rank.get(value).copied().unwrap_or(usize::MAX));
         }
     }
 
@@ -151,6 +197,7 @@ impl OutputIndex {
                 .or_default()
                 .push(value);
         }
+        self.keys.push((key.clone(), value));
         self.exact.insert(key, value);
     }
 
@@ -212,6 +259,7 @@ impl StageGraph {
                 });
             }
         }
+        index.sort_as_trie();
         let mut dependencies: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
         let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
         for (node_index, node) in nodes.iter().enumerate() {
@@ -463,6 +511,65 @@ impl StageGraph {
     }
 }
 
+/// The graph of outputs `dvc dag --outs` draws (DVC's `build_outs_graph`): every output of a
+/// stage depends on the outputs its stage's dependencies overlap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputsGraph {
+    /// `(node, output)` pairs, in the order DVC's outputs trie lists them.
+    pub outputs: Vec<(usize, usize)>,
+    /// `dependencies[i]`: the outputs output `i` depends on, by index into `outputs`, in the
+    /// order found.
+    pub dependencies: Vec<Vec<usize>>,
+}
+
+impl OutputsGraph {
+    /// The outputs graph of `nodes`, which [`StageGraph::build`] accepted.
+    pub fn build(nodes: &[GraphNode]) -> OutputsGraph {
+        let mut index = OutputIndex::new();
+        for (node_index, node) in nodes.iter().enumerate() {
+            for (out_index, out) in node.outs.iter().enumerate() {
+                index.insert(out.path.key(), (node_index, out_index));
+            }
+        }
+        index.sort_as_trie();
+        let outputs = index.trie_order();
+        let position: HashMap<(usize, usize), usize> = outputs
+            .iter()
+            .enumerate()
+            .map(|(position, &value)| (value, position))
+            .collect();
+        let mut dependencies: Vec<Vec<usize>> = vec![Vec::new(); outputs.len()];
+        for (node_index, node) in nodes.iter().enumerate() {
+            if !node.links_deps {
+                continue;
+            }
+            for dep in &node.deps {
+                let key = dep.key();
+                let overlapping: Vec<usize> = index
+                    .prefixes(&key)
+                    .into_iter()
+                    .chain(index.below(&key).iter().copied())
+                    .filter_map(|value| position.get(&value).copied())
+                    .collect();
+                for out_index in 0..node.outs.len() {
+                    let Some(&from) = position.get(&(node_index, out_index)) else {
+                        continue;
+                    };
+                    for &to in &overlapping {
+                        if !dependencies[from].contains(&to) {
+                            dependencies[from].push(to);
+                        }
+                    }
+                }
+            }
+        }
+        OutputsGraph {
+            outputs,
+            dependencies,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,6 +641,25 @@ mod tests {
         assert_eq!(names(&nodes, &graph.with_dependencies(1)), ["a", "b"]);
         assert_eq!(names(&nodes, &graph.with_dependents(1)), ["b", "d"]);
         assert_eq!(graph.pipelines(), [vec![0, 1, 2, 3], vec![4, 5]]);
+    }
+
+    #[test]
+    fn outputs_in_trie_order() {
+        let nodes = vec![
+            node("a", &[], &["d/x/1", "b"]),
+            node("c", &[], &["d/y", "d/x/2"]),
+            node("e", &["d"], &["e1", "e2"]),
+        ];
+        let graph = StageGraph::build(&nodes).expect("valid graph");
+        assert_eq!(graph.dependencies(2), [0, 1]);
+        let outputs = OutputsGraph::build(&nodes);
+        assert_eq!(
+            outputs.outputs,
+            [(0, 0), (1, 1), (1, 0), (0, 1), (2, 0), (2, 1)]
+        );
+        assert_eq!(outputs.dependencies[4], [0, 1, 2]);
+        assert_eq!(outputs.dependencies[5], [0, 1, 2]);
+        assert!(outputs.dependencies[0].is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`params`]: params files (YAML, JSON, TOML, Python) and dotted key lookup.
 //! - [`stage`]: stages with their paths placed in the repository.
 //! - [`graph`]: the stage graph, DVC's consistency checks, `repro` ordering and target selection.
+//! - [`drawing`]: `dvc dag`'s pictures of the graph (dot, Mermaid, ASCII boxes).
 //! - [`status`]: what changed since the lock entry and why, and the `dvc status` report.
 //! - [`lock`]: building the lock entry of a stage from fresh hashes.
 //! - [`run_cache`]: run-cache keys, values and save conditions.
@@ -16,6 +17,7 @@
 //! go through the [`status::Workspace`] and [`files::FileSource`] traits the caller provides.
 
 mod context;
+pub mod drawing;
 pub mod execution;
 pub mod files;
 pub mod graph;

@@ -108,14 +108,7 @@ pub fn record(
     previous: Option<&LockStage>,
     workspace: &mut dyn Workspace,
 ) -> Result<LockStage, RecordError> {
-    let mut deps = Vec::new();
-    for dep in &stage.deps {
-        let old = previous.and_then(|lock| lock.deps.iter().find(|e| e.path == dep.def_path));
-        let hash = hash_entry(workspace, &dep.path, old, EntryRole::Dependency)?
-            .ok_or_else(|| RecordError::MissingDependency(dep.path.to_string()))?;
-        deps.push(lock_entry(&dep.def_path, &hash));
-    }
-    let params = current_params(stage, workspace)?;
+    let RunInputs { deps, params } = record_inputs(stage, previous, workspace)?;
     let mut outs = Vec::new();
     for out in &stage.outs {
         let old = previous.and_then(|lock| lock.outs.iter().find(|e| e.path == out.def_path));
@@ -124,6 +117,34 @@ pub fn record(
         outs.push(lock_entry(&out.def_path, &hash));
     }
     Ok(lock_stage(stage, deps, params, outs))
+}
+
+/// What a stage run depends on, as its lock entry records it: the inputs of its run-cache key
+/// (spec §9.4).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunInputs {
+    /// The dependencies' entries.
+    pub deps: Vec<LockEntry>,
+    /// The values of the tracked params, per params file as written.
+    pub params: Vec<(String, Mapping)>,
+}
+
+/// The lock entries of `stage`'s dependencies and the values of its params, as [`record`]
+/// records them.
+pub fn record_inputs(
+    stage: &Stage,
+    previous: Option<&LockStage>,
+    workspace: &mut dyn Workspace,
+) -> Result<RunInputs, RecordError> {
+    let mut deps = Vec::new();
+    for dep in &stage.deps {
+        let old = previous.and_then(|lock| lock.deps.iter().find(|e| e.path == dep.def_path));
+        let hash = hash_entry(workspace, &dep.path, old, EntryRole::Dependency)?
+            .ok_or_else(|| RecordError::MissingDependency(dep.path.to_string()))?;
+        deps.push(lock_entry(&dep.def_path, &hash));
+    }
+    let params = current_params(stage, workspace)?;
+    Ok(RunInputs { deps, params })
 }
 
 /// The hash to record for a path whose previous entry is `old`.

@@ -9,11 +9,13 @@
 //! from every mapping, at any depth (params values included). The entry file holds `lock` as
 //! YAML ([`LockStage::to_yaml`]).
 
+use dv_schema::dvc_file::Output as LockEntry;
 use dv_schema::lock_file::LockStage;
 use dv_schema::python_json;
 use dv_schema::yaml::{Mapping, Value};
 use sha2::{Digest, Sha256};
 
+use crate::lock::RunInputs;
 use crate::stage::{EntryPath, Stage};
 
 /// The directory of run-cache entries, under the cache directory.
@@ -95,42 +97,71 @@ fn drop_keys(value: &Value, keys: &[&str]) -> Value {
     }
 }
 
-/// Whether DVC saves a run of `stage` recorded by `lock` to the run-cache (`_can_hash` and the
-/// conditions of `Stage.run`): a command, at least one dependency and one output; not
-/// `always_changed`; every dependency local with a non-empty hash; every output inside the
-/// repository and not `persist`; no regular output with `cache: false` (uncached metrics and
-/// plots are fine); and the outputs were committed (`committed` false for `--no-commit`).
-pub fn can_save(stage: &Stage, lock: &LockStage, committed: bool) -> bool {
-    if !committed || stage.is_callback() || stage.is_always_changed() {
+/// Whether DVC can look `stage` up in the run-cache at all (`_can_hash`): a command, at least
+/// one dependency (params count) and one output; not `always_changed`; every dependency local;
+/// every output inside the repository and not `persist`.
+pub fn can_hash(stage: &Stage) -> bool {
+    if stage.is_callback() || stage.is_always_changed() {
         return false;
     }
     if stage.deps.is_empty() && stage.params.is_empty() || stage.outs.is_empty() {
         return false;
     }
-    let deps_hashed = stage.deps.iter().all(|dep| {
-        dep.path.is_local()
-            && !dep.def_path.is_empty()
-            && lock.deps.iter().any(|entry| {
-                entry.path == dep.def_path
-                    && (entry.md5.is_some() || entry.etag.is_some() || entry.checksum.is_some())
-            })
-    });
-    let params_hashed = stage.params.iter().all(|params| {
-        params.path.is_local()
-            && lock
-                .params
-                .file(&params.def_path)
-                .is_some_and(|values| !values.is_empty())
-    });
+    let deps_local = stage
+        .deps
+        .iter()
+        .all(|dep| dep.path.is_local() && !dep.def_path.is_empty());
+    let params_local = stage.params.iter().all(|params| params.path.is_local());
     let outs_ok = stage.outs.iter().all(|out| {
         matches!(out.path, EntryPath::Repo(_))
             && !out.def_path.is_empty()
             && !out.definition.persist
     });
+    deps_local && params_local && outs_ok
+}
+
+/// Whether DVC saves a run of `stage` recorded by `lock` to the run-cache (`_can_hash` and the
+/// conditions of `Stage.run`): [`can_hash`]; every dependency recorded with a non-empty hash;
+/// no regular output with `cache: false` (uncached metrics and plots are fine); and the outputs
+/// were committed (`committed` false for `--no-commit`).
+pub fn can_save(stage: &Stage, lock: &LockStage, committed: bool) -> bool {
+    if !committed || !can_hash(stage) {
+        return false;
+    }
+    let deps_hashed = stage.deps.iter().all(|dep| {
+        lock.deps.iter().any(|entry| {
+            entry.path == dep.def_path
+                && (entry.md5.is_some() || entry.etag.is_some() || entry.checksum.is_some())
+        })
+    });
+    let params_hashed = stage.params.iter().all(|params| {
+        lock.params
+            .file(&params.def_path)
+            .is_some_and(|values| !values.is_empty())
+    });
     let regular_uncached = stage.outs.iter().any(|out| {
         !out.definition.cache && out.definition.kind == dv_schema::dvc_yaml::OutputKind::Out
     });
-    deps_hashed && params_hashed && outs_ok && !regular_uncached
+    deps_hashed && params_hashed && !regular_uncached
+}
+
+/// The key a run of `stage` with these recorded dependencies and params values is saved under
+/// (the outputs' hashes do not take part in the key, only their paths).
+pub fn inputs_key(stage: &Stage, inputs: RunInputs) -> String {
+    let outs = stage
+        .outs
+        .iter()
+        .map(|out| LockEntry {
+            path: out.def_path.clone(),
+            ..LockEntry::default()
+        })
+        .collect();
+    key(&crate::lock::lock_stage(
+        stage,
+        inputs.deps,
+        inputs.params,
+        outs,
+    ))
 }
 
 #[cfg(test)]
@@ -157,6 +188,55 @@ mod tests {
             entry.value,
             "d23b36b15438ae82002b0135bdf577c6f7b0d064db42b5f358ff8637199b8306"
         );
+    }
+
+    #[test]
+    fn entries_dvc_wrote_are_named_by_their_key_and_value() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../dv-schema/tests/fixtures/run-cache");
+        for relative in [
+            "runs/96/96292fdeec63ce03ed5e1803b236a4780432c24db3c989d04b3cd954f7cd331f/f5c15a561e31dbe4ad9e7a9544e71ec22171c5b0c189964faf91f6bf4cb6aee8",
+            "runs/47/47044d39a4825d331ca6924416f36832d7be64a9edf1206c94eb3780e894fc0b/2c50910e330a5ceb36d5e691c4d5516d8e8813ce5da98809fa949dbc812b665b",
+        ] {
+            let text = std::fs::read_to_string(fixtures.join(relative)).expect("fixture");
+            let lock = LockStage::from_yaml(&text).expect("valid entry");
+            assert_eq!(RunCacheEntry::of(&lock).relative_path(), relative);
+        }
+    }
+
+    fn pipeline_stages() -> Vec<Stage> {
+        let files = crate::files::MemoryFiles::new(&[(
+            "dvc.yaml",
+            include_str!("../../dv-schema/tests/fixtures/pipeline/dvc.yaml"),
+        )]);
+        let file = crate::resolve::load(
+            &files,
+            &dv_schema::repo_path::RepoPath::new("dvc.yaml").expect("path"),
+            &crate::resolve::LoadOptions::default(),
+        )
+        .expect("loads");
+        Stage::all(&file).expect("stages")
+    }
+
+    #[test]
+    fn inputs_key_is_the_key_of_the_run() {
+        let lock = LockFile::from_yaml(PIPELINE).expect("valid lock");
+        let stages = pipeline_stages();
+        let recorded = lock.stage("s1").expect("stage");
+        assert_eq!(
+            inputs_key(
+                &stages[0],
+                RunInputs {
+                    deps: recorded.deps.clone(),
+                    params: recorded.params.0.clone(),
+                }
+            ),
+            key(recorded)
+        );
+        assert!(can_hash(&stages[0]) && can_save(&stages[0], recorded, true));
+        assert!(!can_save(&stages[0], recorded, false));
+        // a persistent output: never looked up nor saved
+        assert!(!can_hash(&stages[1]));
     }
 
     #[test]

@@ -29,6 +29,7 @@
 //! * `content_check` — hashing downloads before they are renamed into place.
 //! * `batch` — bounded-concurrency batches, progress events, fail-fast on remote-wide errors.
 //! * [`progress`] — [`TransferProgress`], how callers observe transfers.
+//! * [`run_entry`] — [`RunEntryPath`], run-cache entries (`runs/…`), copied as they are.
 //! * [`error`] — [`RemoteError`].
 //!
 //! Nothing here prints, reads process-wide environment variables or installs global state
@@ -40,6 +41,7 @@ pub mod error;
 pub mod external;
 pub mod object_key;
 pub mod progress;
+pub mod run_entry;
 
 mod batch;
 mod content_check;
@@ -58,6 +60,7 @@ pub use error::{RemoteError, RemoteLabel};
 pub use external::{ExternalEntry, ExternalFile, ExternalFs};
 pub use object_key::{Layout, ObjectKey, ObjectKind, ParseKeyError};
 pub use progress::TransferProgress;
+pub use run_entry::{ParseRunEntryError, RunEntryPath};
 
 use crate::config::Options;
 use crate::local::{LocalKeys, LocalStore};
@@ -261,6 +264,55 @@ impl Remote {
         match &self.backend {
             Backend::Local(store) => store.delete_many(keys, jobs),
             Backend::S3(store) => store.delete_many(keys),
+        }
+    }
+}
+
+/// Run-cache entries (`runs/<key[:2]>/<key>/<value>`, spec §9.4): plain files copied as they
+/// are, for `push`/`fetch --run-cache`.
+impl Remote {
+    /// Every run-cache entry on the remote, sorted; files under `runs/` that do not name an
+    /// entry (temporary files) are skipped.
+    ///
+    /// # Errors
+    ///
+    /// Refused credentials, a missing bucket, an unreachable endpoint, an unreadable directory.
+    pub fn list_run_entries(&self) -> Result<Vec<RunEntryPath>, RemoteError> {
+        match &self.backend {
+            Backend::Local(store) => store.list_run_entries(),
+            Backend::S3(store) => store.list_run_entries(),
+        }
+    }
+
+    /// Uploads each `(local file, entry)`, replacing an entry already there (entries of the
+    /// same name have the same content); one result per item, in order. Local remotes write a
+    /// temporary sibling and rename it; S3 objects appear when their upload completes.
+    pub fn upload_run_entries(
+        &self,
+        items: &[(PathBuf, RunEntryPath)],
+        jobs: Option<usize>,
+        progress: &mut dyn TransferProgress,
+    ) -> Vec<Result<(), RemoteError>> {
+        let jobs = self.jobs(jobs);
+        match &self.backend {
+            Backend::Local(store) => store.upload_run_entries(items, jobs, progress),
+            Backend::S3(store) => store.upload_run_entries(items, jobs, progress),
+        }
+    }
+
+    /// Downloads each `(entry, destination)` through a temporary sibling renamed over the
+    /// destination (parent directories are created); one result per item, in order. An entry
+    /// the remote lacks fails with [`RemoteError::MissingObject`].
+    pub fn download_run_entries(
+        &self,
+        items: &[(RunEntryPath, PathBuf)],
+        jobs: Option<usize>,
+        progress: &mut dyn TransferProgress,
+    ) -> Vec<Result<(), RemoteError>> {
+        let jobs = self.jobs(jobs);
+        match &self.backend {
+            Backend::Local(store) => store.download_run_entries(items, jobs, progress),
+            Backend::S3(store) => store.download_run_entries(items, jobs, progress),
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::content_check::{ContentHasher, to_hex};
 use crate::error::{RemoteError, RemoteLabel};
 use crate::object_key::{Layout, ObjectKey};
 use crate::progress::TransferProgress;
+use crate::run_entry::{RUNS_DIR, RunEntryPath};
 
 /// Size of the buffer used when copying a download, also the progress granularity.
 const COPY_BUFFER: usize = 1 << 20;
@@ -234,6 +235,116 @@ impl LocalStore {
         temporary
             .persist(destination)
             .map_err(|e| self.io_error("rename into place", destination, e.error))?;
+        Ok(())
+    }
+}
+
+impl LocalStore {
+    fn entry_path(&self, entry: &RunEntryPath) -> PathBuf {
+        self.root.join(entry.relative_path())
+    }
+
+    /// Every run-cache entry under `runs/` (other files there are skipped), sorted.
+    pub(crate) fn list_run_entries(&self) -> Result<Vec<RunEntryPath>, RemoteError> {
+        let runs = self.root.join(RUNS_DIR);
+        let mut entries = Vec::new();
+        for shard in self.read_names(&runs)? {
+            let shard_dir = runs.join(&shard);
+            for key in self.read_names(&shard_dir)? {
+                for value in self.read_names(&shard_dir.join(&key))? {
+                    let path = format!("{RUNS_DIR}/{shard}/{key}/{value}");
+                    entries.extend(RunEntryPath::from_relative_path(&path));
+                }
+            }
+        }
+        entries.sort();
+        Ok(entries)
+    }
+
+    /// The names in directory `dir`; none when it does not exist or is not a directory.
+    fn read_names(&self, dir: &Path) -> Result<Vec<String>, RemoteError> {
+        let listing = match fs::read_dir(dir) {
+            Ok(listing) => listing,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(Vec::new());
+            }
+            Err(error) => return Err(self.io_error("list", dir, error)),
+        };
+        let mut names = Vec::new();
+        for entry in listing {
+            let entry = entry.map_err(|error| self.io_error("list", dir, error))?;
+            if let Some(name) = entry.file_name().to_str() {
+                names.push(name.to_owned());
+            }
+        }
+        Ok(names)
+    }
+
+    /// Copies each `(local file, entry)` to the remote, replacing what is there.
+    pub(crate) fn upload_run_entries(
+        &self,
+        items: &[(PathBuf, RunEntryPath)],
+        jobs: usize,
+        progress: &mut dyn TransferProgress,
+    ) -> Vec<Result<(), RemoteError>> {
+        run_threads(
+            items,
+            jobs,
+            &self.label,
+            progress,
+            |(source, entry), reporter| self.copy_file(source, &self.entry_path(entry), reporter),
+        )
+    }
+
+    /// Copies each `(entry, destination)` from the remote, replacing what is there.
+    pub(crate) fn download_run_entries(
+        &self,
+        items: &[(RunEntryPath, PathBuf)],
+        jobs: usize,
+        progress: &mut dyn TransferProgress,
+    ) -> Vec<Result<(), RemoteError>> {
+        run_threads(
+            items,
+            jobs,
+            &self.label,
+            progress,
+            |(entry, destination), reporter| {
+                let source = self.entry_path(entry);
+                if !source.is_file() {
+                    return Err(RemoteError::MissingObject {
+                        remote: self.label.clone(),
+                        object: entry.relative_path(),
+                    });
+                }
+                self.copy_file(&source, destination, reporter)
+            },
+        )
+    }
+
+    /// Copies `source` to a temporary sibling of `destination` (default mode) and renames it
+    /// over `destination`.
+    fn copy_file(
+        &self,
+        source: &Path,
+        destination: &Path,
+        reporter: &ThreadReporter<'_>,
+    ) -> Result<(), RemoteError> {
+        let parent = parent_dir(destination);
+        fs::create_dir_all(parent).map_err(|e| self.io_error("create directory", parent, e))?;
+        let mut input = File::open(source).map_err(|e| self.io_error("read", source, e))?;
+        let mut temporary = temporary_in(parent)
+            .map_err(|e| self.io_error("create a temporary file in", parent, e))?;
+        let bytes = io::copy(&mut input, temporary.as_file_mut())
+            .map_err(|e| self.io_error("copy", source, e))?;
+        temporary
+            .persist(destination)
+            .map_err(|e| self.io_error("rename into place", destination, e.error))?;
+        reporter.transferred(bytes);
         Ok(())
     }
 }

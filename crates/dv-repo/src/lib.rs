@@ -7,6 +7,8 @@
 //! - [`lock`]: the repository lock shared with DVC;
 //! - [`index`]: the `.dvc` files of the repository and command targets;
 //! - [`workspace`]: an opened repository (validated config, cache, links, hash cache, git);
+//! - [`stages`]: every stage (`.dvc` files and `dvc.yaml` stages) and DVC's stage targets;
+//! - [`run_cache`]: the run-cache entries of the cache directory;
 //! - [`ops`]: one module per operation.
 //!
 //! Operations return data and never print; the `dv` binary renders it.
@@ -19,6 +21,8 @@ pub mod lock;
 pub mod ops;
 pub mod path;
 pub mod repo;
+pub mod run_cache;
+pub mod stages;
 pub mod workspace;
 
 pub use config::{Config, Level};

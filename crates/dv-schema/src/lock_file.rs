@@ -333,6 +333,21 @@ impl LockStage {
         Value::Mapping(map)
     }
 
+    /// Reads a run-cache entry file: one stage entry without its name (DVC's
+    /// `COMPILED_LOCK_FILE_STAGE_SCHEMA`).
+    pub fn from_yaml(text: &str) -> Result<LockStage, LockFileError> {
+        let value = yaml::parse(text).map_err(|error| LockFileError {
+            message: error.message,
+            key_path: None,
+            line: error.line,
+            column: error.column,
+        })?;
+        LockStage::from_value(&value).map_err(|(message, path)| {
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            LockFileError::invalid(&message, &path)
+        })
+    }
+
     /// The YAML text of [`LockStage::to_value`], as a run-cache entry file holds it.
     pub fn to_yaml(&self) -> String {
         yaml::to_string(&self.to_value())

@@ -313,3 +313,22 @@ fn import_stage_md5_matches_every_import_fixture() {
     let added = DvcFile::from_yaml(&fixture("add/a.txt.dvc")).expect("valid fixture");
     assert!(!added.is_import());
 }
+
+/// Run-cache entries DVC 3.67.1 wrote (`run-cache/runs/…`): a file output with params, and a
+/// directory output with an uncached metric.
+const RUN_CACHE_ENTRIES: [&str; 2] = [
+    "run-cache/runs/96/96292fdeec63ce03ed5e1803b236a4780432c24db3c989d04b3cd954f7cd331f/f5c15a561e31dbe4ad9e7a9544e71ec22171c5b0c189964faf91f6bf4cb6aee8",
+    "run-cache/runs/47/47044d39a4825d331ca6924416f36832d7be64a9edf1206c94eb3780e894fc0b/2c50910e330a5ceb36d5e691c4d5516d8e8813ce5da98809fa949dbc812b665b",
+];
+
+#[test]
+fn run_cache_entries_round_trip_byte_for_byte() {
+    use dv_schema::lock_file::LockStage;
+    for name in RUN_CACHE_ENTRIES {
+        let text = fixture(name);
+        let entry = LockStage::from_yaml(&text).expect("valid entry");
+        assert_eq!(entry.to_yaml(), text, "{name}");
+    }
+    let bad = LockStage::from_yaml("cmd: x\nbogus: 1\n").expect_err("extra key");
+    assert_eq!(bad.to_string(), "extra keys not allowed, in bogus");
+}

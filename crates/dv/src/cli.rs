@@ -7,6 +7,7 @@ use dv_repo::Level;
 
 use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
+use crate::commands::{dag, freeze};
 use crate::commands::{fetch, get_url, import_url, pull, push, repro, stage};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
@@ -70,6 +71,12 @@ pub enum Command {
     Destroy(destroy::DestroyArgs),
     /// Commands to add stages to the pipeline.
     Stage(stage::StageArgs),
+    /// Visualize DVC project DAG.
+    Dag(dag::DagArgs),
+    /// Freeze stages or .dvc files.
+    Freeze(freeze::FreezeArgs),
+    /// Unfreeze stages or .dvc files.
+    Unfreeze(freeze::FreezeArgs),
     /// Reproduce complete or partial pipelines by executing their stages.
     Repro(repro::ReproArgs),
     /// Download or copy files from URL and take under DVC control.

@@ -25,12 +25,13 @@ use tokio::runtime::Runtime;
 pub(crate) use self::connection::{DEFAULT_TIMEOUT, connect, http_client};
 pub(crate) use self::failure::{Target, innermost};
 pub(crate) use self::transfer::receive;
-use self::transfer::{download, upload};
+use self::transfer::{download, download_unchecked, upload, upload_to};
 use crate::config::RemoteConfig;
 use crate::error::{RemoteError, RemoteLabel};
 use crate::existence::{self, SHARDS, Strategy};
 use crate::object_key::{Layout, MD5_PREFIX, ObjectKey};
 use crate::progress::TransferProgress;
+use crate::run_entry::{RUNS_DIR, RunEntryPath};
 use crate::runtime::{run_tasks, start_runtime};
 
 /// An S3 remote.
@@ -292,6 +293,82 @@ impl S3Store {
                     Arc::clone(&target),
                     operator.clone(),
                     key,
+                    destination,
+                    reporter,
+                )
+            },
+        )
+    }
+}
+
+impl S3Store {
+    /// Every run-cache entry under `runs/` (other objects there are skipped), sorted.
+    pub(crate) fn list_run_entries(&self) -> Result<Vec<RunEntryPath>, RemoteError> {
+        let dir = format!("{RUNS_DIR}/");
+        self.runtime()?.block_on(async {
+            let mut lister = self
+                .operator
+                .lister_with(&dir)
+                .recursive(true)
+                .await
+                .map_err(|error| self.target.error("list", &dir, &error))?;
+            let mut entries = Vec::new();
+            while let Some(entry) = lister.next().await {
+                let entry = entry.map_err(|error| self.target.error("list", &dir, &error))?;
+                entries.extend(RunEntryPath::from_relative_path(entry.path()));
+            }
+            entries.sort();
+            Ok(entries)
+        })
+    }
+
+    /// Uploads each `(local file, entry)`, replacing what is there.
+    pub(crate) fn upload_run_entries(
+        &self,
+        items: &[(PathBuf, RunEntryPath)],
+        jobs: usize,
+        progress: &mut dyn TransferProgress,
+    ) -> Vec<Result<(), RemoteError>> {
+        let operator = self.operator.clone();
+        let target = Arc::clone(&self.target);
+        run_tasks(
+            &self.runtime,
+            &self.target.label,
+            items.to_vec(),
+            jobs,
+            progress,
+            move |(source, entry), reporter| {
+                upload_to(
+                    Arc::clone(&target),
+                    operator.clone(),
+                    source,
+                    entry.relative_path(),
+                    reporter,
+                )
+            },
+        )
+    }
+
+    /// Downloads each `(entry, destination)`, replacing what is there.
+    pub(crate) fn download_run_entries(
+        &self,
+        items: &[(RunEntryPath, PathBuf)],
+        jobs: usize,
+        progress: &mut dyn TransferProgress,
+    ) -> Vec<Result<(), RemoteError>> {
+        let operator = self.operator.clone();
+        let target = Arc::clone(&self.target);
+        run_tasks(
+            &self.runtime,
+            &self.target.label,
+            items.to_vec(),
+            jobs,
+            progress,
+            move |(entry, destination), reporter| {
+                download_unchecked(
+                    Arc::clone(&target),
+                    operator.clone(),
+                    entry.relative_path(),
                     destination,
                     reporter,
                 )

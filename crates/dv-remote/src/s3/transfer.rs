@@ -30,7 +30,17 @@ pub(super) async fn upload(
     key: ObjectKey,
     reporter: TaskReporter,
 ) -> Result<(), RemoteError> {
-    let path = key.remote_path();
+    upload_to(target, operator, source, key.remote_path(), reporter).await
+}
+
+/// Uploads `source` to `path`, relative to the remote root (see [`upload`]).
+pub(super) async fn upload_to(
+    target: Arc<Target>,
+    operator: Operator,
+    source: PathBuf,
+    path: String,
+    reporter: TaskReporter,
+) -> Result<(), RemoteError> {
     let mut file = tokio::fs::File::open(&source)
         .await
         .map_err(|error| target.io_error("read", source.clone(), error))?;
@@ -121,6 +131,30 @@ pub(super) async fn download(
             }
         })
         .await?;
+    Ok(())
+}
+
+/// Downloads `path` (relative to the remote root) to a temporary sibling of `destination` and
+/// renames it into place, without checking its content (run-cache entries are not
+/// content-addressed).
+pub(super) async fn download_unchecked(
+    target: Arc<Target>,
+    operator: Operator,
+    path: String,
+    destination: PathBuf,
+    reporter: TaskReporter,
+) -> Result<(), RemoteError> {
+    let incoming = receive(
+        &target,
+        &operator,
+        &path,
+        None,
+        destination,
+        ContentHasher::md5(),
+        &reporter,
+    )
+    .await?;
+    incoming.persist_if(|_| Ok(())).await?;
     Ok(())
 }
 

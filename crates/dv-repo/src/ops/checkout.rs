@@ -19,6 +19,7 @@ use dv_schema::hash::ObjectId;
 
 use crate::error::DvcError;
 use crate::index;
+use crate::ops::pipeline::locked_outputs;
 use crate::ops::status::{OutputState, in_cache, output_state};
 use crate::workspace::Workspace;
 
@@ -106,6 +107,27 @@ pub fn checkout_available(
     options: &CheckoutOptions,
 ) -> anyhow::Result<CheckoutReport> {
     let entries = index::load_targets(workspace, &options.targets)?;
+    // Without targets, the outputs `dvc.lock` files record are checked out too.
+    let locked = if options.targets.is_empty() {
+        locked_outputs(workspace)?
+    } else {
+        Vec::new()
+    };
+    let outputs: Vec<(PathBuf, &dv_schema::dvc_file::Output)> = entries
+        .iter()
+        .flat_map(|entry| {
+            entry
+                .file
+                .outs
+                .iter()
+                .map(move |output| (entry.resolve(output), output))
+        })
+        .chain(
+            locked
+                .iter()
+                .map(|locked| (locked.path.clone(), &locked.output)),
+        )
+        .collect();
     let jobs = workspace.jobs(options.jobs);
     let links = workspace.link_types()?;
     let mut state = workspace.load_state();
@@ -114,42 +136,39 @@ pub fn checkout_available(
     let mut missing = Vec::new();
     let mut unsaved = Vec::new();
     let planned = (|| -> anyhow::Result<()> {
-        for entry in &entries {
-            for output in &entry.file.outs {
-                let Some(id) = output.md5 else {
-                    continue;
-                };
-                if !output.cache {
-                    continue;
-                }
-                let path = entry.resolve(output);
-                let odb = workspace.odb(output.hash_name);
-                let mut shown = workspace.display_path(&path);
-                if id.is_tree() {
-                    shown.push('/');
-                }
-                let plan = match output_state(workspace, &path, output, jobs, &mut state)? {
-                    OutputState::Missing => Plan::Add,
-                    OutputState::Unchanged if options.relink => Plan::Relink,
-                    OutputState::Unchanged => continue,
-                    OutputState::Changed(built) => Plan::Modify(Some(built)),
-                };
-                if !in_cache(&odb, &id) {
-                    missing.push(workspace.display_path(&path));
-                    continue;
-                }
-                if let Plan::Modify(Some(built)) = &plan {
-                    unsaved.extend(unsaved_files(&odb, &path, built, &id)?);
-                }
-                work.push(Job {
-                    path,
-                    shown,
-                    id,
-                    isexec: output.isexec,
-                    odb,
-                    plan,
-                });
+        for (path, output) in outputs {
+            let Some(id) = output.md5 else {
+                continue;
+            };
+            if !output.cache {
+                continue;
             }
+            let odb = workspace.odb(output.hash_name);
+            let mut shown = workspace.display_path(&path);
+            if id.is_tree() {
+                shown.push('/');
+            }
+            let plan = match output_state(workspace, &path, output, jobs, &mut state)? {
+                OutputState::Missing => Plan::Add,
+                OutputState::Unchanged if options.relink => Plan::Relink,
+                OutputState::Unchanged => continue,
+                OutputState::Changed(built) => Plan::Modify(Some(built)),
+            };
+            if !in_cache(&odb, &id) {
+                missing.push(workspace.display_path(&path));
+                continue;
+            }
+            if let Plan::Modify(Some(built)) = &plan {
+                unsaved.extend(unsaved_files(&odb, &path, built, &id)?);
+            }
+            work.push(Job {
+                path,
+                shown,
+                id,
+                isexec: output.isexec,
+                odb,
+                plan,
+            });
         }
         Ok(())
     })();

@@ -5,7 +5,8 @@
 //! outputs without either are skipped, as DVC skips them. A directory's `.dir` object is
 //! fetched first (it says which files to fetch). Every download is verified against its name
 //! and enters the cache under a temporary name, renamed into place and made read-only, so a
-//! failed or corrupted download leaves nothing behind.
+//! failed or corrupted download leaves nothing behind. With `--run-cache`, every run-cache
+//! entry on the remote is copied into the cache first.
 
 use dv_remote::Remote;
 use dv_schema::hash::{HashName, ObjectId};
@@ -13,6 +14,7 @@ use dv_schema::hash::{HashName, ObjectId};
 use crate::ops::transfer::{
     self, Direction, MissingObject, ObjectSet, TransferFailure, UsedOutput,
 };
+use crate::run_cache::RunCache;
 use crate::workspace::Workspace;
 
 /// What `fetch` was asked to do.
@@ -40,6 +42,26 @@ pub struct FetchReport {
 pub fn fetch(workspace: &Workspace, options: &FetchOptions) -> anyhow::Result<FetchReport> {
     let explicit = options.remote.as_deref();
     let default = transfer::default_remote(workspace, explicit);
+    let mut report = FetchReport {
+        default_remote: default.clone(),
+        ..FetchReport::default()
+    };
+    // DVC fetches the run-cache first, silently skips it without a remote and does not count
+    // its entries as fetched files.
+    if options.run_cache
+        && let Some(name) = &default
+    {
+        match transfer::open_remote(workspace, name, true) {
+            Ok(remote) => {
+                let runs =
+                    RunCache::new(workspace.cache_dir()).fetch_from(&remote, options.jobs)?;
+                report.failures.extend(runs.failures);
+            }
+            // An unknown remote is reported while collecting the outputs.
+            Err(error) if error.is::<transfer::UnknownRemote>() => {}
+            Err(error) => return Err(error),
+        }
+    }
     let outputs = transfer::used_outputs(
         workspace,
         &options.targets,
@@ -55,10 +77,6 @@ pub fn fetch(workspace: &Workspace, options: &FetchOptions) -> anyhow::Result<Fe
         };
         remotes.push((transfer::open_remote(workspace, &name, true)?, outputs));
     }
-    let mut report = FetchReport {
-        default_remote: default.clone(),
-        ..FetchReport::default()
-    };
     for (remote, outputs) in &remotes {
         for (hash_name, part) in transfer::split_by_layout(outputs) {
             fetch_layout(

@@ -345,3 +345,49 @@ impl dv_pipeline::status::Workspace for RepoWorkspace<'_> {
         Ok(in_cache_with(&odb, id, Some(&mut *self.state)))
     }
 }
+
+/// An output of a pipeline stage as its `dvc.lock` entry records it, with the `cache`, `push`
+/// and `remote` of its `dvc.yaml` definition: what `push`, `fetch`, `checkout` and `status -c`
+/// use of pipelines, like the outputs of `.dvc` files.
+#[derive(Debug, Clone)]
+pub(crate) struct LockedOutput {
+    /// Absolute workspace path.
+    pub(crate) path: PathBuf,
+    /// The lock entry, with the definition's `cache`, `push` and `remote`.
+    pub(crate) output: dv_schema::dvc_file::Output,
+}
+
+/// The recorded outputs of every stage of every `dvc.yaml` (stages never run have none), in
+/// collection order.
+pub(crate) fn locked_outputs(workspace: &Workspace) -> anyhow::Result<Vec<LockedOutput>> {
+    let pipelines = Pipelines::load(workspace, None)?;
+    let mut locks: Vec<(RepoPath, LockFile)> = Vec::new();
+    let mut found = Vec::new();
+    for stage in &pipelines.stages {
+        if !locks.iter().any(|(file, _)| *file == stage.file) {
+            let (_, lock) = read_lock(workspace, &stage.file)?;
+            locks.push((stage.file.clone(), lock));
+        }
+        let Some(lock) = locks
+            .iter()
+            .find(|(file, _)| *file == stage.file)
+            .and_then(|(_, lock)| lock_entry(lock, stage))
+        else {
+            continue;
+        };
+        for out in &stage.outs {
+            let (Some(path), Some(recorded)) = (
+                out.path.to_path(workspace.root()),
+                lock.outs.iter().find(|entry| entry.path == out.def_path),
+            ) else {
+                continue;
+            };
+            let mut output = recorded.clone();
+            output.cache = out.definition.cache;
+            output.push = out.definition.push;
+            output.remote = out.definition.remote.clone();
+            found.push(LockedOutput { path, output });
+        }
+    }
+    Ok(found)
+}

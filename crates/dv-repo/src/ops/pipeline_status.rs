@@ -2,6 +2,7 @@
 //! files compared with its `dvc.lock` entry, every reason collected, in DVC's wording.
 
 use dv_pipeline::status::{CheckMode, CheckOptions, StageReport, StatusReport, check};
+use dv_schema::repo_path::RepoPath;
 
 use crate::error::DvcError;
 use crate::ops::pipeline::{Pipelines, RepoWorkspace, read_lock};
@@ -16,6 +17,20 @@ pub struct PipelineStatus {
     pub report: StatusReport,
     /// Targets that name no stage (left for `.dvc` files).
     pub other_targets: Vec<String>,
+    /// The checked stages that are frozen, whose dependencies are not checked (DVC warns
+    /// about each), in order.
+    pub frozen: Vec<FrozenStage>,
+}
+
+/// A frozen stage `status` checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrozenStage {
+    /// Its `dvc.yaml`.
+    pub file: RepoPath,
+    /// Its addressing.
+    pub addressing: String,
+    /// The index of the target that selected it (`None` without targets).
+    pub target: Option<usize>,
 }
 
 /// Checks the stages `targets` name (all when empty).
@@ -25,24 +40,37 @@ pub fn pipeline_status(
     jobs: Option<usize>,
 ) -> anyhow::Result<PipelineStatus> {
     let pipelines = Pipelines::load(workspace, None)?;
-    let mut selected = Vec::new();
+    let mut selected: Vec<(usize, Option<usize>)> = Vec::new();
     let mut other_targets = Vec::new();
     if targets.is_empty() {
-        selected = (0..pipelines.stages.len()).collect();
+        selected = (0..pipelines.stages.len())
+            .map(|index| (index, None))
+            .collect();
     } else {
-        for target in targets {
+        for (position, target) in targets.iter().enumerate() {
             match pipelines.resolve_target(workspace, target) {
-                Some(found) => selected.extend(found),
+                Some(found) => {
+                    selected.extend(found.into_iter().map(|index| (index, Some(position))))
+                }
                 None => other_targets.push(target.clone()),
             }
         }
     }
+    let frozen = selected
+        .iter()
+        .filter(|(index, _)| pipelines.stages[*index].is_frozen())
+        .map(|&(index, target)| FrozenStage {
+            file: pipelines.stages[index].file.clone(),
+            addressing: pipelines.stages[index].addressing(&pipelines.cwd),
+            target,
+        })
+        .collect();
     let jobs = workspace.jobs(jobs);
     let mut state = workspace.load_state();
     let mut report = StatusReport::default();
     let result = (|| -> anyhow::Result<()> {
         let mut repo_workspace = RepoWorkspace::new(workspace, &mut state, jobs);
-        for index in selected {
+        for &(index, _) in &selected {
             let stage = &pipelines.stages[index];
             let (_, lock) = read_lock(workspace, &stage.file)?;
             let changes = check(
@@ -71,5 +99,6 @@ pub fn pipeline_status(
         has_stages: !pipelines.stages.is_empty(),
         report,
         other_targets,
+        frozen,
     })
 }

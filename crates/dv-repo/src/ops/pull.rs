@@ -23,6 +23,8 @@ pub struct PullOptions {
     pub recursive: bool,
     /// `-f`: overwrite or remove unsaved workspace content.
     pub force: bool,
+    /// `--run-cache`: also fetch every run-cache entry of the remote.
+    pub run_cache: bool,
 }
 
 /// What `pull` did.
@@ -51,6 +53,7 @@ pub fn pull(workspace: &Workspace, options: &PullOptions) -> anyhow::Result<Pull
             remote: options.remote.clone(),
             jobs: options.jobs,
             recursive: options.recursive,
+            run_cache: options.run_cache,
         },
     )?;
     if !fetched.failures.is_empty() {

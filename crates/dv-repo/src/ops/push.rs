@@ -5,7 +5,7 @@
 //! outputs with `push: false` stay local. Files are uploaded before the `.dir` objects that
 //! list them, and a `.dir` is uploaded only once every one of its files is on the remote, so a
 //! remote never claims a directory it cannot deliver. Objects neither the cache nor the remote
-//! has are reported, not fatal.
+//! has are reported, not fatal. With `--run-cache`, every run-cache entry is copied first.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -16,6 +16,7 @@ use dv_schema::hash::{HashName, ObjectId};
 use crate::ops::transfer::{
     self, Direction, MissingObject, ObjectSet, Presence, TransferFailure, UsedOutput,
 };
+use crate::run_cache::RunCache;
 use crate::workspace::Workspace;
 
 /// What `push` was asked to do.
@@ -26,7 +27,8 @@ pub type PushOptions = transfer::TransferOptions;
 pub struct PushReport {
     /// The remote for outputs without their own `remote:` (`-r`, else `core.remote`), if any.
     pub default_remote: Option<String>,
-    /// Objects uploaded (`.dir` objects included).
+    /// Objects uploaded (`.dir` objects included), and run-cache entries with `--run-cache`
+    /// (DVC counts both).
     pub pushed: usize,
     /// Objects neither in the cache nor on the remote.
     pub missing: Vec<MissingObject>,
@@ -43,11 +45,37 @@ pub struct PushReport {
 pub fn push(workspace: &Workspace, options: &PushOptions) -> anyhow::Result<PushReport> {
     let explicit = options.remote.as_deref();
     // DVC opens the remote named by `-r` before anything else.
-    let explicit_remote = match explicit {
+    let mut explicit_remote = match explicit {
         Some(name) => Some(transfer::open_remote(workspace, name, false)?),
         None => None,
     };
     let default = transfer::default_remote(workspace, explicit);
+    let mut report = PushReport {
+        default_remote: default.clone(),
+        ..PushReport::default()
+    };
+    // DVC pushes the run-cache first, and silently skips it without a remote.
+    if options.run_cache
+        && let Some(name) = &default
+    {
+        let remote = match explicit_remote.take_if(|_| Some(name.as_str()) == explicit) {
+            Some(remote) => Ok(remote),
+            None => transfer::open_remote(workspace, name, true),
+        };
+        match remote {
+            Ok(remote) => {
+                let runs = RunCache::new(workspace.cache_dir()).push_to(&remote, options.jobs)?;
+                report.pushed += runs.copied;
+                report.failures.extend(runs.failures);
+                if explicit.is_some() {
+                    explicit_remote = Some(remote);
+                }
+            }
+            // An unknown default remote is reported while collecting the outputs.
+            Err(error) if error.is::<transfer::UnknownRemote>() => {}
+            Err(error) => return Err(error),
+        }
+    }
     let outputs = transfer::used_outputs(
         workspace,
         &options.targets,
@@ -59,7 +87,6 @@ pub fn push(workspace: &Workspace, options: &PushOptions) -> anyhow::Result<Push
     if default.is_none() && (outputs.is_empty() || outputs.iter().any(|o| o.remote.is_none())) {
         return Err(transfer::no_remote_error(workspace, "<command>").into());
     }
-    let mut explicit_remote = explicit_remote;
     let mut remotes = Vec::new();
     for (name, outputs) in transfer::group_by_remote(outputs, default.as_deref()) {
         let name = name.expect("a default remote exists whenever an output lacks its own");
@@ -69,10 +96,6 @@ pub fn push(workspace: &Workspace, options: &PushOptions) -> anyhow::Result<Push
         };
         remotes.push((remote, outputs));
     }
-    let mut report = PushReport {
-        default_remote: default.clone(),
-        ..PushReport::default()
-    };
     for (remote, outputs) in &remotes {
         for (hash_name, part) in transfer::split_by_layout(outputs) {
             push_layout(

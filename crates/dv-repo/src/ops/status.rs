@@ -51,7 +51,8 @@ pub struct StatusReport {
     pub tracked: bool,
     /// Stages with changes, in collection order.
     pub stages: Vec<StageStatus>,
-    /// Frozen stages (imports), whose dependencies are not checked (DVC warns about each).
+    /// Frozen stages, whose dependencies are not checked (DVC warns about each, except for
+    /// repository and version-aware imports).
     pub frozen: Vec<String>,
 }
 
@@ -170,12 +171,23 @@ pub fn status(workspace: &Workspace, options: &StatusOptions) -> anyhow::Result<
             .iter()
             .filter(|entry| {
                 entry.file.frozen
-                    && !entry.file.deps.is_empty()
+                    && !is_repo_import(entry)
                     && !crate::ops::import_url::is_version_aware_import(entry)
             })
             .map(|entry| workspace.display_path(&entry.path))
             .collect(),
     })
+}
+
+/// A `dvc import` stage (its dependency names a repository): DVC shows its status although it
+/// is frozen, so it gets no frozen warning.
+fn is_repo_import(entry: &DvcFileEntry) -> bool {
+    entry.file.is_import()
+        && entry
+            .file
+            .deps
+            .first()
+            .is_some_and(|dep| dep.extra.contains_key("repo"))
 }
 
 fn stage_statuses(

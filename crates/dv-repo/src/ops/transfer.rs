@@ -16,6 +16,7 @@ use dv_schema::hash::{HashName, ObjectId};
 
 use crate::error::ConfigError;
 use crate::index;
+use crate::ops::pipeline::locked_outputs;
 use crate::workspace::Workspace;
 
 /// The scope of `push` and `fetch` (and the fetch half of `pull`).
@@ -29,6 +30,9 @@ pub struct TransferOptions {
     pub jobs: Option<usize>,
     /// `-R`: directory targets stand for every `.dvc` file under them.
     pub recursive: bool,
+    /// `--run-cache`: also copy every run-cache entry (spec §9.4) to or from the remote
+    /// (`-r`, else the default one; skipped without either, as DVC skips it).
+    pub run_cache: bool,
 }
 
 /// A remote as a whole failed: unreachable endpoint, refused credentials, missing bucket, or a
@@ -205,8 +209,8 @@ pub(crate) struct UsedOutput {
     pub(crate) remote: Option<String>,
 }
 
-/// The outputs of the targets' `.dvc` files (all of them when `targets` is empty) that take
-/// part in `direction`, in collection order. With `recursive`, directory targets stand for
+/// The outputs of the targets' `.dvc` files (all of them, and every output `dvc.lock` files
+/// record, when `targets` is empty) that take part in `direction`, in collection order. With `recursive`, directory targets stand for
 /// every `.dvc` file under them. `explicit_remote` is `-r NAME`: outputs bound to another
 /// remote are left out, as DVC does.
 pub(crate) fn used_outputs(
@@ -225,33 +229,52 @@ pub(crate) fn used_outputs(
         return Ok(Vec::new());
     }
     let entries = index::load_targets(workspace, &targets)?;
+    let mut outputs: Vec<(PathBuf, &dv_schema::dvc_file::Output)> = entries
+        .iter()
+        .flat_map(|entry| {
+            entry
+                .file
+                .outs
+                .iter()
+                .map(move |output| (entry.resolve(output), output))
+        })
+        .collect();
+    // Without targets, the outputs `dvc.lock` files record take part too.
+    let locked = if targets.is_empty() {
+        locked_outputs(workspace)?
+    } else {
+        Vec::new()
+    };
+    outputs.extend(
+        locked
+            .iter()
+            .map(|locked| (locked.path.clone(), &locked.output)),
+    );
     let mut used = Vec::new();
-    for entry in &entries {
-        for output in &entry.file.outs {
-            let Some(id) = output.md5 else {
-                continue;
-            };
-            if !output.cache {
-                continue;
-            }
-            if direction != Direction::Fetch && !output.push {
-                continue;
-            }
-            if direction == Direction::Status && output.remote.is_some() {
-                continue;
-            }
-            if let (Some(explicit), Some(own)) = (explicit_remote, &output.remote)
-                && explicit != own
-            {
-                continue;
-            }
-            used.push(UsedOutput {
-                name: workspace.display_path(&entry.resolve(output)),
-                id,
-                hash_name: output.hash_name,
-                remote: output.remote.clone(),
-            });
+    for (path, output) in outputs {
+        let Some(id) = output.md5 else {
+            continue;
+        };
+        if !output.cache {
+            continue;
         }
+        if direction != Direction::Fetch && !output.push {
+            continue;
+        }
+        if direction == Direction::Status && output.remote.is_some() {
+            continue;
+        }
+        if let (Some(explicit), Some(own)) = (explicit_remote, &output.remote)
+            && explicit != own
+        {
+            continue;
+        }
+        used.push(UsedOutput {
+            name: workspace.display_path(&path),
+            id,
+            hash_name: output.hash_name,
+            remote: output.remote.clone(),
+        });
     }
     Ok(used)
 }

@@ -26,6 +26,12 @@ pub struct FetchArgs {
     /// Fetch cache for subdirectories of specified directory.
     #[arg(short = 'R', long)]
     pub recursive: bool,
+    /// Fetch run history for all stages.
+    #[arg(long, overrides_with = "no_run_cache")]
+    pub run_cache: bool,
+    /// Do not fetch run history for all stages.
+    #[arg(long, overrides_with = "run_cache", hide = true)]
+    pub no_run_cache: bool,
 }
 
 pub fn run(args: FetchArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
@@ -38,6 +44,7 @@ pub fn run(args: FetchArgs, environment: &Environment, printer: &Printer) -> any
             remote: args.remote,
             jobs: transfer_jobs(args.jobs),
             recursive: args.recursive,
+            run_cache: args.run_cache,
         },
     )
     .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, exit::FAILURE))?;

@@ -7,9 +7,11 @@ pub mod checkout;
 pub mod commit;
 pub mod completion;
 pub mod config;
+pub mod dag;
 pub mod data;
 pub mod destroy;
 pub mod fetch;
+pub mod freeze;
 pub mod gc;
 pub mod get_url;
 pub mod import_url;
@@ -60,6 +62,9 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
         Command::Unprotect(args) => unprotect::run(args, &environment, printer),
         Command::Destroy(args) => destroy::run(args, &environment, printer),
         Command::Stage(args) => stage::run(args, &environment, printer),
+        Command::Dag(args) => dag::run(args, &environment, printer),
+        Command::Freeze(args) => freeze::run(args, &environment, printer, true),
+        Command::Unfreeze(args) => freeze::run(args, &environment, printer, false),
         Command::Repro(args) => repro::run(args, &environment, printer),
         Command::ImportUrl(args) => import_url::run(args, &environment, printer),
         Command::Update(args) => import_url::run_update(args, &environment, printer),

@@ -35,6 +35,12 @@ pub struct PullArgs {
     /// Ignore errors if some of the files or directories are missing.
     #[arg(long)]
     pub allow_missing: bool,
+    /// Fetch run history for all stages.
+    #[arg(long, overrides_with = "no_run_cache")]
+    pub run_cache: bool,
+    /// Do not fetch run history for all stages.
+    #[arg(long, overrides_with = "run_cache", hide = true)]
+    pub no_run_cache: bool,
 }
 
 pub fn run(args: PullArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
@@ -47,6 +53,7 @@ pub fn run(args: PullArgs, environment: &Environment, printer: &Printer) -> anyh
             remote: args.remote,
             jobs: transfer_jobs(args.jobs),
             recursive: args.recursive,
+            run_cache: args.run_cache,
             force: args.force,
         },
     )

@@ -25,6 +25,12 @@ pub struct PushArgs {
     /// Push cache for subdirectories of specified directory.
     #[arg(short = 'R', long)]
     pub recursive: bool,
+    /// Push run history for all stages.
+    #[arg(long, overrides_with = "no_run_cache")]
+    pub run_cache: bool,
+    /// Do not push run history for all stages.
+    #[arg(long, overrides_with = "run_cache", hide = true)]
+    pub no_run_cache: bool,
 }
 
 pub fn run(args: PushArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
@@ -37,6 +43,7 @@ pub fn run(args: PushArgs, environment: &Environment, printer: &Printer) -> anyh
             remote: args.remote,
             jobs: transfer_jobs(args.jobs),
             recursive: args.recursive,
+            run_cache: args.run_cache,
         },
     )
     // A remote failing as a whole escapes DVC's push as an unexpected error (255).

@@ -19,6 +19,10 @@ pub struct ReproArgs {
     /// Only print the commands that would be executed without actually executing.
     #[arg(long)]
     pub dry: bool,
+    /// Execute stage commands even if they have already been run with the same
+    /// command/dependencies/outputs/etc before.
+    #[arg(long)]
+    pub no_run_cache: bool,
 }
 
 pub fn run(args: ReproArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
@@ -30,6 +34,7 @@ pub fn run(args: ReproArgs, environment: &Environment, printer: &Printer) -> any
             force: args.force,
             single_item: args.single_item,
             dry: args.dry,
+            no_run_cache: args.no_run_cache,
             jobs: None,
         },
         &mut |event| match event {
@@ -37,12 +42,18 @@ pub fn run(args: ReproArgs, environment: &Environment, printer: &Printer) -> any
             ReproEvent::Skipped(stage) => {
                 printer.info(format!("Stage '{stage}' didn't change, skipping"));
             }
+            ReproEvent::Restored(stage) => printer.info(format!(
+                "Stage '{stage}' is cached - skipping run, checking out outputs"
+            )),
             ReproEvent::Running(stage) => printer.info(format!("Running stage '{stage}':")),
             ReproEvent::Command(command) => printer.info(format!("> {command}")),
             ReproEvent::LockGenerated(file) => {
                 printer.info(format!("Generating lock file '{file}'"));
             }
             ReproEvent::LockUpdated(file) => printer.info(format!("Updating lock file '{file}'")),
+            ReproEvent::CorruptedRun(file) => {
+                printer.warn(format!("corrupted cache file '{file}'."))
+            }
         },
     )?;
     if !report.staged {

@@ -1,7 +1,8 @@
-//! `dv stage add`.
+//! `dv stage add` and `dv stage list`.
 
 use clap::{Args, Subcommand};
 use dv_repo::ops::stage::{StageAddOptions, add_stage};
+use dv_repo::ops::stage_list::{StageListOptions, list_stages};
 use dv_repo::{Environment, Workspace};
 
 use crate::printer::Printer;
@@ -15,7 +16,28 @@ pub struct StageArgs {
 #[derive(Debug, Subcommand)]
 pub enum StageCommand {
     /// Create stage
-    Add(StageAddArgs),
+    Add(Box<StageAddArgs>),
+    /// List stages.
+    List(StageListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StageListArgs {
+    /// Show stages from a dvc.yaml/.dvc file or a directory. 'dvc.yaml' by default
+    #[arg(default_value = "dvc.yaml")]
+    pub targets: Vec<String>,
+    /// List all of the stages in the repo.
+    #[arg(long)]
+    pub all: bool,
+    /// Fail immediately, do not suppress any syntax errors.
+    #[arg(long)]
+    pub fail: bool,
+    /// List all stages inside the specified directory.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// List only stage names.
+    #[arg(long, visible_alias = "names-only")]
+    pub name_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -75,8 +97,52 @@ pub struct StageAddArgs {
 
 pub fn run(args: StageArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
     match args.command {
-        StageCommand::Add(args) => add(args, environment, printer),
+        StageCommand::Add(args) => add(*args, environment, printer),
+        StageCommand::List(args) => list(args, environment, printer),
     }
+}
+
+/// Prints the stages as DVC's plain table: names padded to the longest, two spaces, the
+/// description (lines right-trimmed; nothing at all for no stages).
+fn list(args: StageListArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+    let workspace = Workspace::open(environment)?;
+    let report = list_stages(
+        &workspace,
+        &StageListOptions {
+            targets: args.targets,
+            all: args.all,
+            fail: args.fail,
+            recursive: args.recursive,
+        },
+    )?;
+    for warning in &report.warnings {
+        printer.warn(warning);
+    }
+    if report.stages.is_empty() {
+        return Ok(0);
+    }
+    let width = report
+        .stages
+        .iter()
+        .map(|stage| stage.addressing.chars().count())
+        .max()
+        .unwrap_or(0);
+    let lines: Vec<String> = report
+        .stages
+        .iter()
+        .map(|stage| {
+            let description = if args.name_only {
+                ""
+            } else {
+                stage.description.as_str()
+            };
+            format!("{:<width$}  {description}", stage.addressing)
+                .trim_end()
+                .to_owned()
+        })
+        .collect();
+    printer.data(lines.join("\n"));
+    Ok(0)
 }
 
 fn add(args: StageAddArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {

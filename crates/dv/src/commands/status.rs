@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use dv_repo::ops::pipeline_status::pipeline_status;
+use dv_repo::ops::pipeline_status::{FrozenStage, pipeline_status};
 use dv_repo::ops::remote_status::{RemoteStatusOptions, remote_status};
 use dv_repo::ops::status::{StatusOptions, status};
 use dv_repo::{Environment, Workspace};
@@ -53,7 +53,7 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
         )?
     };
     drop(activity);
-    for frozen in &report.frozen {
+    for frozen in frozen_in_order(&workspace, &targets, &pipelines.frozen, &report.frozen) {
         printer.warn(format!(
             "stage: '{frozen}' is frozen. Its dependencies are not going to be shown in the status output."
         ));
@@ -137,6 +137,63 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
     }
     printer.data(lines.join("\n"));
     Ok(0)
+}
+
+/// The frozen stages (`dvc.yaml` stages and `.dvc` files, as shown) in the order DVC warns
+/// about them: without targets in collection order (stage files in walk order), else in the
+/// order of the targets naming them.
+fn frozen_in_order(
+    workspace: &Workspace,
+    targets: &[String],
+    pipeline: &[FrozenStage],
+    files: &[String],
+) -> Vec<String> {
+    if pipeline.is_empty() || files.is_empty() {
+        return pipeline
+            .iter()
+            .map(|stage| stage.addressing.clone())
+            .chain(files.iter().cloned())
+            .collect();
+    }
+    let absolute = |shown: &str| workspace.absolute(std::path::Path::new(shown));
+    let mut ranked: Vec<(usize, String)> = Vec::new();
+    if targets.is_empty() {
+        let order = dv_repo::stages::stage_files(workspace).unwrap_or_default();
+        let root = workspace.root();
+        let rank = |path: &std::path::Path| {
+            order
+                .iter()
+                .position(|file| root.join(file.as_str()) == path)
+                .unwrap_or(usize::MAX)
+        };
+        for stage in pipeline {
+            ranked.push((
+                rank(&root.join(stage.file.as_str())),
+                stage.addressing.clone(),
+            ));
+        }
+        for shown in files {
+            ranked.push((rank(&absolute(shown)), shown.clone()));
+        }
+    } else {
+        for stage in pipeline {
+            ranked.push((stage.target.unwrap_or(usize::MAX), stage.addressing.clone()));
+        }
+        for shown in files {
+            let file = absolute(shown);
+            let rank = targets
+                .iter()
+                .position(|target| {
+                    let named = absolute(target);
+                    named == file
+                        || file == std::path::Path::new(&format!("{}.dvc", named.display()))
+                })
+                .unwrap_or(usize::MAX);
+            ranked.push((rank, shown.clone()));
+        }
+    }
+    ranked.sort_by_key(|(rank, _)| *rank);
+    ranked.into_iter().map(|(_, shown)| shown).collect()
 }
 
 /// `dv status -c` / `-r NAME`: objects not in sync between the cache and the remote, one
