@@ -224,3 +224,51 @@ fn failing_command_fails_like_dvc_and_keeps_the_lock() {
     );
     assert_eq!(repo.read("dvc.lock"), lock);
 }
+
+#[test]
+fn frozen_stages_are_verified_not_run_like_dvc() {
+    let make = |is_dv: bool| {
+        let repo = TestRepo::new();
+        run(repo.dvc().args(["init", "-q"])).success();
+        repo.write("in.txt", "1\n");
+        repo.write(
+            "dvc.yaml",
+            "stages:\n  s1:\n    cmd: cp in.txt mid.txt && echo s1 >> log\n    deps:\n    - in.txt\n    outs:\n    - mid.txt\n  s2:\n    cmd: cp mid.txt fin.txt && echo s2 >> log\n    deps:\n    - mid.txt\n    outs:\n    - fin.txt\n",
+        );
+        let tool = |repo: &TestRepo| if is_dv { repo.dv() } else { repo.dvc() };
+        run(tool(&repo).args(["repro", "-q"])).success();
+        run(tool(&repo).args(["freeze", "s2"])).success();
+        repo
+    };
+    let (ours, theirs) = (make(true), make(false));
+    assert_eq!(ours.read("dvc.yaml"), theirs.read("dvc.yaml"));
+    type Edit = fn(&TestRepo);
+    let steps: &[(Edit, &[&str])] = &[
+        (|repo| repo.write("in.txt", "2\n"), &["repro"]),
+        (|repo| repo.write("fin.txt", "edited\n"), &["repro"]),
+        (|_| {}, &["repro", "-f", "s2"]),
+        (|_| {}, &["repro", "--dry"]),
+        (
+            |repo| std::fs::remove_file(repo.path("fin.txt")).unwrap(),
+            &["repro"],
+        ),
+    ];
+    for (edit, args) in steps {
+        edit(&ours);
+        edit(&theirs);
+        let a = run(ours.dv().args(*args)).redacted(&ours);
+        let b = run(theirs.dvc().args(*args)).redacted(&theirs);
+        assert_eq!(a.code, b.code, "{args:?}\n{a}\n{b}");
+        assert_eq!(a.stdout, b.stdout, "{args:?}\n{a}\n{b}");
+        let first_line = |text: &str| text.lines().next().map(str::to_owned);
+        assert_eq!(
+            first_line(&a.stderr),
+            first_line(&b.stderr),
+            "{args:?}\n{a}\n{b}"
+        );
+        assert_eq!(ours.read("log"), theirs.read("log"), "{args:?}");
+        if ours.exists("dvc.lock") {
+            assert_eq!(ours.read("dvc.lock"), theirs.read("dvc.lock"), "{args:?}");
+        }
+    }
+}

@@ -67,6 +67,12 @@ pub enum ReproEvent {
     LockUpdated(String),
     /// A run-cache entry that could not be read was removed: `corrupted cache file '<path>'.`
     CorruptedRun(String),
+    /// `stage: 'x' is frozen. Its dependencies are not going to be reproduced.` (a warning,
+    /// for every frozen stage of the plan).
+    Frozen(String),
+    /// `Verifying outputs in frozen stage: 'x'`: a changed frozen stage is not run; its
+    /// outputs are checked and recorded.
+    VerifyingFrozen(String),
 }
 
 /// What `repro` did.
@@ -165,6 +171,10 @@ fn reproduce_stage(
         |message: String| DvcError(format!("failed to reproduce '{addressing}': {message}"));
     let (_, lock_file) = read_lock(workspace, &stage.file)?;
     let previous = lock_file.stage(&stage.name).cloned();
+    let frozen = stage.is_frozen();
+    if frozen {
+        events(ReproEvent::Frozen(addressing.to_owned()));
+    }
     if !options.force {
         let changes = check(
             stage,
@@ -182,10 +192,29 @@ fn reproduce_stage(
             return Ok(false);
         }
     }
-    if stage.is_frozen() {
-        return Err(failed("reproducing frozen stages is not supported by dv yet".into()).into());
+    if frozen {
+        // DVC does not run a frozen stage: it checks that its outputs exist and records them.
+        if options.dry {
+            return Ok(true);
+        }
+        events(ReproEvent::VerifyingFrozen(addressing.to_owned()));
+        let missing: Vec<String> = stage
+            .outs
+            .iter()
+            .filter_map(|out| out.path.to_path(workspace.root()))
+            .filter(|path| std::fs::symlink_metadata(path).is_err())
+            .map(|path| workspace.display_path(&path))
+            .collect();
+        if !missing.is_empty() {
+            let noun = if missing.len() == 1 {
+                "source"
+            } else {
+                "sources"
+            };
+            return Err(failed(format!("missing data '{noun}': {}", missing.join(", "))).into());
+        }
     }
-    let restored = if options.force {
+    let restored = if options.force || frozen {
         None
     } else {
         restorable_run(
@@ -200,10 +229,11 @@ fn reproduce_stage(
     if restored.is_some() {
         events(ReproEvent::Restored(addressing.to_owned()));
     }
-    if !options.dry {
+    if !options.dry && !frozen {
         remove_outputs(workspace, stage).map_err(|error| failed(error.to_string()))?;
     }
     match &restored {
+        _ if frozen => {}
         Some(run) if !options.dry => {
             restore_outputs(workspace, stage, run).map_err(|error| failed(format!("{error:#}")))?;
         }

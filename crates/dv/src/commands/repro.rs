@@ -46,6 +46,12 @@ pub fn run(args: ReproArgs, environment: &Environment, printer: &Printer) -> any
                 "Stage '{stage}' is cached - skipping run, checking out outputs"
             )),
             ReproEvent::Running(stage) => printer.info(format!("Running stage '{stage}':")),
+            ReproEvent::Frozen(stage) => printer.warn(format!(
+                "stage: '{stage}' is frozen. Its dependencies are not going to be reproduced."
+            )),
+            ReproEvent::VerifyingFrozen(stage) => {
+                printer.info(format!("Verifying outputs in frozen stage: '{stage}'"))
+            }
             ReproEvent::Command(command) => printer.info(format!("> {command}")),
             ReproEvent::LockGenerated(file) => {
                 printer.info(format!("Generating lock file '{file}'"));
