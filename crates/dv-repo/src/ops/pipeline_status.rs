@@ -70,9 +70,15 @@ pub fn pipeline_status(
     let mut report = StatusReport::default();
     let result = (|| -> anyhow::Result<()> {
         let mut repo_workspace = RepoWorkspace::new(workspace, &mut state, jobs);
+        // Each `dvc.lock` is parsed once, not once per stage (200 stages, one file).
+        let mut locks = std::collections::HashMap::new();
         for &(index, _) in &selected {
             let stage = &pipelines.stages[index];
-            let (_, lock) = read_lock(workspace, &stage.file)?;
+            if !locks.contains_key(&stage.file) {
+                let (_, lock) = read_lock(workspace, &stage.file)?;
+                locks.insert(stage.file.clone(), lock);
+            }
+            let lock = &locks[&stage.file];
             let changes = check(
                 stage,
                 lock.stage(&stage.name),
