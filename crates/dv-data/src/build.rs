@@ -10,6 +10,7 @@ use dv_schema::hash::{HashName, Md5, ObjectId};
 use crate::hashing::{self, HashError};
 use crate::odb::{Odb, OdbError};
 use crate::pool;
+use crate::progress::{Phase, Progress};
 use crate::state::{FileStamp, State};
 use crate::walk::{self, WalkError, WalkedFile};
 
@@ -123,7 +124,19 @@ pub fn build(
     options: &BuildOptions,
     state: &mut State,
 ) -> Result<Built, BuildError> {
-    build_with(repo_root, path, options, state, None)
+    build_with(repo_root, path, options, state, None, &Progress::default())
+}
+
+/// [`build`], counting the files hashed in `progress` ([`Phase::Hashing`]; the total is known
+/// once a directory has been listed).
+pub fn build_with_progress(
+    repo_root: &Path,
+    path: &Path,
+    options: &BuildOptions,
+    state: &mut State,
+    progress: &Progress,
+) -> Result<Built, BuildError> {
+    build_with(repo_root, path, options, state, None, progress)
 }
 
 /// Builds the object for `path` and stores it in `odb` in the same pass (what `dvc add` does):
@@ -136,7 +149,34 @@ pub fn build_into(
     state: &mut State,
     odb: &Odb,
 ) -> Result<Built, BuildError> {
-    build_with(repo_root, path, options, state, Some(odb))
+    build_with(
+        repo_root,
+        path,
+        options,
+        state,
+        Some(odb),
+        &Progress::default(),
+    )
+}
+
+/// [`build_into`], counting the files stored in `progress` ([`Phase::Caching`]).
+pub fn build_into_with_progress(
+    repo_root: &Path,
+    path: &Path,
+    options: &BuildOptions,
+    state: &mut State,
+    odb: &Odb,
+    progress: &Progress,
+) -> Result<Built, BuildError> {
+    build_with(repo_root, path, options, state, Some(odb), progress)
+}
+
+/// The phase of a build: storing when it saves to a cache, else hashing.
+fn phase(odb: Option<&Odb>) -> Phase {
+    match odb {
+        Some(_) => Phase::Caching,
+        None => Phase::Hashing,
+    }
 }
 
 fn build_with(
@@ -145,14 +185,16 @@ fn build_with(
     options: &BuildOptions,
     state: &mut State,
     odb: Option<&Odb>,
+    progress: &Progress,
 ) -> Result<Built, BuildError> {
     let metadata = std::fs::metadata(path).map_err(|source| BuildError::Stat {
         path: path.to_path_buf(),
         source,
     })?;
     if metadata.is_dir() {
-        return build_tree_with(repo_root, path, options, state, odb);
+        return build_tree_with(repo_root, path, options, state, odb, progress);
     }
+    progress.start(phase(odb), 1, metadata.len());
     let stamp = FileStamp::from_metadata(&metadata);
     let key = state_key(options.hash_name, repo_root, path);
     let md5 = match state.get(&key, &stamp) {
@@ -168,6 +210,7 @@ fn build_with(
             md5
         }
     };
+    progress.advance(phase(odb), 1, metadata.len());
     Ok(Built::File {
         md5,
         size: metadata.len(),
@@ -194,7 +237,7 @@ pub fn build_tree(
     options: &BuildOptions,
     state: &mut State,
 ) -> Result<Built, BuildError> {
-    build_tree_with(repo_root, dir, options, state, None)
+    build_tree_with(repo_root, dir, options, state, None, &Progress::default())
 }
 
 /// Files up to this size are read into memory once, hashed, and written to the cache only if
@@ -229,8 +272,15 @@ fn build_tree_with(
     options: &BuildOptions,
     state: &mut State,
     odb: Option<&Odb>,
+    progress: &Progress,
 ) -> Result<Built, BuildError> {
     let walked = walk::walk_dir(repo_root, dir, options.jobs)?;
+    let phase = phase(odb);
+    progress.start(
+        phase,
+        walked.len() as u64,
+        walked.iter().map(|file| file.size).sum(),
+    );
     let keys: Vec<String> = walked
         .iter()
         .map(|file| state_key(options.hash_name, repo_root, &file.path))
@@ -241,15 +291,30 @@ fn build_tree_with(
         .map(|(file, key)| state.get(key, &file.stamp))
         .collect();
     let missing: Vec<usize> = (0..walked.len()).filter(|&i| known[i].is_none()).collect();
+    if odb.is_none() {
+        // Files known to the hash cache are done already.
+        let (files, bytes) = walked
+            .iter()
+            .zip(&known)
+            .filter(|(_, md5)| md5.is_some())
+            .fold((0, 0), |(files, bytes), (file, _)| {
+                (files + 1, bytes + file.size)
+            });
+        progress.advance(phase, files, bytes);
+    }
     let hashes = pool::map(options.jobs, &missing, |&i| {
-        hash_or_insert(&walked[i].path, walked[i].size, options.hash_name, odb)
+        let hash = hash_or_insert(&walked[i].path, walked[i].size, options.hash_name, odb);
+        progress.advance(phase, 1, walked[i].size);
+        hash
     });
     if let Some(odb) = odb {
         // Files known to the hash cache still need their object (a copy, verified).
         let present: Vec<usize> = (0..walked.len()).filter(|&i| known[i].is_some()).collect();
         let stored = pool::map(options.jobs, &present, |&i| {
             let md5 = known[i].expect("selected above as known");
-            odb.add_file(&walked[i].path, &ObjectId::file(md5))
+            let stored = odb.add_file(&walked[i].path, &ObjectId::file(md5));
+            progress.advance(phase, 1, walked[i].size);
+            stored
         });
         for result in stored {
             result?;
@@ -287,21 +352,27 @@ fn build_tree_with(
 
 /// Moves the files of a built object into `odb` (hardlink/symlink caches, see
 /// [`Odb::move_file_in`]), then stores the tree's manifest. The caller links them back.
+/// Files moved are counted in `progress` ([`Phase::Caching`]).
 pub fn commit_by_moving(
     odb: &Odb,
     path: &Path,
     built: &Built,
     jobs: NonZeroUsize,
+    progress: &Progress,
 ) -> Result<(), OdbError> {
+    start_commit(built, progress);
     match built {
-        Built::File { md5, .. } => {
+        Built::File { md5, size, .. } => {
             odb.move_file_in(path, &ObjectId::file(*md5))?;
+            progress.advance(Phase::Caching, 1, *size);
         }
         Built::Tree {
             manifest, files, ..
         } => {
             let results = pool::map(jobs, files, |tree_file| {
-                odb.move_file_in(&tree_file.file.path, &ObjectId::file(tree_file.md5))
+                let moved = odb.move_file_in(&tree_file.file.path, &ObjectId::file(tree_file.md5));
+                progress.advance(Phase::Caching, 1, tree_file.file.size);
+                moved
             });
             for result in results {
                 result?;
@@ -314,17 +385,28 @@ pub fn commit_by_moving(
 
 /// Saves a built object to `odb` (what `dvc add`/`dvc commit` do after hashing): every file's
 /// content, then the tree's manifest, so a tree object is only present once all its files are.
-/// `path` is the workspace path `built` was built from.
-pub fn commit(odb: &Odb, path: &Path, built: &Built, jobs: NonZeroUsize) -> Result<(), OdbError> {
+/// `path` is the workspace path `built` was built from. Files saved are counted in `progress`
+/// ([`Phase::Caching`]).
+pub fn commit(
+    odb: &Odb,
+    path: &Path,
+    built: &Built,
+    jobs: NonZeroUsize,
+    progress: &Progress,
+) -> Result<(), OdbError> {
+    start_commit(built, progress);
     match built {
-        Built::File { md5, .. } => {
+        Built::File { md5, size, .. } => {
             odb.add_file(path, &ObjectId::file(*md5))?;
+            progress.advance(Phase::Caching, 1, *size);
         }
         Built::Tree {
             manifest, files, ..
         } => {
             let results = pool::map(jobs, files, |tree_file| {
-                odb.add_file(&tree_file.file.path, &ObjectId::file(tree_file.md5))
+                let added = odb.add_file(&tree_file.file.path, &ObjectId::file(tree_file.md5));
+                progress.advance(Phase::Caching, 1, tree_file.file.size);
+                added
             });
             for result in results {
                 result?;
@@ -333,4 +415,13 @@ pub fn commit(odb: &Odb, path: &Path, built: &Built, jobs: NonZeroUsize) -> Resu
         }
     }
     Ok(())
+}
+
+/// Adds the files of `built` to the totals of [`Phase::Caching`].
+fn start_commit(built: &Built, progress: &Progress) {
+    let files = match built {
+        Built::File { .. } => 1,
+        Built::Tree { files, .. } => files.len() as u64,
+    };
+    progress.start(Phase::Caching, files, built.size());
 }

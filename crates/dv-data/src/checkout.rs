@@ -19,6 +19,7 @@ use dv_schema::hash::ObjectId;
 
 use crate::odb::{Odb, OdbError};
 use crate::pool;
+use crate::progress::{Phase, Progress};
 
 /// How to check out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,7 +95,7 @@ pub fn checkout(
 ) -> Result<(), CheckoutError> {
     if id.is_tree() {
         let manifest = odb.read_tree(id)?;
-        checkout_tree(odb, &manifest, dest, options)
+        checkout_tree(odb, &manifest, dest, options, &Progress::default())
     } else {
         checkout_file(odb, id, dest, isexec, &options.links).map(drop)
     }
@@ -135,12 +136,14 @@ pub fn checkout_file(
 }
 
 /// Checks out every file of `manifest` under `dest_dir` (files not in the manifest are left
-/// alone). All objects are checked to be present before anything is written.
+/// alone). All objects are checked to be present before anything is written. Files linked are
+/// counted in `progress` ([`Phase::Linking`]).
 pub fn checkout_tree(
     odb: &Odb,
     manifest: &DirManifest,
     dest_dir: &Path,
     options: &CheckoutOptions,
+    progress: &Progress,
 ) -> Result<(), CheckoutError> {
     let mut jobs = Vec::with_capacity(manifest.len());
     for entry in manifest.entries() {
@@ -157,8 +160,11 @@ pub fn checkout_tree(
         jobs.push((id, dest, &entry.relpath));
     }
     create_parents(dest_dir, manifest)?;
+    progress.start(Phase::Linking, jobs.len() as u64, 0);
     let results = pool::map(options.jobs, &jobs, |(id, dest, _)| {
-        dv_fs::link::link_replace(&odb.object_path(id), dest, &options.links)
+        let linked = dv_fs::link::link_replace(&odb.object_path(id), dest, &options.links);
+        progress.advance(Phase::Linking, 1, 0);
+        linked
     });
     for result in results {
         result?;

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use dv_schema::hash::ObjectId;
 
 use crate::odb::Odb;
+use crate::progress::{Phase, Progress};
 
 /// Why a collection failed.
 #[derive(Debug, thiserror::Error)]
@@ -102,8 +103,9 @@ pub fn unused(odb: &Odb, used: &HashSet<ObjectId>) -> Result<Vec<StoredObject>, 
 }
 
 /// Deletes `objects` (with a tree, its DVC 2 `.dir.unpacked` directory); one already gone is
-/// fine.
-pub fn remove(objects: &[StoredObject]) -> Result<(), GcError> {
+/// fine. Deletions are counted in `progress` ([`Phase::Deleting`]).
+pub fn remove(objects: &[StoredObject], progress: &Progress) -> Result<(), GcError> {
+    progress.start(Phase::Deleting, objects.len() as u64, 0);
     for object in objects {
         match std::fs::remove_file(&object.path) {
             Ok(()) => {}
@@ -128,6 +130,7 @@ pub fn remove(objects: &[StoredObject]) -> Result<(), GcError> {
                 })?;
             }
         }
+        progress.advance(Phase::Deleting, 1, 0);
     }
     Ok(())
 }
@@ -135,7 +138,7 @@ pub fn remove(objects: &[StoredObject]) -> Result<(), GcError> {
 /// Deletes every object of `odb` whose id is not in `used` and returns how many were deleted.
 pub fn collect_garbage(odb: &Odb, used: &HashSet<ObjectId>) -> Result<usize, GcError> {
     let unused = unused(odb, used)?;
-    remove(&unused)?;
+    remove(&unused, &Progress::default())?;
     Ok(unused.len())
 }
 

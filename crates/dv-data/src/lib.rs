@@ -9,6 +9,7 @@
 //! - [`diff`]: comparing two directory manifests.
 //! - [`gc`]: deleting the objects of a cache that nothing uses.
 //! - [`state`]: the hash cache that spares re-hashing unchanged files.
+//! - [`progress`]: the counters long operations advance for a caller's progress bar.
 //!
 //! Everything is synchronous; work is parallelised with a bounded rayon pool per call. Nothing
 //! here prints.
@@ -19,6 +20,7 @@ pub mod diff;
 pub mod gc;
 pub mod hashing;
 pub mod odb;
+pub mod progress;
 pub mod state;
 pub mod walk;
 

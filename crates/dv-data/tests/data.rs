@@ -7,6 +7,7 @@ use std::path::Path;
 use dv_data::build::{self, BuildOptions, Built};
 use dv_data::checkout::{self, CheckoutError, CheckoutOptions};
 use dv_data::odb::{CacheLayout, Inserted, ObjectState, Odb, OdbError};
+use dv_data::progress::{Phase, Progress, Snapshot};
 use dv_data::walk;
 use dv_fs::link::LinkType;
 use dv_schema::dir_manifest::DirManifest;
@@ -255,6 +256,56 @@ fn cache_layouts() {
 }
 
 #[test]
+fn progress_counts_every_file_and_byte_of_each_phase() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    let root = repo.path();
+    add_fixture(root);
+    let data = root.join("data");
+    let odb = Odb::new(root.join(".dvc/cache"), CacheLayout::Files);
+    for n in [1, 2] {
+        let progress = Progress::watched();
+        let mut state = dv_data::state::State::in_memory();
+        build::build_with_progress(root, &data, &options(n), &mut state, &progress).expect("build");
+        let all = |phase| Snapshot {
+            phase: Some(phase),
+            files: 3,
+            files_total: 3,
+            bytes: 9,
+            bytes_total: 9,
+        };
+        assert_eq!(progress.snapshot(), all(Phase::Hashing));
+        // Hashes known to the state are counted as done too.
+        build::build_into_with_progress(root, &data, &options(n), &mut state, &odb, &progress)
+            .expect("build into the cache");
+        assert_eq!(progress.snapshot(), all(Phase::Caching));
+        let built = build::build_with_progress(root, &data, &options(n), &mut state, &progress)
+            .expect("build again");
+        assert_eq!(
+            (progress.snapshot().files, progress.snapshot().files_total),
+            (6, 6)
+        );
+        let dest = root.join(format!("copy{n}"));
+        let manifest = odb.read_tree(&built.object_id()).expect("read tree");
+        let link_options = CheckoutOptions {
+            links: vec![LinkType::Copy],
+            jobs: jobs(n),
+        };
+        checkout::checkout_tree(&odb, &manifest, &dest, &link_options, &progress)
+            .expect("checkout");
+        assert_eq!(
+            progress.snapshot(),
+            Snapshot {
+                phase: Some(Phase::Linking),
+                files: 3,
+                files_total: 3,
+                bytes: 0,
+                bytes_total: 0,
+            }
+        );
+    }
+}
+
+#[test]
 fn commit_then_checkout_round_trip() {
     let repo = tempfile::tempdir().expect("temp dir");
     let root = repo.path();
@@ -268,7 +319,7 @@ fn commit_then_checkout_round_trip() {
         &mut dv_data::state::State::in_memory(),
     )
     .expect("build");
-    build::commit(&odb, &data, &built, jobs(2)).expect("commit");
+    build::commit(&odb, &data, &built, jobs(2), &Progress::default()).expect("commit");
 
     // Objects are where DVC puts them, read-only, and the manifest is byte-identical.
     let manifest_path = root.join(".dvc/cache/files/md5/0c/f062ac48ebbf8b92810fe5a3734acb.dir");
@@ -405,7 +456,7 @@ fn checkout_refuses_to_write_through_symlinked_directories() {
         &mut dv_data::state::State::in_memory(),
     )
     .expect("build");
-    build::commit(&odb, &data, &built, jobs(1)).expect("commit");
+    build::commit(&odb, &data, &built, jobs(1), &Progress::default()).expect("commit");
 
     std::fs::remove_dir_all(data.join("sub")).expect("remove");
     let elsewhere = root.join("elsewhere");

@@ -379,14 +379,23 @@ pub fn check(
         for params in &stage.params {
             let recorded = lock.map(|lock| lock.params.file(&params.def_path));
             if let Some(change) = params_status(workspace, params, recorded)? {
+                // A missing params file is `deleted` like any dependency: `--allow-missing`
+                // lets it pass unless an upstream stage writes it.
+                let counts = !(options.allow_missing
+                    && change == ParamsChange::Deleted
+                    && !upstream.iter().any(|(path, _)| *path == params.path));
                 changes.deps.push(EntryChange {
                     def_path: params.def_path.clone(),
                     path: params.path.clone(),
                     kind: ChangeKind::Params(change),
                 });
-                changes.changed = true;
-                if first_only {
-                    return Ok(changes);
+                if counts {
+                    changes.changed = true;
+                    if first_only {
+                        return Ok(changes);
+                    }
+                } else if first_only {
+                    changes.deps.pop();
                 }
             }
         }

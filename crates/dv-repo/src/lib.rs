@@ -5,18 +5,21 @@
 //! - [`repo`]: finding the repository root (`.dvc/`);
 //! - [`config`]: the four configuration levels, merged, validated and edited as DVC does;
 //! - [`lock`]: the repository lock shared with DVC;
+//! - [`interrupt`]: Ctrl-C left to a running stage command, as DVC leaves it;
 //! - [`index`]: the `.dvc` files of the repository and command targets;
 //! - [`workspace`]: an opened repository (validated config, cache, links, hash cache, git);
 //! - [`stages`]: every stage (`.dvc` files and `dvc.yaml` stages) and DVC's stage targets;
 //! - [`run_cache`]: the run-cache entries of the cache directory;
 //! - [`ops`]: one module per operation.
 //!
-//! Operations return data and never print; the `dv` binary renders it.
+//! Operations return data and never print; the `dv` binary renders it. Long ones count their
+//! work in a [`progress::Progress`] the caller passes in and may watch.
 
 pub mod config;
 pub mod environment;
 pub mod error;
 pub mod index;
+pub mod interrupt;
 pub mod lock;
 pub mod ops;
 pub mod path;
@@ -26,7 +29,9 @@ pub mod stages;
 pub mod workspace;
 
 pub use config::{Config, Level};
+pub use dv_data::progress;
 pub use environment::Environment;
 pub use error::{ArgumentError, CommandError, ConfigError, DvcError, NotDvcRepoError};
+pub use interrupt::Interrupts;
 pub use repo::Repo;
 pub use workspace::Workspace;

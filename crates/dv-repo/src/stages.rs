@@ -431,6 +431,38 @@ impl Walk<'_> {
     }
 }
 
+/// Whether `.dvcignore` files exclude `path` (absolute, inside the repository) or a directory
+/// holding it, as DVC's walk sees it.
+fn is_dvc_ignored(workspace: &Workspace, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(workspace.root()) else {
+        return false;
+    };
+    let mut matchers: Vec<Gitignore> = Vec::new();
+    let mut dir = workspace.root().to_path_buf();
+    let components: Vec<_> = relative.components().collect();
+    for (position, component) in components.iter().enumerate() {
+        let ignore_file = dir.join(".dvcignore");
+        if ignore_file.is_file() {
+            let mut builder = GitignoreBuilder::new(&dir);
+            if builder.add(&ignore_file).is_none()
+                && let Ok(matcher) = builder.build()
+            {
+                matchers.push(matcher);
+            }
+        }
+        dir.push(component);
+        let is_dir = position + 1 < components.len();
+        for matcher in matchers.iter().rev() {
+            match matcher.matched(&dir, is_dir) {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => break,
+                Match::None => {}
+            }
+        }
+    }
+    false
+}
+
 /// Loads the stages of the stage file at `path`.
 fn load_stages(
     workspace: &Workspace,
@@ -501,6 +533,10 @@ pub(crate) enum TargetError {
     /// it (absolute, or `dvc.yaml` when defaulted).
     #[error("'{0}' does not exist")]
     FileMissing(String),
+    /// The stage file is excluded by `.dvcignore` (DVC's `StageFileDoesNotExistError` with
+    /// `dvc_ignored`).
+    #[error("'{0}' is dvc-ignored")]
+    FileIgnored(String),
     /// No stage of that name in the file (`StageNotFound`).
     #[error("Stage '{name}' not found inside '{file}' file")]
     StageNotFound {
@@ -597,6 +633,9 @@ fn open(workspace: &Workspace, given: Option<&str>) -> Result<StageFile, TargetE
     let Some(repo_path) = repo_path.filter(|_| absolute.exists()) else {
         return Err(TargetError::FileMissing(named));
     };
+    if is_dvc_ignored(workspace, &absolute) {
+        return Err(TargetError::FileIgnored(named));
+    }
     let file_name = absolute.to_string_lossy();
     if !is_valid_filename(&file_name) {
         return Err(TargetError::Other(format!(
@@ -746,14 +785,25 @@ pub(crate) fn load_all(
     }
 }
 
-/// DVC's `StageLoad.collect(target, recursive)`: with `recursive` and a directory, the stages
-/// whose files are inside it in the graph's order; else the stages `target` names.
+/// How [`collect`] reads a target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Collect {
+    /// `-R`: a directory stands for the stages defined under it.
+    pub(crate) recursive: bool,
+    /// `--glob`: `[path:]pattern`, the pattern matched against stage names (`fnmatch`).
+    pub(crate) glob: bool,
+}
+
+/// DVC's `StageLoad.collect(target, recursive, glob)`: with `recursive` and a directory, the
+/// stages whose files are inside it in the graph's order; else the stages `target` names (or
+/// matches, with `glob`).
 pub(crate) fn collect(
     workspace: &Workspace,
     index: &Index,
     target: &str,
-    recursive: bool,
+    how: Collect,
 ) -> anyhow::Result<Found> {
+    let recursive = how.recursive;
     let absolute = workspace.absolute(Path::new(target));
     if recursive && absolute.is_dir() {
         let graph = index.graph(workspace)?;
@@ -774,8 +824,53 @@ pub(crate) fn collect(
             warnings: Vec::new(),
         });
     }
+    if how.glob {
+        // DVC's `parse_target(isa_glob=True)`: the part after the last `:` is the pattern.
+        let (file, pattern) = match target.rsplit_once(':') {
+            Some((file, pattern)) => (file, pattern),
+            None => ("", target),
+        };
+        let file = if file.is_empty() { DVC_YAML } else { file };
+        let pattern = (!pattern.is_empty()).then_some(pattern);
+        return Ok(load_glob(workspace, file, pattern).map_err(DvcError::from)?);
+    }
     let (file, name) = parse_target(target).map_err(DvcError::from)?;
     Ok(load_all(workspace, file.as_deref(), name.as_deref()).map_err(DvcError::from)?)
+}
+
+/// DVC's `StageLoad.load_all(file, pattern, glob=True)`: the stages of `file` whose names
+/// match `pattern` (all without one; a `foreach`/`matrix` group's stages when it names one).
+fn load_glob(
+    workspace: &Workspace,
+    file: &str,
+    pattern: Option<&str>,
+) -> Result<Found, TargetError> {
+    let Some(pattern) = pattern else {
+        return load_all(workspace, Some(file), None);
+    };
+    let StageFile::Pipeline {
+        written, stages, ..
+    } = open(workspace, Some(file))?
+    else {
+        return load_all(workspace, Some(file), Some(pattern));
+    };
+    let is_group = matches!(written.get(pattern), Some(Value::Mapping(definition))
+        if definition.contains_key("foreach") || definition.contains_key("matrix"));
+    if is_group {
+        return load_all(workspace, Some(file), Some(pattern));
+    }
+    let matcher = glob::Pattern::new(pattern).ok();
+    let matches = |name: &str| match &matcher {
+        Some(matcher) => matcher.matches(name),
+        None => name == pattern,
+    };
+    Ok(Found {
+        stages: stages
+            .into_iter()
+            .filter(|stage| stage.name().is_some_and(matches))
+            .collect(),
+        warnings: Vec::new(),
+    })
 }
 
 /// A stage `collect_granular` found, and the output path the target named inside it.

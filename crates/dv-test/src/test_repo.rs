@@ -154,6 +154,12 @@ impl TestRepo {
         self.std_command(binary.as_os_str())
     }
 
+    /// The oracle `dvc` as a plain [`std::process::Command`] (same environment as
+    /// [`dvc`](Self::dvc)), for tests that spawn it and signal it while it runs.
+    pub fn dvc_process(&self) -> std::process::Command {
+        self.std_command(venv::dvc_bin().as_os_str())
+    }
+
     /// Points the default remote `store` at `s3://<bucket>/store` on the S3 server at
     /// `endpoint`, with the credentials in `.dvc/config.local` as the seed workflow does
     /// (`remote add -f`, so it can re-point an existing `store`).

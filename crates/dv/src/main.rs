@@ -24,14 +24,22 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return exit::clap_error(&error),
     };
-    let printer = Printer::new(cli.global.quiet, cli.global.verbose);
+    let printer = Printer::new(cli.global.quiet, cli.global.verbose).with_progress_delay(
+        printer::progress_delay(std::env::var("DV_PROGRESS_DELAY_MS").ok()),
+    );
     // Ctrl-C: DVC's message and exit code. Every file dv writes goes to a temporary name
-    // first, so stopping here leaves no half-written file under a final name.
+    // first, so stopping here leaves no half-written file under a final name. While a stage's
+    // command runs, the interrupt is left to the command, as DVC leaves it.
+    let interrupts = dv_repo::Interrupts::default();
+    let handler = interrupts.clone();
     let _ = ctrlc::set_handler(move || {
+        if handler.take_deferred() {
+            return;
+        }
         printer.error("interrupted by the user");
         std::process::exit(i32::from(exit::INTERRUPTED));
     });
-    let code = match commands::run(cli, &printer) {
+    let code = match commands::run(cli, &printer, &interrupts) {
         Ok(code) => code,
         Err(error) => exit::report(&error, &printer),
     };

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use dv_data::build::{self, BuildOptions, Built};
+use dv_data::progress::Progress;
 use dv_fs::link::LinkType;
 use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::HashName;
@@ -52,8 +53,13 @@ pub struct AddReport {
     pub empty: Vec<String>,
 }
 
-/// Tracks `options.targets`.
-pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddReport> {
+/// Tracks `options.targets`, counting the files hashed, stored, uploaded and linked in
+/// `progress`.
+pub fn add(
+    workspace: &Workspace,
+    options: &AddOptions,
+    progress: &Progress,
+) -> anyhow::Result<AddReport> {
     let mut report = AddReport::default();
     let mut targets: Vec<(PathBuf, String)> = Vec::new();
     for target in &options.targets {
@@ -91,7 +97,7 @@ pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddRep
             )
             .into());
         }
-        return add_to_remote(workspace, &targets[0].0, options);
+        return add_to_remote(workspace, &targets[0].0, options, progress);
     }
     if options.out.is_some() && targets.len() > 1 {
         return Err(CommandError("multiple targets can't be used with --out".to_string()).into());
@@ -118,7 +124,7 @@ pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddRep
             ))
             .into());
         }
-        copy_in(workspace, source, &out, jobs, &links)?;
+        copy_in(workspace, source, &out, jobs, &links, progress)?;
         targets = vec![(out, out_shown)];
     }
     let mut granular = Vec::new();
@@ -152,6 +158,7 @@ pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddRep
                     jobs,
                     &mut state,
                     &mut report,
+                    progress,
                 )?;
                 continue;
             }
@@ -164,6 +171,7 @@ pub fn add(workspace: &Workspace, options: &AddOptions) -> anyhow::Result<AddRep
                 &links,
                 &mut state,
                 &mut report,
+                progress,
             )?;
         }
         Ok(())
@@ -188,6 +196,7 @@ fn add_to_remote(
     workspace: &Workspace,
     source: &Path,
     options: &AddOptions,
+    progress: &Progress,
 ) -> anyhow::Result<AddReport> {
     use crate::ops::transfer;
     let out = match &options.out {
@@ -221,7 +230,7 @@ fn add_to_remote(
     }
     let jobs = workspace.jobs(options.jobs);
     let mut scratch = dv_data::state::State::in_memory();
-    let built = build::build(
+    let built = build::build_with_progress(
         source.parent().unwrap_or(source),
         source,
         &BuildOptions {
@@ -229,10 +238,11 @@ fn add_to_remote(
             jobs,
         },
         &mut scratch,
+        progress,
     )
     .with_context(|| format!("failed to hash '{}'", source.display()))?;
     let tmp = workspace.repo().tmp_dir();
-    transfer::upload_built(&remote, source, &built, &tmp, options.jobs)?;
+    transfer::upload_built(&remote, source, &built, &tmp, options.jobs, progress)?;
     let mut output = Output {
         path: out
             .file_name()
@@ -270,10 +280,11 @@ fn copy_in(
     out: &Path,
     jobs: std::num::NonZeroUsize,
     links: &[LinkType],
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     let odb = workspace.odb(HashName::Md5);
     let mut scratch = dv_data::state::State::in_memory();
-    let built = build::build_into(
+    let built = build::build_into_with_progress(
         workspace.root(),
         source,
         &BuildOptions {
@@ -282,6 +293,7 @@ fn copy_in(
         },
         &mut scratch,
         &odb,
+        progress,
     )
     .with_context(|| format!("failed to copy '{}'", source.display()))?;
     if out.is_dir() && !out.is_symlink() {
@@ -289,7 +301,7 @@ fn copy_in(
     } else if std::fs::symlink_metadata(out).is_ok() {
         std::fs::remove_file(out)?;
     }
-    link_from_cache(workspace, &odb, &built, out, links, jobs)
+    link_from_cache(workspace, &odb, &built, out, links, jobs, progress)
 }
 
 /// Outputs must be inside the repository.
@@ -388,6 +400,7 @@ fn tracked_parent(workspace: &Workspace, path: &Path) -> anyhow::Result<Option<T
 
 /// `dvc add d/x` where `d` is a tracked directory: only `x`'s entries of `d`'s manifest are
 /// replaced, and (as DVC does) `size` is dropped from `d.dvc`.
+#[allow(clippy::too_many_arguments)]
 fn add_inside(
     workspace: &Workspace,
     path: &Path,
@@ -396,6 +409,7 @@ fn add_inside(
     jobs: std::num::NonZeroUsize,
     state: &mut dv_data::state::State,
     report: &mut AddReport,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     use dv_schema::dir_manifest::{DirEntry, DirManifest, RelPath};
     let mut output = parent.entry.file.outs[parent.index].clone();
@@ -409,7 +423,7 @@ fn add_inside(
             parent.dir.display()
         )
     })?;
-    let built = build::build_into(
+    let built = build::build_into_with_progress(
         workspace.root(),
         path,
         &BuildOptions {
@@ -418,6 +432,7 @@ fn add_inside(
         },
         state,
         &odb,
+        progress,
     )
     .with_context(|| format!("failed to save '{shown}' to the cache"))?;
     let relative = path
@@ -475,6 +490,7 @@ fn add_one(
     links: &[LinkType],
     state: &mut dv_data::state::State,
     report: &mut AddReport,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     let mut dvc_path = path.as_os_str().to_owned();
     dvc_path.push(".dvc");
@@ -506,7 +522,7 @@ fn add_one(
     if let Some((_, output)) = &previous_output
         && output.is_legacy()
     {
-        let legacy = build::build(
+        let legacy = build::build_with_progress(
             workspace.root(),
             path,
             &BuildOptions {
@@ -514,6 +530,7 @@ fn add_one(
                 jobs,
             },
             state,
+            progress,
         )
         .with_context(|| format!("failed to hash '{shown}'"))?;
         if Some(legacy.object_id()) == output.md5 {
@@ -531,32 +548,42 @@ fn add_one(
     let built = match built {
         Some(built) => {
             if !options.no_commit {
-                build::commit(&odb, path, &built, jobs)
+                build::commit(&odb, path, &built, jobs, progress)
                     .with_context(|| format!("failed to save '{shown}' to the cache"))?;
             }
             built
         }
-        None if options.no_commit => build::build(workspace.root(), path, &options_build, state)
-            .with_context(|| format!("failed to hash '{shown}'"))?,
+        None if options.no_commit => {
+            build::build_with_progress(workspace.root(), path, &options_build, state, progress)
+                .with_context(|| format!("failed to hash '{shown}'"))?
+        }
         None if linking || previous_output.is_some() => {
-            let built = build::build(workspace.root(), path, &options_build, state)
-                .with_context(|| format!("failed to hash '{shown}'"))?;
+            let built =
+                build::build_with_progress(workspace.root(), path, &options_build, state, progress)
+                    .with_context(|| format!("failed to hash '{shown}'"))?;
             let recorded = previous_output.as_ref().and_then(|(_, o)| o.md5);
             if recorded == Some(built.object_id())
                 && in_cache_with(&odb, &built.object_id(), Some(&mut *state))
             {
                 stored = false;
             } else if linking {
-                build::commit_by_moving(&odb, path, &built, jobs)
+                build::commit_by_moving(&odb, path, &built, jobs, progress)
                     .with_context(|| format!("failed to move '{shown}' into the cache"))?;
             } else {
-                build::commit(&odb, path, &built, jobs)
+                build::commit(&odb, path, &built, jobs, progress)
                     .with_context(|| format!("failed to save '{shown}' to the cache"))?;
             }
             built
         }
-        None => build::build_into(workspace.root(), path, &options_build, state, &odb)
-            .with_context(|| format!("failed to save '{shown}' to the cache"))?,
+        None => build::build_into_with_progress(
+            workspace.root(),
+            path,
+            &options_build,
+            state,
+            &odb,
+            progress,
+        )
+        .with_context(|| format!("failed to save '{shown}' to the cache"))?,
     };
     if !options.no_commit {
         mark_complete(&odb, &built.object_id(), state);
@@ -595,7 +622,7 @@ fn add_one(
     // With hardlink/symlink caches the workspace copy is replaced by a link (spec §5.3);
     // with reflink/copy the file already has the cached content and is left in place.
     if linking && stored {
-        link_from_cache(workspace, &odb, &built, path, links, jobs)?;
+        link_from_cache(workspace, &odb, &built, path, links, jobs, progress)?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use anyhow::Context;
 use dv_data::build::Built;
 use dv_data::checkout::{self as data_checkout, CheckoutOptions as LinkOptions};
 use dv_data::odb::Odb;
+use dv_data::progress::{Phase, Progress};
 use dv_fs::link::LinkType;
 use dv_schema::dir_manifest::DirManifest;
 use dv_schema::hash::ObjectId;
@@ -80,12 +81,13 @@ struct Job {
     plan: Plan,
 }
 
-/// Checks out the targets' outputs.
+/// Checks out the targets' outputs, counting the files linked in `progress`.
 pub fn checkout(
     workspace: &Workspace,
     options: &CheckoutOptions,
+    progress: &Progress,
 ) -> anyhow::Result<CheckoutReport> {
-    let report = checkout_available(workspace, options)?;
+    let report = checkout_available(workspace, options, progress)?;
     if !report.failed.is_empty() {
         return Err(missing_error(&report.failed).into());
     }
@@ -105,6 +107,7 @@ pub fn missing_error(failed: &[String]) -> DvcError {
 pub fn checkout_available(
     workspace: &Workspace,
     options: &CheckoutOptions,
+    progress: &Progress,
 ) -> anyhow::Result<CheckoutReport> {
     let entries = index::load_targets(workspace, &options.targets)?;
     // Without targets, the outputs `dvc.lock` files record are checked out too.
@@ -187,7 +190,7 @@ pub fn checkout_available(
 
     let mut report = CheckoutReport::default();
     for job in work {
-        let counts = apply(&job, &links, jobs)
+        let counts = apply(&job, &links, jobs, progress)
             .with_context(|| format!("failed to check out '{}'", job.shown))?;
         report.stats.modified += counts.modified;
         report.stats.added += counts.added;
@@ -255,7 +258,12 @@ fn unsaved_files(
 }
 
 /// Links one output from the cache; returns the files it added, modified and deleted.
-fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<CheckoutStats> {
+fn apply(
+    job: &Job,
+    links: &[LinkType],
+    jobs: NonZeroUsize,
+    progress: &Progress,
+) -> anyhow::Result<CheckoutStats> {
     let link_options = LinkOptions {
         links: links.to_vec(),
         jobs,
@@ -264,7 +272,9 @@ fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<Ch
         if job.path.is_dir() && !job.path.is_symlink() {
             std::fs::remove_dir_all(&job.path)?;
         }
+        progress.start(Phase::Linking, 1, 0);
         data_checkout::checkout_file(&job.odb, &job.id, &job.path, job.isexec, links)?;
+        progress.advance(Phase::Linking, 1, 0);
         return Ok(match job.plan {
             Plan::Add => CheckoutStats {
                 added: 1,
@@ -308,6 +318,7 @@ fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<Ch
                 &DirManifest::new(changed),
                 &job.path,
                 &link_options,
+                progress,
             )?;
             for file in files {
                 if extra.contains(file.file.relpath.as_str()) {
@@ -322,7 +333,7 @@ fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<Ch
             if job.path.is_file() || job.path.is_symlink() {
                 std::fs::remove_file(&job.path)?;
             }
-            data_checkout::checkout_tree(&job.odb, &manifest, &job.path, &link_options)?;
+            data_checkout::checkout_tree(&job.odb, &manifest, &job.path, &link_options, progress)?;
             Ok(match job.plan {
                 Plan::Relink => CheckoutStats::default(),
                 _ => CheckoutStats {
@@ -335,7 +346,8 @@ fn apply(job: &Job, links: &[LinkType], jobs: NonZeroUsize) -> anyhow::Result<Ch
 }
 
 /// Replaces the workspace copy of a freshly cached output with links from the cache
-/// (`dvc add` with a hardlink or symlink `cache.type`).
+/// (`dvc add` with a hardlink or symlink `cache.type`), counting the files linked in
+/// `progress`.
 pub(crate) fn link_from_cache(
     _workspace: &Workspace,
     odb: &Odb,
@@ -343,10 +355,13 @@ pub(crate) fn link_from_cache(
     path: &Path,
     links: &[LinkType],
     jobs: NonZeroUsize,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     match built {
         Built::File { md5, isexec, .. } => {
+            progress.start(Phase::Linking, 1, 0);
             data_checkout::checkout_file(odb, &ObjectId::file(*md5), path, *isexec, links)?;
+            progress.advance(Phase::Linking, 1, 0);
         }
         Built::Tree { manifest, .. } => {
             data_checkout::checkout_tree(
@@ -357,6 +372,7 @@ pub(crate) fn link_from_cache(
                     links: links.to_vec(),
                     jobs,
                 },
+                progress,
             )?;
         }
     }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use dv_data::build::{self, BuildOptions, Built};
+use dv_data::progress::Progress;
 use dv_data::state::State;
 use dv_fs::link::LinkType;
 use dv_schema::dvc_file::Output;
@@ -62,11 +63,13 @@ pub struct CommitReport {
 }
 
 /// Commits the target's stages (or all). `confirm` is asked whether to save a stage whose
-/// outputs changed, with DVC's question; without `force` a refusal fails the commit.
+/// outputs changed, with DVC's question; without `force` a refusal fails the commit. Files
+/// hashed, saved and linked are counted in `progress`.
 pub fn commit(
     workspace: &Workspace,
     options: &CommitOptions,
     confirm: &dyn Fn(&str) -> bool,
+    progress: &Progress,
 ) -> anyhow::Result<CommitReport> {
     let entries = match &options.target {
         Some(target) if options.recursive && workspace.absolute(target).is_dir() => {
@@ -95,6 +98,7 @@ pub fn commit(
                 &links,
                 &mut state,
                 &mut report,
+                progress,
             )?;
         }
         Ok(())
@@ -114,6 +118,7 @@ fn commit_stage(
     links: &[LinkType],
     state: &mut State,
     report: &mut CommitReport,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     let stage_name = workspace.display_path(&entry.path);
     let save = if options.force {
@@ -153,7 +158,8 @@ fn commit_stage(
             return Err(CommandError(format!("output '{shown}' does not exist")).into());
         }
         let (hash_name, built) = if save {
-            let (hash_name, built) = build_for_save(workspace, &path, output, jobs, state)?;
+            let (hash_name, built) =
+                build_for_save(workspace, &path, output, jobs, state, progress)?;
             if built.is_empty() {
                 report.empty.push(shown.clone());
             }
@@ -163,17 +169,17 @@ fn commit_stage(
             record_built(output, &built, hash_name);
             (hash_name, built)
         } else {
-            let built = build_as_recorded(workspace, &path, output, jobs, state)?;
+            let built = build_as_recorded(workspace, &path, output, jobs, state, progress)?;
             (output.hash_name, built)
         };
         if !output.cache {
             continue;
         }
         let odb = workspace.odb(hash_name);
-        build::commit(&odb, &path, &built, jobs)
+        build::commit(&odb, &path, &built, jobs, progress)
             .with_context(|| format!("failed to save '{shown}' to the cache"))?;
         if options.relink && matches!(links.first(), Some(LinkType::Hardlink | LinkType::Symlink)) {
-            link_from_cache(workspace, &odb, &built, &path, links, jobs)?;
+            link_from_cache(workspace, &odb, &built, &path, links, jobs, progress)?;
         }
     }
     if save && file.deps.is_empty() {
@@ -223,8 +229,9 @@ fn build_as_recorded(
     output: &Output,
     jobs: NonZeroUsize,
     state: &mut State,
+    progress: &Progress,
 ) -> anyhow::Result<Built> {
-    build::build(
+    build::build_with_progress(
         workspace.root(),
         path,
         &BuildOptions {
@@ -232,20 +239,23 @@ fn build_as_recorded(
             jobs,
         },
         state,
+        progress,
     )
     .with_context(|| format!("failed to hash '{}'", workspace.display_path(path)))
 }
 
 /// Hashes an output for saving: a legacy output keeps md5-dos2unix while its content is
-/// unchanged and switches to md5 once it changed (spec §3.3).
+/// unchanged and switches to md5 once it changed (spec §3.3). Files hashed are counted in
+/// `progress`.
 pub(crate) fn build_for_save(
     workspace: &Workspace,
     path: &Path,
     output: &Output,
     jobs: NonZeroUsize,
     state: &mut State,
+    progress: &Progress,
 ) -> anyhow::Result<(HashName, Built)> {
-    let built = build_as_recorded(workspace, path, output, jobs, state)?;
+    let built = build_as_recorded(workspace, path, output, jobs, state, progress)?;
     if output.is_legacy() && Some(built.object_id()) != output.md5 {
         let upgraded = Output {
             hash_name: HashName::Md5,
@@ -253,7 +263,7 @@ pub(crate) fn build_for_save(
         };
         return Ok((
             HashName::Md5,
-            build_as_recorded(workspace, path, &upgraded, jobs, state)?,
+            build_as_recorded(workspace, path, &upgraded, jobs, state, progress)?,
         ));
     }
     Ok((output.hash_name, built))

@@ -8,6 +8,7 @@
 //! failed or corrupted download leaves nothing behind. With `--run-cache`, every run-cache
 //! entry on the remote is copied into the cache first.
 
+use dv_data::progress::Progress;
 use dv_remote::Remote;
 use dv_schema::hash::{HashName, ObjectId};
 
@@ -33,13 +34,17 @@ pub struct FetchReport {
     pub failures: Vec<TransferFailure>,
 }
 
-/// Downloads what the cache lacks.
+/// Downloads what the cache lacks, counting the downloads in `progress`.
 ///
 /// # Errors
 ///
 /// An unknown remote ([`transfer::UnknownRemote`]) or a remote-wide failure
 /// ([`transfer::RemoteFailure`]). Per-object failures are in the report.
-pub fn fetch(workspace: &Workspace, options: &FetchOptions) -> anyhow::Result<FetchReport> {
+pub fn fetch(
+    workspace: &Workspace,
+    options: &FetchOptions,
+    progress: &Progress,
+) -> anyhow::Result<FetchReport> {
     let explicit = options.remote.as_deref();
     let default = transfer::default_remote(workspace, explicit);
     let mut report = FetchReport {
@@ -86,6 +91,7 @@ pub fn fetch(workspace: &Workspace, options: &FetchOptions) -> anyhow::Result<Fe
                 &part,
                 options.jobs,
                 &mut report,
+                progress,
             )?;
         }
     }
@@ -100,8 +106,10 @@ fn fetch_layout(
     outputs: &[&UsedOutput],
     jobs: Option<usize>,
     report: &mut FetchReport,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
-    let trees = transfer::download_missing_trees(workspace, remote, hash_name, outputs, jobs)?;
+    let trees =
+        transfer::download_missing_trees(workspace, remote, hash_name, outputs, jobs, progress)?;
     report.fetched += trees.fetched;
     report.missing.extend(
         trees
@@ -118,7 +126,8 @@ fn fetch_layout(
         .map(|(id, _)| *id)
         .filter(|id| !id.is_tree() && !set.odb.contains(id))
         .collect();
-    let files = transfer::download_into_cache(&set.odb, remote, set.layout, &wanted, jobs)?;
+    let files =
+        transfer::download_into_cache(&set.odb, remote, set.layout, &wanted, jobs, progress)?;
     report.fetched += files.fetched;
     report.missing.extend(
         files

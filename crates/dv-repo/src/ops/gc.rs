@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use dv_data::odb::Odb;
+use dv_data::progress::{Phase, Progress};
 use dv_remote::{Layout, ObjectKey, ObjectKind, Remote};
 use dv_schema::hash::{HashName, Md5, ObjectId};
 
@@ -52,8 +53,12 @@ pub struct GcReport {
 /// The error DVC gives when no scope is selected.
 pub const NO_SCOPE_MESSAGE: &str = "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags` `--all-experiments`, `--all-commits`, `--date` or `--rev` needs to be set.";
 
-/// Collects the cache.
-pub fn gc(workspace: &Workspace, options: &GcOptions) -> anyhow::Result<GcReport> {
+/// Collects the cache, counting the objects listed on the remote and deleted in `progress`.
+pub fn gc(
+    workspace: &Workspace,
+    options: &GcOptions,
+    progress: &Progress,
+) -> anyhow::Result<GcReport> {
     if !options.workspace {
         return Err(crate::error::DvcError(NO_SCOPE_MESSAGE.to_string()).into());
     }
@@ -102,7 +107,7 @@ pub fn gc(workspace: &Workspace, options: &GcOptions) -> anyhow::Result<GcReport
         let unused = dv_data::gc::unused(&odb, used)
             .with_context(|| format!("failed to list the '{scheme}' cache"))?;
         if !options.dry {
-            dv_data::gc::remove(&unused)
+            dv_data::gc::remove(&unused, progress)
                 .with_context(|| format!("failed to collect the '{scheme}' cache"))?;
         }
         let removed = unused.len();
@@ -113,12 +118,16 @@ pub fn gc(workspace: &Workspace, options: &GcOptions) -> anyhow::Result<GcReport
             ("repo", Layout::Md5, &used[0]),
             ("legacy", Layout::Legacy, &used[1]),
         ] {
-            let removed = collect_remote(remote, layout, used, options)?;
+            let removed = collect_remote(remote, layout, used, options, progress)?;
             report.remote.push(CacheCollected { scheme, removed });
         }
     }
     Ok(report)
 }
+
+/// Objects deleted from a remote per request batch, so that progress moves while a large
+/// collection runs (S3 deletes at most 1,000 keys a request anyway).
+const DELETE_BATCH: usize = 1000;
 
 /// Deletes the objects of `layout` on `remote` that are not in `used`; how many.
 fn collect_remote(
@@ -126,10 +135,13 @@ fn collect_remote(
     layout: Layout,
     used: &HashSet<ObjectId>,
     options: &GcOptions,
+    progress: &Progress,
 ) -> anyhow::Result<usize> {
     let mut unused: Vec<ObjectKey> = Vec::new();
+    progress.start(Phase::Querying, 0, 0);
     for key in remote.list(layout) {
         let key = key.map_err(RemoteFailure)?;
+        progress.advance(Phase::Querying, 1, 0);
         let md5 = Md5(*key.md5());
         let id = match key.kind() {
             ObjectKind::File => ObjectId::file(md5),
@@ -140,9 +152,13 @@ fn collect_remote(
         }
     }
     if !options.dry {
-        remote
-            .delete_many(&unused, options.jobs)
-            .map_err(RemoteFailure)?;
+        progress.start(Phase::Deleting, unused.len() as u64, 0);
+        for batch in unused.chunks(DELETE_BATCH) {
+            remote
+                .delete_many(batch, options.jobs)
+                .map_err(RemoteFailure)?;
+            progress.advance(Phase::Deleting, batch.len() as u64, 0);
+        }
     }
     Ok(unused.len())
 }

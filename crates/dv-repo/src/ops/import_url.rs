@@ -18,7 +18,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use dv_data::build::{self, BuildOptions, Built};
 use dv_data::odb::Odb;
-use dv_remote::{ExternalEntry, ExternalFile, ExternalFs, RemoteConfig, TransferProgress};
+use dv_data::progress::{Phase, Progress};
+use dv_remote::{ExternalEntry, ExternalFile, ExternalFs, RemoteConfig};
 use dv_schema::config::Table;
 use dv_schema::dir_manifest::{DirEntry, DirManifest, EntryHash, RelPath};
 use dv_schema::dvc_file::{DvcFile, Output};
@@ -154,10 +155,12 @@ impl Plan {
     }
 }
 
-/// Imports `options.urls`.
+/// Imports `options.urls`, counting the files hashed, downloaded, stored, uploaded and linked
+/// in `progress`.
 pub fn import_url(
     workspace: &Workspace,
     options: &ImportUrlOptions,
+    progress: &Progress,
 ) -> anyhow::Result<ImportReport> {
     if options.urls.is_empty() {
         return Err(CommandError("no URL to import".to_owned()).into());
@@ -195,7 +198,14 @@ pub fn import_url(
         ));
     }
     check_outputs(workspace, &mut plans, options.force)?;
-    run_imports(workspace, &mut plans, &mut storages, options, batch)
+    run_imports(
+        workspace,
+        &mut plans,
+        &mut storages,
+        options,
+        batch,
+        progress,
+    )
 }
 
 /// Resolves `url` to a source and an output.
@@ -353,7 +363,7 @@ pub(crate) fn resolve_url(
             };
             let mut fs_options = extra;
             fs_options.insert("url".to_owned(), root.clone());
-            let fs = storages.open(scope.environment, &root, &root, fs_options);
+            let fs = storages.open(scope.environment, &root, "", fs_options);
             Ok(Source::External { fs, path })
         }
         "file" => {
@@ -473,6 +483,7 @@ fn run_imports(
     storages: &mut Storages,
     options: &ImportUrlOptions,
     batch: bool,
+    progress: &Progress,
 ) -> anyhow::Result<ImportReport> {
     let jobs = workspace.jobs(options.jobs);
     let remote = if options.to_remote {
@@ -503,7 +514,9 @@ fn run_imports(
     let odb = workspace.odb(HashName::Md5);
     let mut state = workspace.load_state();
     for plan in plans.iter_mut().filter(|p| p.ok()) {
-        if let Err(error) = build_dependency(workspace, plan, storages, &odb, jobs, &mut state) {
+        if let Err(error) =
+            build_dependency(workspace, plan, storages, &odb, jobs, &mut state, progress)
+        {
             plan.fail(format!("{error:#}"));
         }
     }
@@ -511,10 +524,10 @@ fn run_imports(
     let result = (|| -> anyhow::Result<()> {
         if !options.no_download {
             fetch_data(
-                workspace, plans, storages, options, &tmp_root, &odb, jobs, &mut state,
+                workspace, plans, storages, options, &tmp_root, &odb, jobs, &mut state, progress,
             )?;
             if let Some(remote) = &remote {
-                upload_to_remote(plans, remote, &tmp_root, options.jobs);
+                upload_to_remote(plans, remote, &tmp_root, options.jobs, progress);
             }
         }
         Ok(())
@@ -536,6 +549,7 @@ fn run_imports(
                 &odb,
                 &links,
                 jobs,
+                progress,
             );
             match written {
                 Ok(empty) => {
@@ -663,7 +677,8 @@ fn matching_remote_hint(workspace: &Workspace, url: &str) -> String {
     String::new()
 }
 
-/// The dependency entry of `plan` (spec §6.1, §6.3, §6.4).
+/// The dependency entry of `plan` (spec §6.1, §6.3, §6.4); local files hashed are counted in
+/// `progress`.
 fn build_dependency(
     workspace: &Workspace,
     plan: &mut Plan,
@@ -671,6 +686,7 @@ fn build_dependency(
     odb: &Odb,
     jobs: std::num::NonZeroUsize,
     state: &mut dv_data::state::State,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     let mut dep = Output {
         path: plan.recorded.clone(),
@@ -688,10 +704,16 @@ fn build_dependency(
                 jobs,
             };
             let built = if path.starts_with(workspace.root()) {
-                build::build(workspace.root(), path, &options, state)?
+                build::build_with_progress(workspace.root(), path, &options, state, progress)?
             } else {
                 let mut scratch = dv_data::state::State::in_memory();
-                build::build(path.parent().unwrap_or(path), path, &options, &mut scratch)?
+                build::build_with_progress(
+                    path.parent().unwrap_or(path),
+                    path,
+                    &options,
+                    &mut scratch,
+                    progress,
+                )?
             };
             // Unlike cloud directory dependencies, DVC does not store a local one's manifest:
             // the output stores the same tree when it is downloaded.
@@ -776,7 +798,7 @@ fn version_aware_file(file: &ExternalFile) -> Value {
 }
 
 /// Downloads external sources into a scratch directory and hashes them; local sources are
-/// stored in the cache straight from where they are.
+/// stored in the cache straight from where they are. Files are counted in `progress`.
 #[allow(clippy::too_many_arguments)]
 fn fetch_data(
     workspace: &Workspace,
@@ -787,6 +809,7 @@ fn fetch_data(
     odb: &Odb,
     jobs: std::num::NonZeroUsize,
     state: &mut dv_data::state::State,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     let build_options = BuildOptions {
         hash_name: HashName::Md5,
@@ -805,21 +828,30 @@ fn fetch_data(
         let result = if options.to_remote {
             // Hashed only: uploaded from where it is.
             plan.downloaded = Some(path.clone());
-            build::build(
+            build::build_with_progress(
                 path.parent().unwrap_or(&path),
                 &path,
                 &build_options,
                 &mut scratch,
+                progress,
             )
         } else if path.starts_with(workspace.root()) {
-            build::build_into(workspace.root(), &path, &build_options, state, odb)
+            build::build_into_with_progress(
+                workspace.root(),
+                &path,
+                &build_options,
+                state,
+                odb,
+                progress,
+            )
         } else {
-            build::build_into(
+            build::build_into_with_progress(
                 path.parent().unwrap_or(&path),
                 &path,
                 &build_options,
                 &mut scratch,
                 odb,
+                progress,
             )
         };
         match result {
@@ -835,6 +867,7 @@ fn fetch_data(
         let version_aware = storages.version_aware[fs_index];
         let mut items: Vec<(String, Option<String>, PathBuf)> = Vec::new();
         let mut owners: Vec<usize> = Vec::new();
+        let mut bytes = 0;
         for (index, plan) in plans.iter_mut().enumerate() {
             let Source::External { fs, path } = &plan.source else {
                 continue;
@@ -846,6 +879,7 @@ fn fetch_data(
             match plan.entry.clone() {
                 Some(ExternalEntry::File(file)) => {
                     let version = if version_aware { file.version_id } else { None };
+                    bytes += file.size.unwrap_or(0);
                     items.push((path.clone(), version, scratch.clone()));
                     owners.push(index);
                 }
@@ -860,6 +894,7 @@ fn fetch_data(
                     std::fs::create_dir_all(&scratch)?;
                     for file in files {
                         let version = if version_aware { file.version_id } else { None };
+                        bytes += file.size.unwrap_or(0);
                         let source = if path.is_empty() {
                             file.relpath.clone()
                         } else {
@@ -876,8 +911,12 @@ fn fetch_data(
         if items.is_empty() {
             continue;
         }
-        let mut progress = NoProgress;
-        let results = storage.download_many(&items, options.jobs, &mut progress);
+        progress.start(Phase::Downloading, items.len() as u64, bytes);
+        let mut counter = transfer::TransferCounter {
+            progress,
+            phase: Phase::Downloading,
+        };
+        let results = storage.download_many(&items, options.jobs, &mut counter);
         for (owner, result) in owners.iter().zip(results) {
             if let Err(error) = result {
                 plans[*owner].fail(error);
@@ -892,7 +931,13 @@ fn fetch_data(
             continue;
         };
         let mut scratch_state = dv_data::state::State::in_memory();
-        let built = match build::build(tmp_root, &scratch, &build_options, &mut scratch_state) {
+        let built = match build::build_with_progress(
+            tmp_root,
+            &scratch,
+            &build_options,
+            &mut scratch_state,
+            progress,
+        ) {
             Ok(built) => built,
             Err(error) => {
                 plan.fail(error);
@@ -900,7 +945,7 @@ fn fetch_data(
             }
         };
         if !options.to_remote
-            && let Err(error) = build::commit_by_moving(odb, &scratch, &built, jobs)
+            && let Err(error) = build::commit_by_moving(odb, &scratch, &built, jobs, progress)
         {
             plan.fail(error);
             continue;
@@ -910,12 +955,14 @@ fn fetch_data(
     Ok(())
 }
 
-/// `--to-remote`: uploads each import's objects (and directory manifests) to `remote`.
+/// `--to-remote`: uploads each import's objects (and directory manifests) to `remote`,
+/// counting them in `progress`.
 fn upload_to_remote(
     plans: &mut [Plan],
     remote: &dv_remote::Remote,
     tmp_root: &Path,
     jobs: Option<usize>,
+    progress: &Progress,
 ) {
     for plan in plans.iter_mut().filter(|p| p.ok()) {
         let (Some(built), Some(source)) = (plan.built.clone(), plan.downloaded.clone()) else {
@@ -948,8 +995,12 @@ fn upload_to_remote(
                 items.push((manifest_file.clone(), transfer::key(id, layout)));
             }
         }
-        let mut progress = NoProgress;
-        let results = remote.upload_many(&items, jobs, &mut progress);
+        progress.start(Phase::Uploading, items.len() as u64, built.size());
+        let mut counter = transfer::TransferCounter {
+            progress,
+            phase: Phase::Uploading,
+        };
+        let results = remote.upload_many(&items, jobs, &mut counter);
         if let Some(Err(error)) = results.into_iter().find(Result::is_err) {
             plan.fail(error);
         }
@@ -958,6 +1009,7 @@ fn upload_to_remote(
 
 /// Writes the `.dvc` file of a finished import and checks the output out. Returns whether
 /// the source was empty.
+#[allow(clippy::too_many_arguments)]
 fn write_stage(
     workspace: &Workspace,
     plan: &mut Plan,
@@ -966,6 +1018,7 @@ fn write_stage(
     odb: &Odb,
     links: &[dv_fs::link::LinkType],
     jobs: std::num::NonZeroUsize,
+    progress: &Progress,
 ) -> anyhow::Result<bool> {
     let dep = plan.dep.clone().expect("dependency built");
     let name = plan
@@ -995,7 +1048,7 @@ fn write_stage(
         record_built(&mut out, &built, HashName::Md5);
         if !to_remote {
             remove_existing(&plan.out)?;
-            link_from_cache(workspace, odb, &built, &plan.out, links, jobs)?;
+            link_from_cache(workspace, odb, &built, &plan.out, links, jobs, progress)?;
         }
     }
     if dep.fs_config.is_some() {
@@ -1050,11 +1103,6 @@ fn ignore_outputs(workspace: &Workspace, outputs: &[PathBuf]) -> anyhow::Result<
     Ok(dv_scm::ignore_entries_add(&wanted)?)
 }
 
-/// Transfers report nothing here: the command shows a spinner.
-struct NoProgress;
-
-impl TransferProgress for NoProgress {}
-
 /// What `update` was asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct UpdateOptions {
@@ -1072,8 +1120,13 @@ pub struct UpdateOptions {
     pub jobs: Option<usize>,
 }
 
-/// `dvc update`: re-reads each import's source and imports it again when it changed.
-pub fn update(workspace: &Workspace, options: &UpdateOptions) -> anyhow::Result<ImportReport> {
+/// `dvc update`: re-reads each import's source and imports it again when it changed, counting
+/// the files in `progress` like [`import_url`].
+pub fn update(
+    workspace: &Workspace,
+    options: &UpdateOptions,
+    progress: &Progress,
+) -> anyhow::Result<ImportReport> {
     let targets = if options.recursive {
         transfer::expand_directories(workspace, &options.targets)?
     } else {
@@ -1143,7 +1196,9 @@ pub fn update(workspace: &Workspace, options: &UpdateOptions) -> anyhow::Result<
         if !plan.ok() {
             continue;
         }
-        if let Err(error) = build_dependency(workspace, plan, &storages, &odb, jobs, &mut state) {
+        if let Err(error) =
+            build_dependency(workspace, plan, &storages, &odb, jobs, &mut state, progress)
+        {
             plan.fail(format!("{error:#}"));
             continue;
         }
@@ -1177,7 +1232,13 @@ pub fn update(workspace: &Workspace, options: &UpdateOptions) -> anyhow::Result<
     let mut report = if pending.is_empty() {
         ImportReport::default()
     } else {
-        run_imports_after_deps(workspace, &mut pending, &mut storages, &import_options)?
+        run_imports_after_deps(
+            workspace,
+            &mut pending,
+            &mut storages,
+            &import_options,
+            progress,
+        )?
     };
     report.unchanged = unchanged;
     let _ = unchanged_count;
@@ -1193,9 +1254,10 @@ fn run_imports_after_deps(
     plans: &mut [Plan],
     storages: &mut Storages,
     options: &ImportUrlOptions,
+    progress: &Progress,
 ) -> anyhow::Result<ImportReport> {
     // Rebuilding the dependency is cheap next to a download and keeps one code path.
-    run_imports(workspace, plans, storages, options, true)
+    run_imports(workspace, plans, storages, options, true, progress)
 }
 
 /// Whether `entry` is a version-aware URL import (`fs_config: {version_aware: true}` on its
@@ -1247,11 +1309,13 @@ pub(crate) fn versioned_dependency_change(
 
 /// `dvc pull` for imports made with `--no-download` (no hash recorded for the output): the
 /// data is downloaded from the import's source into the workspace, the `.dvc` file is left as
-/// it is. Returns the outputs written (shown paths) and the errors of those that failed.
+/// it is. Returns the outputs written (shown paths) and the errors of those that failed. Files
+/// are counted in `progress`.
 pub(crate) fn pull_unrecorded_imports(
     workspace: &Workspace,
     entries: &[DvcFileEntry],
     jobs: Option<usize>,
+    progress: &Progress,
 ) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let options = ImportUrlOptions {
         jobs,
@@ -1288,14 +1352,15 @@ pub(crate) fn pull_unrecorded_imports(
     let threads = workspace.jobs(jobs);
     let mut state = workspace.load_state();
     for plan in plans.iter_mut().filter(|p| p.ok()) {
-        if let Err(error) = build_dependency(workspace, plan, &storages, &odb, threads, &mut state)
-        {
+        if let Err(error) = build_dependency(
+            workspace, plan, &storages, &odb, threads, &mut state, progress,
+        ) {
             plan.fail(format!("{error:#}"));
         }
     }
     let tmp_root = workspace.repo().tmp_dir().join("dv-import");
     let fetched = fetch_data(
-        workspace, &mut plans, &storages, &options, &tmp_root, &odb, threads, &mut state,
+        workspace, &mut plans, &storages, &options, &tmp_root, &odb, threads, &mut state, progress,
     );
     workspace.save_state(&mut state);
     let _ = std::fs::remove_dir_all(&tmp_root);
@@ -1305,7 +1370,9 @@ pub(crate) fn pull_unrecorded_imports(
     let mut failed = Vec::new();
     for plan in &mut plans {
         if let (true, Some(built)) = (plan.ok(), plan.built.clone()) {
-            match link_from_cache(workspace, &odb, &built, &plan.out, &links, threads) {
+            match link_from_cache(
+                workspace, &odb, &built, &plan.out, &links, threads, progress,
+            ) {
                 Ok(()) => written.push(plan.out_shown.clone()),
                 Err(error) => plan.fail(format!("{error:#}")),
             }

@@ -121,8 +121,11 @@ pub fn move_output(workspace: &Workspace, options: &MoveOptions) -> anyhow::Resu
     if std::fs::symlink_metadata(&to).is_ok() {
         let jobs = workspace.jobs(options.jobs);
         let mut state = workspace.load_state();
+        // Moving is not long enough to be worth a progress bar.
+        let progress = dv_data::progress::Progress::default();
         let saved = (|| -> anyhow::Result<()> {
-            let (hash_name, built) = build_for_save(workspace, &to, &old_output, jobs, &mut state)?;
+            let (hash_name, built) =
+                build_for_save(workspace, &to, &old_output, jobs, &mut state, &progress)?;
             if matches!(
                 built,
                 build::Built::File { size: 0, .. } | build::Built::Tree { nfiles: 0, .. }
@@ -134,7 +137,7 @@ pub fn move_output(workspace: &Workspace, options: &MoveOptions) -> anyhow::Resu
             }
             if old_output.cache {
                 let odb = workspace.odb(hash_name);
-                build::commit(&odb, &to, &built, jobs).with_context(|| {
+                build::commit(&odb, &to, &built, jobs, &progress).with_context(|| {
                     format!(
                         "failed to save '{}' to the cache",
                         workspace.display_path(&to)
@@ -142,7 +145,7 @@ pub fn move_output(workspace: &Workspace, options: &MoveOptions) -> anyhow::Resu
                 })?;
                 let links = workspace.link_types()?;
                 if matches!(links.first(), Some(LinkType::Hardlink | LinkType::Symlink)) {
-                    link_from_cache(workspace, &odb, &built, &to, &links, jobs)?;
+                    link_from_cache(workspace, &odb, &built, &to, &links, jobs, &progress)?;
                 }
             }
             Ok(())

@@ -64,49 +64,13 @@ pub fn absolute(workspace: &Workspace, path: &RepoPath) -> PathBuf {
         .fold(workspace.root().to_path_buf(), |full, part| full.join(part))
 }
 
-/// Every `dvc.yaml` of the working tree, in walk order (skipping `.git`, `.dvc` and nested
-/// repositories).
-fn collect_files(root: &Path) -> std::io::Result<Vec<RepoPath>> {
-    let mut found = Vec::new();
-    let mut pending = vec![(root.to_path_buf(), RepoPath::root())];
-    while let Some((dir, repo_dir)) = pending.pop() {
-        let mut subdirs = Vec::new();
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(file_type) = entry.file_type() else {
-                continue;
-            };
-            if file_type.is_dir() {
-                if name == ".git" || name == ".dvc" || name == ".hg" {
-                    continue;
-                }
-                if entry.path().join(".dvc").is_dir() {
-                    continue;
-                }
-                let relative = if repo_dir.is_root() {
-                    name.clone()
-                } else {
-                    format!("{}/{name}", repo_dir.as_str())
-                };
-                if let Ok(path) = RepoPath::new(&relative) {
-                    subdirs.push((entry.path(), path));
-                }
-            } else if name == DVC_YAML {
-                let relative = if repo_dir.is_root() {
-                    name
-                } else {
-                    format!("{}/{name}", repo_dir.as_str())
-                };
-                if let Ok(path) = RepoPath::new(&relative) {
-                    found.push(path);
-                }
-            }
-        }
-        subdirs.reverse();
-        pending.extend(subdirs);
-    }
-    Ok(found)
+/// Every `dvc.yaml` of the working tree, in DVC's walk order: honouring `.dvcignore`, skipping
+/// `.git`, `.dvc` and nested repositories ([`crate::stages::stage_files`]).
+fn collect_files(workspace: &Workspace) -> anyhow::Result<Vec<RepoPath>> {
+    Ok(crate::stages::stage_files(workspace)?
+        .into_iter()
+        .filter(|path| path.file_name() == DVC_YAML)
+        .collect())
 }
 
 impl Pipelines {
@@ -115,8 +79,7 @@ impl Pipelines {
     /// replace stages of the same file and name or are appended.
     pub fn load(workspace: &Workspace, extra: Option<Stage>) -> anyhow::Result<Pipelines> {
         let cwd = repo_cwd(workspace);
-        let files = collect_files(workspace.root())
-            .map_err(|e| anyhow::anyhow!("failed to look for '{DVC_YAML}' files: {e}"))?;
+        let files = collect_files(workspace)?;
         let source = WorkingTree::new(workspace.root());
         let options = LoadOptions {
             cwd: cwd.clone(),
@@ -257,6 +220,16 @@ impl<'a> RepoWorkspace<'a> {
             state,
             jobs,
         }
+    }
+
+    /// The hash cache, for checks that go through it directly.
+    pub(crate) fn state(&mut self) -> &mut State {
+        self.state
+    }
+
+    /// Threads for hashing.
+    pub(crate) fn jobs(&self) -> NonZeroUsize {
+        self.jobs
     }
 
     /// Builds the object of a workspace path and stores it in the cache of `hash_name`.

@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use dv_data::progress::Progress;
+
 use crate::ops::checkout::{self, CheckoutOptions, CheckoutReport};
 use crate::ops::fetch::{self, FetchOptions, FetchReport};
 use crate::ops::transfer;
@@ -40,12 +42,17 @@ pub struct PullReport {
     pub import_failures: Vec<String>,
 }
 
-/// Fetches, then checks out unless a download failed.
+/// Fetches, then checks out unless a download failed; downloads and files checked out are
+/// counted in `progress`.
 ///
 /// # Errors
 ///
 /// Those of [`fetch::fetch`], and of checkout (unsaved workspace files without `force`).
-pub fn pull(workspace: &Workspace, options: &PullOptions) -> anyhow::Result<PullReport> {
+pub fn pull(
+    workspace: &Workspace,
+    options: &PullOptions,
+    progress: &Progress,
+) -> anyhow::Result<PullReport> {
     let fetched = fetch::fetch(
         workspace,
         &FetchOptions {
@@ -55,6 +62,7 @@ pub fn pull(workspace: &Workspace, options: &PullOptions) -> anyhow::Result<Pull
             recursive: options.recursive,
             run_cache: options.run_cache,
         },
+        progress,
     )?;
     if !fetched.failures.is_empty() {
         return Ok(PullReport {
@@ -83,11 +91,16 @@ pub fn pull(workspace: &Workspace, options: &PullOptions) -> anyhow::Result<Pull
             relink: false,
             jobs: None,
         },
+        progress,
     )?;
     // Imports registered with `--no-download` come from their source, as with DVC.
     let entries = crate::index::load_targets(workspace, &targets)?;
-    let (written, import_failures) =
-        crate::ops::import_url::pull_unrecorded_imports(workspace, &entries, options.jobs)?;
+    let (written, import_failures) = crate::ops::import_url::pull_unrecorded_imports(
+        workspace,
+        &entries,
+        options.jobs,
+        progress,
+    )?;
     for path in written {
         let shown = if workspace.absolute(std::path::Path::new(&path)).is_dir() {
             format!("{path}/")

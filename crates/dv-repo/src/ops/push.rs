@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use dv_data::progress::{Phase, Progress};
 use dv_remote::{ObjectKey, Remote};
 use dv_schema::hash::{HashName, ObjectId};
 
@@ -36,13 +37,17 @@ pub struct PushReport {
     pub failures: Vec<TransferFailure>,
 }
 
-/// Uploads what the remotes lack.
+/// Uploads what the remotes lack, counting the objects asked about and uploaded in `progress`.
 ///
 /// # Errors
 ///
 /// No remote for outputs that need the default one, an unknown remote, or a remote-wide
 /// failure ([`transfer::RemoteFailure`]). Per-object failures are in the report.
-pub fn push(workspace: &Workspace, options: &PushOptions) -> anyhow::Result<PushReport> {
+pub fn push(
+    workspace: &Workspace,
+    options: &PushOptions,
+    progress: &Progress,
+) -> anyhow::Result<PushReport> {
     let explicit = options.remote.as_deref();
     // DVC opens the remote named by `-r` before anything else.
     let mut explicit_remote = match explicit {
@@ -105,6 +110,7 @@ pub fn push(workspace: &Workspace, options: &PushOptions) -> anyhow::Result<Push
                 &part,
                 options.jobs,
                 &mut report,
+                progress,
             )?;
         }
     }
@@ -119,9 +125,10 @@ fn push_layout(
     outputs: &[&UsedOutput],
     jobs: Option<usize>,
     report: &mut PushReport,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     let set = ObjectSet::collect(workspace, hash_name, outputs)?;
-    let presence = transfer::compare(&set, remote, jobs)?;
+    let presence = transfer::compare(&set, remote, jobs, progress)?;
     let state = |id: &ObjectId| {
         presence.get(id).copied().unwrap_or(Presence {
             in_cache: false,
@@ -155,7 +162,7 @@ fn push_layout(
         .map(|(id, _)| *id)
         .filter(|id| !id.is_tree() && is_new(id))
         .collect();
-    let failed = upload(&set, remote, &files, jobs, report)?;
+    let failed = upload(&set, remote, &files, jobs, report, progress)?;
 
     // Then the `.dir` objects whose files are all on the remote now.
     let mut trees = Vec::new();
@@ -175,7 +182,7 @@ fn push_layout(
             trees.push(tree.id);
         }
     }
-    upload(&set, remote, &trees, jobs, report)?;
+    upload(&set, remote, &trees, jobs, report, progress)?;
     Ok(())
 }
 
@@ -186,6 +193,7 @@ fn upload(
     ids: &[ObjectId],
     jobs: Option<usize>,
     report: &mut PushReport,
+    progress: &Progress,
 ) -> anyhow::Result<HashSet<ObjectId>> {
     let mut failed = HashSet::new();
     if ids.is_empty() {
@@ -195,7 +203,13 @@ fn upload(
         .iter()
         .map(|id| (set.odb.object_path(id), set.key(id)))
         .collect();
-    let results = transfer::check_fatal(remote.upload_many(&items, jobs, &mut ()))?;
+    let bytes = transfer::total_size(progress, items.iter().map(|(path, _)| path.as_path()));
+    progress.start(Phase::Uploading, items.len() as u64, bytes);
+    let mut counter = transfer::TransferCounter {
+        progress,
+        phase: Phase::Uploading,
+    };
+    let results = transfer::check_fatal(remote.upload_many(&items, jobs, &mut counter))?;
     for (id, result) in ids.iter().zip(results) {
         match result {
             Ok(()) => report.pushed += 1,

@@ -8,6 +8,8 @@
 
 use std::path::PathBuf;
 
+use dv_data::progress::Progress;
+
 use crate::index;
 use crate::ops::transfer::{self, Direction, MissingObject, ObjectSet, TransferFailure};
 use crate::workspace::Workspace;
@@ -50,7 +52,8 @@ pub struct RemoteStatusReport {
     pub failures: Vec<TransferFailure>,
 }
 
-/// Compares the cache with the remote.
+/// Compares the cache with the remote, counting the objects asked about (and `.dir` objects
+/// downloaded) in `progress`.
 ///
 /// # Errors
 ///
@@ -59,6 +62,7 @@ pub struct RemoteStatusReport {
 pub fn remote_status(
     workspace: &Workspace,
     options: &RemoteStatusOptions,
+    progress: &Progress,
 ) -> anyhow::Result<RemoteStatusReport> {
     let explicit = options.remote.as_deref();
     let default = transfer::default_remote(workspace, explicit);
@@ -87,8 +91,14 @@ pub fn remote_status(
     let mut new = Vec::new();
     let mut missing = Vec::new();
     for (hash_name, part) in transfer::split_by_layout(&outputs) {
-        let trees =
-            transfer::download_missing_trees(workspace, &remote, hash_name, &part, options.jobs)?;
+        let trees = transfer::download_missing_trees(
+            workspace,
+            &remote,
+            hash_name,
+            &part,
+            options.jobs,
+            progress,
+        )?;
         report.missing_trees.extend(
             trees
                 .missing
@@ -103,7 +113,7 @@ pub fn remote_status(
             .filter(|output| !output.id.is_tree() || odb.contains(&output.id))
             .collect();
         let set = ObjectSet::collect(workspace, hash_name, &listable)?;
-        let presence = transfer::compare(&set, &remote, options.jobs)?;
+        let presence = transfer::compare(&set, &remote, options.jobs, progress)?;
         for (id, name) in &set.names {
             let Some(state) = presence.get(id) else {
                 continue;

@@ -1,14 +1,25 @@
-//! `dvc repro` (spec §9.2): the stages of the targets' pipelines in DVC's order; each one
-//! whose command, dependencies or outputs changed since its `dvc.lock` entry is run — its
-//! outputs removed, its commands run through the shell in its working directory — then its
-//! outputs are saved to the cache, its new lock entry is written and the run is saved to the
-//! run-cache.
+//! `dvc repro` (spec §9.2): the stages the targets select — `dvc.yaml` stages and `.dvc`
+//! files alike, planned over the repository's stage graph as DVC's `plan_repro` does — each
+//! checked and, when its command, dependencies or outputs changed since it was recorded,
+//! reproduced: a pipeline stage's outputs are removed, its commands run through the shell in
+//! its working directory, then its outputs are saved to the cache, its new lock entry is
+//! written and the run is saved to the run-cache; a `.dvc` file's outputs are verified and
+//! saved again (DVC's data sources, `data_source`).
 //!
 //! Before running a changed stage (unless forced), DVC's `StageCache.restore` is followed
 //! (spec §9.4): when only its outputs changed, its `dvc.lock` entry is the run to restore;
 //! otherwise the newest run-cache entry for its current command, dependencies and params (not
 //! with `--no-run-cache`). If the cache has every output of that run, the outputs are checked
 //! out instead of running the command.
+//!
+//! A failing stage stops the run (`failed to reproduce 'x': <why>`), or with `--keep-going`
+//! is reported and skips the stages depending on it, or with `--ignore-errors` is reported
+//! and nothing else changes (DVC's `_reproduce`). `.gitignore` entries added during a run that
+//! fails are removed again, as DVC's `scm_context` does. `--pull` fetches what is missing from
+//! the remote along the way (`pull`).
+
+mod data_source;
+mod pull;
 
 use std::path::PathBuf;
 
@@ -16,44 +27,89 @@ use anyhow::Context;
 use dv_data::checkout::CheckoutOptions as LinkOptions;
 use dv_fs::link::LinkType;
 use dv_pipeline::execution;
-use dv_pipeline::graph::Selection;
+use dv_pipeline::graph::{Selection, StageGraph};
 use dv_pipeline::lock::{self, RunInputs};
 use dv_pipeline::run_cache;
-use dv_pipeline::stage::Stage;
+use dv_pipeline::stage::{EntryPath, Stage};
 use dv_pipeline::status::{CheckMode, CheckOptions, HashValue, Workspace as _, check};
 use dv_schema::lock_file::{LockStage, python_equal, update_stages};
 use dv_schema::yaml::Value;
 
 use crate::error::DvcError;
+use crate::interrupt::Interrupts;
 use crate::ops::commit::ignore_output;
-use crate::ops::pipeline::{Pipelines, RepoWorkspace, absolute, lock_path, read_lock};
+use crate::ops::pipeline::{RepoWorkspace, absolute, lock_path, read_lock};
 use crate::run_cache::{Lookup, RunCache};
+use crate::stages::{self, Index, RepoStage};
 use crate::workspace::Workspace;
+
+/// What to do when a stage fails (DVC's `on_error`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Stop with `failed to reproduce 'x': <why>` (the default).
+    #[default]
+    Fail,
+    /// `-k/--keep-going`: warn, skip the stages depending on it, fail at the end.
+    KeepGoing,
+    /// `--ignore-errors`: warn and carry on; the run succeeds.
+    Ignore,
+}
 
 /// What `repro` was asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct ReproOptions {
-    /// Stage addressings or `dvc.yaml` files (every pipeline when empty).
+    /// Stage addressings, `dvc.yaml` or `.dvc` files, or directories with `recursive`
+    /// (`dvc.yaml` of the working directory when empty).
     pub targets: Vec<String>,
     /// `-f`: run stages even when nothing changed.
     pub force: bool,
     /// `-s`: only the targets, not their upstream stages.
     pub single_item: bool,
+    /// `-p`: the whole pipelines the targets belong to.
+    pub pipeline: bool,
+    /// `-P`: every stage of the repository (targets are ignored).
+    pub all_pipelines: bool,
+    /// `-R`: directory targets stand for the stages defined under them.
+    pub recursive: bool,
+    /// `--glob`: targets are `[path:]pattern`, matched against stage names.
+    pub glob: bool,
+    /// `--downstream`: the targets and the stages depending on them.
+    pub downstream: bool,
+    /// `--force-downstream`: once a stage ran, the stages depending on it run too.
+    pub force_downstream: bool,
     /// `--dry`: print the commands without running them.
     pub dry: bool,
     /// `--no-run-cache`: never restore a stage from the run-cache (runs are still saved).
     pub no_run_cache: bool,
+    /// `--no-commit`: outputs are not saved to the cache (and runs not to the run-cache);
+    /// lock entries and `.dvc` files are still written.
+    pub no_commit: bool,
+    /// `--allow-missing`: missing outputs, and missing dependencies no upstream stage changed,
+    /// do not count as changes.
+    pub allow_missing: bool,
+    /// `--pull`: data missing locally is pulled from the remote first.
+    pub pull: bool,
+    /// `-k` / `--ignore-errors`.
+    pub on_error: OnError,
     /// Threads for hashing.
     pub jobs: Option<usize>,
+    /// Where a running command tells the signal handler to leave Ctrl-C to it.
+    pub interrupts: Interrupts,
 }
 
 /// Progress of `repro`, reported as it happens (DVC logs each as it goes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReproEvent {
+    /// A warning from selecting the targets (`Ignoring name 'x' for single stage in ...`).
+    TargetWarning(String),
     /// A blank line between a stage that ran and the next one.
     Separator,
     /// `Stage 'x' didn't change, skipping`.
     Skipped(String),
+    /// `'x.dvc' didn't change, skipping`: a `.dvc` file with nothing to do.
+    DataSourceSkipped(String),
+    /// `Verifying data sources in stage: 'x.dvc'`: a changed `.dvc` file is saved again.
+    VerifyingDataSources(String),
     /// `Stage 'x' is cached - skipping run, checking out outputs`: its outputs come from the
     /// cache instead of its command (with `--dry`, followed by `Running` anyway, as in DVC).
     Restored(String),
@@ -73,6 +129,38 @@ pub enum ReproEvent {
     /// `Verifying outputs in frozen stage: 'x'`: a changed frozen stage is not run; its
     /// outputs are checked and recorded.
     VerifyingFrozen(String),
+    /// `Pulling data for stage: 'x'`: a stage missing only data gets it from the remote.
+    Pulling(String),
+    /// `Unable to pull data for stage: 'x'`: the stage is reproduced instead.
+    PullFailed(String),
+    /// `Failed to pull run cache: <why>` (a warning): no remote to pull it from.
+    RunCachePullFailed(String),
+    /// `Importing 'source' -> 'output'`: an import that is not frozen is downloaded again.
+    Importing {
+        /// The source as recorded.
+        source: String,
+        /// The output, relative to the working directory.
+        output: String,
+    },
+    /// Outputs of a stage to pull that its lock entry does not record (absolute): DVC warns
+    /// `No file hash info found for '<path>'. It won't be created.` for each.
+    UnrecordedOutputs(Vec<String>),
+    /// `failed to collect 'workspace', skipping` (a warning): a missing dependency to pull
+    /// names nothing DVC tracks.
+    CollectFailed,
+    /// Objects neither in the cache nor on the remote while pulling (a warning).
+    MissingObjects(Vec<String>),
+    /// A stage failed with `-k` or `--ignore-errors` (a warning: the reason, plus
+    /// ` (ignored)` with `--ignore-errors`).
+    Failed {
+        /// Why it failed.
+        message: String,
+        /// `--ignore-errors`.
+        ignored: bool,
+    },
+    /// `Stage 'y' will be skipped due to this failure` (`Stages 'y' and 'z' ...`): with
+    /// `-k`, the stages depending on a failed one.
+    DependentsSkipped(Vec<String>),
 }
 
 /// What `repro` did.
@@ -80,11 +168,71 @@ pub enum ReproEvent {
 pub struct ReproReport {
     /// The stages that ran or were restored from the cache (or would have, with `--dry`).
     pub ran: Vec<String>,
-    /// Files to track with git (lock files, changed `.gitignore` files), absolute.
+    /// Files to track with git (lock files, `.dvc` files, changed `.gitignore` files),
+    /// absolute.
     pub to_track: Vec<PathBuf>,
     /// Whether they were staged (`core.autostage`).
     pub staged: bool,
 }
+
+impl ReproReport {
+    fn track(&mut self, path: PathBuf) {
+        if !self.to_track.contains(&path) {
+            self.to_track.push(path);
+        }
+    }
+}
+
+/// The signal number of SIGINT (Ctrl-C).
+const SIGINT: i32 = 2;
+
+/// One reproduction in progress: what it was asked, what it did so far.
+struct Run<'a> {
+    workspace: &'a Workspace,
+    options: &'a ReproOptions,
+    index: &'a Index,
+    report: ReproReport,
+    /// Outputs this run added to `.gitignore` files (removed again when the run fails).
+    ignored: Vec<PathBuf>,
+}
+
+/// A stage failure DVC words two ways: a `-k` warning shows the exception alone, the final
+/// error appends its cause (`'x' does not exist as an output or a stage name in 'dvc.yaml':
+/// Stage 'x' not found inside 'dvc.yaml' file`).
+#[derive(Debug, thiserror::Error)]
+#[error("{summary}")]
+struct Failure {
+    summary: String,
+    full: String,
+}
+
+impl Failure {
+    /// Splits DVC's `<exception>: <cause>` text of a target that names nothing.
+    fn with_cause(full: String) -> Failure {
+        let marker = " does not exist as an output or a stage name in '";
+        let summary = full
+            .find(marker)
+            .and_then(|at| {
+                let rest = at + marker.len();
+                full[rest..]
+                    .find("': ")
+                    .map(|end| full[..rest + end + 1].to_owned())
+            })
+            .unwrap_or_else(|| full.clone());
+        Failure { summary, full }
+    }
+
+    /// The warning text and the error text of a stage failure.
+    fn messages(error: &anyhow::Error) -> (String, String) {
+        match error.downcast_ref::<Failure>() {
+            Some(failure) => (failure.summary.clone(), failure.full.clone()),
+            None => (format!("{error:#}"), format!("{error:#}")),
+        }
+    }
+}
+
+/// The outputs of the stages a stage depends on, with their recorded hashes.
+type Upstream = Vec<(EntryPath, Option<HashValue>)>;
 
 /// Reproduces the targets' pipelines.
 pub fn repro(
@@ -92,61 +240,65 @@ pub fn repro(
     options: &ReproOptions,
     events: &mut dyn FnMut(ReproEvent),
 ) -> anyhow::Result<ReproReport> {
-    let pipelines = Pipelines::load(workspace, None)?;
-    let mut targets = Vec::new();
-    for target in &options.targets {
-        match pipelines.resolve_target(workspace, target) {
-            Some(found) => targets.extend(found),
-            None => {
-                return Err(DvcError(format!(
-                    "'{target}' does not exist as an output or a stage name in 'dvc.yaml'"
-                ))
-                .into());
+    let index = Index::collect(workspace, stages::OnError::Fail)?;
+    let pipeline = options.pipeline || options.all_pipelines;
+    let mut selected = Vec::new();
+    if !options.all_pipelines {
+        let default = [dv_pipeline::resolve::DVC_YAML.to_owned()];
+        let targets = if options.targets.is_empty() {
+            &default[..]
+        } else {
+            &options.targets[..]
+        };
+        for target in targets {
+            let how = stages::Collect {
+                recursive: options.recursive,
+                glob: options.glob,
+            };
+            let found = stages::collect(workspace, &index, target, how)?;
+            for warning in found.warnings {
+                events(ReproEvent::TargetWarning(warning));
+            }
+            for stage in &found.stages {
+                if let Some(position) = index.position(stage)
+                    && !selected.contains(&position)
+                {
+                    selected.push(position);
+                }
             }
         }
     }
-    if pipelines.stages.is_empty() && options.targets.is_empty() {
-        return Err(DvcError(format!(
-            "'{}' does not exist",
-            dv_pipeline::resolve::DVC_YAML
-        ))
-        .into());
+    let (graph, steps) = if options.single_item && !pipeline {
+        (None, selected)
+    } else {
+        let graph = index.graph(workspace)?;
+        let steps = graph.plan(
+            &selected,
+            Selection {
+                single_item: false,
+                downstream: options.downstream && !pipeline,
+                pipeline: options.pipeline,
+                all_pipelines: options.all_pipelines,
+            },
+        );
+        (Some(graph.active()), steps)
+    };
+    if options.pull && !options.no_run_cache {
+        pull::pull_run_cache(workspace, events)?;
     }
-    let plan = pipelines.graph.plan(
-        &targets,
-        Selection {
-            single_item: options.single_item,
-            ..Selection::default()
-        },
-    );
-    let jobs = workspace.jobs(options.jobs);
-    let mut state = workspace.load_state();
-    let mut report = ReproReport::default();
-    let result = (|| -> anyhow::Result<()> {
-        let mut previous_ran = false;
-        for index in plan {
-            let stage = &pipelines.stages[index];
-            if previous_ran {
-                events(ReproEvent::Separator);
-            }
-            let addressing = stage.addressing(&pipelines.cwd);
-            previous_ran = reproduce_stage(
-                workspace,
-                stage,
-                &addressing,
-                options,
-                &mut RepoWorkspace::new(workspace, &mut state, jobs),
-                &mut report,
-                events,
-            )?;
-            if previous_ran {
-                report.ran.push(addressing);
-            }
-        }
-        Ok(())
-    })();
-    workspace.save_state(&mut state);
-    result?;
+    let mut run = Run {
+        workspace,
+        options,
+        index: &index,
+        report: ReproReport::default(),
+        ignored: Vec::new(),
+    };
+    let result = run.reproduce(graph.as_ref(), &steps, events);
+    if let Err(error) = result {
+        run.forget_ignored();
+        return Err(error);
+    }
+    let mut report = run.report;
     if !report.to_track.is_empty()
         && workspace.autostage()
         && let Some(git) = workspace.git()
@@ -157,153 +309,360 @@ pub fn repro(
     Ok(report)
 }
 
-/// Checks one stage and runs it when it changed; whether it ran.
-fn reproduce_stage(
-    workspace: &Workspace,
-    stage: &Stage,
-    addressing: &str,
-    options: &ReproOptions,
-    repo_workspace: &mut RepoWorkspace<'_>,
-    report: &mut ReproReport,
-    events: &mut dyn FnMut(ReproEvent),
-) -> anyhow::Result<bool> {
-    let failed =
-        |message: String| DvcError(format!("failed to reproduce '{addressing}': {message}"));
-    let (_, lock_file) = read_lock(workspace, &stage.file)?;
-    let previous = lock_file.stage(&stage.name).cloned();
-    let frozen = stage.is_frozen();
-    if frozen {
-        events(ReproEvent::Frozen(addressing.to_owned()));
+/// `'a'`, `'a' and 'b'`, `'a', 'b' and 'c'` (DVC's `humanize.join` of quoted names), as in
+/// `failed to reproduce stages: 'a' and 'b'`.
+pub fn join_names(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("'{name}'")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
-    if !options.force {
-        let changes = check(
-            stage,
-            previous.as_ref(),
-            repo_workspace,
-            CheckOptions {
-                mode: CheckMode::FirstChange,
-                allow_missing: false,
-            },
-            &[],
-        )
-        .map_err(|error| failed(error.to_string()))?;
-        if !changes.changed {
-            events(ReproEvent::Skipped(addressing.to_owned()));
-            return Ok(false);
+}
+
+impl Run<'_> {
+    /// DVC's `_reproduce`: each planned stage in order, with forcing, skipping and failures
+    /// handled as `on_error` says.
+    fn reproduce(
+        &mut self,
+        graph: Option<&StageGraph>,
+        steps: &[usize],
+        events: &mut dyn FnMut(ReproEvent),
+    ) -> anyhow::Result<()> {
+        let count = self.index.stages.len();
+        let mut forced = vec![self.options.force; count];
+        let mut skipped = vec![false; count];
+        let mut failed: Vec<String> = Vec::new();
+        let mut previous_ran = false;
+        let mut state = self.workspace.load_state();
+        let jobs = self.workspace.jobs(self.options.jobs);
+        for &step in steps {
+            if skipped[step] {
+                continue;
+            }
+            if previous_ran {
+                events(ReproEvent::Separator);
+            }
+            let stage = &self.index.stages[step];
+            let addressing = stage.addressing(&self.index.cwd);
+            // Only `--allow-missing` looks at what the upstream stages recorded.
+            let upstream = match graph {
+                Some(graph) if self.options.allow_missing => {
+                    self.upstream(graph.dependencies(step))?
+                }
+                _ => Vec::new(),
+            };
+            let mut repo_workspace = RepoWorkspace::new(self.workspace, &mut state, jobs);
+            let outcome = match stage {
+                RepoStage::Pipeline { stage, .. } => self.reproduce_stage(
+                    stage,
+                    &addressing,
+                    forced[step],
+                    &upstream,
+                    &mut repo_workspace,
+                    events,
+                ),
+                RepoStage::File { entry, .. } => data_source::reproduce(
+                    self,
+                    entry,
+                    &addressing,
+                    forced[step],
+                    &mut repo_workspace,
+                    events,
+                ),
+            };
+            match outcome {
+                Ok(ran) => {
+                    if let Some(graph) = graph
+                        && self.options.force_downstream
+                        && (ran || forced[step])
+                    {
+                        for &dependent in graph.dependents(step) {
+                            forced[dependent] = true;
+                        }
+                    }
+                    if ran {
+                        self.report.ran.push(addressing);
+                    }
+                    previous_ran = ran;
+                }
+                Err(error) => {
+                    let (message, full) = Failure::messages(&error);
+                    if self.options.on_error == OnError::Fail {
+                        self.workspace.save_state(&mut state);
+                        return Err(DvcError(format!(
+                            "failed to reproduce '{addressing}': {full}"
+                        ))
+                        .into());
+                    }
+                    failed.push(addressing);
+                    let ignored = self.options.on_error == OnError::Ignore;
+                    events(ReproEvent::Failed { message, ignored });
+                    if let Some(graph) = graph
+                        && !ignored
+                    {
+                        let dependents: Vec<usize> =
+                            graph.with_dependents(step).into_iter().skip(1).collect();
+                        if !dependents.is_empty() {
+                            events(ReproEvent::DependentsSkipped(
+                                dependents
+                                    .iter()
+                                    .map(|&node| {
+                                        self.index.stages[node].addressing(&self.index.cwd)
+                                    })
+                                    .collect(),
+                            ));
+                        }
+                        for node in dependents {
+                            skipped[node] = true;
+                        }
+                    }
+                }
+            }
+        }
+        self.workspace.save_state(&mut state);
+        if self.options.on_error != OnError::Ignore && !failed.is_empty() {
+            let segment = if failed.len() > 1 { " stages:" } else { "" };
+            return Err(DvcError(format!(
+                "failed to reproduce{segment} {}",
+                join_names(&failed)
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The recorded outputs of `stages` (what DVC's `upstream` stage objects hold: their lock
+    /// entries or `.dvc` files as last written).
+    fn upstream(&self, stages: &[usize]) -> anyhow::Result<Upstream> {
+        let mut outputs = Vec::new();
+        for &position in stages {
+            match &self.index.stages[position] {
+                RepoStage::Pipeline { stage, .. } => {
+                    let (_, lock_file) = read_lock(self.workspace, &stage.file)?;
+                    let recorded = lock_file.stage(&stage.name);
+                    for out in &stage.outs {
+                        let hash = recorded
+                            .and_then(|entry| entry.outs.iter().find(|o| o.path == out.def_path))
+                            .and_then(HashValue::of);
+                        outputs.push((out.path.clone(), hash));
+                    }
+                }
+                RepoStage::File { entry, .. } => {
+                    let current = crate::index::DvcFileEntry::load(
+                        &entry.path,
+                        &self.workspace.display_path(&entry.path),
+                    )
+                    .map(|loaded| loaded.file)
+                    .unwrap_or_else(|_| entry.file.clone());
+                    let node =
+                        self.index.stages[position].graph_node(self.workspace, &self.index.cwd);
+                    for (out, placed) in current.outs.iter().zip(&node.outs) {
+                        outputs.push((placed.path.clone(), HashValue::of(out)));
+                    }
+                }
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// Adds `path`'s `.gitignore` entry (DVC's `Output.ignore`), remembering what changed.
+    fn ignore(&mut self, path: &std::path::Path) -> anyhow::Result<()> {
+        if let Some(gitignore) = ignore_output(self.workspace, path)? {
+            self.report.track(gitignore);
+            self.ignored.push(path.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// Removes the `.gitignore` entries this run added (the run failed).
+    fn forget_ignored(&mut self) {
+        for path in self.ignored.drain(..) {
+            let _ = dv_scm::ignore_entry_remove(&path);
         }
     }
-    if frozen {
-        // DVC does not run a frozen stage: it checks that its outputs exist and records them.
+
+    /// Checks one pipeline stage and runs it when it changed (or is `forced`); whether it
+    /// ran. Errors are the stage's failure, without DVC's `failed to reproduce` prefix.
+    fn reproduce_stage(
+        &mut self,
+        stage: &Stage,
+        addressing: &str,
+        forced: bool,
+        upstream: &Upstream,
+        repo_workspace: &mut RepoWorkspace<'_>,
+        events: &mut dyn FnMut(ReproEvent),
+    ) -> anyhow::Result<bool> {
+        let workspace = self.workspace;
+        let options = self.options;
+        let (_, lock_file) = read_lock(workspace, &stage.file)?;
+        let previous = lock_file.stage(&stage.name).cloned();
+        let frozen = stage.is_frozen();
+        if frozen {
+            events(ReproEvent::Frozen(addressing.to_owned()));
+        }
+        if !forced {
+            let changed = |allow_missing: bool, repo_workspace: &mut RepoWorkspace<'_>| {
+                check(
+                    stage,
+                    previous.as_ref(),
+                    repo_workspace,
+                    CheckOptions {
+                        mode: CheckMode::FirstChange,
+                        allow_missing,
+                    },
+                    upstream,
+                )
+                .map(|changes| changes.changed)
+                .map_err(|error| anyhow::anyhow!("{error}"))
+            };
+            if !changed(options.allow_missing, repo_workspace)? {
+                events(ReproEvent::Skipped(addressing.to_owned()));
+                return Ok(false);
+            }
+            if options.pull && !changed(true, repo_workspace)? {
+                events(ReproEvent::Pulling(addressing.to_owned()));
+                if pull::pull_stage(self, stage, previous.as_ref(), repo_workspace, events)? {
+                    return Ok(false);
+                }
+                events(ReproEvent::PullFailed(addressing.to_owned()));
+            }
+        }
+        if frozen {
+            // DVC does not run a frozen stage: it checks that its outputs exist and records them.
+            if options.dry {
+                return Ok(true);
+            }
+            events(ReproEvent::VerifyingFrozen(addressing.to_owned()));
+            let missing: Vec<String> = stage
+                .outs
+                .iter()
+                .filter_map(|out| out.path.to_path(workspace.root()))
+                .filter(|path| std::fs::symlink_metadata(path).is_err())
+                .map(|path| workspace.display_path(&path))
+                .collect();
+            if !missing.is_empty() {
+                return Err(data_source::missing_data(&missing));
+            }
+        }
+        // DVC's `Stage.run`: the outputs go first, whatever happens next.
+        if !options.dry && !frozen {
+            remove_outputs(workspace, stage)?;
+        }
+        if options.pull && !forced && !options.dry && !frozen {
+            pull::pull_missing_dependencies(self, stage, repo_workspace, events)?;
+        }
+        let mut hashable = run_cache::can_hash(stage);
+        if !forced && !frozen && hashable {
+            // DVC hashes every dependency to look the run up (`_can_hash`): a missing one
+            // fails the stage with DVC's (or Python's) error.
+            match hash_dependencies(workspace, stage, repo_workspace)? {
+                Hashing::Hashable => {}
+                Hashing::Empty => hashable = false,
+                Hashing::Failed(error) => return Err(error),
+            }
+        }
+        let restored = if forced || frozen || !hashable {
+            None
+        } else {
+            restorable_run(
+                workspace,
+                stage,
+                previous.as_ref(),
+                options,
+                repo_workspace,
+                events,
+            )?
+        };
+        if !forced && !frozen && !options.dry && restored.is_none() {
+            // DVC saves the dependencies before running the command (`save_deps`).
+            let params_files = stage
+                .params
+                .iter()
+                .filter_map(|params| params.path.to_path(workspace.root()))
+                .filter(|path| std::fs::symlink_metadata(path).is_err());
+            if let Some(missing) = missing_dependencies(workspace, stage)
+                .into_iter()
+                .chain(params_files)
+                .next()
+            {
+                return Err(DvcError(format!(
+                    "dependency '{}' does not exist",
+                    workspace.display_path(&missing)
+                ))
+                .into());
+            }
+        }
+        if restored.is_some() {
+            events(ReproEvent::Restored(addressing.to_owned()));
+        }
+        match &restored {
+            _ if frozen => {}
+            Some(run) if !options.dry => restore_outputs(workspace, stage, run)?,
+            _ => run_commands(workspace, stage, addressing, options, events)?,
+        }
         if options.dry {
             return Ok(true);
         }
-        events(ReproEvent::VerifyingFrozen(addressing.to_owned()));
-        let missing: Vec<String> = stage
-            .outs
-            .iter()
-            .filter_map(|out| out.path.to_path(workspace.root()))
-            .filter(|path| std::fs::symlink_metadata(path).is_err())
-            .map(|path| workspace.display_path(&path))
-            .collect();
-        if !missing.is_empty() {
-            let noun = if missing.len() == 1 {
-                "source"
-            } else {
-                "sources"
+        let entry = lock::record(stage, previous.as_ref(), repo_workspace)
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        for out in &stage.outs {
+            if !out.is_cached() {
+                continue;
+            }
+            let Some(path) = out.path.to_path(workspace.root()) else {
+                continue;
             };
-            return Err(failed(format!("missing data '{noun}': {}", missing.join(", "))).into());
+            let hash_name = entry
+                .outs
+                .iter()
+                .find(|recorded| recorded.path == out.def_path)
+                .map_or(dv_schema::hash::HashName::Md5, |recorded| {
+                    recorded.hash_name
+                });
+            self.ignore(&path)?;
+            if !options.no_commit {
+                repo_workspace.commit(&path, hash_name)?;
+            }
         }
-    }
-    let restored = if options.force || frozen {
-        None
-    } else {
-        restorable_run(
-            workspace,
-            stage,
-            previous.as_ref(),
-            options,
-            repo_workspace,
-            events,
-        )?
-    };
-    if restored.is_some() {
-        events(ReproEvent::Restored(addressing.to_owned()));
-    }
-    if !options.dry && !frozen {
-        remove_outputs(workspace, stage).map_err(|error| failed(error.to_string()))?;
-    }
-    match &restored {
-        _ if frozen => {}
-        Some(run) if !options.dry => {
-            restore_outputs(workspace, stage, run).map_err(|error| failed(format!("{error:#}")))?;
+        if run_cache::can_save(stage, &entry, !options.no_commit) {
+            save_run(workspace, stage, &entry, repo_workspace)?;
         }
-        _ => run_commands(workspace, stage, addressing, options.dry, events)?,
-    }
-    if options.dry {
-        return Ok(true);
-    }
-    let entry = lock::record(stage, previous.as_ref(), repo_workspace)
-        .map_err(|error| failed(error.to_string()))?;
-    for out in &stage.outs {
-        if !out.is_cached() {
-            continue;
+        let lock_repo_path = lock_path(&stage.file);
+        let lock_full = absolute(workspace, &lock_repo_path);
+        let shown = workspace.display_path(&lock_full);
+        let (text, _) = read_lock(workspace, &stage.file)?;
+        let update = update_stages(text.as_deref(), &[(stage.name.as_str(), &entry)])
+            .map_err(|error| DvcError(format!("failed to update '{shown}': {error}")))?;
+        if update.created {
+            events(ReproEvent::LockGenerated(shown.clone()));
         }
-        let Some(path) = out.path.to_path(workspace.root()) else {
-            continue;
-        };
-        let hash_name = entry
-            .outs
-            .iter()
-            .find(|recorded| recorded.path == out.def_path)
-            .map_or(dv_schema::hash::HashName::Md5, |recorded| {
-                recorded.hash_name
-            });
-        repo_workspace.commit(&path, hash_name)?;
-        if let Some(gitignore) = ignore_output(workspace, &path)?
-            && !report.to_track.contains(&gitignore)
-        {
-            report.to_track.push(gitignore);
+        if update.modified {
+            events(ReproEvent::LockUpdated(shown.clone()));
+            dv_fs::atomic::write_atomic(&lock_full, update.text.as_bytes())
+                .with_context(|| format!("failed to write '{shown}'"))?;
+            self.report.track(lock_full);
         }
+        Ok(true)
     }
-    if run_cache::can_save(stage, &entry, true) {
-        save_run(workspace, stage, &entry, repo_workspace)?;
-    }
-    let lock_repo_path = lock_path(&stage.file);
-    let lock_full = absolute(workspace, &lock_repo_path);
-    let shown = workspace.display_path(&lock_full);
-    let (text, _) = read_lock(workspace, &stage.file)?;
-    let update = update_stages(text.as_deref(), &[(stage.name.as_str(), &entry)])
-        .map_err(|error| DvcError(format!("failed to update '{shown}': {error}")))?;
-    if update.created {
-        events(ReproEvent::LockGenerated(shown.clone()));
-    }
-    if update.modified {
-        events(ReproEvent::LockUpdated(shown.clone()));
-        dv_fs::atomic::write_atomic(&lock_full, update.text.as_bytes())
-            .with_context(|| format!("failed to write '{shown}'"))?;
-        if !report.to_track.contains(&lock_full) {
-            report.to_track.push(lock_full);
-        }
-    }
-    Ok(true)
 }
 
-/// Prints and runs the stage's commands (only prints them with `dry`).
+/// Prints and runs the stage's commands (only prints them with `--dry`). While a command
+/// runs, Ctrl-C is left to it (DVC ignores SIGINT meanwhile): a command killed by it fails
+/// the stage like any other failure.
 fn run_commands(
     workspace: &Workspace,
     stage: &Stage,
     addressing: &str,
-    dry: bool,
+    options: &ReproOptions,
     events: &mut dyn FnMut(ReproEvent),
 ) -> anyhow::Result<()> {
-    let failed =
-        |message: String| DvcError(format!("failed to reproduce '{addressing}': {message}"));
     events(ReproEvent::Running(addressing.to_owned()));
     let shell = execution::shell(workspace.environment().var("SHELL"));
     let wdir = absolute(workspace, &stage.wdir);
     for command in stage.cmd().commands() {
         events(ReproEvent::Command(command.to_owned()));
-        if dry {
+        if options.dry {
             continue;
         }
         let argv = execution::shell_command(&shell, command);
@@ -315,15 +674,23 @@ fn run_commands(
             process.env(execution::DVC_ROOT, workspace.root());
         }
         process.env(execution::DVC_STAGE, addressing);
-        let status = process
-            .status()
-            .map_err(|error| failed(format!("failed to run: {command}: {error}")))?;
+        let status = {
+            use std::os::unix::process::ExitStatusExt;
+            let deferral = options.interrupts.defer();
+            let status = process.status();
+            let interrupted = status
+                .as_ref()
+                .is_ok_and(|status| status.signal() == Some(SIGINT));
+            deferral.settle(interrupted);
+            status
+        }
+        .map_err(|error| anyhow::anyhow!("failed to run: {command}: {error}"))?;
         if !status.success() {
             let code = status.code().unwrap_or_else(|| {
                 use std::os::unix::process::ExitStatusExt;
                 -status.signal().unwrap_or(0)
             });
-            return Err(failed(format!("failed to run: {command}, exited with {code}")).into());
+            return Err(DvcError(format!("failed to run: {command}, exited with {code}")).into());
         }
     }
     Ok(())
@@ -333,8 +700,8 @@ fn run_commands(
 /// any: its `dvc.lock` entry when the command, dependencies and params are unchanged and every
 /// output is recorded (only outputs changed); otherwise, unless `--no-run-cache`, the newest
 /// run-cache entry for its command, dependencies and params. Either way, only if the cache has
-/// every output of the run. With `--dry`, like DVC, the run-cache key is computed from the
-/// recorded dependencies, not from fresh hashes.
+/// every output of the run (pulled from the remote first with `--pull`). With `--dry`, like
+/// DVC, the run-cache key is computed from the recorded dependencies, not from fresh hashes.
 fn restorable_run(
     workspace: &Workspace,
     stage: &Stage,
@@ -379,6 +746,9 @@ fn restorable_run(
             }
         }
     };
+    if options.pull && !options.dry {
+        pull::pull_run_outputs(workspace, stage, &run, events)?;
+    }
     for out in &run.outs {
         if !stage.outs.iter().any(|own| own.def_path == out.path) {
             return Ok(None);
@@ -527,4 +897,76 @@ fn remove_outputs(workspace: &Workspace, stage: &Stage) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The local file and directory dependencies of `stage` that do not exist, absolute, in
+/// `dvc.yaml` order.
+fn missing_dependencies(workspace: &Workspace, stage: &Stage) -> Vec<PathBuf> {
+    stage
+        .deps
+        .iter()
+        .filter_map(|dep| dep.path.to_path(workspace.root()))
+        .filter(|path| std::fs::symlink_metadata(path).is_err())
+        .collect()
+}
+
+/// Whether DVC can hash the dependencies of a stage for a run-cache lookup (`_can_hash`).
+enum Hashing {
+    /// Every dependency hashes.
+    Hashable,
+    /// A params file tracked as a whole is missing or empty: an empty hash, so no lookup.
+    Empty,
+    /// A dependency cannot be hashed, with DVC's (or Python's) error: a missing file
+    /// (`[Errno 2] No such file or directory: '<absolute path>'`) or params keys missing from
+    /// their file (`Parameters 'lr' are missing from 'params.yaml'.`).
+    Failed(anyhow::Error),
+}
+
+/// Hashes the dependencies of `stage` as DVC does to look its run up, in DVC's order (files,
+/// then params).
+fn hash_dependencies(
+    workspace: &Workspace,
+    stage: &Stage,
+    repo_workspace: &mut RepoWorkspace<'_>,
+) -> anyhow::Result<Hashing> {
+    if let Some(missing) = missing_dependencies(workspace, stage).first() {
+        return Ok(Hashing::Failed(
+            DvcError(format!(
+                "[Errno 2] No such file or directory: '{}'",
+                missing.display()
+            ))
+            .into(),
+        ));
+    }
+    for params in &stage.params {
+        let values = dv_pipeline::status::read_params(repo_workspace, params)
+            .map_err(|error| anyhow::anyhow!("{error}"))?
+            .unwrap_or_default();
+        if params.keys.is_empty() {
+            if values.is_empty() {
+                return Ok(Hashing::Empty);
+            }
+            continue;
+        }
+        let missing: Vec<&str> = params
+            .keys
+            .iter()
+            .filter(|key| !values.contains_key(key.as_str()))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            let shown = match params.path.to_path(workspace.root()) {
+                Some(path) => workspace.display_path(&path),
+                None => params.def_path.clone(),
+            };
+            return Ok(Hashing::Failed(
+                DvcError(format!(
+                    "Parameters '{}' are missing from '{shown}'.",
+                    missing.join(", ")
+                ))
+                .into(),
+            ));
+        }
+    }
+    Ok(Hashing::Hashable)
 }

@@ -2,7 +2,7 @@
 //! default), or every stage with `--all`, each with its addressing and a one-line description
 //! (its `desc`, or what it outputs, reports or depends on).
 
-use crate::stages::{Index, OnError, RepoStage, collect};
+use crate::stages::{Collect, Index, OnError, RepoStage, collect};
 use crate::workspace::Workspace;
 
 /// Longest description shown; longer ones end with `…`.
@@ -78,7 +78,11 @@ pub fn list_stages(
         };
         let index = index.as_ref().unwrap_or(&empty);
         for target in &options.targets {
-            let found = collect(workspace, index, target, options.recursive)?;
+            let how = Collect {
+                recursive: options.recursive,
+                glob: false,
+            };
+            let found = collect(workspace, index, target, how)?;
             report.warnings.extend(found.warnings);
             for stage in found.stages {
                 if !stages.iter().any(|other| other.same(&stage)) {

@@ -190,7 +190,10 @@ fn is_repo_import(entry: &DvcFileEntry) -> bool {
             .is_some_and(|dep| dep.extra.contains_key("repo"))
 }
 
-fn stage_statuses(
+/// The changes of each `.dvc` file of `entries` that has any, in DVC's words (DVC's
+/// `Output.status`: an output whose object the cache lacks is `not in cache` before anything
+/// else).
+pub(crate) fn stage_statuses(
     workspace: &Workspace,
     entries: &[DvcFileEntry],
     jobs: std::num::NonZeroUsize,
@@ -232,6 +235,11 @@ fn stage_statuses(
                     Some("deleted")
                 }
                 OutputState::Missing => Some("not in cache"),
+                OutputState::Changed(_)
+                    if output.cache && !in_cache_with(&odb, &id, Some(&mut *state)) =>
+                {
+                    Some("not in cache")
+                }
                 OutputState::Changed(_) => Some("modified"),
                 OutputState::Unchanged => (output.cache
                     && !in_cache_with(&odb, &id, Some(&mut *state)))

@@ -10,7 +10,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use dv_data::odb::Odb;
-use dv_remote::{Layout, ObjectKey, ObjectKind as KeyKind, Remote, RemoteConfig, RemoteError};
+use dv_data::progress::{Phase, Progress};
+use dv_remote::{
+    Layout, ObjectKey, ObjectKind as KeyKind, Remote, RemoteConfig, RemoteError, TransferProgress,
+};
 use dv_schema::config::{Node, Table, Value};
 use dv_schema::hash::{HashName, ObjectId};
 
@@ -433,20 +436,57 @@ pub(crate) struct Presence {
     pub(crate) on_remote: bool,
 }
 
+/// Forwards the events of a batch transfer to `progress` under `phase`: bytes as they
+/// arrive, one file per finished item.
+pub(crate) struct TransferCounter<'a> {
+    /// Where to count.
+    pub(crate) progress: &'a Progress,
+    /// What the transfer is.
+    pub(crate) phase: Phase,
+}
+
+impl TransferProgress for TransferCounter<'_> {
+    fn transferred(&mut self, _item: usize, bytes: u64) {
+        self.progress.advance(self.phase, 0, bytes);
+    }
+
+    fn finished(&mut self, _item: usize, _result: Result<(), &RemoteError>) {
+        self.progress.advance(self.phase, 1, 0);
+    }
+}
+
+/// The total size of `files`, for a byte count nobody may be watching: not read then.
+pub(crate) fn total_size<'a>(
+    progress: &Progress,
+    files: impl Iterator<Item = &'a std::path::Path>,
+) -> u64 {
+    if !progress.is_watched() {
+        return 0;
+    }
+    files
+        .filter_map(|path| std::fs::metadata(path).ok())
+        .map(|metadata| metadata.len())
+        .sum()
+}
+
 /// Which of `set`'s objects the cache and the remote have (DVC's `compare_status`). Like DVC,
 /// the files of a directory whose `.dir` object is on the remote are taken to be there too:
-/// `.dir` objects are uploaded only after all their files.
+/// `.dir` objects are uploaded only after all their files. The objects asked about are counted
+/// in `progress` ([`Phase::Querying`]) as each request batch completes.
 pub(crate) fn compare(
     set: &ObjectSet,
     remote: &Remote,
     jobs: Option<usize>,
+    progress: &Progress,
 ) -> Result<HashMap<ObjectId, Presence>, RemoteFailure> {
+    progress.start(Phase::Querying, 0, 0);
     let mut on_remote: HashSet<ObjectId> = HashSet::new();
     let tree_ids: Vec<ObjectId> = set.trees.iter().map(|tree| tree.id).collect();
     let tree_keys: Vec<ObjectKey> = tree_ids.iter().map(|id| set.key(id)).collect();
     let found = remote
         .exists_many(&tree_keys, jobs)
         .map_err(RemoteFailure)?;
+    progress.advance(Phase::Querying, tree_keys.len() as u64, 0);
     for (tree, exists) in set.trees.iter().zip(found) {
         if exists {
             on_remote.insert(tree.id);
@@ -463,6 +503,7 @@ pub(crate) fn compare(
     let found = remote
         .exists_many(&rest_keys, jobs)
         .map_err(RemoteFailure)?;
+    progress.advance(Phase::Querying, rest_keys.len() as u64, 0);
     for (id, exists) in rest.iter().zip(found) {
         if exists {
             on_remote.insert(*id);
@@ -570,6 +611,7 @@ pub(crate) fn download_missing_trees(
     hash_name: HashName,
     outputs: &[&UsedOutput],
     jobs: Option<usize>,
+    progress: &Progress,
 ) -> anyhow::Result<Downloaded> {
     let odb = workspace.odb(hash_name);
     let mut wanted: Vec<ObjectId> = Vec::new();
@@ -578,16 +620,18 @@ pub(crate) fn download_missing_trees(
             wanted.push(output.id);
         }
     }
-    download_into_cache(&odb, remote, layout(hash_name), &wanted, jobs)
+    download_into_cache(&odb, remote, layout(hash_name), &wanted, jobs, progress)
 }
 
 /// Downloads `ids` into the cache of `odb`; objects the remote lacks are reported missing.
+/// Downloads are counted in `progress` ([`Phase::Downloading`]).
 pub(crate) fn download_into_cache(
     odb: &Odb,
     remote: &Remote,
     layout: Layout,
     ids: &[ObjectId],
     jobs: Option<usize>,
+    progress: &Progress,
 ) -> anyhow::Result<Downloaded> {
     let mut outcome = Downloaded::default();
     if ids.is_empty() {
@@ -597,7 +641,12 @@ pub(crate) fn download_into_cache(
         .iter()
         .map(|id| (key(id, layout), odb.object_path(id)))
         .collect();
-    let results = check_fatal(remote.download_many(&items, jobs, &mut ()))?;
+    progress.start(Phase::Downloading, items.len() as u64, 0);
+    let mut counter = TransferCounter {
+        progress,
+        phase: Phase::Downloading,
+    };
+    let results = check_fatal(remote.download_many(&items, jobs, &mut counter))?;
     for ((id, (_, path)), result) in ids.iter().zip(&items).zip(results) {
         match result {
             Ok(()) => {
@@ -617,18 +666,21 @@ pub(crate) fn download_into_cache(
 /// Uploads a freshly built object to `remote` straight from where it was built (`source`, a
 /// file or a directory outside the cache): every file, then the directory's manifest (written
 /// to a temporary file in `tmp_dir`), so a tree object never appears before its files.
+/// Uploads are counted in `progress` ([`Phase::Uploading`]).
 pub(crate) fn upload_built(
     remote: &Remote,
     source: &std::path::Path,
     built: &dv_data::build::Built,
     tmp_dir: &std::path::Path,
     jobs: Option<usize>,
+    progress: &Progress,
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
     use dv_data::build::Built;
-    use dv_remote::TransferProgress;
-    struct Silent;
-    impl TransferProgress for Silent {}
+    let mut counter = TransferCounter {
+        progress,
+        phase: Phase::Uploading,
+    };
     let layout = layout(HashName::Md5);
     let mut files: Vec<(std::path::PathBuf, ObjectKey)> = Vec::new();
     match built {
@@ -650,7 +702,13 @@ pub(crate) fn upload_built(
             .find_map(Result::err)
             .map(|error| anyhow::Error::new(RemoteFailure(error)))
     };
-    if let Some(error) = failed(remote.upload_many(&files, jobs, &mut Silent)) {
+    let manifests = u64::from(matches!(built, Built::Tree { .. }));
+    progress.start(
+        Phase::Uploading,
+        files.len() as u64 + manifests,
+        built.size(),
+    );
+    if let Some(error) = failed(remote.upload_many(&files, jobs, &mut counter)) {
         return Err(error);
     }
     if let Built::Tree { manifest, id, .. } = built {
@@ -662,7 +720,7 @@ pub(crate) fn upload_built(
         let results = remote.upload_many(
             &[(manifest_file.clone(), key(id, layout))],
             jobs,
-            &mut Silent,
+            &mut counter,
         );
         let _ = std::fs::remove_file(&manifest_file);
         if let Some(error) = failed(results) {

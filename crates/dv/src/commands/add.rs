@@ -55,8 +55,10 @@ pub fn run(args: AddArgs, environment: &Environment, printer: &Printer) -> anyho
             to_remote: args.to_remote,
             remote: args.remote,
         },
-    )?;
+        activity.progress(),
+    );
     drop(activity);
+    let report = report?;
     for empty in &report.empty {
         printer.warn(format!("'{empty}' is empty."));
     }

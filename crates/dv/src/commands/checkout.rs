@@ -34,8 +34,10 @@ pub fn run(args: CheckoutArgs, environment: &Environment, printer: &Printer) -> 
             relink: args.relink,
             jobs: args.jobs,
         },
-    )?;
+        activity.progress(),
+    );
     drop(activity);
+    let report = report?;
     for (kind, path) in &report.changes {
         printer.info(expand_tabs(&format!("{kind}\t{path}")));
     }

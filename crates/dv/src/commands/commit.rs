@@ -37,7 +37,9 @@ pub fn run(args: CommitArgs, environment: &Environment, printer: &Printer) -> an
     } else {
         args.targets.into_iter().map(Some).collect()
     };
-    let confirm = |question: &str| crate::prompt::confirm_on_terminal(question, printer);
+    let activity = printer.activity("Committing");
+    let confirm =
+        |question: &str| activity.suspend(|| crate::prompt::confirm_on_terminal(question, printer));
     for target in targets {
         let shown = target
             .as_ref()
@@ -53,11 +55,14 @@ pub fn run(args: CommitArgs, environment: &Environment, printer: &Printer) -> an
                 jobs: args.jobs,
             },
             &confirm,
+            activity.progress(),
         )
         .with_context(|| format!("failed to commit{shown}"))?;
-        for empty in &report.empty {
-            printer.warn(format!("'{empty}' is empty."));
-        }
+        activity.suspend(|| {
+            for empty in &report.empty {
+                printer.warn(format!("'{empty}' is empty."));
+            }
+        });
     }
     Ok(0)
 }

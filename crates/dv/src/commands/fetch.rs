@@ -46,9 +46,11 @@ pub fn run(args: FetchArgs, environment: &Environment, printer: &Printer) -> any
             recursive: args.recursive,
             run_cache: args.run_cache,
         },
-    )
-    .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, exit::FAILURE))?;
+        activity.progress(),
+    );
     drop(activity);
+    let report = report
+        .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, exit::FAILURE))?;
     print_missing(printer, &report.missing);
     print_failures(printer, &report.failures);
     if !report.failures.is_empty() {

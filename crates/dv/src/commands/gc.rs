@@ -95,6 +95,7 @@ pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow
     if !confirmed {
         return Ok(crate::exit::FAILURE);
     }
+    let activity = printer.activity("Collecting garbage");
     let report = gc(
         &workspace,
         &GcOptions {
@@ -104,8 +105,10 @@ pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow
             remote: args.remote,
             jobs: args.jobs,
         },
-    )
-    .map_err(|error| {
+        activity.progress(),
+    );
+    drop(activity);
+    let report = report.map_err(|error| {
         // A remote failing as a whole escapes DVC's gc as an unexpected error (255).
         if error.downcast_ref::<RemoteFailure>().is_some() {
             crate::exit::data_command_failure(printer, None, error, 255)

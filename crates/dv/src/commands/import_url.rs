@@ -101,6 +101,7 @@ pub fn run(
             force: args.force,
             desc: args.desc,
         },
+        activity.progress(),
     );
     drop(activity);
     let report = result?;
@@ -260,6 +261,7 @@ pub fn run_update(
             remote: args.remote,
             jobs: args.jobs,
         },
+        activity.progress(),
     );
     drop(activity);
     let report = result?;

@@ -31,13 +31,13 @@ pub mod version;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use dv_repo::{Config, Environment, Repo};
+use dv_repo::{Config, Environment, Interrupts, Repo};
 
 use crate::cli::{Cli, Command};
 use crate::printer::Printer;
 
 /// Runs the parsed command line; returns the exit code.
-pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Result<u8> {
     let mut cwd = std::env::current_dir().context("failed to read the current directory")?;
     if let Some(dir) = &cli.global.cd {
         cwd = cwd.join(dir);
@@ -65,7 +65,7 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<u8> {
         Command::Dag(args) => dag::run(args, &environment, printer),
         Command::Freeze(args) => freeze::run(args, &environment, printer, true),
         Command::Unfreeze(args) => freeze::run(args, &environment, printer, false),
-        Command::Repro(args) => repro::run(args, &environment, printer),
+        Command::Repro(args) => repro::run(args, &environment, printer, interrupts),
         Command::ImportUrl(args) => import_url::run(args, &environment, printer),
         Command::Update(args) => import_url::run_update(args, &environment, printer),
         Command::GetUrl(args) => get_url::run(args, &environment, printer),

@@ -56,9 +56,11 @@ pub fn run(args: PullArgs, environment: &Environment, printer: &Printer) -> anyh
             run_cache: args.run_cache,
             force: args.force,
         },
-    )
-    .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, exit::FAILURE))?;
+        activity.progress(),
+    );
     drop(activity);
+    let report = report
+        .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, exit::FAILURE))?;
     print_missing(printer, &report.fetch.missing);
     print_failures(printer, &report.fetch.failures);
     let Some(checkout) = report.checkout else {

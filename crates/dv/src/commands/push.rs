@@ -45,10 +45,12 @@ pub fn run(args: PushArgs, environment: &Environment, printer: &Printer) -> anyh
             recursive: args.recursive,
             run_cache: args.run_cache,
         },
-    )
-    // A remote failing as a whole escapes DVC's push as an unexpected error (255).
-    .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, 255))?;
+        activity.progress(),
+    );
     drop(activity);
+    // A remote failing as a whole escapes DVC's push as an unexpected error (255).
+    let report =
+        report.map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, 255))?;
     print_missing(printer, &report.missing);
     print_failures(printer, &report.failures);
     if !report.failures.is_empty() {

@@ -1,8 +1,8 @@
 //! `dv repro`.
 
 use clap::Args;
-use dv_repo::ops::repro::{ReproEvent, ReproOptions, repro};
-use dv_repo::{Environment, Workspace};
+use dv_repo::ops::repro::{OnError, ReproEvent, ReproOptions, join_names, repro};
+use dv_repo::{Environment, Interrupts, Workspace};
 
 use crate::printer::Printer;
 
@@ -16,51 +16,93 @@ pub struct ReproArgs {
     /// Reproduce only single data item without recursive dependencies check.
     #[arg(short, long)]
     pub single_item: bool,
+    /// Reproduce the whole pipeline that the specified targets belong to.
+    #[arg(short, long)]
+    pub pipeline: bool,
+    /// Reproduce all pipelines in the repo.
+    #[arg(short = 'P', long)]
+    pub all_pipelines: bool,
+    /// Reproduce all stages in the specified directory.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// Start from the specified stages when reproducing pipelines.
+    #[arg(long)]
+    pub downstream: bool,
+    /// Reproduce all descendants of a changed stage even if their direct dependencies didn't
+    /// change.
+    #[arg(long)]
+    pub force_downstream: bool,
+    /// Try automatically pulling missing data.
+    #[arg(long)]
+    pub pull: bool,
+    /// Skip stages with missing data but no other changes.
+    #[arg(long)]
+    pub allow_missing: bool,
     /// Only print the commands that would be executed without actually executing.
     #[arg(long)]
     pub dry: bool,
+    /// Continue executing, skipping stages having dependencies on the failed stages.
+    #[arg(short, long, overrides_with = "ignore_errors")]
+    pub keep_going: bool,
+    /// Ignore errors from stages.
+    #[arg(long, overrides_with = "keep_going")]
+    pub ignore_errors: bool,
+    /// Allows targets containing shell-style wildcards.
+    #[arg(long)]
+    pub glob: bool,
+    /// Don't put files/directories into cache.
+    #[arg(long)]
+    pub no_commit: bool,
     /// Execute stage commands even if they have already been run with the same
     /// command/dependencies/outputs/etc before.
     #[arg(long)]
     pub no_run_cache: bool,
 }
 
-pub fn run(args: ReproArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+impl ReproArgs {
+    /// DVC's `on_error`: `-k` and `--ignore-errors` store into the same destination, so the
+    /// later one on the command line wins (each overrides the other).
+    fn on_error(&self) -> OnError {
+        if self.keep_going {
+            OnError::KeepGoing
+        } else if self.ignore_errors {
+            OnError::Ignore
+        } else {
+            OnError::Fail
+        }
+    }
+}
+
+pub fn run(
+    args: ReproArgs,
+    environment: &Environment,
+    printer: &Printer,
+    interrupts: &Interrupts,
+) -> anyhow::Result<u8> {
     let workspace = Workspace::open(environment)?;
+    let on_error = args.on_error();
     let report = repro(
         &workspace,
         &ReproOptions {
             targets: args.targets,
             force: args.force,
             single_item: args.single_item,
+            pipeline: args.pipeline,
+            all_pipelines: args.all_pipelines,
+            recursive: args.recursive,
+            glob: args.glob,
+            downstream: args.downstream,
+            force_downstream: args.force_downstream,
             dry: args.dry,
             no_run_cache: args.no_run_cache,
+            no_commit: args.no_commit,
+            allow_missing: args.allow_missing,
+            pull: args.pull,
+            on_error,
             jobs: None,
+            interrupts: interrupts.clone(),
         },
-        &mut |event| match event {
-            ReproEvent::Separator => printer.info(""),
-            ReproEvent::Skipped(stage) => {
-                printer.info(format!("Stage '{stage}' didn't change, skipping"));
-            }
-            ReproEvent::Restored(stage) => printer.info(format!(
-                "Stage '{stage}' is cached - skipping run, checking out outputs"
-            )),
-            ReproEvent::Running(stage) => printer.info(format!("Running stage '{stage}':")),
-            ReproEvent::Frozen(stage) => printer.warn(format!(
-                "stage: '{stage}' is frozen. Its dependencies are not going to be reproduced."
-            )),
-            ReproEvent::VerifyingFrozen(stage) => {
-                printer.info(format!("Verifying outputs in frozen stage: '{stage}'"))
-            }
-            ReproEvent::Command(command) => printer.info(format!("> {command}")),
-            ReproEvent::LockGenerated(file) => {
-                printer.info(format!("Generating lock file '{file}'"));
-            }
-            ReproEvent::LockUpdated(file) => printer.info(format!("Updating lock file '{file}'")),
-            ReproEvent::CorruptedRun(file) => {
-                printer.warn(format!("corrupted cache file '{file}'."))
-            }
-        },
+        &mut |event| print_event(printer, event),
     )?;
     if !report.staged {
         crate::git_hint::print_git_add_hint(&workspace, &report.to_track, printer);
@@ -71,4 +113,71 @@ pub fn run(args: ReproArgs, environment: &Environment, printer: &Printer) -> any
         printer.info("Use `dvc push` to send your updates to remote storage.");
     }
     Ok(0)
+}
+
+/// Prints one event of `repro` as DVC logs it.
+fn print_event(printer: &Printer, event: ReproEvent) {
+    match event {
+        ReproEvent::TargetWarning(warning) => printer.warn(warning),
+        ReproEvent::Separator => printer.info(""),
+        ReproEvent::Skipped(stage) => {
+            printer.info(format!("Stage '{stage}' didn't change, skipping"));
+        }
+        ReproEvent::DataSourceSkipped(stage) => {
+            printer.info(format!("'{stage}' didn't change, skipping"));
+        }
+        ReproEvent::VerifyingDataSources(stage) => {
+            printer.info(format!("Verifying data sources in stage: '{stage}'"));
+        }
+        ReproEvent::Restored(stage) => printer.info(format!(
+            "Stage '{stage}' is cached - skipping run, checking out outputs"
+        )),
+        ReproEvent::Running(stage) => printer.info(format!("Running stage '{stage}':")),
+        ReproEvent::Frozen(stage) => printer.warn(format!(
+            "stage: '{stage}' is frozen. Its dependencies are not going to be reproduced."
+        )),
+        ReproEvent::VerifyingFrozen(stage) => {
+            printer.info(format!("Verifying outputs in frozen stage: '{stage}'"));
+        }
+        ReproEvent::Command(command) => printer.info(format!("> {command}")),
+        ReproEvent::LockGenerated(file) => {
+            printer.info(format!("Generating lock file '{file}'"));
+        }
+        ReproEvent::LockUpdated(file) => printer.info(format!("Updating lock file '{file}'")),
+        ReproEvent::CorruptedRun(file) => printer.warn(format!("corrupted cache file '{file}'.")),
+        ReproEvent::Pulling(stage) => printer.info(format!("Pulling data for stage: '{stage}'")),
+        ReproEvent::PullFailed(stage) => {
+            printer.info(format!("Unable to pull data for stage: '{stage}'"));
+        }
+        ReproEvent::RunCachePullFailed(why) => {
+            printer.warn(format!("Failed to pull run cache: {why}"));
+        }
+        ReproEvent::UnrecordedOutputs(paths) => {
+            for path in paths {
+                printer.warn(format!(
+                    "No file hash info found for '{path}'. It won't be created."
+                ));
+            }
+        }
+        ReproEvent::CollectFailed => printer.warn("failed to collect 'workspace', skipping"),
+        ReproEvent::MissingObjects(objects) => printer.warn(format!(
+            "Some of the cache files do not exist neither locally nor on remote. Missing cache \
+             files:\n{}",
+            objects.join("\n")
+        )),
+        ReproEvent::Importing { source, output } => {
+            printer.info(format!("Importing '{source}' -> '{output}'"));
+        }
+        ReproEvent::Failed { message, ignored } => {
+            let suffix = if ignored { " (ignored)" } else { "" };
+            printer.warn(format!("{message}{suffix}"));
+        }
+        ReproEvent::DependentsSkipped(stages) => {
+            let noun = if stages.len() > 1 { "Stages" } else { "Stage" };
+            printer.warn(format!(
+                "{noun} {} will be skipped due to this failure",
+                join_names(&stages)
+            ));
+        }
+    }
 }

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use dv_pipeline::status::{EntryStatus, StageReport, StatusItem, StatusReport as PipelineReport};
 use dv_repo::ops::pipeline_status::{FrozenStage, pipeline_status};
 use dv_repo::ops::remote_status::{RemoteStatusOptions, remote_status};
-use dv_repo::ops::status::{StatusOptions, status};
+use dv_repo::ops::status::{StageStatus, StatusOptions, status};
 use dv_repo::{Environment, Workspace};
 
 use crate::printer::Printer;
@@ -63,80 +64,87 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
             !report.stages.is_empty() || !pipelines.report.is_empty(),
         ));
     }
+    let combined = combined_report(&workspace, &targets, &pipelines.report, &report.stages);
     if args.json {
-        let mut map = match pipelines.report.to_json() {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        };
-        for stage in &report.stages {
-            let mut outs = serde_json::Map::new();
-            for out in &stage.changed_outs {
-                outs.insert(out.path.clone(), out.status.into());
-            }
-            let mut items = Vec::new();
-            if !stage.changed_deps.is_empty() {
-                let deps: serde_json::Map<String, serde_json::Value> = stage
-                    .changed_deps
-                    .iter()
-                    .map(|dep| (dep.path.clone(), dep.status.into()))
-                    .collect();
-                items.push(serde_json::json!({ "changed deps": deps }));
-            }
-            if !outs.is_empty() {
-                items.push(serde_json::json!({ "changed outs": outs }));
-            }
-            if stage.changed_checksum {
-                items.push(serde_json::json!("changed checksum"));
-            }
-            map.insert(stage.name.clone(), serde_json::Value::Array(items));
-        }
-        printer.data(crate::json::to_python_json(&serde_json::Value::Object(map)));
+        printer.data(crate::json::to_python_json(&combined.to_json()));
         return Ok(0);
     }
     if !report.tracked && !pipelines.has_stages {
         printer.info("There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!");
         return Ok(0);
     }
-    if report.stages.is_empty() && pipelines.report.is_empty() {
+    if combined.is_empty() {
         printer.info("Data and pipelines are up to date.");
         return Ok(0);
     }
-    let pipeline_text = pipelines.report.to_text();
-    if !pipeline_text.is_empty() {
-        printer.data(pipeline_text.trim_end_matches('\n'));
-    }
-    if report.stages.is_empty() {
-        return Ok(0);
-    }
-    let mut lines = Vec::new();
-    for stage in &report.stages {
-        lines.push(format!("{}:", stage.name));
+    printer.data(combined.to_text().trim_end_matches('\n'));
+    Ok(0)
+}
+
+/// The changes of pipeline stages and of `.dvc` files as one report, in the order DVC lists
+/// them: without targets, its collection order (stage files in walk order, a file's stages in
+/// order); with targets, pipeline stages first.
+fn combined_report(
+    workspace: &Workspace,
+    targets: &[String],
+    pipeline: &PipelineReport,
+    files: &[StageStatus],
+) -> PipelineReport {
+    let file_reports = files.iter().map(|stage| {
+        let entries = |list: &[dv_repo::ops::status::ChangedOutput]| {
+            list.iter()
+                .map(|entry| {
+                    (
+                        entry.path.clone(),
+                        EntryStatus::Word(entry.status.to_owned()),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut items = Vec::new();
         if !stage.changed_deps.is_empty() {
-            lines.push("\tchanged deps:".to_string());
-        }
-        for dep in &stage.changed_deps {
-            lines.push(format!(
-                "\t\t{:<20}{}",
-                format!("{}:", dep.status),
-                dep.path
-            ));
+            items.push(StatusItem::ChangedDeps(entries(&stage.changed_deps)));
         }
         if !stage.changed_outs.is_empty() {
-            lines.push("\tchanged outs:".to_string());
-        }
-        for out in &stage.changed_outs {
-            lines.push(format!(
-                "\t\t{:<20}{}",
-                format!("{}:", out.status),
-                out.path
-            ));
+            items.push(StatusItem::ChangedOuts(entries(&stage.changed_outs)));
         }
         if stage.changed_checksum {
-            lines.push("\tchanged checksum".to_string());
+            items.push(StatusItem::ChangedChecksum);
         }
+        (
+            workspace.absolute(std::path::Path::new(&stage.name)),
+            StageReport {
+                addressing: stage.name.clone(),
+                items,
+            },
+        )
+    });
+    let pipeline_reports = pipeline.stages.iter().map(|stage| {
+        let file = match stage.addressing.rsplit_once(':') {
+            Some((file, _)) if file.ends_with("dvc.yaml") => file,
+            _ => "dvc.yaml",
+        };
+        (
+            workspace.absolute(std::path::Path::new(file)),
+            stage.clone(),
+        )
+    });
+    let mut stages: Vec<(PathBuf, StageReport)> = pipeline_reports.chain(file_reports).collect();
+    if targets.is_empty() {
+        let order = dv_repo::stages::stage_files(workspace).unwrap_or_default();
+        let root = workspace.root();
+        stages.sort_by_key(|(file, _)| {
+            order
+                .iter()
+                .position(|walked| root.join(walked.as_str()) == *file)
+                .unwrap_or(usize::MAX)
+        });
     }
-    printer.data(lines.join("\n"));
-    Ok(0)
+    let mut combined = PipelineReport::default();
+    for (_, stage) in stages {
+        combined.push(stage);
+    }
+    combined
 }
 
 /// The frozen stages (`dvc.yaml` stages and `.dvc` files, as shown) in the order DVC warns
@@ -199,6 +207,7 @@ fn frozen_in_order(
 /// `dv status -c` / `-r NAME`: objects not in sync between the cache and the remote, one
 /// `\t<status>: <name>` line each (spec §9.5).
 fn run_cloud(args: StatusArgs, workspace: &Workspace, printer: &Printer) -> anyhow::Result<u8> {
+    let activity = printer.activity("Checking status");
     let report = remote_status(
         workspace,
         &RemoteStatusOptions {
@@ -207,10 +216,13 @@ fn run_cloud(args: StatusArgs, workspace: &Workspace, printer: &Printer) -> anyh
             jobs: crate::commands::fetch::transfer_jobs(args.jobs),
             recursive: false,
         },
-    )
+        activity.progress(),
+    );
+    drop(activity);
     // DVC reports what it catches with exit code 1; a remote failing as a whole escapes as an
     // unexpected error (255).
-    .map_err(|error| crate::exit::data_command_failure(printer, None, error, 255))?;
+    let report =
+        report.map_err(|error| crate::exit::data_command_failure(printer, None, error, 255))?;
     if !report.missing_trees.is_empty() {
         let list: Vec<String> = report
             .missing_trees
