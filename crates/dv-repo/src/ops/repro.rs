@@ -32,7 +32,8 @@ use dv_pipeline::lock::{self, RunInputs};
 use dv_pipeline::run_cache;
 use dv_pipeline::stage::{EntryPath, Stage};
 use dv_pipeline::status::{CheckMode, CheckOptions, HashValue, Workspace as _, check};
-use dv_schema::lock_file::{LockStage, python_equal, update_stages};
+use dv_schema::lock_file::{LockFile, LockStage, python_equal, update_stages};
+use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::Value;
 
 use crate::error::DvcError;
@@ -194,6 +195,9 @@ struct Run<'a> {
     report: ReproReport,
     /// Outputs this run added to `.gitignore` files (removed again when the run fails).
     ignored: Vec<PathBuf>,
+    /// Each `dvc.lock` as last read or written (its text and content), so a long pipeline
+    /// parses its lock once instead of once per stage.
+    locks: std::collections::HashMap<RepoPath, (Option<String>, LockFile)>,
 }
 
 /// A stage failure DVC words two ways: a `-k` warning shows the exception alone, the final
@@ -292,6 +296,7 @@ pub fn repro(
         index: &index,
         report: ReproReport::default(),
         ignored: Vec::new(),
+        locks: std::collections::HashMap::new(),
     };
     let result = run.reproduce(graph.as_ref(), &steps, events);
     if let Err(error) = result {
@@ -321,6 +326,16 @@ pub fn join_names(names: &[String]) -> String {
 }
 
 impl Run<'_> {
+    /// The text and content of the `dvc.lock` of `dvc_yaml`, read once per run and again
+    /// only after this run wrote it.
+    fn lock(&mut self, dvc_yaml: &RepoPath) -> anyhow::Result<&(Option<String>, LockFile)> {
+        if !self.locks.contains_key(dvc_yaml) {
+            let lock = read_lock(self.workspace, dvc_yaml)?;
+            self.locks.insert(dvc_yaml.clone(), lock);
+        }
+        Ok(&self.locks[dvc_yaml])
+    }
+
     /// DVC's `_reproduce`: each planned stage in order, with forcing, skipping and failures
     /// handled as `on_error` says.
     fn reproduce(
@@ -495,8 +510,7 @@ impl Run<'_> {
     ) -> anyhow::Result<bool> {
         let workspace = self.workspace;
         let options = self.options;
-        let (_, lock_file) = read_lock(workspace, &stage.file)?;
-        let previous = lock_file.stage(&stage.name).cloned();
+        let previous = self.lock(&stage.file)?.1.stage(&stage.name).cloned();
         let frozen = stage.is_frozen();
         if frozen {
             events(ReproEvent::Frozen(addressing.to_owned()));
@@ -631,7 +645,7 @@ impl Run<'_> {
         let lock_repo_path = lock_path(&stage.file);
         let lock_full = absolute(workspace, &lock_repo_path);
         let shown = workspace.display_path(&lock_full);
-        let (text, _) = read_lock(workspace, &stage.file)?;
+        let text = self.lock(&stage.file)?.0.clone();
         let update = update_stages(text.as_deref(), &[(stage.name.as_str(), &entry)])
             .map_err(|error| DvcError(format!("failed to update '{shown}': {error}")))?;
         if update.created {
@@ -639,6 +653,7 @@ impl Run<'_> {
         }
         if update.modified {
             events(ReproEvent::LockUpdated(shown.clone()));
+            self.locks.remove(&stage.file);
             dv_fs::atomic::write_atomic(&lock_full, update.text.as_bytes())
                 .with_context(|| format!("failed to write '{shown}'"))?;
             self.report.track(lock_full);
