@@ -23,7 +23,7 @@ use dv_remote::{ExternalEntry, ExternalFile, ExternalFs, RemoteConfig};
 use dv_schema::config::Table;
 use dv_schema::dir_manifest::{DirEntry, DirManifest, EntryHash, RelPath};
 use dv_schema::dvc_file::{DvcFile, Output};
-use dv_schema::hash::{HashName, ObjectId};
+use dv_schema::hash::HashName;
 use dv_schema::yaml::{Mapping, Value};
 
 use crate::environment::Environment;
@@ -513,7 +513,7 @@ fn run_imports(
     stat_sources(workspace, plans, storages, options.jobs);
     let odb = workspace.odb(HashName::Md5);
     let mut state = workspace.load_state();
-    for plan in plans.iter_mut().filter(|p| p.ok()) {
+    for plan in plans.iter_mut().filter(|p| p.ok() && p.dep.is_none()) {
         if let Err(error) =
             build_dependency(workspace, plan, storages, &odb, jobs, &mut state, progress)
         {
@@ -601,7 +601,9 @@ fn stat_sources(
     for (fs_index, opened) in storages.opened.iter().enumerate() {
         let members: Vec<usize> = (0..plans.len())
             .filter(|&i| {
+                // Plans `update` already looked up are not asked about again.
                 plans[i].ok()
+                    && plans[i].entry.is_none()
                     && matches!(&plans[i].source, Source::External { fs, .. } if *fs == fs_index)
             })
             .collect();
@@ -968,41 +970,10 @@ fn upload_to_remote(
         let (Some(built), Some(source)) = (plan.built.clone(), plan.downloaded.clone()) else {
             continue;
         };
-        let mut items: Vec<(PathBuf, dv_remote::ObjectKey)> = Vec::new();
-        let layout = transfer::layout(HashName::Md5);
-        let manifest_file;
-        match &built {
-            Built::File { md5, .. } => {
-                items.push((source.clone(), transfer::key(&ObjectId::file(*md5), layout)));
-            }
-            Built::Tree {
-                manifest,
-                files,
-                id,
-                ..
-            } => {
-                for file in files {
-                    items.push((
-                        file.file.path.clone(),
-                        transfer::key(&ObjectId::file(file.md5), layout),
-                    ));
-                }
-                manifest_file = tmp_root.join(format!("{id}"));
-                if let Err(error) = std::fs::write(&manifest_file, manifest.to_bytes()) {
-                    plan.fail(error);
-                    continue;
-                }
-                items.push((manifest_file.clone(), transfer::key(id, layout)));
-            }
-        }
-        progress.start(Phase::Uploading, items.len() as u64, built.size());
-        let mut counter = transfer::TransferCounter {
-            progress,
-            phase: Phase::Uploading,
-        };
-        let results = remote.upload_many(&items, jobs, &mut counter);
-        if let Some(Err(error)) = results.into_iter().find(Result::is_err) {
-            plan.fail(error);
+        if let Err(error) =
+            transfer::upload_built(remote, &source, &built, tmp_root, jobs, progress)
+        {
+            plan.fail(format!("{error:#}"));
         }
     }
 }
@@ -1224,7 +1195,6 @@ pub fn update(
         }
     }
     workspace.save_state(&mut state);
-    let unchanged_count = unchanged.len();
     let mut pending: Vec<Plan> = plans
         .into_iter()
         .filter(|p| p.failure.as_deref() != Some(""))
@@ -1232,32 +1202,22 @@ pub fn update(
     let mut report = if pending.is_empty() {
         ImportReport::default()
     } else {
-        run_imports_after_deps(
+        // The sources were looked up and the dependencies built above: `run_imports` reuses
+        // them.
+        run_imports(
             workspace,
             &mut pending,
             &mut storages,
             &import_options,
+            true,
             progress,
         )?
     };
     report.unchanged = unchanged;
-    let _ = unchanged_count;
     if let Some(failure) = report.failed.first() {
         return Err(CommandError(failure.message.clone()).into());
     }
     Ok(report)
-}
-
-/// [`run_imports`] for plans whose dependencies are already built.
-fn run_imports_after_deps(
-    workspace: &Workspace,
-    plans: &mut [Plan],
-    storages: &mut Storages,
-    options: &ImportUrlOptions,
-    progress: &Progress,
-) -> anyhow::Result<ImportReport> {
-    // Rebuilding the dependency is cheap next to a download and keeps one code path.
-    run_imports(workspace, plans, storages, options, true, progress)
 }
 
 /// Whether `entry` is a version-aware URL import (`fs_config: {version_aware: true}` on its
