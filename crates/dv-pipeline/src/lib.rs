@@ -8,6 +8,7 @@
 //! - [`graph`]: the stage graph, DVC's consistency checks, `repro` ordering and target selection.
 //! - [`drawing`]: `dvc dag`'s pictures of the graph (dot, Mermaid, ASCII boxes).
 //! - [`status`]: what changed since the lock entry and why, and the `dvc status` report.
+//! - [`explain`]: those changes as one line per reason, with old and new values.
 //! - [`lock`]: building the lock entry of a stage from fresh hashes.
 //! - [`run_cache`]: run-cache keys, values and save conditions.
 //! - [`execution`]: how a stage's command is run.
@@ -19,6 +20,7 @@
 mod context;
 pub mod drawing;
 pub mod execution;
+pub mod explain;
 pub mod files;
 pub mod graph;
 mod interpolation;

@@ -585,6 +585,9 @@ pub struct StageReport {
     pub addressing: String,
     /// Its items, in DVC's order.
     pub items: Vec<StatusItem>,
+    /// Why, one line per reason with old and new values ([`crate::explain::reasons`]);
+    /// shown only when asked (`--explain`).
+    pub explanation: Vec<String>,
 }
 
 impl StageReport {
@@ -593,6 +596,7 @@ impl StageReport {
     pub fn from_changes(
         addressing: &str,
         changes: &StageChanges,
+        recorded: bool,
         cwd: &RepoPath,
     ) -> Option<StageReport> {
         let entries = |list: &[EntryChange]| {
@@ -633,6 +637,7 @@ impl StageReport {
         (!items.is_empty()).then(|| StageReport {
             addressing: addressing.to_owned(),
             items,
+            explanation: crate::explain::reasons(changes, recorded, cwd),
         })
     }
 }
@@ -669,6 +674,15 @@ impl StatusReport {
     /// The text `dvc status` prints (each line ends with a newline); empty when nothing
     /// changed.
     pub fn to_text(&self) -> String {
+        self.text(false)
+    }
+
+    /// [`StatusReport::to_text`] with each stage's explanation under `why:` (`--explain`).
+    pub fn to_text_explained(&self) -> String {
+        self.text(true)
+    }
+
+    fn text(&self, explain: bool) -> String {
         let mut out = String::new();
         let word = |word: &str| {
             let mut text = format!("{word}:");
@@ -710,6 +724,12 @@ impl StatusReport {
                         }
                         EntryStatus::Params(_) => {}
                     }
+                }
+            }
+            if explain && !stage.explanation.is_empty() {
+                out.push_str("\twhy:\n");
+                for reason in &stage.explanation {
+                    out.push_str(&format!("\t\t{reason}\n"));
                 }
             }
         }
@@ -869,7 +889,7 @@ mod tests {
             let changes =
                 check(stage, entry, &mut workspace, CheckOptions::default(), &[]).expect("checked");
             if let Some(stage_report) =
-                StageReport::from_changes(&stage.name, &changes, &RepoPath::root())
+                StageReport::from_changes(&stage.name, &changes, entry.is_some(), &RepoPath::root())
             {
                 report.push(stage_report);
             }
@@ -924,12 +944,18 @@ mod tests {
                     StatusItem::AlwaysChanged,
                     StatusItem::ChangedCommand,
                 ],
+                explanation: vec!["cmd changed: 'a' -> 'b'".to_owned()],
             }],
         };
         assert_eq!(
             report.to_text(),
             "sub/dvc.yaml:s:\n\tchanged deps:\n\t\tmodified:           in\n\t\tparams.yaml:\n\
              \t\t\tmodified:           lr\n\talways changed\n\tchanged command\n"
+        );
+        assert!(
+            report
+                .to_text_explained()
+                .ends_with("\tchanged command\n\twhy:\n\t\tcmd changed: 'a' -> 'b'\n")
         );
         assert_eq!(
             crate_python_json(&report.to_json()),

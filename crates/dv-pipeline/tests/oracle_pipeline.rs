@@ -262,7 +262,7 @@ fn status(repo: &TestRepo) -> StatusReport {
         let changes = check(stage, entry, &mut workspace, CheckOptions::default(), &[])
             .expect("the stage can be checked");
         if let Some(stage_report) =
-            StageReport::from_changes(&stage.addressing(&cwd), &changes, &cwd)
+            StageReport::from_changes(&stage.addressing(&cwd), &changes, entry.is_some(), &cwd)
         {
             report.push(stage_report);
         }

@@ -25,7 +25,8 @@ pub struct Workspace {
     config: Table,
     environment: Environment,
     git: Option<Git>,
-    _lock: Option<RepoLock>,
+    /// The repository lock while held (released while stage commands run, as DVC does).
+    lock: std::sync::Mutex<Option<RepoLock>>,
 }
 
 impl Workspace {
@@ -49,8 +50,29 @@ impl Workspace {
             config,
             environment: environment.clone(),
             git,
-            _lock: Some(lock),
+            lock: std::sync::Mutex::new(Some(lock)),
         })
+    }
+
+    /// Releases the repository lock (DVC's `unlocked_repo`, while a stage's command runs, so
+    /// that the command can run `dvc`/`dv` on the same repository). No-op when not held.
+    pub fn release_lock(&self) {
+        if let Ok(mut held) = self.lock.lock() {
+            held.take();
+        }
+    }
+
+    /// Takes the repository lock again after [`Workspace::release_lock`] (retrying like the
+    /// first time); no-op when held.
+    pub fn reacquire_lock(&self) -> Result<(), crate::lock::LockError> {
+        let mut held = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if held.is_none() {
+            *held = Some(RepoLock::acquire(&self.repo.tmp_dir().join("lock"))?);
+        }
+        Ok(())
     }
 
     /// The repository root.

@@ -434,6 +434,18 @@ pub fn update_stages(
     previous: Option<&str>,
     stages: &[(&str, &LockStage)],
 ) -> Result<LockUpdate, LockFileError> {
+    update_stages_before(previous, stages, &[])
+}
+
+/// [`update_stages`], except that a stage without an entry yet goes before the first entry
+/// named in `before` instead of at the end: `dv repro -j` records stages as they finish, and
+/// places each where a run one stage at a time would have written it (before the stages that
+/// come later in the plan but happened to finish first).
+pub fn update_stages_before(
+    previous: Option<&str>,
+    stages: &[(&str, &LockStage)],
+    before: &[&str],
+) -> Result<LockUpdate, LockFileError> {
     let old = match previous {
         Some(text) => yaml::parse(text).map_err(|error| LockFileError {
             message: error.message,
@@ -468,7 +480,32 @@ pub fn update_stages(
             .get(&key)
             .is_none_or(|existing| !python_equal(existing, &value));
         modified |= changed;
-        entries.insert(key, value);
+        let at = if entries.contains_key(&key) {
+            None
+        } else {
+            entries.keys().position(|existing| {
+                existing
+                    .as_str()
+                    .is_some_and(|existing| before.contains(&existing))
+            })
+        };
+        match at {
+            Some(at) => {
+                let mut placed = Mapping::new();
+                for (index, (existing, entry)) in
+                    std::mem::take(&mut entries).into_iter().enumerate()
+                {
+                    if index == at {
+                        placed.insert(key.clone(), value.clone());
+                    }
+                    placed.insert(existing, entry);
+                }
+                entries = placed;
+            }
+            None => {
+                entries.insert(key, value);
+            }
+        }
     }
     root.insert(string("stages"), Value::Mapping(entries));
     let new = Value::Mapping(root);

@@ -19,6 +19,7 @@ mod outcome;
 mod redaction;
 mod s3_server;
 mod test_repo;
+pub mod twins;
 pub mod venv;
 
 pub use http_server::HttpServer;

@@ -91,9 +91,12 @@ pub fn pipeline_status(
             )
             .map_err(|error| DvcError(error.to_string()))?;
             let addressing = stage.addressing(&pipelines.cwd);
-            if let Some(stage_report) =
-                StageReport::from_changes(&addressing, &changes, &pipelines.cwd)
-            {
+            if let Some(stage_report) = StageReport::from_changes(
+                &addressing,
+                &changes,
+                lock.stage(&stage.name).is_some(),
+                &pipelines.cwd,
+            ) {
                 report.push(stage_report);
             }
         }

@@ -27,12 +27,13 @@ use anyhow::Context;
 use dv_data::checkout::CheckoutOptions as LinkOptions;
 use dv_fs::link::LinkType;
 use dv_pipeline::execution;
+use dv_pipeline::explain;
 use dv_pipeline::graph::{Selection, StageGraph};
 use dv_pipeline::lock::{self, RunInputs};
 use dv_pipeline::run_cache;
 use dv_pipeline::stage::{EntryPath, Stage};
 use dv_pipeline::status::{CheckMode, CheckOptions, HashValue, Workspace as _, check};
-use dv_schema::lock_file::{LockFile, LockStage, python_equal, update_stages};
+use dv_schema::lock_file::{LockFile, LockStage, python_equal, update_stages_before};
 use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::Value;
 
@@ -94,6 +95,13 @@ pub struct ReproOptions {
     pub on_error: OnError,
     /// Threads for hashing.
     pub jobs: Option<usize>,
+    /// `-j N` (dv's own): how many stages may run their commands at once (0 or 1: one at a
+    /// time, with the terminal, as DVC does).
+    pub stage_jobs: usize,
+    /// `--explain` (dv's own): say why each stage runs, with old and new values.
+    pub explain: bool,
+    /// `-i`: ask before reproducing each stage.
+    pub interactive: bool,
     /// Where a running command tells the signal handler to leave Ctrl-C to it.
     pub interrupts: Interrupts,
 }
@@ -162,6 +170,40 @@ pub enum ReproEvent {
     /// `Stage 'y' will be skipped due to this failure` (`Stages 'y' and 'z' ...`): with
     /// `-k`, the stages depending on a failed one.
     DependentsSkipped(Vec<String>),
+    /// Why a stage runs (`--explain`): one line per reason.
+    Explained {
+        /// The stage.
+        stage: String,
+        /// Its reasons, from [`dv_pipeline::explain::reasons`].
+        reasons: Vec<String>,
+    },
+    /// A line a stage's command printed while stages run concurrently (`-j`).
+    Output {
+        /// The stage.
+        stage: String,
+        /// The line, without its end.
+        line: String,
+        /// Printed to standard error.
+        stderr: bool,
+    },
+    /// An output about to be replaced whose content existed nowhere else was moved aside
+    /// instead of deleted (a warning).
+    Trashed {
+        /// The stage about to run.
+        stage: String,
+        /// The output.
+        path: String,
+        /// Where it is now.
+        to: String,
+    },
+    /// Dependencies changed while the stage's command ran (a warning): the lock records
+    /// them as they were when it started, so the next `repro` runs the stage again.
+    DependenciesChanged {
+        /// The stage.
+        stage: String,
+        /// The dependencies and params files, as written in `dvc.yaml`.
+        paths: Vec<String>,
+    },
 }
 
 /// What `repro` did.
@@ -198,6 +240,17 @@ struct Run<'a> {
     /// Each `dvc.lock` as last read or written (its text and content), so a long pipeline
     /// parses its lock once instead of once per stage.
     locks: std::collections::HashMap<RepoPath, (Option<String>, LockFile)>,
+    /// Asks the user a yes/no question (`-i`).
+    confirm: &'a dyn Fn(&str) -> bool,
+    /// The planned steps, in order.
+    plan: Vec<usize>,
+    /// Lock entries this run created (per lock file: stage name, step), so that stages
+    /// finishing out of order with `-j` are placed as a run in order would place them.
+    created: std::collections::HashMap<RepoPath, Vec<(String, usize)>>,
+    /// The step being prepared or recorded.
+    current: usize,
+    /// `.gitignore` entries held back until the end of a `-j` run (plan position, path).
+    deferred_ignores: Vec<(usize, PathBuf)>,
 }
 
 /// A stage failure DVC words two ways: a `-k` warning shows the exception alone, the final
@@ -239,9 +292,11 @@ impl Failure {
 type Upstream = Vec<(EntryPath, Option<HashValue>)>;
 
 /// Reproduces the targets' pipelines.
+/// `confirm` asks the user a yes/no question (for `-i`).
 pub fn repro(
     workspace: &Workspace,
     options: &ReproOptions,
+    confirm: &dyn Fn(&str) -> bool,
     events: &mut dyn FnMut(ReproEvent),
 ) -> anyhow::Result<ReproReport> {
     let index = Index::collect(workspace, stages::OnError::Fail)?;
@@ -297,8 +352,15 @@ pub fn repro(
         report: ReproReport::default(),
         ignored: Vec::new(),
         locks: std::collections::HashMap::new(),
+        confirm,
+        plan: steps.clone(),
+        created: std::collections::HashMap::new(),
+        current: 0,
+        deferred_ignores: Vec::new(),
     };
-    let result = run.reproduce(graph.as_ref(), &steps, events);
+    let result = run
+        .reproduce(graph.as_ref(), &steps, events)
+        .and_then(|()| run.flush_ignores());
     if let Err(error) = result {
         run.forget_ignored();
         return Err(error);
@@ -325,6 +387,64 @@ pub fn join_names(names: &[String]) -> String {
     }
 }
 
+/// What [`Run::prepare`] decided for a stage.
+enum Prepared {
+    /// Nothing more to do; whether the stage ran (or would have, with `--dry`).
+    Done(bool),
+    /// Its outputs were restored or verified without running its command: record it.
+    Record(Recording),
+    /// Run its commands, then record it.
+    Execute(Recording, CommandRun),
+}
+
+/// What recording a stage after its run needs from before it.
+struct Recording {
+    /// The stage's lock entry before the run.
+    previous: Option<LockStage>,
+    /// Its dependencies and params as hashed before the command started (`None` when not
+    /// hashed, e.g. for frozen stages): what the lock records, with a warning when they
+    /// changed while the command ran.
+    inputs: Option<RunInputs>,
+}
+
+/// A stage's commands with everything needed to run them away from the repository state (on a
+/// worker thread with `-j`).
+struct CommandRun {
+    addressing: String,
+    commands: Vec<String>,
+    shell: String,
+    wdir: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl CommandRun {
+    /// The process for one of the commands.
+    fn process(&self, command: &str) -> std::process::Command {
+        let argv = execution::shell_command(&self.shell, command);
+        let mut process = std::process::Command::new(&argv[0]);
+        process.args(&argv[1..]).current_dir(&self.wdir);
+        process.env_clear();
+        process.envs(self.env.iter().map(|(k, v)| (k, v)));
+        process
+    }
+}
+
+/// What a stage running on a worker thread reports to the main thread.
+enum WorkerMessage {
+    /// Something to print (a command about to run, a line of its output).
+    Event(ReproEvent),
+    /// The stage's commands finished (the step's position in the plan).
+    Done(usize, anyhow::Result<()>),
+}
+
+/// Whether a stage ran, failed, or was not started, as its dependents see it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Ran,
+    Unchanged,
+    Failed,
+}
+
 impl Run<'_> {
     /// The text and content of the `dvc.lock` of `dvc_yaml`, read once per run and again
     /// only after this run wrote it.
@@ -337,7 +457,10 @@ impl Run<'_> {
     }
 
     /// DVC's `_reproduce`: each planned stage in order, with forcing, skipping and failures
-    /// handled as `on_error` says.
+    /// handled as `on_error` says. With `-j N` above one, up to N stages whose upstream stages
+    /// in the plan are done run their commands at once (on worker threads, their output
+    /// prefixed by the stage name); checking, hashing, caching and lock writing stay on this
+    /// thread, one stage at a time, so `dvc.lock` is the same whatever the order.
     fn reproduce(
         &mut self,
         graph: Option<&StageGraph>,
@@ -351,91 +474,155 @@ impl Run<'_> {
         let mut previous_ran = false;
         let mut state = self.workspace.load_state();
         let jobs = self.workspace.jobs(self.options.jobs);
-        for &step in steps {
-            if skipped[step] {
-                continue;
-            }
-            if previous_ran {
-                events(ReproEvent::Separator);
-            }
-            let stage = &self.index.stages[step];
-            let addressing = stage.addressing(&self.index.cwd);
-            // Only `--allow-missing` looks at what the upstream stages recorded.
-            let upstream = match graph {
-                Some(graph) if self.options.allow_missing => {
-                    self.upstream(graph.dependencies(step))?
-                }
-                _ => Vec::new(),
+        let parallel = self.options.stage_jobs.max(1);
+
+        // The plan's own edges: a step waits for the steps of the plan it depends on (without
+        // a graph, `-s`, for the step before it).
+        let mut waiting = vec![0usize; steps.len()];
+        let mut later: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+        for (at, &step) in steps.iter().enumerate() {
+            let before: Vec<usize> = match graph {
+                Some(graph) => graph
+                    .dependencies(step)
+                    .iter()
+                    .filter_map(|dependency| steps.iter().position(|s| s == dependency))
+                    .collect(),
+                None => at.checked_sub(1).into_iter().collect(),
             };
-            let mut repo_workspace = RepoWorkspace::new(self.workspace, &mut state, jobs);
-            let outcome = match stage {
-                RepoStage::Pipeline { stage, .. } => self.reproduce_stage(
-                    stage,
-                    &addressing,
-                    forced[step],
-                    &upstream,
-                    &mut repo_workspace,
-                    events,
-                ),
-                RepoStage::File { entry, .. } => data_source::reproduce(
-                    self,
-                    entry,
-                    &addressing,
-                    forced[step],
-                    &mut repo_workspace,
-                    events,
-                ),
-            };
-            match outcome {
-                Ok(ran) => {
-                    if let Some(graph) = graph
-                        && self.options.force_downstream
-                        && (ran || forced[step])
-                    {
-                        for &dependent in graph.dependents(step) {
-                            forced[dependent] = true;
-                        }
-                    }
-                    if ran {
-                        self.report.ran.push(addressing);
-                    }
-                    previous_ran = ran;
-                }
-                Err(error) => {
-                    let (message, full) = Failure::messages(&error);
-                    if self.options.on_error == OnError::Fail {
-                        self.workspace.save_state(&mut state);
-                        return Err(DvcError(format!(
-                            "failed to reproduce '{addressing}': {full}"
-                        ))
-                        .into());
-                    }
-                    failed.push(addressing);
-                    let ignored = self.options.on_error == OnError::Ignore;
-                    events(ReproEvent::Failed { message, ignored });
-                    if let Some(graph) = graph
-                        && !ignored
-                    {
-                        let dependents: Vec<usize> =
-                            graph.with_dependents(step).into_iter().skip(1).collect();
-                        if !dependents.is_empty() {
-                            events(ReproEvent::DependentsSkipped(
-                                dependents
-                                    .iter()
-                                    .map(|&node| {
-                                        self.index.stages[node].addressing(&self.index.cwd)
-                                    })
-                                    .collect(),
-                            ));
-                        }
-                        for node in dependents {
-                            skipped[node] = true;
-                        }
-                    }
-                }
+            waiting[at] = before.len();
+            for earlier in before {
+                later[earlier].push(at);
             }
         }
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..steps.len()).filter(|&at| waiting[at] == 0).collect();
+        let mut running: std::collections::HashMap<usize, Recording> =
+            std::collections::HashMap::new();
+        let mut stop: Option<anyhow::Error> = None;
+
+        let result = std::thread::scope(|scope| -> anyhow::Result<()> {
+            let (sender, receiver) = std::sync::mpsc::channel::<WorkerMessage>();
+            loop {
+                while stop.is_none() && running.len() < parallel {
+                    let Some(at) = ready.pop_first() else {
+                        break;
+                    };
+                    let step = steps[at];
+                    if !skipped[step] {
+                        if previous_ran {
+                            events(ReproEvent::Separator);
+                        }
+                        let addressing = self.index.stages[step].addressing(&self.index.cwd);
+                        let prepared = self.prepare(
+                            graph,
+                            step,
+                            forced[step],
+                            &mut RepoWorkspace::new(self.workspace, &mut state, jobs),
+                            events,
+                        );
+                        let finished = match prepared {
+                            Ok(Prepared::Done(ran)) => Ok(ran),
+                            Ok(Prepared::Record(recording)) => self
+                                .record(
+                                    step,
+                                    recording,
+                                    &mut RepoWorkspace::new(self.workspace, &mut state, jobs),
+                                    events,
+                                )
+                                .map(|()| true),
+                            Ok(Prepared::Execute(recording, command)) if parallel == 1 => {
+                                let interrupts = &self.options.interrupts;
+                                let status = self.unlocked(|| {
+                                    execute_inline(&command, interrupts, &mut *events)
+                                });
+                                status.and_then(|()| {
+                                    self.record(
+                                        step,
+                                        recording,
+                                        &mut RepoWorkspace::new(self.workspace, &mut state, jobs),
+                                        events,
+                                    )
+                                    .map(|()| true)
+                                })
+                            }
+                            Ok(Prepared::Execute(recording, command)) => {
+                                let sender = sender.clone();
+                                let interrupts = self.options.interrupts.clone();
+                                scope.spawn(move || {
+                                    let result = execute_prefixed(&command, &interrupts, &sender);
+                                    let _ = sender.send(WorkerMessage::Done(at, result));
+                                });
+                                running.insert(at, recording);
+                                previous_ran = true;
+                                continue;
+                            }
+                            Err(error) => Err(error),
+                        };
+                        let outcome = self.settle(
+                            graph,
+                            step,
+                            &addressing,
+                            finished,
+                            &mut forced,
+                            &mut skipped,
+                            &mut failed,
+                            &mut stop,
+                            events,
+                        );
+                        previous_ran = outcome == Outcome::Ran;
+                    }
+                    done(at, &mut waiting, &later, &mut ready);
+                }
+                if running.is_empty() {
+                    break;
+                }
+                // Waiting for commands: the repository is theirs (a stage may run `dv`).
+                self.workspace.release_lock();
+                let message = receiver
+                    .recv()
+                    .map_err(|_| anyhow::anyhow!("a stage's worker thread stopped"))?;
+                match message {
+                    WorkerMessage::Event(event) => events(event),
+                    WorkerMessage::Done(at, result) => {
+                        self.workspace.reacquire_lock()?;
+                        self.locks.clear();
+                        let step = steps[at];
+                        let addressing = self.index.stages[step].addressing(&self.index.cwd);
+                        let recording = running
+                            .remove(&at)
+                            .ok_or_else(|| anyhow::anyhow!("unknown stage finished"))?;
+                        let finished = result.and_then(|()| {
+                            self.record(
+                                step,
+                                recording,
+                                &mut RepoWorkspace::new(self.workspace, &mut state, jobs),
+                                events,
+                            )
+                            .map(|()| true)
+                        });
+                        self.settle(
+                            graph,
+                            step,
+                            &addressing,
+                            finished,
+                            &mut forced,
+                            &mut skipped,
+                            &mut failed,
+                            &mut stop,
+                            events,
+                        );
+                        done(at, &mut waiting, &later, &mut ready);
+                    }
+                }
+            }
+            Ok(())
+        });
+        self.workspace.reacquire_lock()?;
         self.workspace.save_state(&mut state);
+        result?;
+        if let Some(error) = stop {
+            return Err(error);
+        }
         if self.options.on_error != OnError::Ignore && !failed.is_empty() {
             let segment = if failed.len() > 1 { " stages:" } else { "" };
             return Err(DvcError(format!(
@@ -445,6 +632,92 @@ impl Run<'_> {
             .into());
         }
         Ok(())
+    }
+
+    /// Runs `f` (a stage's command) with the repository lock released, as DVC's
+    /// `unlocked_repo` does, and takes it back afterwards; lock entries read so far are read
+    /// again (the command may have changed them).
+    fn unlocked<T>(&mut self, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+        self.workspace.release_lock();
+        let result = f();
+        self.workspace.reacquire_lock()?;
+        self.locks.clear();
+        result
+    }
+
+    /// What a stage's result means for the rest of the run: `--force-downstream`, the list
+    /// of stages that ran, and failures as `on_error` says (`stop` set for the default).
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &mut self,
+        graph: Option<&StageGraph>,
+        step: usize,
+        addressing: &str,
+        finished: anyhow::Result<bool>,
+        forced: &mut [bool],
+        skipped: &mut [bool],
+        failed: &mut Vec<String>,
+        stop: &mut Option<anyhow::Error>,
+        events: &mut dyn FnMut(ReproEvent),
+    ) -> Outcome {
+        match finished {
+            Ok(ran) => {
+                if let Some(graph) = graph
+                    && self.options.force_downstream
+                    && (ran || forced[step])
+                {
+                    for &dependent in graph.dependents(step) {
+                        forced[dependent] = true;
+                    }
+                }
+                if ran {
+                    self.report.ran.push(addressing.to_owned());
+                    Outcome::Ran
+                } else {
+                    Outcome::Unchanged
+                }
+            }
+            Err(error) => {
+                let (message, full) = Failure::messages(&error);
+                if self.options.on_error == OnError::Fail {
+                    let error = DvcError(format!("failed to reproduce '{addressing}': {full}"));
+                    match stop {
+                        None => *stop = Some(error.into()),
+                        // Another stage running at the same time failed first.
+                        Some(_) => events(ReproEvent::Failed {
+                            message: error.0,
+                            ignored: false,
+                        }),
+                    }
+                    return Outcome::Failed;
+                }
+                failed.push(addressing.to_owned());
+                let ignored = self.options.on_error == OnError::Ignore;
+                events(ReproEvent::Failed { message, ignored });
+                if let Some(graph) = graph
+                    && !ignored
+                {
+                    let dependents: Vec<usize> = graph
+                        .with_dependents(step)
+                        .into_iter()
+                        .skip(1)
+                        .filter(|&node| !skipped[node])
+                        .collect();
+                    if !dependents.is_empty() {
+                        events(ReproEvent::DependentsSkipped(
+                            dependents
+                                .iter()
+                                .map(|&node| self.index.stages[node].addressing(&self.index.cwd))
+                                .collect(),
+                        ));
+                    }
+                    for node in dependents {
+                        skipped[node] = true;
+                    }
+                }
+                Outcome::Failed
+            }
+        }
     }
 
     /// The recorded outputs of `stages` (what DVC's `upstream` stage objects hold: their lock
@@ -482,10 +755,31 @@ impl Run<'_> {
     }
 
     /// Adds `path`'s `.gitignore` entry (DVC's `Output.ignore`), remembering what changed.
+    /// With `-j`, entries wait for the end of the run and are then added in plan order, as
+    /// a run one stage at a time adds them (a run that fails adds none either way).
     fn ignore(&mut self, path: &std::path::Path) -> anyhow::Result<()> {
+        if self.options.stage_jobs > 1 {
+            let position = self.plan.iter().position(|&step| step == self.current);
+            self.deferred_ignores
+                .push((position.unwrap_or(usize::MAX), path.to_path_buf()));
+            return Ok(());
+        }
         if let Some(gitignore) = ignore_output(self.workspace, path)? {
             self.report.track(gitignore);
             self.ignored.push(path.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// Adds the `.gitignore` entries `-j` held back, in plan order.
+    fn flush_ignores(&mut self) -> anyhow::Result<()> {
+        let mut deferred = std::mem::take(&mut self.deferred_ignores);
+        deferred.sort_by_key(|(position, _)| *position);
+        for (_, path) in deferred {
+            if let Some(gitignore) = ignore_output(self.workspace, &path)? {
+                self.report.track(gitignore);
+                self.ignored.push(path);
+            }
         }
         Ok(())
     }
@@ -497,9 +791,45 @@ impl Run<'_> {
         }
     }
 
-    /// Checks one pipeline stage and runs it when it changed (or is `forced`); whether it
-    /// ran. Errors are the stage's failure, without DVC's `failed to reproduce` prefix.
-    fn reproduce_stage(
+    /// Checks one planned stage and does what does not need its command: skips it, pulls it,
+    /// restores it from the run-cache, verifies a frozen one, or prepares its command.
+    fn prepare(
+        &mut self,
+        graph: Option<&StageGraph>,
+        step: usize,
+        forced: bool,
+        repo_workspace: &mut RepoWorkspace<'_>,
+        events: &mut dyn FnMut(ReproEvent),
+    ) -> anyhow::Result<Prepared> {
+        self.current = step;
+        let addressing = self.index.stages[step].addressing(&self.index.cwd);
+        // Only `--allow-missing` looks at what the upstream stages recorded.
+        let upstream = match graph {
+            Some(graph) if self.options.allow_missing => self.upstream(graph.dependencies(step))?,
+            _ => Vec::new(),
+        };
+        let index = self.index;
+        match &index.stages[step] {
+            RepoStage::Pipeline { stage, .. } => self.prepare_stage(
+                stage,
+                &addressing,
+                forced,
+                &upstream,
+                repo_workspace,
+                events,
+            ),
+            RepoStage::File { entry, .. } => {
+                data_source::reproduce(self, entry, &addressing, forced, repo_workspace, events)
+                    .map(Prepared::Done)
+            }
+        }
+    }
+
+    /// Checks one pipeline stage (DVC's `Stage.reproduce` up to running the command): skips
+    /// it when nothing changed (and it is not `forced`), pulls it with `--pull`, asks with
+    /// `-i`, removes its outputs, restores it from the run-cache when it can, or prepares its
+    /// command. Errors are the stage's failure, without DVC's `failed to reproduce` prefix.
+    fn prepare_stage(
         &mut self,
         stage: &Stage,
         addressing: &str,
@@ -507,7 +837,7 @@ impl Run<'_> {
         upstream: &Upstream,
         repo_workspace: &mut RepoWorkspace<'_>,
         events: &mut dyn FnMut(ReproEvent),
-    ) -> anyhow::Result<bool> {
+    ) -> anyhow::Result<Prepared> {
         let workspace = self.workspace;
         let options = self.options;
         let previous = self.lock(&stage.file)?.1.stage(&stage.name).cloned();
@@ -515,37 +845,62 @@ impl Run<'_> {
         if frozen {
             events(ReproEvent::Frozen(addressing.to_owned()));
         }
-        if !forced {
-            let changed = |allow_missing: bool, repo_workspace: &mut RepoWorkspace<'_>| {
+        let check_with =
+            |mode: CheckMode, allow_missing: bool, repo_workspace: &mut RepoWorkspace<'_>| {
                 check(
                     stage,
                     previous.as_ref(),
                     repo_workspace,
                     CheckOptions {
-                        mode: CheckMode::FirstChange,
+                        mode,
                         allow_missing,
                     },
                     upstream,
                 )
-                .map(|changes| changes.changed)
                 .map_err(|error| anyhow::anyhow!("{error}"))
+            };
+        if !forced {
+            let changed = |allow_missing: bool, repo_workspace: &mut RepoWorkspace<'_>| {
+                check_with(CheckMode::FirstChange, allow_missing, repo_workspace)
+                    .map(|changes| changes.changed)
             };
             if !changed(options.allow_missing, repo_workspace)? {
                 events(ReproEvent::Skipped(addressing.to_owned()));
-                return Ok(false);
+                return Ok(Prepared::Done(false));
             }
             if options.pull && !changed(true, repo_workspace)? {
                 events(ReproEvent::Pulling(addressing.to_owned()));
                 if pull::pull_stage(self, stage, previous.as_ref(), repo_workspace, events)? {
-                    return Ok(false);
+                    return Ok(Prepared::Done(false));
                 }
                 events(ReproEvent::PullFailed(addressing.to_owned()));
             }
         }
+        if options.explain {
+            let reasons = if forced && options.force {
+                vec!["forced (--force)".to_owned()]
+            } else if forced {
+                vec!["forced: an upstream stage ran (--force-downstream)".to_owned()]
+            } else {
+                let changes = check_with(CheckMode::All, options.allow_missing, repo_workspace)?;
+                explain::reasons(&changes, previous.is_some(), &self.index.cwd)
+            };
+            events(ReproEvent::Explained {
+                stage: addressing.to_owned(),
+                reasons,
+            });
+        }
+        if options.interactive
+            && !(self.confirm)(&format!(
+                "Going to reproduce stage: '{addressing}'. Are you sure you want to continue?"
+            ))
+        {
+            return Err(DvcError("reproduction aborted by the user".to_owned()).into());
+        }
         if frozen {
             // DVC does not run a frozen stage: it checks that its outputs exist and records them.
             if options.dry {
-                return Ok(true);
+                return Ok(Prepared::Done(true));
             }
             events(ReproEvent::VerifyingFrozen(addressing.to_owned()));
             let missing: Vec<String> = stage
@@ -558,16 +913,27 @@ impl Run<'_> {
             if !missing.is_empty() {
                 return Err(data_source::missing_data(&missing));
             }
+            return Ok(Prepared::Record(Recording {
+                previous,
+                inputs: None,
+            }));
         }
         // DVC's `Stage.run`: the outputs go first, whatever happens next.
-        if !options.dry && !frozen {
-            remove_outputs(workspace, stage)?;
+        if !options.dry {
+            remove_outputs(
+                workspace,
+                stage,
+                addressing,
+                previous.as_ref(),
+                repo_workspace,
+                events,
+            )?;
         }
-        if options.pull && !forced && !options.dry && !frozen {
+        if options.pull && !forced && !options.dry {
             pull::pull_missing_dependencies(self, stage, repo_workspace, events)?;
         }
         let mut hashable = run_cache::can_hash(stage);
-        if !forced && !frozen && hashable {
+        if !forced && hashable {
             // DVC hashes every dependency to look the run up (`_can_hash`): a missing one
             // fails the stage with DVC's (or Python's) error.
             match hash_dependencies(workspace, stage, repo_workspace)? {
@@ -576,19 +942,23 @@ impl Run<'_> {
                 Hashing::Failed(error) => return Err(error),
             }
         }
-        let restored = if forced || frozen || !hashable {
+        // The dependencies as the command will find them (a missing one fails the stage
+        // below, or when it is recorded).
+        let fresh = lock::record_inputs(stage, previous.as_ref(), repo_workspace).ok();
+        let restored = if forced || !hashable {
             None
         } else {
             restorable_run(
                 workspace,
                 stage,
                 previous.as_ref(),
+                fresh.as_ref(),
                 options,
                 repo_workspace,
                 events,
             )?
         };
-        if !forced && !frozen && !options.dry && restored.is_none() {
+        if !forced && !options.dry && restored.is_none() {
             // DVC saves the dependencies before running the command (`save_deps`).
             let params_files = stage
                 .params
@@ -610,16 +980,60 @@ impl Run<'_> {
         if restored.is_some() {
             events(ReproEvent::Restored(addressing.to_owned()));
         }
-        match &restored {
-            _ if frozen => {}
-            Some(run) if !options.dry => restore_outputs(workspace, stage, run)?,
-            _ => run_commands(workspace, stage, addressing, options, events)?,
+        let recording = Recording {
+            previous,
+            inputs: fresh,
+        };
+        match restored {
+            Some(run) if !options.dry => {
+                restore_outputs(workspace, stage, &run)?;
+                Ok(Prepared::Record(recording))
+            }
+            _ if options.dry => {
+                events(ReproEvent::Running(addressing.to_owned()));
+                for command in stage.cmd().commands() {
+                    events(ReproEvent::Command(command.to_owned()));
+                }
+                Ok(Prepared::Done(true))
+            }
+            _ => Ok(Prepared::Execute(
+                recording,
+                command_run(workspace, stage, addressing),
+            )),
         }
-        if options.dry {
-            return Ok(true);
-        }
-        let entry = lock::record(stage, previous.as_ref(), repo_workspace)
+    }
+
+    /// Records a stage that ran (or was restored, or verified): hashes its outputs, saves them
+    /// to the cache, saves the run to the run-cache and writes its lock entry. Dependencies
+    /// are recorded as they were before the command started; if one changed while it ran,
+    /// a warning says which.
+    fn record(
+        &mut self,
+        step: usize,
+        recording: Recording,
+        repo_workspace: &mut RepoWorkspace<'_>,
+        events: &mut dyn FnMut(ReproEvent),
+    ) -> anyhow::Result<()> {
+        self.current = step;
+        let index = self.index;
+        let RepoStage::Pipeline { stage, .. } = &index.stages[step] else {
+            return Ok(());
+        };
+        let workspace = self.workspace;
+        let options = self.options;
+        let Recording { previous, inputs } = recording;
+        let mut entry = lock::record(stage, previous.as_ref(), repo_workspace)
             .map_err(|error| anyhow::anyhow!("{error}"))?;
+        if let Some(inputs) = inputs {
+            let changed = changed_inputs(&inputs, &entry);
+            if !changed.is_empty() {
+                events(ReproEvent::DependenciesChanged {
+                    stage: stage.addressing(&index.cwd),
+                    paths: changed,
+                });
+                entry = lock::lock_stage(stage, inputs.deps, inputs.params, entry.outs);
+            }
+        }
         for out in &stage.outs {
             if !out.is_cached() {
                 continue;
@@ -646,8 +1060,24 @@ impl Run<'_> {
         let lock_full = absolute(workspace, &lock_repo_path);
         let shown = workspace.display_path(&lock_full);
         let text = self.lock(&stage.file)?.0.clone();
-        let update = update_stages(text.as_deref(), &[(stage.name.as_str(), &entry)])
-            .map_err(|error| DvcError(format!("failed to update '{shown}': {error}")))?;
+        let position = |step: usize| self.plan.iter().position(|&planned| planned == step);
+        let later: Vec<&str> = self
+            .created
+            .get(&stage.file)
+            .into_iter()
+            .flatten()
+            .filter(|(_, other)| position(*other) > position(step))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let update =
+            update_stages_before(text.as_deref(), &[(stage.name.as_str(), &entry)], &later)
+                .map_err(|error| DvcError(format!("failed to update '{shown}': {error}")))?;
+        if previous.is_none() {
+            self.created
+                .entry(stage.file.clone())
+                .or_default()
+                .push((stage.name.clone(), step));
+        }
         if update.created {
             events(ReproEvent::LockGenerated(shown.clone()));
         }
@@ -658,55 +1088,171 @@ impl Run<'_> {
                 .with_context(|| format!("failed to write '{shown}'"))?;
             self.report.track(lock_full);
         }
-        Ok(true)
+        Ok(())
     }
 }
 
-/// Prints and runs the stage's commands (only prints them with `--dry`). While a command
-/// runs, Ctrl-C is left to it (DVC ignores SIGINT meanwhile): a command killed by it fails
-/// the stage like any other failure.
-fn run_commands(
-    workspace: &Workspace,
-    stage: &Stage,
-    addressing: &str,
-    options: &ReproOptions,
+/// A step of the plan is done: the steps waiting for it that wait for nothing else are ready.
+fn done(
+    at: usize,
+    waiting: &mut [usize],
+    later: &[Vec<usize>],
+    ready: &mut std::collections::BTreeSet<usize>,
+) {
+    for &next in &later[at] {
+        waiting[next] = waiting[next].saturating_sub(1);
+        if waiting[next] == 0 {
+            ready.insert(next);
+        }
+    }
+}
+
+/// The dependencies and params files of `before` whose values differ in `after`, as written
+/// in `dvc.yaml`.
+fn changed_inputs(before: &RunInputs, after: &LockStage) -> Vec<String> {
+    let mut changed = Vec::new();
+    for dep in &before.deps {
+        let now = after.deps.iter().find(|entry| entry.path == dep.path);
+        if now.and_then(HashValue::of) != HashValue::of(dep) {
+            changed.push(dep.path.clone());
+        }
+    }
+    for (file, values) in &before.params {
+        let same = after.params.file(file).is_some_and(|now| {
+            python_equal(
+                &Value::Mapping(now.clone()),
+                &Value::Mapping(values.clone()),
+            )
+        });
+        if !same {
+            changed.push(file.clone());
+        }
+    }
+    changed
+}
+
+/// The stage's commands with the shell, working directory and environment DVC gives them
+/// (`DVC_ROOT`, `DVC_STAGE`).
+fn command_run(workspace: &Workspace, stage: &Stage, addressing: &str) -> CommandRun {
+    let mut env: Vec<(String, String)> = workspace
+        .environment()
+        .vars()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    if workspace.environment().var(execution::DVC_ROOT).is_none() {
+        env.push((
+            execution::DVC_ROOT.to_owned(),
+            workspace.root().to_string_lossy().into_owned(),
+        ));
+    }
+    env.push((execution::DVC_STAGE.to_owned(), addressing.to_owned()));
+    CommandRun {
+        addressing: addressing.to_owned(),
+        commands: stage
+            .cmd()
+            .commands()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        shell: execution::shell(workspace.environment().var("SHELL")),
+        wdir: absolute(workspace, &stage.wdir),
+        env,
+    }
+}
+
+/// Waits for a command's process with Ctrl-C left to it (DVC ignores SIGINT meanwhile): a
+/// command killed by it fails the stage like any other failure.
+fn wait_for(
+    command: &str,
+    interrupts: &Interrupts,
+    child: std::io::Result<std::process::Child>,
+) -> anyhow::Result<()> {
+    use std::os::unix::process::ExitStatusExt;
+    let deferral = interrupts.defer();
+    let status = child.and_then(|mut child| child.wait());
+    let interrupted = status
+        .as_ref()
+        .is_ok_and(|status| status.signal() == Some(SIGINT));
+    deferral.settle(interrupted);
+    let status = status.map_err(|error| anyhow::anyhow!("failed to run: {command}: {error}"))?;
+    if !status.success() {
+        let code = status
+            .code()
+            .unwrap_or_else(|| -status.signal().unwrap_or(0));
+        return Err(DvcError(format!("failed to run: {command}, exited with {code}")).into());
+    }
+    Ok(())
+}
+
+/// Runs a stage's commands one after the other with the terminal's input and output, as DVC
+/// does.
+fn execute_inline(
+    run: &CommandRun,
+    interrupts: &Interrupts,
     events: &mut dyn FnMut(ReproEvent),
 ) -> anyhow::Result<()> {
-    events(ReproEvent::Running(addressing.to_owned()));
-    let shell = execution::shell(workspace.environment().var("SHELL"));
-    let wdir = absolute(workspace, &stage.wdir);
-    for command in stage.cmd().commands() {
-        events(ReproEvent::Command(command.to_owned()));
-        if options.dry {
-            continue;
-        }
-        let argv = execution::shell_command(&shell, command);
-        let mut process = std::process::Command::new(&argv[0]);
-        process.args(&argv[1..]).current_dir(&wdir);
-        process.env_clear();
-        process.envs(workspace.environment().vars());
-        if workspace.environment().var(execution::DVC_ROOT).is_none() {
-            process.env(execution::DVC_ROOT, workspace.root());
-        }
-        process.env(execution::DVC_STAGE, addressing);
-        let status = {
-            use std::os::unix::process::ExitStatusExt;
-            let deferral = options.interrupts.defer();
-            let status = process.status();
-            let interrupted = status
-                .as_ref()
-                .is_ok_and(|status| status.signal() == Some(SIGINT));
-            deferral.settle(interrupted);
-            status
-        }
-        .map_err(|error| anyhow::anyhow!("failed to run: {command}: {error}"))?;
-        if !status.success() {
-            let code = status.code().unwrap_or_else(|| {
-                use std::os::unix::process::ExitStatusExt;
-                -status.signal().unwrap_or(0)
-            });
-            return Err(DvcError(format!("failed to run: {command}, exited with {code}")).into());
-        }
+    events(ReproEvent::Running(run.addressing.clone()));
+    for command in &run.commands {
+        events(ReproEvent::Command(command.clone()));
+        wait_for(command, interrupts, run.process(command).spawn())?;
+    }
+    Ok(())
+}
+
+/// Runs a stage's commands on a worker thread (`-j`): no input, each line of output sent to
+/// the main thread to be printed with the stage's name in front.
+fn execute_prefixed(
+    run: &CommandRun,
+    interrupts: &Interrupts,
+    sender: &std::sync::mpsc::Sender<WorkerMessage>,
+) -> anyhow::Result<()> {
+    use std::process::Stdio;
+    let send = |event: ReproEvent| {
+        let _ = sender.send(WorkerMessage::Event(event));
+    };
+    send(ReproEvent::Running(run.addressing.clone()));
+    for command in &run.commands {
+        send(ReproEvent::Command(command.clone()));
+        let mut process = run.process(command);
+        process
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = match process.spawn() {
+            Ok(child) => child,
+            Err(error) => return wait_for(command, interrupts, Err(error)),
+        };
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        std::thread::scope(|scope| {
+            let forward = |stream: Box<dyn std::io::Read + Send>, stderr: bool| {
+                let sender = sender.clone();
+                let stage = run.addressing.clone();
+                move || {
+                    use std::io::BufRead;
+                    let mut reader = std::io::BufReader::new(stream);
+                    let mut line = Vec::new();
+                    while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                        let text = String::from_utf8_lossy(&line)
+                            .trim_end_matches(['\n', '\r'])
+                            .to_owned();
+                        let _ = sender.send(WorkerMessage::Event(ReproEvent::Output {
+                            stage: stage.clone(),
+                            line: text,
+                            stderr,
+                        }));
+                        line.clear();
+                    }
+                }
+            };
+            if let Some(stdout) = stdout {
+                scope.spawn(forward(Box::new(stdout), false));
+            }
+            if let Some(stderr) = stderr {
+                scope.spawn(forward(Box::new(stderr), true));
+            }
+            wait_for(command, interrupts, Ok(child))
+        })?;
     }
     Ok(())
 }
@@ -721,6 +1267,7 @@ fn restorable_run(
     workspace: &Workspace,
     stage: &Stage,
     previous: Option<&LockStage>,
+    fresh: Option<&RunInputs>,
     options: &ReproOptions,
     repo_workspace: &mut RepoWorkspace<'_>,
     events: &mut dyn FnMut(ReproEvent),
@@ -728,9 +1275,9 @@ fn restorable_run(
     if !run_cache::can_hash(stage) {
         return Ok(None);
     }
-    // A dependency that cannot be hashed fails the stage later, as it would without a cache.
-    let fresh = lock::record_inputs(stage, previous, repo_workspace).ok();
-    let recorded_run = match (previous, &fresh) {
+    // A dependency that cannot be hashed (`fresh` is `None`) fails the stage later, as it
+    // would without a cache.
+    let recorded_run = match (previous, fresh) {
         (Some(previous), Some(inputs)) if same_inputs(stage, previous, inputs) => {
             recorded_outputs(stage, previous).map(|outs| {
                 lock::lock_stage(stage, inputs.deps.clone(), inputs.params.clone(), outs)
@@ -745,7 +1292,7 @@ fn restorable_run(
             let inputs = if options.dry {
                 previous.and_then(|previous| recorded_inputs(stage, previous))
             } else {
-                fresh
+                fresh.cloned()
             };
             let Some(inputs) = inputs else {
                 return Ok(None);
@@ -897,7 +1444,17 @@ fn save_run(
 }
 
 /// Removes the stage's outputs before it runs (DVC's `remove_outs`): persistent outputs stay.
-fn remove_outputs(workspace: &Workspace, stage: &Stage) -> std::io::Result<()> {
+/// Unlike DVC, an output whose content is neither in the cache nor what `dvc.lock` records
+/// (a file written by hand, a run never committed) is not deleted: it is moved to
+/// `.dvc/tmp/dv/trash/<time>-<pid>/<path>`, with a warning saying where.
+fn remove_outputs(
+    workspace: &Workspace,
+    stage: &Stage,
+    addressing: &str,
+    previous: Option<&LockStage>,
+    repo_workspace: &mut RepoWorkspace<'_>,
+    events: &mut dyn FnMut(ReproEvent),
+) -> anyhow::Result<()> {
     for out in &stage.outs {
         if out.definition.persist {
             continue;
@@ -905,13 +1462,92 @@ fn remove_outputs(workspace: &Workspace, stage: &Stage) -> std::io::Result<()> {
         let Some(path) = out.path.to_path(workspace.root()) else {
             continue;
         };
-        match std::fs::symlink_metadata(&path) {
-            Ok(metadata) if metadata.is_dir() => std::fs::remove_dir_all(&path)?,
-            Ok(_) => std::fs::remove_file(&path)?,
-            Err(_) => {}
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let recorded = previous.and_then(|lock| lock.outs.iter().find(|e| e.path == out.def_path));
+        if metadata.is_symlink() || kept_elsewhere(&path, out, recorded, repo_workspace) {
+            let removed = if metadata.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed
+                .with_context(|| format!("failed to remove '{}'", workspace.display_path(&path)))?;
+            continue;
         }
+        let trash = trash_dir(workspace);
+        let relative = path.strip_prefix(workspace.root()).unwrap_or(&path);
+        let relative = relative.strip_prefix("/").unwrap_or(relative);
+        let target = trash.join(relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create '{}'", parent.display()))?;
+        }
+        std::fs::rename(&path, &target).with_context(|| {
+            format!(
+                "failed to move '{}' to '{}' (dv keeps outputs that exist nowhere else instead \
+                 of deleting them)",
+                workspace.display_path(&path),
+                workspace.display_path(&target)
+            )
+        })?;
+        events(ReproEvent::Trashed {
+            stage: addressing.to_owned(),
+            path: workspace.display_path(&path),
+            to: workspace.display_path(&target),
+        });
     }
     Ok(())
+}
+
+/// Whether the content at `path` (an output about to be replaced) can be had again: it is
+/// what the lock entry records, or it is in the cache, or there is nothing in it.
+fn kept_elsewhere(
+    path: &std::path::Path,
+    out: &dv_pipeline::stage::Output,
+    recorded: Option<&dv_schema::dvc_file::Output>,
+    repo_workspace: &mut RepoWorkspace<'_>,
+) -> bool {
+    use dv_pipeline::status::{EntryRole, Workspace as _};
+    if is_empty(path) {
+        return true;
+    }
+    let hash_name = recorded.map_or(dv_schema::hash::HashName::Md5, |entry| entry.hash_name);
+    let Ok(Some(current)) = repo_workspace.hash(&out.path, hash_name, EntryRole::Output) else {
+        return false;
+    };
+    if recorded.and_then(HashValue::of).as_ref() == Some(&current.value) {
+        return true;
+    }
+    match &current.value {
+        HashValue::Md5(id) => repo_workspace.in_cache(id, hash_name).unwrap_or(false),
+        _ => false,
+    }
+}
+
+/// An empty file, or a directory with no files under it.
+fn is_empty(path: &std::path::Path) -> bool {
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_dir() => std::fs::read_dir(path).is_ok_and(|mut entries| {
+            entries.all(|entry| entry.is_ok_and(|entry| is_empty(&entry.path())))
+        }),
+        Ok(metadata) => metadata.len() == 0,
+        Err(_) => true,
+    }
+}
+
+/// A fresh directory under `.dvc/tmp/dv/trash/` for outputs moved aside by this run.
+fn trash_dir(workspace: &Workspace) -> PathBuf {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    workspace
+        .repo()
+        .tmp_dir()
+        .join("dv")
+        .join("trash")
+        .join(format!("{seconds}-{}", std::process::id()))
 }
 
 /// The local file and directory dependencies of `stage` that do not exist, absolute, in

@@ -13,6 +13,17 @@ pub struct ReproArgs {
     /// Reproduce even if dependencies were not changed.
     #[arg(short, long)]
     pub force: bool,
+    /// Ask for confirmation before reproducing each stage.
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Run up to N independent stages at once, in dependency order (their output is prefixed
+    /// by the stage name). Default: one at a time.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Say why each stage runs: which dependency, param, command or output changed, from what
+    /// to what.
+    #[arg(long)]
+    pub explain: bool,
     /// Reproduce only single data item without recursive dependencies check.
     #[arg(short, long)]
     pub single_item: bool,
@@ -81,6 +92,7 @@ pub fn run(
 ) -> anyhow::Result<u8> {
     let workspace = Workspace::open(environment)?;
     let on_error = args.on_error();
+    let explain = args.explain;
     let report = repro(
         &workspace,
         &ReproOptions {
@@ -100,9 +112,13 @@ pub fn run(
             pull: args.pull,
             on_error,
             jobs: None,
+            stage_jobs: args.jobs.unwrap_or(1),
+            explain: args.explain || printer.is_verbose(),
+            interactive: args.interactive,
             interrupts: interrupts.clone(),
         },
-        &mut |event| print_event(printer, event),
+        &|statement| crate::prompt::confirm_on_terminal(statement, printer),
+        &mut |event| print_event(printer, event, explain),
     )?;
     if !report.staged {
         crate::git_hint::print_git_add_hint(&workspace, &report.to_track, printer);
@@ -115,8 +131,9 @@ pub fn run(
     Ok(0)
 }
 
-/// Prints one event of `repro` as DVC logs it.
-fn print_event(printer: &Printer, event: ReproEvent) {
+/// Prints one event of `repro` as DVC logs it; explanations as information with `--explain`,
+/// as debug lines with `-v`.
+fn print_event(printer: &Printer, event: ReproEvent, explain: bool) {
     match event {
         ReproEvent::TargetWarning(warning) => printer.warn(warning),
         ReproEvent::Separator => printer.info(""),
@@ -172,6 +189,42 @@ fn print_event(printer: &Printer, event: ReproEvent) {
             let suffix = if ignored { " (ignored)" } else { "" };
             printer.warn(format!("{message}{suffix}"));
         }
+        ReproEvent::Explained { stage, reasons } => {
+            let say = |text: String| {
+                if explain {
+                    printer.info(text);
+                } else {
+                    printer.debug(text);
+                }
+            };
+            say(format!("Stage '{stage}' will run because:"));
+            for reason in reasons {
+                say(format!("  {reason}"));
+            }
+        }
+        ReproEvent::Output {
+            stage,
+            line,
+            stderr,
+        } => {
+            use std::io::Write;
+            let text = format!("[{stage}] {line}\n");
+            let _ = if stderr {
+                std::io::stderr().lock().write_all(text.as_bytes())
+            } else {
+                std::io::stdout().lock().write_all(text.as_bytes())
+            };
+        }
+        ReproEvent::Trashed { stage, path, to } => printer.warn(format!(
+            "'{path}' is neither in the cache nor recorded in the lock file: moved to '{to}' \
+             instead of deleting it before running stage '{stage}' (move it back to restore it)"
+        )),
+        ReproEvent::DependenciesChanged { stage, paths } => printer.warn(format!(
+            "{} changed while stage '{stage}' was running: the lock file records {} as it \
+             was when the stage started, so the next repro runs it again",
+            join_names(&paths),
+            if paths.len() > 1 { "them" } else { "it" }
+        )),
         ReproEvent::DependentsSkipped(stages) => {
             let noun = if stages.len() > 1 { "Stages" } else { "Stage" };
             printer.warn(format!(

@@ -27,6 +27,10 @@ pub struct StatusArgs {
     /// Remote storage to compare local cache to.
     #[arg(short, long, value_name = "NAME")]
     pub remote: Option<String>,
+    /// Say why each stage changed: from what to what (dependency and output hashes, params
+    /// values, the command).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
@@ -77,7 +81,12 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
         printer.info("Data and pipelines are up to date.");
         return Ok(0);
     }
-    printer.data(combined.to_text().trim_end_matches('\n'));
+    let text = if args.explain {
+        combined.to_text_explained()
+    } else {
+        combined.to_text()
+    };
+    printer.data(text.trim_end_matches('\n'));
     Ok(0)
 }
 
@@ -116,6 +125,7 @@ fn combined_report(
             StageReport {
                 addressing: stage.name.clone(),
                 items,
+                explanation: Vec::new(),
             },
         )
     });
