@@ -92,7 +92,8 @@ const SUB_DVC_YAML: &str = r#"stages:
 "#;
 
 fn corpus() -> Twins {
-    let twins = Twins::new("mkdir -p data sub && echo one > data/raw.txt && echo two >> data/raw.txt");
+    let twins =
+        Twins::new("mkdir -p data sub && echo one > data/raw.txt && echo two >> data/raw.txt");
     for repo in [&twins.ours, &twins.theirs] {
         repo.write("params.yaml", PARAMS);
         repo.write("dvc.yaml", DVC_YAML);
@@ -208,4 +209,27 @@ fn the_corpus_reproduces_as_with_dvc() {
         twins.same_file(file);
     }
     cross_status(&twins);
+}
+
+#[test]
+fn a_malformed_dvc_yaml_fails_with_dvcs_exit_codes_naming_file_and_line() {
+    let twins = Twins::new(
+        "printf 'stages:\\n  a:\\n    cmd: echo a: b > a\\n    outs: [a]\\n' > dvc.yaml",
+    );
+    for (args, code) in [
+        (&["status"][..], 1),
+        (&["repro"], 255),
+        (&["dag"], 255),
+        (&["stage", "list"], 255),
+    ] {
+        let (ours, theirs) = twins.both_in(".", args);
+        assert_eq!((ours.code, theirs.code), (code, code), "{args:?}");
+        assert_eq!(
+            ours.stderr,
+            "ERROR: './dvc.yaml' is invalid: mapping values are not allowed in this context at \
+             line 3 column 16\n",
+            "{args:?}"
+        );
+        assert!(theirs.stderr.contains("in line 3, column 16"), "{theirs}");
+    }
 }

@@ -44,7 +44,15 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
         .iter()
         .map(|target| target.to_string_lossy().into_owned())
         .collect();
-    let pipelines = pipeline_status(&workspace, &targets, args.jobs)?;
+    // DVC's `status` reports what fails while collecting stages (an invalid `dvc.yaml`, say)
+    // and exits with 1, where other commands let it escape (255).
+    let pipelines =
+        pipeline_status(&workspace, &targets, args.jobs).map_err(|error| match error
+            .downcast::<dv_repo::DvcError>(
+        ) {
+            Ok(dvc) => dv_repo::CommandError(dvc.0).into(),
+            Err(other) => other,
+        })?;
     let dvc_targets: Vec<PathBuf> = pipelines.other_targets.iter().map(PathBuf::from).collect();
     let report = if !targets.is_empty() && dvc_targets.is_empty() {
         dv_repo::ops::status::StatusReport::default()
