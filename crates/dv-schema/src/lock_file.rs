@@ -517,6 +517,146 @@ pub fn update_stages_before(
     })
 }
 
+/// A lock file's text and content kept together, so that recording one stage after another
+/// (`repro` of a long pipeline) edits the text in place: when the text is exactly what DVC
+/// writes for its content, a stage's entry is emitted alone and spliced into the text instead
+/// of parsing and emitting the whole file each time. Other texts (hand-edited, with comments)
+/// go through [`update_stages_before`].
+#[derive(Debug, Clone)]
+pub struct LockDocument {
+    /// The text on disk (`None`: no file yet).
+    pub text: Option<String>,
+    /// Its content.
+    pub file: LockFile,
+    /// Whether `text` is what [`LockFile::to_yaml`] gives for `file`.
+    canonical: bool,
+}
+
+impl LockDocument {
+    /// A document from the text read from disk and its parsed content.
+    pub fn new(text: Option<String>, file: LockFile) -> LockDocument {
+        let canonical = text
+            .as_deref()
+            .is_some_and(|text| !file.stages.is_empty() && file.to_yaml() == text);
+        LockDocument {
+            text,
+            file,
+            canonical,
+        }
+    }
+
+    /// Sets the entry of stage `name` as [`update_stages_before`] does (a new entry goes
+    /// before the first of `before`, else at the end), keeping the document in step with the
+    /// new text.
+    pub fn set_stage(
+        &mut self,
+        name: &str,
+        stage: &LockStage,
+        before: &[&str],
+    ) -> Result<LockUpdate, LockFileError> {
+        let Some(text) = self.text.as_ref().filter(|_| self.canonical) else {
+            let update = update_stages_before(self.text.as_deref(), &[(name, stage)], before)?;
+            let file = LockFile::from_yaml(&update.text)?;
+            *self = LockDocument::new(Some(update.text.clone()), file);
+            return Ok(update);
+        };
+        let existing = self.file.stages.iter().position(|(n, _)| n == name);
+        let modified = existing
+            .is_none_or(|at| !python_equal(&self.file.stages[at].1.to_value(), &stage.to_value()));
+        if !modified {
+            return Ok(LockUpdate {
+                text: text.clone(),
+                created: false,
+                modified: false,
+            });
+        }
+        let blocks = stage_blocks(text);
+        if blocks.len() != self.file.stages.len() {
+            // Not laid out as expected after all: the slow way.
+            self.canonical = false;
+            return self.set_stage(name, stage, before);
+        }
+        let block = stage_block(name, stage);
+        let mut new_text = String::with_capacity(text.len() + block.len());
+        match existing {
+            Some(at) => {
+                let (start, end) = blocks[at];
+                new_text.push_str(&text[..start]);
+                new_text.push_str(&block);
+                new_text.push_str(&text[end..]);
+                self.file.stages[at].1 = stage.clone();
+            }
+            None => {
+                let at = self
+                    .file
+                    .stages
+                    .iter()
+                    .position(|(n, _)| before.contains(&n.as_str()));
+                let start = at.map_or(text.len(), |at| blocks[at].0);
+                new_text.push_str(&text[..start]);
+                new_text.push_str(&block);
+                new_text.push_str(&text[start..]);
+                let at = at.unwrap_or(self.file.stages.len());
+                self.file
+                    .stages
+                    .insert(at, (name.to_owned(), stage.clone()));
+            }
+        }
+        self.text = Some(new_text.clone());
+        Ok(LockUpdate {
+            text: new_text,
+            created: false,
+            modified: true,
+        })
+    }
+}
+
+/// The text of one stage's entry as it appears under `stages:` in a file DVC writes.
+fn stage_block(name: &str, stage: &LockStage) -> String {
+    let mut stages = Mapping::new();
+    stages.insert(Value::String(name.to_owned()), stage.to_value());
+    let mut root = Mapping::new();
+    root.insert(string("stages"), Value::Mapping(stages));
+    let text = yaml::to_string(&Value::Mapping(root));
+    text.strip_prefix("stages:\n")
+        .map_or(text.clone(), str::to_owned)
+}
+
+/// The byte ranges of the stage entries of a lock file DVC wrote: under the top-level
+/// `stages:` line, each entry starts at a line indented by exactly two spaces.
+fn stage_blocks(text: &str) -> Vec<(usize, usize)> {
+    let mut blocks: Vec<(usize, usize)> = Vec::new();
+    let mut in_stages = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        if line == "\n" {
+            // an empty line inside a block scalar
+            if let Some(last) = blocks.last_mut().filter(|_| in_stages) {
+                last.1 = offset;
+            }
+            continue;
+        }
+        if !line.starts_with(' ') {
+            if let Some(last) = blocks.last_mut().filter(|_| in_stages) {
+                last.1 = start;
+            }
+            in_stages = line == "stages:\n";
+            continue;
+        }
+        if in_stages && line.starts_with("  ") && !line[2..].starts_with(' ') {
+            if let Some(last) = blocks.last_mut() {
+                last.1 = start;
+            }
+            blocks.push((start, offset));
+        } else if let Some(last) = blocks.last_mut().filter(|_| in_stages) {
+            last.1 = offset;
+        }
+    }
+    blocks
+}
+
 /// The outcome of [`remove_stage`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockRemoval {
@@ -693,5 +833,73 @@ mod tests {
             yaml::to_string(&sorted.to_value()),
             "params.yaml:\n  lr: 0.1\n  train:\n    z: 1\n    a: 2\na.toml:\n  k: 1\nz.json:\n  a: 2\n  b: 1\n"
         );
+    }
+
+    #[test]
+    fn a_document_edited_in_place_matches_a_full_update() {
+        let entry = |cmd: &str, md5: &str| {
+            LockStage::from_value(
+                &yaml::parse(&format!(
+                    "cmd: {cmd}\nparams:\n  params.yaml:\n    lr: 0.1\nouts:\n- path: out\n  \
+                     hash: md5\n  md5: {md5}\n  size: 2\n"
+                ))
+                .unwrap(),
+            )
+            .unwrap()
+        };
+        let multi_line = LockStage::from_value(
+            &yaml::parse(
+                "cmd: |\n  echo a\n\n  echo b\nouts:\n- path: m\n  hash: md5\n  md5: \
+                          d3b07384d113edec49eaa6238ad5ff00\n  size: 4\n",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let steps: Vec<(&str, LockStage, Vec<&str>)> = vec![
+            (
+                "a",
+                entry("echo a > out", "60b725f10c9c85c70d97880dfe8191b3"),
+                vec![],
+            ),
+            ("m", multi_line.clone(), vec![]),
+            (
+                "c",
+                entry("echo c > out", "2cd6ee2c70b0bde53fbe6cac3c8b8bb1"),
+                vec![],
+            ),
+            // a new entry placed before `c`
+            (
+                "b",
+                entry("echo b > out", "3b5d5c3712955042212316173ccf37be"),
+                vec!["c"],
+            ),
+            // replaced in place, and unchanged
+            (
+                "a",
+                entry("echo A > out", "bf072e9119077b4e76437a93986787ef"),
+                vec![],
+            ),
+            ("m", multi_line, vec![]),
+            (
+                "c",
+                entry("echo c > out", "2cd6ee2c70b0bde53fbe6cac3c8b8bb1"),
+                vec![],
+            ),
+        ];
+        let mut slow: Option<String> = None;
+        let mut document = LockDocument::new(None, LockFile::default());
+        for (name, stage, before) in steps {
+            let expected =
+                update_stages_before(slow.as_deref(), &[(name, &stage)], &before).unwrap();
+            let got = document.set_stage(name, &stage, &before).unwrap();
+            assert_eq!(got, expected, "{name}");
+            assert_eq!(
+                document.file,
+                LockFile::from_yaml(&got.text).unwrap(),
+                "{name}"
+            );
+            slow = Some(expected.text);
+        }
+        assert!(document.canonical);
     }
 }

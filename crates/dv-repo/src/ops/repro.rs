@@ -33,13 +33,12 @@ use dv_pipeline::lock::{self, RunInputs};
 use dv_pipeline::run_cache;
 use dv_pipeline::stage::{EntryPath, Stage};
 use dv_pipeline::status::{CheckMode, CheckOptions, HashValue, Workspace as _, check};
-use dv_schema::lock_file::{LockFile, LockStage, python_equal, update_stages_before};
+use dv_schema::lock_file::{LockDocument, LockStage, python_equal};
 use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::Value;
 
 use crate::error::DvcError;
 use crate::interrupt::Interrupts;
-use crate::ops::commit::ignore_output;
 use crate::ops::pipeline::{RepoWorkspace, absolute, lock_path, read_lock};
 use crate::run_cache::{Lookup, RunCache};
 use crate::stages::{self, Index, RepoStage};
@@ -238,15 +237,17 @@ struct Run<'a> {
     /// Outputs this run added to `.gitignore` files (removed again when the run fails).
     ignored: Vec<PathBuf>,
     /// Each `dvc.lock` as last read or written (its text and content), so a long pipeline
-    /// parses its lock once instead of once per stage.
-    locks: std::collections::HashMap<RepoPath, (Option<String>, LockFile)>,
+    /// parses its lock once instead of once per stage, and records stages by editing it.
+    locks: std::collections::HashMap<RepoPath, LockDocument>,
+    /// The lock files known to be as `locks` has them (cleared when a command ran).
+    locks_checked: std::collections::HashSet<RepoPath>,
     /// Asks the user a yes/no question (`-i`).
     confirm: &'a dyn Fn(&str) -> bool,
-    /// The planned steps, in order.
-    plan: Vec<usize>,
-    /// Lock entries this run created (per lock file: stage name, step), so that stages
-    /// finishing out of order with `-j` are placed as a run in order would place them.
-    created: std::collections::HashMap<RepoPath, Vec<(String, usize)>>,
+    /// Each planned step's position in the plan.
+    plan_position: std::collections::HashMap<usize, usize>,
+    /// Lock entries this run created (per lock file: stage name, plan position), so that
+    /// stages finishing out of order with `-j` are placed as a run in order would place them.
+    created: std::collections::HashMap<RepoPath, Vec<(String, Option<usize>)>>,
     /// The step being prepared or recorded.
     current: usize,
     /// `.gitignore` entries held back until the end of a `-j` run (plan position, path).
@@ -352,8 +353,13 @@ pub fn repro(
         report: ReproReport::default(),
         ignored: Vec::new(),
         locks: std::collections::HashMap::new(),
+        locks_checked: std::collections::HashSet::new(),
         confirm,
-        plan: steps.clone(),
+        plan_position: steps
+            .iter()
+            .enumerate()
+            .map(|(position, &step)| (step, position))
+            .collect(),
         created: std::collections::HashMap::new(),
         current: 0,
         deferred_ignores: Vec::new(),
@@ -448,12 +454,29 @@ enum Outcome {
 impl Run<'_> {
     /// The text and content of the `dvc.lock` of `dvc_yaml`, read once per run and again
     /// only after this run wrote it.
-    fn lock(&mut self, dvc_yaml: &RepoPath) -> anyhow::Result<&(Option<String>, LockFile)> {
-        if !self.locks.contains_key(dvc_yaml) {
-            let lock = read_lock(self.workspace, dvc_yaml)?;
-            self.locks.insert(dvc_yaml.clone(), lock);
+    ///
+    /// After a stage's command ran (it may have run `dvc` on the repository), the file is read
+    /// again, and parsed again only if its text is not what this run last saw.
+    fn lock(&mut self, dvc_yaml: &RepoPath) -> anyhow::Result<&mut LockDocument> {
+        if !self.locks_checked.contains(dvc_yaml) {
+            let current = self.locks.get(dvc_yaml);
+            let unchanged = match current {
+                Some(document) => {
+                    let path = absolute(self.workspace, &lock_path(dvc_yaml));
+                    std::fs::read_to_string(&path).ok() == document.text
+                }
+                None => false,
+            };
+            if !unchanged {
+                let (text, file) = read_lock(self.workspace, dvc_yaml)?;
+                self.locks
+                    .insert(dvc_yaml.clone(), LockDocument::new(text, file));
+            }
+            self.locks_checked.insert(dvc_yaml.clone());
         }
-        Ok(&self.locks[dvc_yaml])
+        self.locks
+            .get_mut(dvc_yaml)
+            .ok_or_else(|| anyhow::anyhow!("lock file of '{dvc_yaml}' not loaded"))
     }
 
     /// DVC's `_reproduce`: each planned stage in order, with forcing, skipping and failures
@@ -585,7 +608,7 @@ impl Run<'_> {
                     WorkerMessage::Event(event) => events(event),
                     WorkerMessage::Done(at, result) => {
                         self.workspace.reacquire_lock()?;
-                        self.locks.clear();
+                        self.locks_checked.clear();
                         let step = steps[at];
                         let addressing = self.index.stages[step].addressing(&self.index.cwd);
                         let recording = running
@@ -641,7 +664,7 @@ impl Run<'_> {
         self.workspace.release_lock();
         let result = f();
         self.workspace.reacquire_lock()?;
-        self.locks.clear();
+        self.locks_checked.clear();
         result
     }
 
@@ -754,33 +777,43 @@ impl Run<'_> {
         Ok(outputs)
     }
 
-    /// Adds `path`'s `.gitignore` entry (DVC's `Output.ignore`), remembering what changed.
-    /// With `-j`, entries wait for the end of the run and are then added in plan order, as
-    /// a run one stage at a time adds them (a run that fails adds none either way).
+    /// Asks for `path`'s `.gitignore` entry (DVC's `Output.ignore`). Entries are added when
+    /// the whole run succeeded ([`Run::flush_ignores`]): a run that fails adds none, as DVC's
+    /// `scm_context` takes them back, and asking git once for all of them instead of once per
+    /// stage keeps long pipelines fast. They are added in plan order, so that a run with `-j`
+    /// writes the `.gitignore` files a run one stage at a time writes.
     fn ignore(&mut self, path: &std::path::Path) -> anyhow::Result<()> {
-        if self.options.stage_jobs > 1 {
-            let position = self.plan.iter().position(|&step| step == self.current);
-            self.deferred_ignores
-                .push((position.unwrap_or(usize::MAX), path.to_path_buf()));
-            return Ok(());
-        }
-        if let Some(gitignore) = ignore_output(self.workspace, path)? {
-            self.report.track(gitignore);
-            self.ignored.push(path.to_path_buf());
-        }
+        let position = self.plan_position.get(&self.current).copied();
+        self.deferred_ignores
+            .push((position.unwrap_or(usize::MAX), path.to_path_buf()));
         Ok(())
     }
 
-    /// Adds the `.gitignore` entries `-j` held back, in plan order.
+    /// Adds the `.gitignore` entries the run asked for, in plan order, with one question to
+    /// git for all of them.
     fn flush_ignores(&mut self) -> anyhow::Result<()> {
         let mut deferred = std::mem::take(&mut self.deferred_ignores);
         deferred.sort_by_key(|(position, _)| *position);
-        for (_, path) in deferred {
-            if let Some(gitignore) = ignore_output(self.workspace, &path)? {
-                self.report.track(gitignore);
-                self.ignored.push(path);
-            }
+        let mut seen = std::collections::HashSet::new();
+        let paths: Vec<PathBuf> = deferred
+            .into_iter()
+            .map(|(_, path)| path)
+            .filter(|path| seen.insert(path.clone()))
+            .collect();
+        let Some(git) = self.workspace.git() else {
+            return Ok(());
+        };
+        let ignored = git.ignored(&paths)?;
+        let wanted: Vec<PathBuf> = paths
+            .into_iter()
+            .zip(ignored)
+            .filter(|(_, ignored)| !ignored)
+            .map(|(path, _)| path)
+            .collect();
+        for gitignore in dv_scm::ignore_entries_add(&wanted)? {
+            self.report.track(gitignore);
         }
+        self.ignored.extend(wanted);
         Ok(())
     }
 
@@ -840,7 +873,7 @@ impl Run<'_> {
     ) -> anyhow::Result<Prepared> {
         let workspace = self.workspace;
         let options = self.options;
-        let previous = self.lock(&stage.file)?.1.stage(&stage.name).cloned();
+        let previous = self.lock(&stage.file)?.file.stage(&stage.name).cloned();
         let frozen = stage.is_frozen();
         if frozen {
             events(ReproEvent::Frozen(addressing.to_owned()));
@@ -1059,31 +1092,35 @@ impl Run<'_> {
         let lock_repo_path = lock_path(&stage.file);
         let lock_full = absolute(workspace, &lock_repo_path);
         let shown = workspace.display_path(&lock_full);
-        let text = self.lock(&stage.file)?.0.clone();
-        let position = |step: usize| self.plan.iter().position(|&planned| planned == step);
-        let later: Vec<&str> = self
-            .created
-            .get(&stage.file)
-            .into_iter()
-            .flatten()
-            .filter(|(_, other)| position(*other) > position(step))
-            .map(|(name, _)| name.as_str())
-            .collect();
-        let update =
-            update_stages_before(text.as_deref(), &[(stage.name.as_str(), &entry)], &later)
-                .map_err(|error| DvcError(format!("failed to update '{shown}': {error}")))?;
+        let position = self.plan_position.get(&step).copied();
+        // Only with `-j` can a stage later in the plan have been recorded already.
+        let later: Vec<String> = if self.options.stage_jobs > 1 {
+            self.created
+                .get(&stage.file)
+                .into_iter()
+                .flatten()
+                .filter(|(_, other)| *other > position)
+                .map(|(name, _)| name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let later: Vec<&str> = later.iter().map(String::as_str).collect();
+        let update = self
+            .lock(&stage.file)?
+            .set_stage(stage.name.as_str(), &entry, &later)
+            .map_err(|error| DvcError(format!("failed to update '{shown}': {error}")))?;
         if previous.is_none() {
             self.created
                 .entry(stage.file.clone())
                 .or_default()
-                .push((stage.name.clone(), step));
+                .push((stage.name.clone(), position));
         }
         if update.created {
             events(ReproEvent::LockGenerated(shown.clone()));
         }
         if update.modified {
             events(ReproEvent::LockUpdated(shown.clone()));
-            self.locks.remove(&stage.file);
             dv_fs::atomic::write_atomic(&lock_full, update.text.as_bytes())
                 .with_context(|| format!("failed to write '{shown}'"))?;
             self.report.track(lock_full);
