@@ -1,5 +1,5 @@
-//! `dv commit`, `remove`, `move`, `gc`, `unprotect`, `destroy`, `data status` and
-//! `check-ignore`: differential tests against the real dvc (the same steps in twin repositories
+//! `dv checkout` targets, `commit`, `remove`, `move`, `gc`, `unprotect`, `destroy`,
+//! `data status` and `check-ignore`: differential tests against the real dvc (the same steps in twin repositories
 //! give the same exit codes, output, `.dvc`/`.gitignore` files and cache objects), interop both
 //! ways, and bad input.
 #![allow(clippy::unwrap_used)]
@@ -102,9 +102,91 @@ fn tracked(repo: &TestRepo) {
     repo.git(&["commit", "-qm", "tracked"]);
 }
 
+/// [`tracked`], plus a pipeline in `sub/` (stage `gen` writing `sub/out.txt`, run) and
+/// `sub/inner/x` tracked by a `.dvc` file.
+fn tracked_with_pipeline(repo: &TestRepo) {
+    tracked(repo);
+    repo.write(
+        "sub/dvc.yaml",
+        "stages:\n  gen:\n    cmd: echo generated > out.txt\n    outs:\n    - out.txt\n",
+    );
+    repo.write("sub/inner/x", "x\n");
+    run(repo.dvc().args(["add", "-q", "sub/inner/x"])).success();
+    run(repo.dvc().args(["repro", "-q", "sub/dvc.yaml"])).success();
+}
+
+fn remove_all(repo: &TestRepo, paths: &[&str]) {
+    for path in paths {
+        let full = repo.path(path);
+        if full.is_dir() {
+            std::fs::remove_dir_all(full).unwrap();
+        } else if full.exists() {
+            std::fs::remove_file(full).unwrap();
+        }
+    }
+}
+
 fn mode(repo: &TestRepo, rel: &str) -> (u64, u32) {
     let metadata = std::fs::symlink_metadata(repo.path(rel)).unwrap();
     (metadata.nlink(), metadata.permissions().mode() & 0o777)
+}
+
+#[test]
+fn checkout_targets_and_recursive_match_dvc() {
+    let twins = Twins::new(tracked_with_pipeline);
+    let outputs = ["a.txt", "data", "sub/out.txt", "sub/inner/x"];
+    twins.both(|repo| remove_all(repo, &outputs));
+    // A directory with `-R`: the `.dvc` files and `dvc.yaml` stages under it.
+    twins.step(&["checkout", "-R", "sub"]);
+    twins.step(&["checkout", "--recursive", "data"]);
+    twins.step(&["checkout", "-R", "a.txt"]);
+    twins.step(&["checkout", "-R", "."]);
+    twins.both(|repo| remove_all(repo, &outputs));
+    twins.step(&["checkout", "-R"]);
+    // Stage files and names.
+    twins.both(|repo| remove_all(repo, &outputs));
+    twins.step(&["checkout", "sub/dvc.yaml:gen"]);
+    twins.step(&["checkout", "sub/dvc.yaml", "sub/inner/x.dvc"]);
+    twins.step(&["checkout", "a.txt.dvc:ignored"]);
+    // Targets that name nothing, in DVC's words and exit codes.
+    for target in [
+        "nope",
+        "nope.dvc",
+        "gen",
+        "dvc.yaml:gen",
+        "sub/dvc.yaml:nope",
+        "sub/dvc.lock",
+        "sub/nope/dvc.yaml",
+    ] {
+        twins.step(&["checkout", target]);
+        twins.step(&["checkout", "-R", target]);
+    }
+    twins.step(&["status"]);
+}
+
+#[test]
+fn checkout_of_a_path_inside_a_tracked_directory_matches_dvc() {
+    let twins = Twins::new(tracked_with_pipeline);
+    // The directory missing: only the named part comes back, the output is added.
+    twins.both(|repo| remove_all(repo, &["data"]));
+    twins.step(&["checkout", "data/sub"]);
+    twins.step(&["checkout", "data/sub/f2"]);
+    twins.step(&["checkout", "data/f1"]);
+    // Changes outside the named part are left alone; inside, unsaved files need `-f`.
+    twins.both(|repo| {
+        repo.write("data/f1", "edited\n");
+        repo.write("data/sub/extra", "extra\n");
+        std::fs::remove_file(repo.path("data/sub/f2")).unwrap();
+    });
+    twins.step(&["checkout", "data/sub/f2"]);
+    twins.step(&["checkout", "data/sub/nope"]);
+    twins.step(&["checkout", "data/sub"]);
+    twins.step(&["checkout", "-f", "data/sub", "data/sub/f2"]);
+    twins.step(&["checkout", "--relink", "data/sub"]);
+    twins.step(&["status"]);
+    twins.step(&["checkout", "-f", "data/f1"]);
+    twins.step(&["checkout", "sub/out.txt"]);
+    twins.step(&["status"]);
 }
 
 #[test]
