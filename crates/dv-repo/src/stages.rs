@@ -193,6 +193,25 @@ impl RepoStage {
         }
     }
 
+    /// The absolute paths of the stage's local outputs kept in the cache (`cache: true`).
+    pub(crate) fn cached_output_paths(&self, root: &Path) -> Vec<PathBuf> {
+        match self {
+            RepoStage::Pipeline { stage, .. } => stage
+                .outs
+                .iter()
+                .filter(|out| out.definition.cache)
+                .filter_map(|out| out.path.to_path(root))
+                .collect(),
+            RepoStage::File { entry, .. } => entry
+                .file
+                .outs
+                .iter()
+                .filter(|out| out.cache && !is_url(&out.path))
+                .map(|out| entry.resolve(out))
+                .collect(),
+        }
+    }
+
     /// The stage as a node of the stage graph.
     pub(crate) fn graph_node(&self, workspace: &Workspace, cwd: &RepoPath) -> GraphNode {
         match self {

@@ -463,6 +463,54 @@ fn unprotect_remove_and_destroy_with_hardlinks_match_dvc() {
 }
 
 #[test]
+fn destroy_with_pipelines_matches_dvc() {
+    let twins = Twins::new(|repo| {
+        run(repo.dvc().args(["config", "cache.type", "hardlink"])).success();
+        tracked_with_pipeline(repo);
+        // A second stage in the same file, never run, and a directory output.
+        repo.write(
+            "sub/dvc.yaml",
+            "stages:\n  gen:\n    cmd: echo generated > out.txt\n    outs:\n    - out.txt\n  \
+             tree:\n    cmd: mkdir -p t && echo t > t/f\n    outs:\n    - t\n  \
+             never:\n    cmd: echo n > n\n    outs:\n    - n\n",
+        );
+        run(repo.dvc().args(["repro", "-q", "sub/dvc.yaml:tree"])).success();
+        // A `dvc.yaml` without stages, and the root `.dvcignore`.
+        repo.write("plots/dvc.yaml", "plots:\n- p.csv\n");
+        repo.write(".dvcignore", "*.tmp\n");
+    });
+    let outputs = ["a.txt", "data/f1", "sub/out.txt", "sub/t/f", "sub/inner/x"];
+    let modes = |repo: &TestRepo| outputs.map(|rel| mode(repo, rel));
+    assert_eq!(modes(&twins.ours), modes(&twins.theirs));
+    assert_eq!(mode(&twins.ours, "sub/t/f").0, 2, "hardlinked");
+    twins.step(&["destroy", "-f"]);
+    assert_eq!(modes(&twins.ours), modes(&twins.theirs));
+    assert_eq!(mode(&twins.ours, "sub/t/f"), (1, 0o644), "unprotected");
+    assert!(!twins.ours.exists("sub/dvc.yaml"));
+    assert!(!twins.ours.exists("sub/dvc.lock"));
+    assert!(twins.ours.exists("plots/dvc.yaml"));
+    assert!(twins.ours.exists("sub/.gitignore"));
+
+    // A broken `dvc.yaml`: nothing is destroyed.
+    let twins = Twins::new(|repo| {
+        tracked(repo);
+        repo.write("bad/dvc.yaml", "stages:\n  s:\n    outs: [x]\n");
+    });
+    // (dvc renders the validation error without `ERROR: failed to destroy DVC`.)
+    let before = files_under(twins.ours.root());
+    let ours = run(twins.ours.dv().args(["destroy", "-f"]));
+    let theirs = run(twins.theirs.dvc().args(["destroy", "-f"]));
+    assert_eq!((ours.code, theirs.code), (1, 1), "{ours}\n{theirs}");
+    assert!(
+        ours.stderr
+            .starts_with("ERROR: failed to destroy DVC - './bad/dvc.yaml' validation failed."),
+        "{ours}"
+    );
+    assert_eq!(files_under(twins.ours.root()), before);
+    assert_eq!(files_under(twins.theirs.root()), before);
+}
+
+#[test]
 fn dvc_reads_what_dv_writes_and_the_reverse() {
     // dv writes, dvc reads.
     let repo = TestRepo::new();
