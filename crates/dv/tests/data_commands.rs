@@ -224,6 +224,42 @@ fn commit_matches_dvc() {
 }
 
 #[test]
+fn granular_commit_of_a_path_inside_a_tracked_directory_matches_dvc() {
+    let twins = Twins::new(|repo| {
+        run(repo.dvc().args(["config", "cache.type", "hardlink"])).success();
+        tracked(repo);
+    });
+    twins.step(&["unprotect", "data"]);
+    twins.both(|repo| {
+        repo.write("data/f1", "edited\n");
+        repo.write("data/sub/f2", "edited two\n");
+        repo.write("data/sub/f3", "three\n");
+    });
+    // The whole stage changed: refused without `-f`, whatever part is named.
+    let refused = twins.step(&["commit", "data/sub/f2"]);
+    assert_eq!(refused.code, 1, "{refused}");
+    twins.step(&["commit", "data/nope"]);
+    twins.step(&["commit", "nope/inside"]);
+    // `-f`: the `.dvc` file records the whole directory, but only the files under the target
+    // are stored and relinked (so dvc reports the directory as not in cache).
+    twins.step(&["commit", "-f", "data/sub"]);
+    let links =
+        |repo: &TestRepo| ["data/f1", "data/sub/f2", "data/sub/f3"].map(|rel| mode(repo, rel));
+    assert_eq!(links(&twins.ours), links(&twins.theirs));
+    assert_eq!(mode(&twins.ours, "data/f1").0, 1);
+    assert_eq!(mode(&twins.ours, "data/sub/f3").0, 2);
+    let status = twins.step(&["status"]);
+    assert!(status.stdout.contains("not in cache"), "{status}");
+    // Unchanged now: committed without asking, a single file this time.
+    twins.step(&["commit", "data/f1"]);
+    assert_eq!(links(&twins.ours), links(&twins.theirs));
+    twins.step(&["status"]);
+    twins.step(&["commit", "--no-relink", "data/sub/f2"]);
+    twins.step(&["commit", "-f"]);
+    twins.step(&["status"]);
+}
+
+#[test]
 fn commit_keeps_unchanged_legacy_outputs_and_upgrades_changed_ones() {
     // A DVC 2.x `.dvc` file: md5-dos2unix hash, object in the legacy layout.
     let legacy = |repo: &TestRepo| {
