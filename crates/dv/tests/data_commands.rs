@@ -285,6 +285,85 @@ fn commit_keeps_unchanged_legacy_outputs_and_upgrades_changed_ones() {
     twins.step(&["gc", "-w", "-f"]);
 }
 
+/// `imp.txt` and `impdir` imported with `import-url` from `../src/` (outside the root, the
+/// same relative path in every test repository), and `a.txt` added, its `.dvc` file with a
+/// stray stage checksum (as old DVC versions wrote).
+fn imported(repo: &TestRepo) {
+    let source = repo.temp_dir().join("src");
+    std::fs::create_dir_all(source.join("dir")).unwrap();
+    std::fs::write(source.join("s.txt"), "source\n").unwrap();
+    std::fs::write(source.join("dir/f"), "f\n").unwrap();
+    run(repo
+        .dvc()
+        .args(["import-url", "-q", "../src/s.txt", "imp.txt"]))
+    .success();
+    run(repo
+        .dvc()
+        .args(["import-url", "-q", "../src/dir", "impdir"]))
+    .success();
+    repo.write("a.txt", "a\n");
+    run(repo.dvc().args(["add", "-q", "a.txt"])).success();
+    let text = repo.read("a.txt.dvc");
+    repo.write(
+        "a.txt.dvc",
+        format!("md5: 0123456789abcdef0123456789abcdef\n{text}"),
+    );
+}
+
+#[test]
+fn commit_of_imports_matches_dvc() {
+    let twins = Twins::new(imported);
+    // A stray stage checksum is a change.
+    let refused = twins.step(&["commit", "a.txt"]);
+    assert_eq!(refused.code, 1, "{refused}");
+    twins.step(&["commit", "-f", "a.txt"]);
+    assert!(!twins.ours.read("a.txt.dvc").contains("0123456789abcdef"));
+    twins.step(&["commit"]);
+    twins.step(&["commit", "-f"]);
+    // The imported output edited.
+    twins.both(|repo| repo.write("imp.txt", "edited\n"));
+    let refused = twins.step(&["commit", "imp.txt"]);
+    assert_eq!(refused.code, 1, "{refused}");
+    twins.step(&["commit", "-f", "imp.txt"]);
+    // The source changed: the dependency is a change, and is recorded anew with `-f`.
+    twins.both(|repo| {
+        std::fs::write(repo.temp_dir().join("src/s.txt"), "new source\n").unwrap();
+        std::fs::write(repo.temp_dir().join("src/dir/g"), "g\n").unwrap();
+    });
+    let refused = twins.step(&["commit", "imp.txt.dvc"]);
+    assert_eq!(refused.code, 1, "{refused}");
+    twins.step(&["commit", "-f", "imp.txt.dvc"]);
+    twins.step(&["commit", "-f", "impdir"]);
+    twins.step(&["status"]);
+    // A source gone: `-f` fails with dvc's message.
+    twins.both(|repo| std::fs::remove_file(repo.temp_dir().join("src/s.txt")).unwrap());
+    let failed = twins.step(&["commit", "-f", "imp.txt"]);
+    assert_eq!(failed.code, 1, "{failed}");
+}
+
+#[test]
+fn move_of_imports_matches_dvc() {
+    let twins = Twins::new(|repo| {
+        imported(repo);
+        std::fs::create_dir(repo.path("sub")).unwrap();
+    });
+    // Renamed with its `.dvc` file: the relative source path is re-based.
+    twins.step(&["move", "impdir", "sub/moved"]);
+    assert!(
+        twins
+            .ours
+            .read("sub/moved.dvc")
+            .contains("path: ../../src/dir\n")
+    );
+    twins.step(&["move", "imp.txt", "sub/"]);
+    // In place (the `.dvc` file is not named after the output): the checksum is recomputed.
+    twins.step(&["move", "sub/imp.txt", "sub/renamed.txt"]);
+    twins.step(&["move", "a.txt", "b.txt"]);
+    twins.step(&["status"]);
+    twins.step(&["commit"]);
+    twins.step(&["data", "status", "--json"]);
+}
+
 #[test]
 fn remove_and_move_match_dvc() {
     let twins = Twins::new(|repo| {

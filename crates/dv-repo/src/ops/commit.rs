@@ -20,7 +20,7 @@ use dv_data::progress::Progress;
 use dv_data::state::State;
 use dv_fs::link::LinkType;
 use dv_schema::dir_manifest::DirManifest;
-use dv_schema::dvc_file::Output;
+use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::HashName;
 
 use crate::error::CommandError;
@@ -141,29 +141,41 @@ fn commit_stage(
     progress: &Progress,
 ) -> anyhow::Result<()> {
     let stage_name = workspace.display_path(&entry.path);
+    // A URL import's dependency is looked up again: to see whether it changed, and to record
+    // it as it is now when the stage is saved (DVC's `dep.save()`).
+    let url_import = entry.file.is_import() && !is_repo_import(&entry.file);
+    let current_dep = if url_import {
+        crate::ops::import_url::current_dependencies(
+            workspace,
+            &[&entry],
+            options.jobs,
+            state,
+            progress,
+        )
+        .pop()
+    } else {
+        None
+    };
     let save = if options.force {
         true
     } else {
-        let changed = changed_outputs(workspace, &entry, jobs, state)?;
-        if !changed.is_empty() {
-            let question = format!(
-                "outputs [{}] of stage: '{stage_name}' changed. Are you sure you want to commit it?",
-                changed
-                    .iter()
-                    .map(|name| format!("'{name}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            if !confirm(&question) {
-                return Err(CommandError(format!(
-                    "unable to commit changed stage: '{stage_name}'. Use `-f|--force` to force."
-                ))
-                .into());
-            }
+        let changed_outs = changed_outputs(workspace, &entry, jobs, state)?;
+        let changed_deps: Vec<String> = match &current_dep {
+            Some(Ok(dep)) if same_hash(dep, &entry.file.deps[0]) => Vec::new(),
+            Some(_) => vec![crate::ops::import_url::dependency_shown(workspace, &entry)],
+            None => Vec::new(),
+        };
+        let changed_stage = entry.file.cmd.is_none() && entry.file.md5 != stage_md5(&entry.file);
+        let changed = !changed_deps.is_empty() || !changed_outs.is_empty() || changed_stage;
+        if changed && !confirm(&question(&stage_name, &changed_deps, &changed_outs)) {
+            return Err(CommandError(format!(
+                "unable to commit changed stage: '{stage_name}'. Use `-f|--force` to force."
+            ))
+            .into());
         }
-        !changed.is_empty()
+        changed
     };
-    if save && !entry.file.deps.is_empty() {
+    if save && !entry.file.deps.is_empty() && !url_import {
         return Err(CommandError(format!(
             "committing changes to import stages is not supported by dv yet: '{stage_name}'"
         ))
@@ -217,9 +229,17 @@ fn commit_stage(
             link_from_cache(workspace, &odb, linked, &path, links, jobs, progress)?;
         }
     }
-    if save && file.deps.is_empty() {
-        // DVC recomputes the stage checksum on save; `.dvc` files of `dvc add` have none.
-        file.md5 = None;
+    if save && url_import {
+        match current_dep {
+            Some(Ok(dep)) => file.deps[0] = dep,
+            Some(Err(cause)) => return Err(CommandError(cause).into()),
+            None => {}
+        }
+    }
+    if save && file.cmd.is_none() {
+        // DVC recomputes the stage checksum on save: imports have one, `.dvc` files of
+        // `dvc add` none.
+        file.md5 = stage_md5(&file);
     }
     if file != entry.file {
         let text = file
@@ -233,6 +253,50 @@ fn commit_stage(
     }
     report.committed.push(entry.path);
     Ok(())
+}
+
+/// A `dvc import` (or `import-db`) stage: its dependency names a repository or database,
+/// which dv cannot read yet.
+fn is_repo_import(file: &DvcFile) -> bool {
+    file.deps
+        .first()
+        .is_some_and(|dep| dep.extra.contains_key("repo") || dep.extra.contains_key("db"))
+}
+
+/// The stage checksum DVC expects in `md5:` of a `.dvc` file without a command: an import's
+/// (spec §4.3), none for `dvc add`'s.
+fn stage_md5(file: &DvcFile) -> Option<dv_schema::hash::Md5> {
+    file.is_import().then(|| file.stage_md5())
+}
+
+/// Whether two records of a dependency have the same hash.
+fn same_hash(current: &Output, recorded: &Output) -> bool {
+    current.md5 == recorded.md5
+        && current.etag == recorded.etag
+        && current.checksum == recorded.checksum
+        && current.version_id == recorded.version_id
+        && current.files == recorded.files
+}
+
+/// DVC's question before saving a changed stage.
+fn question(stage_name: &str, changed_deps: &[String], changed_outs: &[String]) -> String {
+    let list = |names: &[String]| {
+        let quoted: Vec<String> = names.iter().map(|name| format!("'{name}'")).collect();
+        format!("[{}]", quoted.join(", "))
+    };
+    let stage = format!("stage: '{stage_name}'");
+    let what = match (changed_deps.is_empty(), changed_outs.is_empty()) {
+        (false, false) => format!(
+            "dependencies {} and outputs {} of {stage} changed.",
+            list(changed_deps),
+            list(changed_outs)
+        ),
+        (false, true) => format!("dependencies {} of {stage} changed.", list(changed_deps)),
+        (true, false) => format!("outputs {} of {stage} changed.", list(changed_outs)),
+        // DVC formats the bare flag here.
+        (true, true) => "True".to_owned(),
+    };
+    format!("{what} Are you sure you want to commit it?")
 }
 
 /// The `.dvc` file with a directory output holding `path` (strictly inside it): the stage of
