@@ -193,6 +193,25 @@ impl RepoStage {
         }
     }
 
+    /// The absolute paths of the stage's local outputs kept in the cache (`cache: true`).
+    pub(crate) fn cached_output_paths(&self, root: &Path) -> Vec<PathBuf> {
+        match self {
+            RepoStage::Pipeline { stage, .. } => stage
+                .outs
+                .iter()
+                .filter(|out| out.definition.cache)
+                .filter_map(|out| out.path.to_path(root))
+                .collect(),
+            RepoStage::File { entry, .. } => entry
+                .file
+                .outs
+                .iter()
+                .filter(|out| out.cache && !is_url(&out.path))
+                .map(|out| entry.resolve(out))
+                .collect(),
+        }
+    }
+
     /// The stage as a node of the stage graph.
     pub(crate) fn graph_node(&self, workspace: &Workspace, cwd: &RepoPath) -> GraphNode {
         match self {
@@ -545,6 +564,10 @@ pub(crate) enum TargetError {
         /// The file, relative to the working directory.
         file: String,
     },
+    /// A stage file name that is neither a `.dvc` file nor a `dvc.yaml`
+    /// (`StageFileBadNameError`), with DVC's message.
+    #[error("{0}")]
+    BadName(String),
     /// A `dvc.yaml` named without a stage where one is needed (`StageNameUnspecified`).
     #[error("Stage name not provided.Please specify the name as: `{0}:stage_name`")]
     NameUnspecified(String),
@@ -638,7 +661,7 @@ fn open(workspace: &Workspace, given: Option<&str>) -> Result<StageFile, TargetE
     }
     let file_name = absolute.to_string_lossy();
     if !is_valid_filename(&file_name) {
-        return Err(TargetError::Other(format!(
+        return Err(TargetError::BadName(format!(
             "bad DVC file name '{shown}'. DVC files should be named '{DVC_YAML}' or have a \
              '.dvc' suffix (e.g. '{}.dvc').",
             basename(&file_name)
@@ -882,6 +905,47 @@ pub(crate) struct Granular {
     pub(crate) path: Option<PathBuf>,
 }
 
+/// A stage a target selected, and the path inside its outputs the target named (absolute;
+/// `None` for the whole stage): DVC's `StageInfo`.
+#[derive(Debug, Clone)]
+pub(crate) struct Selected {
+    /// The stage.
+    pub(crate) stage: RepoStage,
+    /// The output path the target named, when it named an output or a path inside one.
+    pub(crate) path: Option<PathBuf>,
+}
+
+/// Why a target selected nothing.
+#[derive(Debug)]
+pub(crate) enum GranularError {
+    /// The target names no stage file, stage or output: DVC's `StageFileDoesNotExistError`,
+    /// `StageFileBadNameError` and `NoOutputOrStageError`, which `dvc checkout` turns into
+    /// its `Did you mean `git checkout ...`?` error. DVC's message.
+    NotFound(String),
+    /// Anything else (an invalid stage file, a stage missing from a named file, ...).
+    Other(anyhow::Error),
+}
+
+impl From<GranularError> for anyhow::Error {
+    fn from(error: GranularError) -> anyhow::Error {
+        match error {
+            GranularError::NotFound(message) => DvcError(message).into(),
+            GranularError::Other(error) => error,
+        }
+    }
+}
+
+impl From<TargetError> for GranularError {
+    fn from(error: TargetError) -> GranularError {
+        match error {
+            TargetError::FileMissing(_) | TargetError::FileIgnored(_) | TargetError::BadName(_) => {
+                GranularError::NotFound(error.to_string())
+            }
+            other => GranularError::Other(DvcError::from(other).into()),
+        }
+    }
+}
+
 /// DVC's `StageLoad.collect_granular(target)` (`dvc dag TARGET`): a stage file or stage name
 /// first, else an output (or a path inside one), else DVC's `does not exist as an output or a
 /// stage name` error.
@@ -890,78 +954,176 @@ pub(crate) fn collect_granular(
     index: &Index,
     target: &str,
 ) -> anyhow::Result<(Vec<Granular>, Vec<String>)> {
-    let positions = |found: Found| -> (Vec<Granular>, Vec<String>) {
-        let stages = found
-            .stages
-            .iter()
-            .filter_map(|stage| index.position(stage))
-            .map(|position| Granular {
+    let (selected, warnings) = select_granular(workspace, index, target, false)?;
+    let found = selected
+        .into_iter()
+        .filter_map(|selected| {
+            index.position(&selected.stage).map(|position| Granular {
                 position,
-                path: None,
+                path: selected.path,
             })
+        })
+        .collect();
+    Ok((found, warnings))
+}
+
+/// DVC's `StageLoad.collect_granular(target, recursive=...)`, in DVC's order of preference: a
+/// stage file (`file.dvc`, `path/dvc.yaml[:name]`); with `recursive`, an existing directory
+/// (the stages defined under it); a stage name of `dvc.yaml`; an output or a path inside one;
+/// a stage name again, for DVC's error.
+pub(crate) fn select_granular(
+    workspace: &Workspace,
+    index: &Index,
+    target: &str,
+    recursive: bool,
+) -> Result<(Vec<Selected>, Vec<String>), GranularError> {
+    let whole = |found: Found| -> (Vec<Selected>, Vec<String>) {
+        let selected = found
+            .stages
+            .into_iter()
+            .map(|stage| Selected { stage, path: None })
             .collect();
-        (stages, found.warnings)
+        (selected, found.warnings)
     };
-    let (file, name) = parse_target(target).map_err(DvcError::from)?;
+    let (file, name) =
+        parse_target(target).map_err(|error| GranularError::Other(DvcError::from(error).into()))?;
+    let absolute = workspace.absolute(Path::new(target));
+    let directory = recursive && absolute.is_dir();
     match &file {
-        None => {
-            if workspace.absolute(Path::new(DVC_YAML)).exists() {
-                match load_all(workspace, Some(DVC_YAML), Some(target)) {
-                    Ok(found) if !found.stages.is_empty() => return Ok(positions(found)),
-                    Ok(_) | Err(TargetError::StageNotFound { .. }) => {}
-                    Err(error) => return Err(DvcError::from(error).into()),
-                }
+        None if !directory && workspace.absolute(Path::new(DVC_YAML)).exists() => {
+            match load_all(workspace, Some(DVC_YAML), Some(target)) {
+                Ok(found) if !found.stages.is_empty() => return Ok(whole(found)),
+                Ok(_) | Err(TargetError::StageNotFound { .. }) => {}
+                Err(error) => return Err(error.into()),
             }
         }
         Some(file) if is_valid_filename(file) => {
-            let found = load_all(workspace, Some(file), name.as_deref()).map_err(DvcError::from)?;
+            let found = load_all(workspace, Some(file), name.as_deref()).map_err(|error| {
+                match error {
+                    // Raised by DVC before its output lookup, so never a missing target.
+                    TargetError::StageNotFound { .. } => {
+                        GranularError::Other(DvcError::from(error).into())
+                    }
+                    other => other.into(),
+                }
+            })?;
             if !found.stages.is_empty() {
-                return Ok(positions(found));
+                return Ok(whole(found));
             }
         }
-        Some(_) => {}
+        _ => {}
     }
-    let absolute = workspace.absolute(Path::new(target));
-    for (position, stage) in index.stages.iter().enumerate() {
+    if directory {
+        let found = collect(
+            workspace,
+            index,
+            target,
+            Collect {
+                recursive: true,
+                glob: false,
+            },
+        )
+        .map_err(GranularError::Other)?;
+        return Ok(whole(found));
+    }
+    for stage in &index.stages {
         let owns = stage
             .output_paths(workspace.root())
             .iter()
             .any(|out| absolute == *out || absolute.starts_with(out));
         if owns {
-            return Ok((
-                vec![Granular {
-                    position,
-                    path: Some(absolute),
-                }],
-                Vec::new(),
-            ));
+            let selected = Selected {
+                stage: stage.clone(),
+                path: Some(absolute),
+            };
+            return Ok((vec![selected], Vec::new()));
         }
     }
-    let (retry_file, retry_name) = parse_target(target).map_err(DvcError::from)?;
-    match load_all(workspace, retry_file.as_deref(), retry_name.as_deref()) {
-        Ok(found) => Ok(positions(found)),
+    match load_all(workspace, file.as_deref(), name.as_deref()) {
+        Ok(found) => Ok(whole(found)),
         Err(TargetError::FileMissing(missing)) => {
             if file.as_deref().is_some_and(is_valid_filename) {
-                return Err(DvcError::from(TargetError::FileMissing(missing)).into());
+                return Err(TargetError::FileMissing(missing).into());
             }
-            Err(DvcError(format!(
+            Err(GranularError::NotFound(format!(
                 "'{target}' does not exist as an output or a stage name in '{missing}': '{missing}' \
                  does not exist"
-            ))
-            .into())
+            )))
         }
         Err(TargetError::StageNotFound { name, file: shown }) => {
             let cause = TargetError::StageNotFound {
                 name,
                 file: shown.clone(),
             };
-            Err(DvcError(format!(
+            Err(GranularError::NotFound(format!(
                 "'{target}' does not exist as an output or a stage name in '{shown}': {cause}"
-            ))
-            .into())
+            )))
         }
-        Err(error) => Err(DvcError::from(error).into()),
+        Err(error) => Err(error.into()),
     }
+}
+
+/// DVC's `index_from_targets(targets, recursive)` (`dvc checkout TARGETS`): without
+/// `recursive`, each target read as a stage file or stage name directly (without loading the
+/// other stage files); if one of them names no stage file or stage, or with `recursive`,
+/// each target through [`select_granular`] on the whole index. An error names the target
+/// that failed.
+pub(crate) fn select_targets(
+    workspace: &Workspace,
+    targets: &[String],
+    recursive: bool,
+) -> Result<(Vec<Selected>, Vec<String>), (String, GranularError)> {
+    if !recursive && let Some(selected) = select_directly(workspace, targets)? {
+        return Ok(selected);
+    }
+    let index = Index::collect(workspace, OnError::Fail)
+        .map_err(|error| (String::new(), GranularError::Other(error)))?;
+    let mut selected = Vec::new();
+    let mut warnings = Vec::new();
+    for target in targets {
+        let (found, logged) = select_granular(workspace, &index, target, recursive)
+            .map_err(|error| (target.clone(), error))?;
+        selected.extend(found);
+        warnings.extend(logged);
+    }
+    Ok((selected, warnings))
+}
+
+/// The fast path of [`select_targets`]: `None` when a target names no stage file or stage.
+#[allow(clippy::type_complexity)]
+fn select_directly(
+    workspace: &Workspace,
+    targets: &[String],
+) -> Result<Option<(Vec<Selected>, Vec<String>)>, (String, GranularError)> {
+    let mut selected = Vec::new();
+    let mut warnings = Vec::new();
+    for target in targets {
+        let other = |error: TargetError| {
+            (
+                target.clone(),
+                GranularError::Other(DvcError::from(error).into()),
+            )
+        };
+        let (file, name) = parse_target(target).map_err(other)?;
+        match load_all(workspace, file.as_deref(), name.as_deref()) {
+            Ok(found) => {
+                selected.extend(
+                    found
+                        .stages
+                        .into_iter()
+                        .map(|stage| Selected { stage, path: None }),
+                );
+                warnings.extend(found.warnings);
+            }
+            Err(
+                TargetError::FileMissing(_)
+                | TargetError::FileIgnored(_)
+                | TargetError::StageNotFound { .. },
+            ) => return Ok(None),
+            Err(error) => return Err(other(error)),
+        }
+    }
+    Ok(Some((selected, warnings)))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! `dv commit`, `remove`, `move`, `gc`, `unprotect`, `destroy`, `data status` and
-//! `check-ignore`: differential tests against the real dvc (the same steps in twin repositories
+//! `dv checkout` targets, `commit`, `remove`, `move`, `gc`, `unprotect`, `destroy`,
+//! `data status` and `check-ignore`: differential tests against the real dvc (the same steps in twin repositories
 //! give the same exit codes, output, `.dvc`/`.gitignore` files and cache objects), interop both
 //! ways, and bad input.
 #![allow(clippy::unwrap_used)]
@@ -102,9 +102,91 @@ fn tracked(repo: &TestRepo) {
     repo.git(&["commit", "-qm", "tracked"]);
 }
 
+/// [`tracked`], plus a pipeline in `sub/` (stage `gen` writing `sub/out.txt`, run) and
+/// `sub/inner/x` tracked by a `.dvc` file.
+fn tracked_with_pipeline(repo: &TestRepo) {
+    tracked(repo);
+    repo.write(
+        "sub/dvc.yaml",
+        "stages:\n  gen:\n    cmd: echo generated > out.txt\n    outs:\n    - out.txt\n",
+    );
+    repo.write("sub/inner/x", "x\n");
+    run(repo.dvc().args(["add", "-q", "sub/inner/x"])).success();
+    run(repo.dvc().args(["repro", "-q", "sub/dvc.yaml"])).success();
+}
+
+fn remove_all(repo: &TestRepo, paths: &[&str]) {
+    for path in paths {
+        let full = repo.path(path);
+        if full.is_dir() {
+            std::fs::remove_dir_all(full).unwrap();
+        } else if full.exists() {
+            std::fs::remove_file(full).unwrap();
+        }
+    }
+}
+
 fn mode(repo: &TestRepo, rel: &str) -> (u64, u32) {
     let metadata = std::fs::symlink_metadata(repo.path(rel)).unwrap();
     (metadata.nlink(), metadata.permissions().mode() & 0o777)
+}
+
+#[test]
+fn checkout_targets_and_recursive_match_dvc() {
+    let twins = Twins::new(tracked_with_pipeline);
+    let outputs = ["a.txt", "data", "sub/out.txt", "sub/inner/x"];
+    twins.both(|repo| remove_all(repo, &outputs));
+    // A directory with `-R`: the `.dvc` files and `dvc.yaml` stages under it.
+    twins.step(&["checkout", "-R", "sub"]);
+    twins.step(&["checkout", "--recursive", "data"]);
+    twins.step(&["checkout", "-R", "a.txt"]);
+    twins.step(&["checkout", "-R", "."]);
+    twins.both(|repo| remove_all(repo, &outputs));
+    twins.step(&["checkout", "-R"]);
+    // Stage files and names.
+    twins.both(|repo| remove_all(repo, &outputs));
+    twins.step(&["checkout", "sub/dvc.yaml:gen"]);
+    twins.step(&["checkout", "sub/dvc.yaml", "sub/inner/x.dvc"]);
+    twins.step(&["checkout", "a.txt.dvc:ignored"]);
+    // Targets that name nothing, in DVC's words and exit codes.
+    for target in [
+        "nope",
+        "nope.dvc",
+        "gen",
+        "dvc.yaml:gen",
+        "sub/dvc.yaml:nope",
+        "sub/dvc.lock",
+        "sub/nope/dvc.yaml",
+    ] {
+        twins.step(&["checkout", target]);
+        twins.step(&["checkout", "-R", target]);
+    }
+    twins.step(&["status"]);
+}
+
+#[test]
+fn checkout_of_a_path_inside_a_tracked_directory_matches_dvc() {
+    let twins = Twins::new(tracked_with_pipeline);
+    // The directory missing: only the named part comes back, the output is added.
+    twins.both(|repo| remove_all(repo, &["data"]));
+    twins.step(&["checkout", "data/sub"]);
+    twins.step(&["checkout", "data/sub/f2"]);
+    twins.step(&["checkout", "data/f1"]);
+    // Changes outside the named part are left alone; inside, unsaved files need `-f`.
+    twins.both(|repo| {
+        repo.write("data/f1", "edited\n");
+        repo.write("data/sub/extra", "extra\n");
+        std::fs::remove_file(repo.path("data/sub/f2")).unwrap();
+    });
+    twins.step(&["checkout", "data/sub/f2"]);
+    twins.step(&["checkout", "data/sub/nope"]);
+    twins.step(&["checkout", "data/sub"]);
+    twins.step(&["checkout", "-f", "data/sub", "data/sub/f2"]);
+    twins.step(&["checkout", "--relink", "data/sub"]);
+    twins.step(&["status"]);
+    twins.step(&["checkout", "-f", "data/f1"]);
+    twins.step(&["checkout", "sub/out.txt"]);
+    twins.step(&["status"]);
 }
 
 #[test]
@@ -142,6 +224,42 @@ fn commit_matches_dvc() {
 }
 
 #[test]
+fn granular_commit_of_a_path_inside_a_tracked_directory_matches_dvc() {
+    let twins = Twins::new(|repo| {
+        run(repo.dvc().args(["config", "cache.type", "hardlink"])).success();
+        tracked(repo);
+    });
+    twins.step(&["unprotect", "data"]);
+    twins.both(|repo| {
+        repo.write("data/f1", "edited\n");
+        repo.write("data/sub/f2", "edited two\n");
+        repo.write("data/sub/f3", "three\n");
+    });
+    // The whole stage changed: refused without `-f`, whatever part is named.
+    let refused = twins.step(&["commit", "data/sub/f2"]);
+    assert_eq!(refused.code, 1, "{refused}");
+    twins.step(&["commit", "data/nope"]);
+    twins.step(&["commit", "nope/inside"]);
+    // `-f`: the `.dvc` file records the whole directory, but only the files under the target
+    // are stored and relinked (so dvc reports the directory as not in cache).
+    twins.step(&["commit", "-f", "data/sub"]);
+    let links =
+        |repo: &TestRepo| ["data/f1", "data/sub/f2", "data/sub/f3"].map(|rel| mode(repo, rel));
+    assert_eq!(links(&twins.ours), links(&twins.theirs));
+    assert_eq!(mode(&twins.ours, "data/f1").0, 1);
+    assert_eq!(mode(&twins.ours, "data/sub/f3").0, 2);
+    let status = twins.step(&["status"]);
+    assert!(status.stdout.contains("not in cache"), "{status}");
+    // Unchanged now: committed without asking, a single file this time.
+    twins.step(&["commit", "data/f1"]);
+    assert_eq!(links(&twins.ours), links(&twins.theirs));
+    twins.step(&["status"]);
+    twins.step(&["commit", "--no-relink", "data/sub/f2"]);
+    twins.step(&["commit", "-f"]);
+    twins.step(&["status"]);
+}
+
+#[test]
 fn commit_keeps_unchanged_legacy_outputs_and_upgrades_changed_ones() {
     // A DVC 2.x `.dvc` file: md5-dos2unix hash, object in the legacy layout.
     let legacy = |repo: &TestRepo| {
@@ -165,6 +283,85 @@ fn commit_keeps_unchanged_legacy_outputs_and_upgrades_changed_ones() {
             .ends_with("  path: crlf.txt\n  hash: md5\n")
     );
     twins.step(&["gc", "-w", "-f"]);
+}
+
+/// `imp.txt` and `impdir` imported with `import-url` from `../src/` (outside the root, the
+/// same relative path in every test repository), and `a.txt` added, its `.dvc` file with a
+/// stray stage checksum (as old DVC versions wrote).
+fn imported(repo: &TestRepo) {
+    let source = repo.temp_dir().join("src");
+    std::fs::create_dir_all(source.join("dir")).unwrap();
+    std::fs::write(source.join("s.txt"), "source\n").unwrap();
+    std::fs::write(source.join("dir/f"), "f\n").unwrap();
+    run(repo
+        .dvc()
+        .args(["import-url", "-q", "../src/s.txt", "imp.txt"]))
+    .success();
+    run(repo
+        .dvc()
+        .args(["import-url", "-q", "../src/dir", "impdir"]))
+    .success();
+    repo.write("a.txt", "a\n");
+    run(repo.dvc().args(["add", "-q", "a.txt"])).success();
+    let text = repo.read("a.txt.dvc");
+    repo.write(
+        "a.txt.dvc",
+        format!("md5: 0123456789abcdef0123456789abcdef\n{text}"),
+    );
+}
+
+#[test]
+fn commit_of_imports_matches_dvc() {
+    let twins = Twins::new(imported);
+    // A stray stage checksum is a change.
+    let refused = twins.step(&["commit", "a.txt"]);
+    assert_eq!(refused.code, 1, "{refused}");
+    twins.step(&["commit", "-f", "a.txt"]);
+    assert!(!twins.ours.read("a.txt.dvc").contains("0123456789abcdef"));
+    twins.step(&["commit"]);
+    twins.step(&["commit", "-f"]);
+    // The imported output edited.
+    twins.both(|repo| repo.write("imp.txt", "edited\n"));
+    let refused = twins.step(&["commit", "imp.txt"]);
+    assert_eq!(refused.code, 1, "{refused}");
+    twins.step(&["commit", "-f", "imp.txt"]);
+    // The source changed: the dependency is a change, and is recorded anew with `-f`.
+    twins.both(|repo| {
+        std::fs::write(repo.temp_dir().join("src/s.txt"), "new source\n").unwrap();
+        std::fs::write(repo.temp_dir().join("src/dir/g"), "g\n").unwrap();
+    });
+    let refused = twins.step(&["commit", "imp.txt.dvc"]);
+    assert_eq!(refused.code, 1, "{refused}");
+    twins.step(&["commit", "-f", "imp.txt.dvc"]);
+    twins.step(&["commit", "-f", "impdir"]);
+    twins.step(&["status"]);
+    // A source gone: `-f` fails with dvc's message.
+    twins.both(|repo| std::fs::remove_file(repo.temp_dir().join("src/s.txt")).unwrap());
+    let failed = twins.step(&["commit", "-f", "imp.txt"]);
+    assert_eq!(failed.code, 1, "{failed}");
+}
+
+#[test]
+fn move_of_imports_matches_dvc() {
+    let twins = Twins::new(|repo| {
+        imported(repo);
+        std::fs::create_dir(repo.path("sub")).unwrap();
+    });
+    // Renamed with its `.dvc` file: the relative source path is re-based.
+    twins.step(&["move", "impdir", "sub/moved"]);
+    assert!(
+        twins
+            .ours
+            .read("sub/moved.dvc")
+            .contains("path: ../../src/dir\n")
+    );
+    twins.step(&["move", "imp.txt", "sub/"]);
+    // In place (the `.dvc` file is not named after the output): the checksum is recomputed.
+    twins.step(&["move", "sub/imp.txt", "sub/renamed.txt"]);
+    twins.step(&["move", "a.txt", "b.txt"]);
+    twins.step(&["status"]);
+    twins.step(&["commit"]);
+    twins.step(&["data", "status", "--json"]);
 }
 
 #[test]
@@ -378,6 +575,54 @@ fn unprotect_remove_and_destroy_with_hardlinks_match_dvc() {
     twins.step(&["destroy", "-f"]);
     assert_eq!(modes(&twins.ours), modes(&twins.theirs));
     assert!(!twins.ours.exists(".dvc"));
+}
+
+#[test]
+fn destroy_with_pipelines_matches_dvc() {
+    let twins = Twins::new(|repo| {
+        run(repo.dvc().args(["config", "cache.type", "hardlink"])).success();
+        tracked_with_pipeline(repo);
+        // A second stage in the same file, never run, and a directory output.
+        repo.write(
+            "sub/dvc.yaml",
+            "stages:\n  gen:\n    cmd: echo generated > out.txt\n    outs:\n    - out.txt\n  \
+             tree:\n    cmd: mkdir -p t && echo t > t/f\n    outs:\n    - t\n  \
+             never:\n    cmd: echo n > n\n    outs:\n    - n\n",
+        );
+        run(repo.dvc().args(["repro", "-q", "sub/dvc.yaml:tree"])).success();
+        // A `dvc.yaml` without stages, and the root `.dvcignore`.
+        repo.write("plots/dvc.yaml", "plots:\n- p.csv\n");
+        repo.write(".dvcignore", "*.tmp\n");
+    });
+    let outputs = ["a.txt", "data/f1", "sub/out.txt", "sub/t/f", "sub/inner/x"];
+    let modes = |repo: &TestRepo| outputs.map(|rel| mode(repo, rel));
+    assert_eq!(modes(&twins.ours), modes(&twins.theirs));
+    assert_eq!(mode(&twins.ours, "sub/t/f").0, 2, "hardlinked");
+    twins.step(&["destroy", "-f"]);
+    assert_eq!(modes(&twins.ours), modes(&twins.theirs));
+    assert_eq!(mode(&twins.ours, "sub/t/f"), (1, 0o644), "unprotected");
+    assert!(!twins.ours.exists("sub/dvc.yaml"));
+    assert!(!twins.ours.exists("sub/dvc.lock"));
+    assert!(twins.ours.exists("plots/dvc.yaml"));
+    assert!(twins.ours.exists("sub/.gitignore"));
+
+    // A broken `dvc.yaml`: nothing is destroyed.
+    let twins = Twins::new(|repo| {
+        tracked(repo);
+        repo.write("bad/dvc.yaml", "stages:\n  s:\n    outs: [x]\n");
+    });
+    // (dvc renders the validation error without `ERROR: failed to destroy DVC`.)
+    let before = files_under(twins.ours.root());
+    let ours = run(twins.ours.dv().args(["destroy", "-f"]));
+    let theirs = run(twins.theirs.dvc().args(["destroy", "-f"]));
+    assert_eq!((ours.code, theirs.code), (1, 1), "{ours}\n{theirs}");
+    assert!(
+        ours.stderr
+            .starts_with("ERROR: failed to destroy DVC - './bad/dvc.yaml' validation failed."),
+        "{ours}"
+    );
+    assert_eq!(files_under(twins.ours.root()), before);
+    assert_eq!(files_under(twins.theirs.root()), before);
 }
 
 #[test]

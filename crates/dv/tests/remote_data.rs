@@ -449,6 +449,73 @@ fn push_false_and_per_output_remotes_match_dvc() {
     );
 }
 
+/// The permission bits (setgid included) of everything under `dir`, sorted by path.
+fn modes(dir: &Path) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            let metadata = std::fs::symlink_metadata(&path).unwrap();
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            out.push((rel, metadata.permissions().mode() & 0o7777));
+            if metadata.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn downloads_into_a_group_shared_cache_get_dvc_modes() {
+    let (repo, _remote) = tracked_repo("dvc");
+    // A DVC 2.x output too: its object goes to the legacy layout at the cache root.
+    repo.write("crlf.txt", "a\r\nb\r\n");
+    repo.write(
+        "crlf.txt.dvc",
+        "outs:\n- md5: dd8c6a395b5dd36c56d23275028f526c\n  size: 6\n  path: crlf.txt\n",
+    );
+    repo.write(".dvc/cache/dd/8c6a395b5dd36c56d23275028f526c", "a\r\nb\r\n");
+    repo.write(".gitignore", "/crlf.txt\n");
+    run(repo.dvc().args(["config", "cache.shared", "group"])).success();
+    dvc(&repo, &["push"]).success();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "shared"]);
+    for command in ["pull", "fetch"] {
+        let ours = repo.git_clone();
+        let theirs = repo.git_clone();
+        dv(&ours, &[command]).success();
+        dvc(&theirs, &[command]).success();
+        let cache = modes(&ours.path(".dvc/cache"));
+        assert_eq!(cache, modes(&theirs.path(".dvc/cache")), "{command}");
+        assert!(
+            cache.contains(&("files/md5".to_owned(), 0o2775)),
+            "{command}: {cache:?}"
+        );
+        assert!(
+            cache.contains(&("dd".to_owned(), 0o2775)),
+            "{command}: {cache:?}"
+        );
+        let workspace_modes = |repo: &TestRepo| {
+            modes(repo.root())
+                .into_iter()
+                .filter(|(path, _)| !path.starts_with(".git") && !path.starts_with(".dvc"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            workspace_modes(&ours),
+            workspace_modes(&theirs),
+            "{command}"
+        );
+    }
+}
+
 #[test]
 fn legacy_outputs_use_the_remote_root() {
     let repo = TestRepo::new();

@@ -15,20 +15,25 @@ use dv_data::checkout::{self as data_checkout, CheckoutOptions as LinkOptions};
 use dv_data::odb::Odb;
 use dv_data::progress::{Phase, Progress};
 use dv_fs::link::LinkType;
-use dv_schema::dir_manifest::DirManifest;
+use dv_schema::dir_manifest::{DirManifest, RelPath};
+use dv_schema::dvc_file::Output;
 use dv_schema::hash::ObjectId;
 
 use crate::error::DvcError;
 use crate::index;
-use crate::ops::pipeline::locked_outputs;
+use crate::ops::pipeline::{locked_outputs, locked_outputs_of};
 use crate::ops::status::{OutputState, in_cache, output_state};
+use crate::stages::{self, GranularError, RepoStage};
 use crate::workspace::Workspace;
 
 /// What `checkout` was asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct CheckoutOptions {
-    /// `.dvc` files or outputs (all when empty).
+    /// `.dvc` files, `dvc.yaml` files, stage names, outputs or paths inside them (all when
+    /// empty).
     pub targets: Vec<PathBuf>,
+    /// A directory target stands for the stages defined under it (`-R`).
+    pub recursive: bool,
     /// Overwrite or remove unsaved workspace content.
     pub force: bool,
     /// Re-create links of unchanged outputs with the current `cache.type`.
@@ -53,6 +58,8 @@ pub struct CheckoutReport {
     /// Outputs that could not be checked out because the cache lacks them (sorted); only
     /// [`checkout_available`] returns a report with any.
     pub failed: Vec<String>,
+    /// Warnings from reading the targets (a stage name given with a `.dvc` file).
+    pub warnings: Vec<String>,
 }
 
 /// Files changed by a checkout, counted like DVC's checkout stats.
@@ -79,6 +86,53 @@ struct Job {
     isexec: bool,
     odb: Odb,
     plan: Plan,
+    scope: Scope,
+}
+
+/// An output to check out, and which part of it.
+struct Target {
+    path: PathBuf,
+    output: Output,
+    scope: Scope,
+}
+
+/// The part of a directory output a target named: DVC's granular checkout of a path inside a
+/// tracked directory touches only the files under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    /// The whole output.
+    Whole,
+    /// The files under these paths, relative to the output (`/`-separated).
+    Within(Vec<String>),
+}
+
+impl Scope {
+    fn contains(&self, relpath: &str) -> bool {
+        match self {
+            Scope::Whole => true,
+            Scope::Within(prefixes) => prefixes.iter().any(|prefix| {
+                relpath == prefix
+                    || relpath
+                        .strip_prefix(prefix.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            }),
+        }
+    }
+
+    /// Widens the scope by `other` (the same output named again).
+    fn merge(&mut self, other: Scope) {
+        match (&mut *self, other) {
+            (Scope::Whole, _) => {}
+            (_, Scope::Whole) => *self = Scope::Whole,
+            (Scope::Within(prefixes), Scope::Within(more)) => {
+                for prefix in more {
+                    if !prefixes.contains(&prefix) {
+                        prefixes.push(prefix);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Checks out the targets' outputs, counting the files linked in `progress`.
@@ -109,28 +163,7 @@ pub fn checkout_available(
     options: &CheckoutOptions,
     progress: &Progress,
 ) -> anyhow::Result<CheckoutReport> {
-    let entries = index::load_targets(workspace, &options.targets)?;
-    // Without targets, the outputs `dvc.lock` files record are checked out too.
-    let locked = if options.targets.is_empty() {
-        locked_outputs(workspace)?
-    } else {
-        Vec::new()
-    };
-    let outputs: Vec<(PathBuf, &dv_schema::dvc_file::Output)> = entries
-        .iter()
-        .flat_map(|entry| {
-            entry
-                .file
-                .outs
-                .iter()
-                .map(move |output| (entry.resolve(output), output))
-        })
-        .chain(
-            locked
-                .iter()
-                .map(|locked| (locked.path.clone(), &locked.output)),
-        )
-        .collect();
+    let (targets, warnings) = targets(workspace, options)?;
     let jobs = workspace.jobs(options.jobs);
     let links = workspace.link_types()?;
     let mut state = workspace.load_state();
@@ -139,7 +172,12 @@ pub fn checkout_available(
     let mut missing = Vec::new();
     let mut unsaved = Vec::new();
     let planned = (|| -> anyhow::Result<()> {
-        for (path, output) in outputs {
+        for Target {
+            path,
+            output,
+            scope,
+        } in targets
+        {
             let Some(id) = output.md5 else {
                 continue;
             };
@@ -151,7 +189,7 @@ pub fn checkout_available(
             if id.is_tree() {
                 shown.push('/');
             }
-            let plan = match output_state(workspace, &path, output, jobs, &mut state)? {
+            let plan = match output_state(workspace, &path, &output, jobs, &mut state)? {
                 OutputState::Missing => Plan::Add,
                 OutputState::Unchanged if options.relink => Plan::Relink,
                 OutputState::Unchanged => continue,
@@ -161,8 +199,18 @@ pub fn checkout_available(
                 missing.push(workspace.display_path(&path));
                 continue;
             }
+            // A path inside a directory output: only the files under it, and nothing when
+            // they are as recorded.
+            let scope = match (&scope, &plan) {
+                (Scope::Within(_), Plan::Modify(Some(Built::File { .. }))) => Scope::Whole,
+                _ if !id.is_tree() => Scope::Whole,
+                _ => scope,
+            };
+            if scope != Scope::Whole && !touches(&odb, &id, &plan, &scope)? {
+                continue;
+            }
             if let Plan::Modify(Some(built)) = &plan {
-                unsaved.extend(unsaved_files(&odb, &path, built, &id)?);
+                unsaved.extend(unsaved_files(&odb, &path, built, &id, &scope)?);
             }
             work.push(Job {
                 path,
@@ -171,6 +219,7 @@ pub fn checkout_available(
                 isexec: output.isexec,
                 odb,
                 plan,
+                scope,
             });
         }
         Ok(())
@@ -218,7 +267,120 @@ pub fn checkout_available(
     });
     missing.sort();
     report.failed = missing;
+    report.warnings = warnings;
     Ok(report)
+}
+
+/// The outputs `options` names, with DVC's target resolution (`index_from_targets`): every
+/// output of every `.dvc` file and of every `dvc.lock` without targets; else the outputs of
+/// the stages the targets select, or the part of an output a target inside it names.
+fn targets(
+    workspace: &Workspace,
+    options: &CheckoutOptions,
+) -> anyhow::Result<(Vec<Target>, Vec<String>)> {
+    if options.targets.is_empty() {
+        let mut targets: Vec<Target> = index::load_targets(workspace, &[])?
+            .iter()
+            .flat_map(|entry| {
+                entry.file.outs.iter().map(|output| Target {
+                    path: entry.resolve(output),
+                    output: output.clone(),
+                    scope: Scope::Whole,
+                })
+            })
+            .collect();
+        targets.extend(locked_outputs(workspace)?.into_iter().map(|locked| Target {
+            path: locked.path,
+            output: locked.output,
+            scope: Scope::Whole,
+        }));
+        return Ok((targets, Vec::new()));
+    }
+    let names: Vec<String> = options
+        .targets
+        .iter()
+        .map(|target| target.to_string_lossy().into_owned())
+        .collect();
+    let (selected, warnings) = stages::select_targets(workspace, &names, options.recursive)
+        .map_err(|(target, error)| match error {
+            GranularError::NotFound(cause) => {
+                DvcError(format!("Did you mean `git checkout {target}`?: {cause}")).into()
+            }
+            GranularError::Other(error) => error,
+        })?;
+    let pipeline_stages: Vec<&dv_pipeline::stage::Stage> = selected
+        .iter()
+        .filter_map(|selected| match &selected.stage {
+            RepoStage::Pipeline { stage, .. } => Some(&**stage),
+            RepoStage::File { .. } => None,
+        })
+        .collect();
+    let mut locked = locked_outputs_of(workspace, &pipeline_stages)?.into_iter();
+    let mut targets: Vec<Target> = Vec::new();
+    for selected in &selected {
+        let outputs: Vec<(PathBuf, Output)> = match &selected.stage {
+            RepoStage::Pipeline { .. } => locked
+                .next()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|locked| (locked.path, locked.output))
+                .collect(),
+            RepoStage::File { entry, .. } => entry
+                .file
+                .outs
+                .iter()
+                .map(|output| (entry.resolve(output), output.clone()))
+                .collect(),
+        };
+        for (path, output) in outputs {
+            // DVC's `Stage.filter_outs`: only the outputs holding the named path.
+            let scope = match &selected.path {
+                None => Scope::Whole,
+                Some(named) if *named == path => Scope::Whole,
+                Some(named) => match named.strip_prefix(&path) {
+                    Ok(inside) => Scope::Within(vec![
+                        inside
+                            .components()
+                            .map(|part| part.as_os_str().to_string_lossy())
+                            .collect::<Vec<_>>()
+                            .join("/"),
+                    ]),
+                    Err(_) => continue,
+                },
+            };
+            match targets.iter_mut().find(|target| target.path == path) {
+                Some(known) => known.scope.merge(scope),
+                None => targets.push(Target {
+                    path,
+                    output,
+                    scope,
+                }),
+            }
+        }
+    }
+    Ok((targets, warnings))
+}
+
+/// Whether checking out `scope` of a directory output changes anything: recorded files under
+/// it to create, or files under it that differ from the record.
+fn touches(odb: &Odb, id: &ObjectId, plan: &Plan, scope: &Scope) -> anyhow::Result<bool> {
+    let manifest = odb.read_tree(id)?;
+    Ok(match plan {
+        Plan::Modify(Some(Built::Tree {
+            manifest: current, ..
+        })) => {
+            let diff = dv_data::diff::diff(current, &manifest);
+            diff.added
+                .iter()
+                .chain(&diff.modified)
+                .chain(&diff.deleted)
+                .any(|relpath| scope.contains(relpath.as_str()))
+        }
+        _ => manifest
+            .entries()
+            .iter()
+            .any(|entry| scope.contains(entry.relpath.as_str())),
+    })
 }
 
 /// Workspace files that would be lost: their content differs from the target and is not in
@@ -228,6 +390,7 @@ fn unsaved_files(
     path: &Path,
     built: &Built,
     target: &ObjectId,
+    scope: &Scope,
 ) -> anyhow::Result<Vec<PathBuf>> {
     match built {
         Built::File { md5, .. } => Ok(if odb.contains(&ObjectId::file(*md5)) {
@@ -243,6 +406,7 @@ fn unsaved_files(
             };
             Ok(files
                 .iter()
+                .filter(|f| scope.contains(f.file.relpath.as_str()))
                 .filter(|f| {
                     let same = wanted
                         .as_ref()
@@ -295,18 +459,30 @@ fn apply(
             ..
         })) => {
             let diff = dv_data::diff::diff(current, &manifest);
+            let count = |relpaths: &[RelPath]| {
+                relpaths
+                    .iter()
+                    .filter(|relpath| job.scope.contains(relpath.as_str()))
+                    .count()
+            };
             let counts = CheckoutStats {
-                modified: diff.modified.len(),
-                added: diff.added.len(),
-                deleted: diff.deleted.len(),
+                modified: count(&diff.modified),
+                added: count(&diff.added),
+                deleted: count(&diff.deleted),
             };
             let wanted: HashSet<&str> = diff
                 .added
                 .iter()
                 .chain(&diff.modified)
                 .map(|r| r.as_str())
+                .filter(|relpath| job.scope.contains(relpath))
                 .collect();
-            let extra: HashSet<&str> = diff.deleted.iter().map(|r| r.as_str()).collect();
+            let extra: HashSet<&str> = diff
+                .deleted
+                .iter()
+                .map(|r| r.as_str())
+                .filter(|relpath| job.scope.contains(relpath))
+                .collect();
             let changed: Vec<_> = manifest
                 .entries()
                 .iter()
@@ -333,6 +509,17 @@ fn apply(
             if job.path.is_file() || job.path.is_symlink() {
                 std::fs::remove_file(&job.path)?;
             }
+            let manifest = match &job.scope {
+                Scope::Whole => manifest,
+                Scope::Within(_) => DirManifest::new(
+                    manifest
+                        .entries()
+                        .iter()
+                        .filter(|entry| job.scope.contains(entry.relpath.as_str()))
+                        .cloned()
+                        .collect(),
+                ),
+            };
             data_checkout::checkout_tree(&job.odb, &manifest, &job.path, &link_options, progress)?;
             Ok(match job.plan {
                 Plan::Relink => CheckoutStats::default(),

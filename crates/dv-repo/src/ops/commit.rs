@@ -6,6 +6,10 @@
 //! are stored, its `.dvc` file is not rewritten). Saving re-hashes every output: a legacy (DVC
 //! 2.x) output whose md5-dos2unix hash did not change stays legacy, a changed one becomes a
 //! DVC 3 output with `hash: md5` appended to its entry.
+//!
+//! A target inside a tracked directory (granular commit) still checks and saves its whole
+//! stage, but stores only the files under the target, with the whole directory's manifest,
+//! exactly as DVC does (the rest of a changed directory is then missing from the cache).
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -15,7 +19,8 @@ use dv_data::build::{self, BuildOptions, Built};
 use dv_data::progress::Progress;
 use dv_data::state::State;
 use dv_fs::link::LinkType;
-use dv_schema::dvc_file::Output;
+use dv_schema::dir_manifest::DirManifest;
+use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::HashName;
 
 use crate::error::CommandError;
@@ -27,7 +32,8 @@ use crate::workspace::Workspace;
 /// What `commit` was asked to do.
 #[derive(Debug, Clone)]
 pub struct CommitOptions {
-    /// A `.dvc` file or a tracked output (every `.dvc` file when `None`).
+    /// A `.dvc` file, a tracked output or a path inside a tracked directory (every `.dvc`
+    /// file when `None`).
     pub target: Option<PathBuf>,
     /// Save changed stages without asking.
     pub force: bool,
@@ -71,27 +77,40 @@ pub fn commit(
     confirm: &dyn Fn(&str) -> bool,
     progress: &Progress,
 ) -> anyhow::Result<CommitReport> {
-    let entries = match &options.target {
+    let entries: Vec<(DvcFileEntry, Option<PathBuf>)> = match &options.target {
         Some(target) if options.recursive && workspace.absolute(target).is_dir() => {
             let dir = workspace.absolute(target);
             index::collect(workspace.root())?
                 .into_iter()
                 .filter(|path| path.starts_with(&dir))
-                .map(|path| DvcFileEntry::load(&path, &workspace.display_path(&path)))
+                .map(|path| {
+                    DvcFileEntry::load(&path, &workspace.display_path(&path))
+                        .map(|entry| (entry, None))
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?
         }
-        Some(target) => index::load_targets(workspace, std::slice::from_ref(target))?,
-        None => index::load_targets(workspace, &[])?,
+        Some(target) => match index::load_targets(workspace, std::slice::from_ref(target)) {
+            Ok(entries) => entries.into_iter().map(|entry| (entry, None)).collect(),
+            Err(error) => match holding_entry(workspace, &workspace.absolute(target))? {
+                Some(entry) => vec![(entry, Some(workspace.absolute(target)))],
+                None => return Err(error),
+            },
+        },
+        None => index::load_targets(workspace, &[])?
+            .into_iter()
+            .map(|entry| (entry, None))
+            .collect(),
     };
     let jobs = workspace.jobs(options.jobs);
     let links = workspace.link_types()?;
     let mut state = workspace.load_state();
     let mut report = CommitReport::default();
     let result = (|| -> anyhow::Result<()> {
-        for entry in entries {
+        for (entry, within) in entries {
             commit_stage(
                 workspace,
                 entry,
+                within.as_deref(),
                 options,
                 confirm,
                 jobs,
@@ -112,6 +131,7 @@ pub fn commit(
 fn commit_stage(
     workspace: &Workspace,
     entry: DvcFileEntry,
+    within: Option<&Path>,
     options: &CommitOptions,
     confirm: &dyn Fn(&str) -> bool,
     jobs: NonZeroUsize,
@@ -121,29 +141,41 @@ fn commit_stage(
     progress: &Progress,
 ) -> anyhow::Result<()> {
     let stage_name = workspace.display_path(&entry.path);
+    // A URL import's dependency is looked up again: to see whether it changed, and to record
+    // it as it is now when the stage is saved (DVC's `dep.save()`).
+    let url_import = entry.file.is_import() && !is_repo_import(&entry.file);
+    let current_dep = if url_import {
+        crate::ops::import_url::current_dependencies(
+            workspace,
+            &[&entry],
+            options.jobs,
+            state,
+            progress,
+        )
+        .pop()
+    } else {
+        None
+    };
     let save = if options.force {
         true
     } else {
-        let changed = changed_outputs(workspace, &entry, jobs, state)?;
-        if !changed.is_empty() {
-            let question = format!(
-                "outputs [{}] of stage: '{stage_name}' changed. Are you sure you want to commit it?",
-                changed
-                    .iter()
-                    .map(|name| format!("'{name}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            if !confirm(&question) {
-                return Err(CommandError(format!(
-                    "unable to commit changed stage: '{stage_name}'. Use `-f|--force` to force."
-                ))
-                .into());
-            }
+        let changed_outs = changed_outputs(workspace, &entry, jobs, state)?;
+        let changed_deps: Vec<String> = match &current_dep {
+            Some(Ok(dep)) if same_hash(dep, &entry.file.deps[0]) => Vec::new(),
+            Some(_) => vec![crate::ops::import_url::dependency_shown(workspace, &entry)],
+            None => Vec::new(),
+        };
+        let changed_stage = entry.file.cmd.is_none() && entry.file.md5 != stage_md5(&entry.file);
+        let changed = !changed_deps.is_empty() || !changed_outs.is_empty() || changed_stage;
+        if changed && !confirm(&question(&stage_name, &changed_deps, &changed_outs)) {
+            return Err(CommandError(format!(
+                "unable to commit changed stage: '{stage_name}'. Use `-f|--force` to force."
+            ))
+            .into());
         }
-        !changed.is_empty()
+        changed
     };
-    if save && !entry.file.deps.is_empty() {
+    if save && !entry.file.deps.is_empty() && !url_import {
         return Err(CommandError(format!(
             "committing changes to import stages is not supported by dv yet: '{stage_name}'"
         ))
@@ -175,16 +207,39 @@ fn commit_stage(
         if !output.cache {
             continue;
         }
+        // A target inside the output: only that output, and in a directory only the files
+        // under the target are stored (with the whole directory's manifest) and relinked, as
+        // DVC's granular commit does.
+        let (stored, linked) = match within {
+            None => (built, None),
+            Some(within) if within == path => (built, None),
+            Some(within) => match within.strip_prefix(&path) {
+                Ok(inside) => match granular(&built, inside) {
+                    Some((stored, linked)) => (stored, Some(linked)),
+                    None => (built, None),
+                },
+                Err(_) => continue,
+            },
+        };
         let odb = workspace.odb(hash_name);
-        build::commit(&odb, &path, &built, jobs, progress)
+        build::commit(&odb, &path, &stored, jobs, progress)
             .with_context(|| format!("failed to save '{shown}' to the cache"))?;
         if options.relink && matches!(links.first(), Some(LinkType::Hardlink | LinkType::Symlink)) {
-            link_from_cache(workspace, &odb, &built, &path, links, jobs, progress)?;
+            let linked = linked.as_ref().unwrap_or(&stored);
+            link_from_cache(workspace, &odb, linked, &path, links, jobs, progress)?;
         }
     }
-    if save && file.deps.is_empty() {
-        // DVC recomputes the stage checksum on save; `.dvc` files of `dvc add` have none.
-        file.md5 = None;
+    if save && url_import {
+        match current_dep {
+            Some(Ok(dep)) => file.deps[0] = dep,
+            Some(Err(cause)) => return Err(CommandError(cause).into()),
+            None => {}
+        }
+    }
+    if save && file.cmd.is_none() {
+        // DVC recomputes the stage checksum on save: imports have one, `.dvc` files of
+        // `dvc add` none.
+        file.md5 = stage_md5(&file);
     }
     if file != entry.file {
         let text = file
@@ -198,6 +253,120 @@ fn commit_stage(
     }
     report.committed.push(entry.path);
     Ok(())
+}
+
+/// A `dvc import` (or `import-db`) stage: its dependency names a repository or database,
+/// which dv cannot read yet.
+fn is_repo_import(file: &DvcFile) -> bool {
+    file.deps
+        .first()
+        .is_some_and(|dep| dep.extra.contains_key("repo") || dep.extra.contains_key("db"))
+}
+
+/// The stage checksum DVC expects in `md5:` of a `.dvc` file without a command: an import's
+/// (spec §4.3), none for `dvc add`'s.
+fn stage_md5(file: &DvcFile) -> Option<dv_schema::hash::Md5> {
+    file.is_import().then(|| file.stage_md5())
+}
+
+/// Whether two records of a dependency have the same hash.
+fn same_hash(current: &Output, recorded: &Output) -> bool {
+    current.md5 == recorded.md5
+        && current.etag == recorded.etag
+        && current.checksum == recorded.checksum
+        && current.version_id == recorded.version_id
+        && current.files == recorded.files
+}
+
+/// DVC's question before saving a changed stage.
+fn question(stage_name: &str, changed_deps: &[String], changed_outs: &[String]) -> String {
+    let list = |names: &[String]| {
+        let quoted: Vec<String> = names.iter().map(|name| format!("'{name}'")).collect();
+        format!("[{}]", quoted.join(", "))
+    };
+    let stage = format!("stage: '{stage_name}'");
+    let what = match (changed_deps.is_empty(), changed_outs.is_empty()) {
+        (false, false) => format!(
+            "dependencies {} and outputs {} of {stage} changed.",
+            list(changed_deps),
+            list(changed_outs)
+        ),
+        (false, true) => format!("dependencies {} of {stage} changed.", list(changed_deps)),
+        (true, false) => format!("outputs {} of {stage} changed.", list(changed_outs)),
+        // DVC formats the bare flag here.
+        (true, true) => "True".to_owned(),
+    };
+    format!("{what} Are you sure you want to commit it?")
+}
+
+/// The `.dvc` file with a directory output holding `path` (strictly inside it): the stage of
+/// a granular commit target.
+fn holding_entry(workspace: &Workspace, path: &Path) -> anyhow::Result<Option<DvcFileEntry>> {
+    for file in index::collect(workspace.root())? {
+        let entry = DvcFileEntry::load(&file, &workspace.display_path(&file))?;
+        let holds = entry.file.outs.iter().any(|output| {
+            let output_path = entry.resolve(output);
+            path != output_path && path.starts_with(&output_path)
+        });
+        if holds {
+            return Ok(Some(entry));
+        }
+    }
+    Ok(None)
+}
+
+/// For a directory built whole, the part a granular commit of `inside` (relative to the
+/// directory) touches: what to store (the whole manifest, the files under `inside`) and what
+/// to relink (the files under `inside`). `None` for a file.
+fn granular(built: &Built, inside: &Path) -> Option<(Built, Built)> {
+    let Built::Tree {
+        manifest,
+        id,
+        size,
+        nfiles,
+        files,
+    } = built
+    else {
+        return None;
+    };
+    let prefix: String = inside
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    let under = |relpath: &str| {
+        relpath == prefix
+            || relpath
+                .strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    let files: Vec<_> = files
+        .iter()
+        .filter(|file| under(file.file.relpath.as_str()))
+        .cloned()
+        .collect();
+    let stored = Built::Tree {
+        manifest: manifest.clone(),
+        id: *id,
+        size: *size,
+        nfiles: *nfiles,
+        files: files.clone(),
+    };
+    let linked = Built::Tree {
+        manifest: DirManifest::new(
+            manifest
+                .entries()
+                .iter()
+                .filter(|entry| under(entry.relpath.as_str()))
+                .cloned()
+                .collect(),
+        ),
+        id: *id,
+        size: *size,
+        nfiles: *nfiles,
+        files,
+    };
+    Some((stored, linked))
 }
 
 /// The outputs whose workspace state differs from the record (DVC's `changed_entries`):

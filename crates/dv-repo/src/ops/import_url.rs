@@ -141,12 +141,16 @@ struct Plan {
     built: Option<Built>,
     downloaded: Option<PathBuf>,
     failure: Option<String>,
+    /// The first failure without the import wrapper.
+    cause: Option<String>,
 }
 
 impl Plan {
     fn fail(&mut self, cause: impl std::fmt::Display) {
         if self.failure.is_none() {
-            self.failure = Some(import_error(&self.url, &cause.to_string()));
+            let cause = cause.to_string();
+            self.failure = Some(import_error(&self.url, &cause));
+            self.cause = Some(cause);
         }
     }
 
@@ -245,6 +249,7 @@ fn plan_import(
         built: None,
         downloaded: None,
         failure: None,
+        cause: None,
     };
     match resolve_source(workspace, url, options, storages, &plan.dvc_path) {
         Ok((source, recorded, shown)) => {
@@ -1129,34 +1134,12 @@ pub fn update(
             ))
             .into());
         }
-        let dep = &entry.file.deps[0];
-        let out = entry.resolve(&entry.file.outs[0]);
-        let version_aware = dep
-            .fs_config
-            .as_ref()
-            .and_then(|c| c.get("version_aware"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let mut options_for_source = import_options.clone();
-        options_for_source.version_aware = version_aware;
-        let url = if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
-            dep.path.clone()
-        } else {
-            entry.base_dir().join(&dep.path).display().to_string()
-        };
-        let mut plan = plan_import(
+        plans.push(plan_from_import(
             workspace,
-            &url,
-            Some(out),
-            true,
-            &options_for_source,
+            entry,
+            &import_options,
             &mut storages,
-        );
-        plan.url = dep.path.clone();
-        plan.recorded = dep.path.clone();
-        plan.dvc_path = entry.path.clone();
-        plan.previous = Some(entry);
-        plans.push(plan);
+        ));
     }
     stat_sources(workspace, &mut plans, &storages, options.jobs);
     let odb = workspace.odb(HashName::Md5);
@@ -1218,6 +1201,125 @@ pub fn update(
         return Err(CommandError(failure.message.clone()).into());
     }
     Ok(report)
+}
+
+/// A plan to import the source of the import stage `entry` again, into its output.
+fn plan_from_import(
+    workspace: &Workspace,
+    entry: DvcFileEntry,
+    import_options: &ImportUrlOptions,
+    storages: &mut Storages,
+) -> Plan {
+    let dep = &entry.file.deps[0];
+    let out = entry.resolve(&entry.file.outs[0]);
+    let version_aware = dep
+        .fs_config
+        .as_ref()
+        .and_then(|c| c.get("version_aware"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut options_for_source = import_options.clone();
+    options_for_source.version_aware = version_aware;
+    let url = if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
+        dep.path.clone()
+    } else {
+        entry.base_dir().join(&dep.path).display().to_string()
+    };
+    let mut plan = plan_import(
+        workspace,
+        &url,
+        Some(out),
+        true,
+        &options_for_source,
+        storages,
+    );
+    plan.url = dep.path.clone();
+    plan.recorded = dep.path.clone();
+    plan.dvc_path = entry.path.clone();
+    plan.previous = Some(entry);
+    plan
+}
+
+/// DVC's `dep.save()` for the dependency of each URL import stage of `entries`: its source
+/// looked up again (a local one hashed, an S3 or HTTP one asked for its etag), nothing
+/// downloaded. Each result is the recorded dependency with the hash fields of the source as
+/// it is now, or why the source could not be read, in DVC's words. Local files hashed are
+/// counted in `progress`.
+pub(crate) fn current_dependencies(
+    workspace: &Workspace,
+    entries: &[&DvcFileEntry],
+    jobs: Option<usize>,
+    state: &mut dv_data::state::State,
+    progress: &Progress,
+) -> Vec<Result<Output, String>> {
+    let mut storages = Storages::default();
+    let import_options = ImportUrlOptions {
+        jobs,
+        ..ImportUrlOptions::default()
+    };
+    let mut plans: Vec<Plan> = entries
+        .iter()
+        .map(|entry| {
+            let mut plan =
+                plan_from_import(workspace, (*entry).clone(), &import_options, &mut storages);
+            if let Source::Local(path) = &plan.source
+                && plan.ok()
+                && std::fs::symlink_metadata(path).is_err()
+            {
+                let shown = dependency_shown(workspace, entry);
+                plan.fail(format!("dependency '{shown}' does not exist"));
+            }
+            plan
+        })
+        .collect();
+    stat_sources(workspace, &mut plans, &storages, jobs);
+    let odb = workspace.odb(HashName::Md5);
+    let threads = workspace.jobs(jobs);
+    plans
+        .iter_mut()
+        .map(|plan| {
+            if plan.ok()
+                && let Err(error) =
+                    build_dependency(workspace, plan, &storages, &odb, threads, state, progress)
+            {
+                plan.fail(format!("{error:#}"));
+            }
+            if let Some(cause) = &plan.cause {
+                return Err(cause.clone());
+            }
+            let previous = plan
+                .previous
+                .as_ref()
+                .expect("plans from imports have a file");
+            let built = plan.dep.clone().expect("dependency built");
+            let mut dep = previous.file.deps[0].clone();
+            dep.md5 = built.md5;
+            dep.etag = built.etag;
+            dep.checksum = built.checksum;
+            dep.size = built.size;
+            dep.nfiles = built.nfiles;
+            dep.isexec = built.isexec;
+            dep.version_id = built.version_id;
+            dep.files = built.files;
+            dep.hash_name = built.hash_name;
+            Ok(dep)
+        })
+        .collect()
+}
+
+/// How DVC names the dependency of the import stage `entry` (its `str(dep)`): a URL or an
+/// absolute path as written, a path outside the repository absolute, one inside it relative
+/// to the working directory.
+pub(crate) fn dependency_shown(workspace: &Workspace, entry: &DvcFileEntry) -> String {
+    let dep = &entry.file.deps[0];
+    if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
+        return dep.path.clone();
+    }
+    let path = entry.resolve(dep);
+    if !path.starts_with(workspace.root()) {
+        return path.display().to_string();
+    }
+    workspace.display_path(&path)
 }
 
 /// Whether `entry` is a version-aware URL import (`fs_config: {version_aware: true}` on its

@@ -4,7 +4,9 @@
 //! `.dvc` file named after the destination is written (a fresh file: comments are not carried
 //! over, the stage's `desc`, `meta`, `frozen` and `always_changed` are) and the old one is
 //! deleted; otherwise the existing `.dvc` file is updated in place. The entry keeps its
-//! recorded hash; the moved content is stored in the cache again.
+//! recorded hash; the moved content is stored in the cache again. An import stage keeps its
+//! dependency (a relative local path re-based on the new `.dvc` file's directory) and gets
+//! its stage checksum recomputed.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,7 @@ use dv_data::build;
 use dv_fs::link::LinkType;
 use dv_schema::dvc_file::DvcFile;
 
-use crate::error::CommandError;
+use crate::error::{CommandError, DvcError};
 use crate::index::{self, DvcFileEntry};
 use crate::ops::checkout::link_from_cache;
 use crate::ops::commit::{build_for_save, ignore_output};
@@ -52,10 +54,13 @@ pub fn move_output(workspace: &Workspace, options: &MoveOptions) -> anyhow::Resu
         return Err(CommandError(format!("DVC file '{src_shown}' cannot be an output.")).into());
     }
     let (entry, index) = find_output(workspace, &from)?;
-    if !entry.file.deps.is_empty() {
-        return Err(CommandError(format!(
-            "moving import stages is not supported by dv yet: '{}'",
-            workspace.display_path(&entry.path)
+    if entry.file.cmd.is_some() {
+        // DVC's `MoveNotDataSourceError` (exit 255).
+        let addressing = workspace.display_path(&entry.path);
+        return Err(DvcError(format!(
+            "move is not permitted for stages that are not data sources. You need to either \
+             move '{addressing}' to a new location and edit it by hand, or remove \
+             '{addressing}' and create a new one at the desired location."
         ))
         .into());
     }
@@ -158,19 +163,24 @@ pub fn move_output(workspace: &Workspace, options: &MoveOptions) -> anyhow::Resu
 
     let text = if renames_file {
         output.path = relative_posix(&to, &to_dir);
-        DvcFile {
+        let mut file = DvcFile {
             desc: entry.file.desc.clone(),
             meta: entry.file.meta.clone(),
             frozen: entry.file.frozen,
             always_changed: entry.file.always_changed,
+            deps: moved_dependencies(&entry, &to_dir),
             outs: vec![output],
             ..DvcFile::default()
-        }
-        .to_yaml()
+        };
+        file.md5 = file.is_import().then(|| file.stage_md5());
+        file.to_yaml()
     } else {
         output.path = relative_posix(&to, &entry.base_dir());
         let mut file = entry.file.clone();
         file.outs[index] = output;
+        // DVC recomputes the stage checksum: an import's changes with its output's path,
+        // a `dvc add` stage has none.
+        file.md5 = file.is_import().then(|| file.stage_md5());
         file.update_yaml(&entry.text).map_err(|e| {
             CommandError(format!(
                 "failed to update '{}': {}",
@@ -221,6 +231,26 @@ fn find_output(workspace: &Workspace, path: &Path) -> anyhow::Result<(DvcFileEnt
         workspace.display_path(path)
     ))
     .into())
+}
+
+/// The dependencies of an import stage moved to a `.dvc` file in `new_dir`: relative local
+/// paths are re-based on it (absolute paths and URLs stay as written).
+fn moved_dependencies(entry: &DvcFileEntry, new_dir: &Path) -> Vec<dv_schema::dvc_file::Output> {
+    entry
+        .file
+        .deps
+        .iter()
+        .map(|dep| {
+            let mut moved = dep.clone();
+            let local = crate::ops::import_url::split_scheme(&dep.path).is_none()
+                && !dep.extra.contains_key("repo")
+                && !dep.extra.contains_key("db");
+            if local && !Path::new(&dep.path).is_absolute() {
+                moved.path = relative_posix(&entry.resolve(dep), new_dir);
+            }
+            moved
+        })
+        .collect()
 }
 
 /// DVC's checks of a new stage's working directory.

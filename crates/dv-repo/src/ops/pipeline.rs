@@ -334,33 +334,47 @@ pub(crate) struct LockedOutput {
 /// collection order.
 pub(crate) fn locked_outputs(workspace: &Workspace) -> anyhow::Result<Vec<LockedOutput>> {
     let pipelines = Pipelines::load(workspace, None)?;
+    let stages: Vec<&Stage> = pipelines.stages.iter().collect();
+    Ok(locked_outputs_of(workspace, &stages)?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// The recorded outputs of each of `stages` (none for a stage never run), each `dvc.lock`
+/// read once.
+pub(crate) fn locked_outputs_of(
+    workspace: &Workspace,
+    stages: &[&Stage],
+) -> anyhow::Result<Vec<Vec<LockedOutput>>> {
     let mut locks: Vec<(RepoPath, LockFile)> = Vec::new();
     let mut found = Vec::new();
-    for stage in &pipelines.stages {
+    for stage in stages {
         if !locks.iter().any(|(file, _)| *file == stage.file) {
             let (_, lock) = read_lock(workspace, &stage.file)?;
             locks.push((stage.file.clone(), lock));
         }
-        let Some(lock) = locks
+        let mut outputs = Vec::new();
+        if let Some(lock) = locks
             .iter()
             .find(|(file, _)| *file == stage.file)
             .and_then(|(_, lock)| lock_entry(lock, stage))
-        else {
-            continue;
-        };
-        for out in &stage.outs {
-            let (Some(path), Some(recorded)) = (
-                out.path.to_path(workspace.root()),
-                lock.outs.iter().find(|entry| entry.path == out.def_path),
-            ) else {
-                continue;
-            };
-            let mut output = recorded.clone();
-            output.cache = out.definition.cache;
-            output.push = out.definition.push;
-            output.remote = out.definition.remote.clone();
-            found.push(LockedOutput { path, output });
+        {
+            for out in &stage.outs {
+                let (Some(path), Some(recorded)) = (
+                    out.path.to_path(workspace.root()),
+                    lock.outs.iter().find(|entry| entry.path == out.def_path),
+                ) else {
+                    continue;
+                };
+                let mut output = recorded.clone();
+                output.cache = out.definition.cache;
+                output.push = out.definition.push;
+                output.remote = out.definition.remote.clone();
+                outputs.push(LockedOutput { path, output });
+            }
         }
+        found.push(outputs);
     }
     Ok(found)
 }

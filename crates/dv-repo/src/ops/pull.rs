@@ -87,6 +87,8 @@ pub fn pull(
         workspace,
         &CheckoutOptions {
             targets: targets.clone(),
+            // Directories were expanded to their `.dvc` files, as for the fetch.
+            recursive: false,
             force: options.force,
             relink: false,
             jobs: None,

@@ -641,6 +641,16 @@ pub(crate) fn download_into_cache(
         .iter()
         .map(|id| (key(id, layout), odb.object_path(id)))
         .collect();
+    // The cache creates the shard directories (and their parents), so that they get its
+    // modes (`cache.shared = group`: `2775`, as DVC's downloads make them).
+    let mut shards = HashSet::new();
+    for (id, (_, path)) in ids.iter().zip(&items) {
+        if shards.insert(path.parent().map(std::path::Path::to_path_buf)) {
+            anyhow::Context::with_context(odb.ensure_shard(id), || {
+                format!("failed to create the cache directory of {id}")
+            })?;
+        }
+    }
     progress.start(Phase::Downloading, items.len() as u64, 0);
     let mut counter = TransferCounter {
         progress,

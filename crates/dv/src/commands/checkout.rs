@@ -12,6 +12,9 @@ use crate::printer::{Printer, expand_tabs};
 pub struct CheckoutArgs {
     /// Limit command scope to these tracked files/directories, .dvc files and stage names.
     pub targets: Vec<PathBuf>,
+    /// Checkout all subdirectories of the specified directory.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
     /// Do not prompt when removing working directory files.
     #[arg(short, long)]
     pub force: bool,
@@ -30,6 +33,7 @@ pub fn run(args: CheckoutArgs, environment: &Environment, printer: &Printer) -> 
         &workspace,
         &CheckoutOptions {
             targets: args.targets,
+            recursive: args.recursive,
             force: args.force,
             relink: args.relink,
             jobs: args.jobs,
@@ -38,6 +42,9 @@ pub fn run(args: CheckoutArgs, environment: &Environment, printer: &Printer) -> 
     );
     drop(activity);
     let report = report?;
+    for warning in &report.warnings {
+        printer.warn(warning);
+    }
     for (kind, path) in &report.changes {
         printer.info(expand_tabs(&format!("{kind}\t{path}")));
     }

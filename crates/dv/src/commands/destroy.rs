@@ -1,9 +1,8 @@
 //! `dv destroy`.
 
-use anyhow::Context;
 use clap::Args;
 use dv_repo::ops::destroy::destroy;
-use dv_repo::{CommandError, Environment, Workspace};
+use dv_repo::{CommandError, DvcError, Environment, Workspace};
 
 use crate::printer::Printer;
 
@@ -25,6 +24,17 @@ pub fn run(args: DestroyArgs, environment: &Environment, printer: &Printer) -> a
         ))
         .context("failed to destroy DVC"));
     }
-    destroy(workspace).context("failed to destroy DVC")?;
+    // DVC fails with 1 for its own errors (an invalid stage file, ...), and lets others
+    // through as unexpected.
+    destroy(workspace).map_err(|error| {
+        let caught = error.downcast_ref::<CommandError>().is_some()
+            || error.downcast_ref::<DvcError>().is_some();
+        if caught {
+            let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
+            CommandError(format!("failed to destroy DVC - {}", chain.join(" - "))).into()
+        } else {
+            error
+        }
+    })?;
     Ok(0)
 }
