@@ -730,6 +730,7 @@ fn string(text: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     const PIPELINE: &str = include_str!("../tests/fixtures/pipeline/dvc.lock");
