@@ -443,6 +443,18 @@ enum WorkerMessage {
     Done(usize, anyhow::Result<()>),
 }
 
+/// What the run has learned so far about the planned stages.
+struct Tally {
+    /// Stages to run even if unchanged (`-f`, or `--force-downstream` after one ran).
+    forced: Vec<bool>,
+    /// Stages not to look at (`-k`: they depend on one that failed).
+    skipped: Vec<bool>,
+    /// Stages that failed (`-k`, `--ignore-errors`).
+    failed: Vec<String>,
+    /// The failure that stops the run (the default `on_error`).
+    stop: Option<anyhow::Error>,
+}
+
 /// Whether a stage ran, failed, or was not started, as its dependents see it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -491,9 +503,12 @@ impl Run<'_> {
         events: &mut dyn FnMut(ReproEvent),
     ) -> anyhow::Result<()> {
         let count = self.index.stages.len();
-        let mut forced = vec![self.options.force; count];
-        let mut skipped = vec![false; count];
-        let mut failed: Vec<String> = Vec::new();
+        let mut tally = Tally {
+            forced: vec![self.options.force; count],
+            skipped: vec![false; count],
+            failed: Vec::new(),
+            stop: None,
+        };
         let mut previous_ran = false;
         let mut state = self.workspace.load_state();
         let jobs = self.workspace.jobs(self.options.jobs);
@@ -521,17 +536,16 @@ impl Run<'_> {
             (0..steps.len()).filter(|&at| waiting[at] == 0).collect();
         let mut running: std::collections::HashMap<usize, Recording> =
             std::collections::HashMap::new();
-        let mut stop: Option<anyhow::Error> = None;
 
         let result = std::thread::scope(|scope| -> anyhow::Result<()> {
             let (sender, receiver) = std::sync::mpsc::channel::<WorkerMessage>();
             loop {
-                while stop.is_none() && running.len() < parallel {
+                while tally.stop.is_none() && running.len() < parallel {
                     let Some(at) = ready.pop_first() else {
                         break;
                     };
                     let step = steps[at];
-                    if !skipped[step] {
+                    if !tally.skipped[step] {
                         if previous_ran {
                             events(ReproEvent::Separator);
                         }
@@ -539,7 +553,7 @@ impl Run<'_> {
                         let prepared = self.prepare(
                             graph,
                             step,
-                            forced[step],
+                            tally.forced[step],
                             &mut RepoWorkspace::new(self.workspace, &mut state, jobs),
                             events,
                         );
@@ -581,17 +595,8 @@ impl Run<'_> {
                             }
                             Err(error) => Err(error),
                         };
-                        let outcome = self.settle(
-                            graph,
-                            step,
-                            &addressing,
-                            finished,
-                            &mut forced,
-                            &mut skipped,
-                            &mut failed,
-                            &mut stop,
-                            events,
-                        );
+                        let outcome =
+                            self.settle(graph, step, &addressing, finished, &mut tally, events);
                         previous_ran = outcome == Outcome::Ran;
                     }
                     done(at, &mut waiting, &later, &mut ready);
@@ -623,17 +628,7 @@ impl Run<'_> {
                             )
                             .map(|()| true)
                         });
-                        self.settle(
-                            graph,
-                            step,
-                            &addressing,
-                            finished,
-                            &mut forced,
-                            &mut skipped,
-                            &mut failed,
-                            &mut stop,
-                            events,
-                        );
+                        self.settle(graph, step, &addressing, finished, &mut tally, events);
                         done(at, &mut waiting, &later, &mut ready);
                     }
                 }
@@ -643,14 +638,18 @@ impl Run<'_> {
         self.workspace.reacquire_lock()?;
         self.workspace.save_state(&mut state);
         result?;
-        if let Some(error) = stop {
+        if let Some(error) = tally.stop {
             return Err(error);
         }
-        if self.options.on_error != OnError::Ignore && !failed.is_empty() {
-            let segment = if failed.len() > 1 { " stages:" } else { "" };
+        if self.options.on_error != OnError::Ignore && !tally.failed.is_empty() {
+            let segment = if tally.failed.len() > 1 {
+                " stages:"
+            } else {
+                ""
+            };
             return Err(DvcError(format!(
                 "failed to reproduce{segment} {}",
-                join_names(&failed)
+                join_names(&tally.failed)
             ))
             .into());
         }
@@ -670,19 +669,21 @@ impl Run<'_> {
 
     /// What a stage's result means for the rest of the run: `--force-downstream`, the list
     /// of stages that ran, and failures as `on_error` says (`stop` set for the default).
-    #[allow(clippy::too_many_arguments)]
     fn settle(
         &mut self,
         graph: Option<&StageGraph>,
         step: usize,
         addressing: &str,
         finished: anyhow::Result<bool>,
-        forced: &mut [bool],
-        skipped: &mut [bool],
-        failed: &mut Vec<String>,
-        stop: &mut Option<anyhow::Error>,
+        tally: &mut Tally,
         events: &mut dyn FnMut(ReproEvent),
     ) -> Outcome {
+        let Tally {
+            forced,
+            skipped,
+            failed,
+            stop,
+        } = tally;
         match finished {
             Ok(ran) => {
                 if let Some(graph) = graph
