@@ -22,6 +22,8 @@
 //! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
 //! * `local` — directory remotes (synchronous file operations on scoped threads).
 //! * `s3` — S3 and S3-compatible remotes (OpenDAL on a lazily created tokio runtime).
+//! * `http` — HTTP(S) remotes (dvc-http: `GET`, `HEAD`, uploads by `POST` or `PUT`) and the
+//!   HTTP client that HTTP import sources share.
 //! * [`external`] — [`ExternalFs`]: S3 and HTTP(S) import sources.
 //! * `runtime` — the lazily created tokio runtime and batches of async tasks on it.
 //! * `incoming` — downloads written to a temporary sibling, hashed, renamed into place.
@@ -47,6 +49,7 @@ mod batch;
 mod content_check;
 mod credentials;
 mod existence;
+mod http;
 mod incoming;
 mod local;
 mod location;
@@ -63,6 +66,7 @@ pub use progress::TransferProgress;
 pub use run_entry::{ParseRunEntryError, RunEntryPath};
 
 use crate::config::Options;
+use crate::http::HttpStore;
 use crate::local::{LocalKeys, LocalStore};
 use crate::location::Location;
 use crate::s3::{S3Keys, S3Store};
@@ -74,6 +78,8 @@ pub enum RemoteKind {
     Local,
     /// An S3 bucket (AWS or S3-compatible).
     S3,
+    /// A web server (`http://`, `https://`).
+    Http,
 }
 
 /// An opened remote: a content-addressed object store with DVC's layout (spec §10.1).
@@ -86,6 +92,7 @@ pub struct Remote {
 enum Backend {
     Local(LocalStore),
     S3(S3Store),
+    Http(HttpStore),
 }
 
 /// Shows the name, URL and kind only.
@@ -109,7 +116,7 @@ impl Remote {
     ///
     /// # Errors
     ///
-    /// A missing or unsupported `url` (`http`, `ssh`, `gs`, `azure`, … are not supported yet),
+    /// A missing or unsupported `url` (`ssh`, `gs`, `azure`, … are not supported yet),
     /// version-aware or worktree remotes, invalid option values, partial credentials.
     pub fn open(config: &RemoteConfig) -> Result<Remote, RemoteError> {
         let url = config.option("url").unwrap_or_default();
@@ -134,6 +141,7 @@ impl Remote {
             Location::S3 { bucket, prefix } => {
                 Backend::S3(S3Store::open(config, &label, &bucket, &prefix)?)
             }
+            Location::Http(url) => Backend::Http(HttpStore::open(config, &label, &url)?),
         };
         Ok(Remote {
             label,
@@ -152,6 +160,7 @@ impl Remote {
         match self.backend {
             Backend::Local(_) => RemoteKind::Local,
             Backend::S3(_) => RemoteKind::S3,
+            Backend::Http(_) => RemoteKind::Http,
         }
     }
 
@@ -184,6 +193,7 @@ impl Remote {
         match &self.backend {
             Backend::Local(store) => store.exists_many(keys, jobs),
             Backend::S3(store) => store.exists_many(keys, jobs),
+            Backend::Http(store) => store.exists_many(keys, jobs),
         }
     }
 
@@ -199,6 +209,7 @@ impl Remote {
         ObjectKeys(match &self.backend {
             Backend::Local(store) => Keys::Local(store.list(layout)),
             Backend::S3(store) => Keys::S3(store.list(layout)),
+            Backend::Http(store) => Keys::Failed(Some(store.list())),
         })
     }
 
@@ -220,6 +231,7 @@ impl Remote {
         match &self.backend {
             Backend::Local(store) => store.upload_many(items, jobs, progress),
             Backend::S3(store) => store.upload_many(items, jobs, progress),
+            Backend::Http(store) => store.upload_many(items, jobs, progress),
         }
     }
 
@@ -242,6 +254,7 @@ impl Remote {
         match &self.backend {
             Backend::Local(store) => store.download_many(items, jobs, progress),
             Backend::S3(store) => store.download_many(items, jobs, progress),
+            Backend::Http(store) => store.download_many(items, jobs, progress),
         }
     }
 }
@@ -264,6 +277,7 @@ impl Remote {
         match &self.backend {
             Backend::Local(store) => store.delete_many(keys, jobs),
             Backend::S3(store) => store.delete_many(keys),
+            Backend::Http(store) => store.delete_many(),
         }
     }
 }
@@ -281,6 +295,7 @@ impl Remote {
         match &self.backend {
             Backend::Local(store) => store.list_run_entries(),
             Backend::S3(store) => store.list_run_entries(),
+            Backend::Http(store) => store.list_run_entries(),
         }
     }
 
@@ -297,6 +312,7 @@ impl Remote {
         match &self.backend {
             Backend::Local(store) => store.upload_run_entries(items, jobs, progress),
             Backend::S3(store) => store.upload_run_entries(items, jobs, progress),
+            Backend::Http(store) => store.upload_run_entries(items, jobs, progress),
         }
     }
 
@@ -313,6 +329,7 @@ impl Remote {
         match &self.backend {
             Backend::Local(store) => store.download_run_entries(items, jobs, progress),
             Backend::S3(store) => store.download_run_entries(items, jobs, progress),
+            Backend::Http(store) => store.download_run_entries(items, jobs, progress),
         }
     }
 }
@@ -325,6 +342,8 @@ pub struct ObjectKeys<'a>(Keys<'a>);
 enum Keys<'a> {
     Local(LocalKeys),
     S3(S3Keys<'a>),
+    /// A listing that fails at once (remotes that cannot list).
+    Failed(Option<RemoteError>),
 }
 
 impl Iterator for ObjectKeys<'_> {
@@ -334,6 +353,7 @@ impl Iterator for ObjectKeys<'_> {
         match &mut self.0 {
             Keys::Local(keys) => keys.next(),
             Keys::S3(keys) => keys.next(),
+            Keys::Failed(error) => error.take().map(Err),
         }
     }
 }

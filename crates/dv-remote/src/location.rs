@@ -1,4 +1,5 @@
-//! [`Location`]: what a remote's `url` points at (a local directory or an S3 bucket and prefix),
+//! [`Location`]: what a remote's `url` points at (a local directory, an S3 bucket and prefix, a
+//! web server),
 //! and the schemes that are recognised but not supported yet.
 
 use std::path::PathBuf;
@@ -14,6 +15,8 @@ pub(crate) enum Location {
     /// An S3 (or S3-compatible) bucket and the key prefix inside it, without leading or
     /// trailing `/` (empty for the bucket root).
     S3 { bucket: String, prefix: String },
+    /// A web server: the remote's `url` as given (`http://…` or `https://…`).
+    Http(String),
 }
 
 impl Location {
@@ -48,6 +51,7 @@ impl Location {
                     prefix: prefix.trim_matches('/').to_owned(),
                 })
             }
+            "http" | "https" => Ok(Location::Http(url.to_owned())),
             other => Err(RemoteError::Unsupported {
                 remote: label.clone(),
                 reason: format!("`{other}://` remotes are not supported yet"),
@@ -111,12 +115,7 @@ mod tests {
 
     #[test]
     fn other_schemes_are_unsupported() {
-        for url in [
-            "gs://bucket/x",
-            "ssh://host/x",
-            "https://host/x",
-            "azure://c/x",
-        ] {
+        for url in ["gs://bucket/x", "ssh://host/x", "azure://c/x"] {
             let error = parse(url).err().map(|error| error.to_string());
             let expected = format!(
                 "`{}://` remotes are not supported yet",

@@ -21,7 +21,7 @@ mod s3_server;
 mod test_repo;
 pub mod venv;
 
-pub use http_server::HttpServer;
+pub use http_server::{HttpServer, HttpServerOptions};
 pub use outcome::{Outcome, run};
 pub use redaction::redact;
 pub use s3_server::S3Server;
