@@ -30,6 +30,16 @@ impl RemoteLabel {
         self.name.is_empty()
     }
 
+    /// Whether the URL is an `s3://` one.
+    fn is_s3(&self) -> bool {
+        self.url.to_ascii_lowercase().starts_with("s3://")
+    }
+
+    /// Whether the URL is an `ssh://` one.
+    fn is_ssh(&self) -> bool {
+        self.url.to_ascii_lowercase().starts_with("ssh://")
+    }
+
     /// Whether the URL is an `http://` or `https://` one.
     fn is_http(&self) -> bool {
         let url = self.url.to_ascii_lowercase();
@@ -195,6 +205,11 @@ impl RemoteError {
                     )
                 })
             }
+            RemoteError::Credentials { remote, .. } if remote.is_ssh() => Some(format!(
+                "check the remote's `user` and `keyfile` (`dv remote modify --local {name} \
+                 keyfile PATH`), or load the key into ssh-agent",
+                name = remote.name
+            )),
             RemoteError::Credentials { remote, .. } if remote.is_url_only() => Some(
                 "provide AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile in \
                  `~/.aws/credentials`"
@@ -213,7 +228,7 @@ impl RemoteError {
                  `~/.aws/credentials`",
                 name = remote.name
             )),
-            RemoteError::Unreachable { remote, .. } if remote.is_http() => Some(format!(
+            RemoteError::Unreachable { remote, .. } if !remote.is_s3() => Some(format!(
                 "check that the server is running, and the remote's `url` \
                  (`dv remote modify {} url URL`)",
                 remote.name

@@ -133,6 +133,12 @@ impl ExternalFs {
                     reason: "local paths are not read through an external file system".to_owned(),
                 });
             }
+            Location::Ssh(_) => {
+                return Err(RemoteError::Unsupported {
+                    remote: label,
+                    reason: "`ssh://` import sources are not supported yet".to_owned(),
+                });
+            }
         };
         Ok(ExternalFs {
             label,

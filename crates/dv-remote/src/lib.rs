@@ -22,6 +22,7 @@
 //! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
 //! * `local` — directory remotes (synchronous file operations on scoped threads).
 //! * `s3` — S3 and S3-compatible remotes (OpenDAL on a lazily created tokio runtime).
+//! * `ssh` — SSH remotes over SFTP, through the system's OpenSSH client.
 //! * `http` — HTTP(S) remotes (dvc-http: `GET`, `HEAD`, uploads by `POST` or `PUT`) and the
 //!   HTTP client that HTTP import sources share.
 //! * [`external`] — [`ExternalFs`]: S3 and HTTP(S) import sources.
@@ -55,6 +56,7 @@ mod local;
 mod location;
 mod runtime;
 mod s3;
+mod ssh;
 
 use std::path::PathBuf;
 
@@ -70,6 +72,7 @@ use crate::http::HttpStore;
 use crate::local::{LocalKeys, LocalStore};
 use crate::location::Location;
 use crate::s3::{S3Keys, S3Store};
+use crate::ssh::SshStore;
 
 /// The kind of storage behind a remote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +83,8 @@ pub enum RemoteKind {
     S3,
     /// A web server (`http://`, `https://`).
     Http,
+    /// A directory on an SSH server, over SFTP (`ssh://`).
+    Ssh,
 }
 
 /// An opened remote: a content-addressed object store with DVC's layout (spec §10.1).
@@ -93,6 +98,7 @@ enum Backend {
     Local(LocalStore),
     S3(S3Store),
     Http(HttpStore),
+    Ssh(SshStore),
 }
 
 /// Shows the name, URL and kind only.
@@ -116,7 +122,7 @@ impl Remote {
     ///
     /// # Errors
     ///
-    /// A missing or unsupported `url` (`ssh`, `gs`, `azure`, … are not supported yet),
+    /// A missing or unsupported `url` (`gs`, `azure`, … are not supported yet),
     /// version-aware or worktree remotes, invalid option values, partial credentials.
     pub fn open(config: &RemoteConfig) -> Result<Remote, RemoteError> {
         let url = config.option("url").unwrap_or_default();
@@ -142,6 +148,7 @@ impl Remote {
                 Backend::S3(S3Store::open(config, &label, &bucket, &prefix)?)
             }
             Location::Http(url) => Backend::Http(HttpStore::open(config, &label, &url)?),
+            Location::Ssh(url) => Backend::Ssh(SshStore::open(config, &label, url)?),
         };
         Ok(Remote {
             label,
@@ -161,6 +168,7 @@ impl Remote {
             Backend::Local(_) => RemoteKind::Local,
             Backend::S3(_) => RemoteKind::S3,
             Backend::Http(_) => RemoteKind::Http,
+            Backend::Ssh(_) => RemoteKind::Ssh,
         }
     }
 
@@ -194,6 +202,7 @@ impl Remote {
             Backend::Local(store) => store.exists_many(keys, jobs),
             Backend::S3(store) => store.exists_many(keys, jobs),
             Backend::Http(store) => store.exists_many(keys, jobs),
+            Backend::Ssh(store) => store.exists_many(keys, jobs),
         }
     }
 
@@ -210,6 +219,10 @@ impl Remote {
             Backend::Local(store) => Keys::Local(store.list(layout)),
             Backend::S3(store) => Keys::S3(store.list(layout)),
             Backend::Http(store) => Keys::Failed(Some(store.list())),
+            Backend::Ssh(store) => match store.list(layout) {
+                Ok(keys) => Keys::Listed(keys.into_iter()),
+                Err(error) => Keys::Failed(Some(error)),
+            },
         })
     }
 
@@ -232,6 +245,7 @@ impl Remote {
             Backend::Local(store) => store.upload_many(items, jobs, progress),
             Backend::S3(store) => store.upload_many(items, jobs, progress),
             Backend::Http(store) => store.upload_many(items, jobs, progress),
+            Backend::Ssh(store) => store.upload_many(items, jobs, progress),
         }
     }
 
@@ -255,6 +269,7 @@ impl Remote {
             Backend::Local(store) => store.download_many(items, jobs, progress),
             Backend::S3(store) => store.download_many(items, jobs, progress),
             Backend::Http(store) => store.download_many(items, jobs, progress),
+            Backend::Ssh(store) => store.download_many(items, jobs, progress),
         }
     }
 }
@@ -278,6 +293,7 @@ impl Remote {
             Backend::Local(store) => store.delete_many(keys, jobs),
             Backend::S3(store) => store.delete_many(keys),
             Backend::Http(store) => store.delete_many(),
+            Backend::Ssh(store) => store.delete_many(keys, jobs),
         }
     }
 }
@@ -296,6 +312,7 @@ impl Remote {
             Backend::Local(store) => store.list_run_entries(),
             Backend::S3(store) => store.list_run_entries(),
             Backend::Http(store) => store.list_run_entries(),
+            Backend::Ssh(store) => store.list_run_entries(),
         }
     }
 
@@ -313,6 +330,7 @@ impl Remote {
             Backend::Local(store) => store.upload_run_entries(items, jobs, progress),
             Backend::S3(store) => store.upload_run_entries(items, jobs, progress),
             Backend::Http(store) => store.upload_run_entries(items, jobs, progress),
+            Backend::Ssh(store) => store.upload_run_entries(items, jobs, progress),
         }
     }
 
@@ -330,6 +348,7 @@ impl Remote {
             Backend::Local(store) => store.download_run_entries(items, jobs, progress),
             Backend::S3(store) => store.download_run_entries(items, jobs, progress),
             Backend::Http(store) => store.download_run_entries(items, jobs, progress),
+            Backend::Ssh(store) => store.download_run_entries(items, jobs, progress),
         }
     }
 }
@@ -342,8 +361,10 @@ pub struct ObjectKeys<'a>(Keys<'a>);
 enum Keys<'a> {
     Local(LocalKeys),
     S3(S3Keys<'a>),
-    /// A listing that fails at once (remotes that cannot list).
+    /// A listing that fails at once (remotes that cannot list, failed listings).
     Failed(Option<RemoteError>),
+    /// A listing made in one go.
+    Listed(std::vec::IntoIter<ObjectKey>),
 }
 
 impl Iterator for ObjectKeys<'_> {
@@ -354,6 +375,7 @@ impl Iterator for ObjectKeys<'_> {
             Keys::Local(keys) => keys.next(),
             Keys::S3(keys) => keys.next(),
             Keys::Failed(error) => error.take().map(Err),
+            Keys::Listed(keys) => keys.next().map(Ok),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::config::RemoteConfig;
 use crate::error::{RemoteError, RemoteLabel};
+use crate::ssh::SshUrl;
 
 /// Where a remote's objects live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,8 @@ pub(crate) enum Location {
     S3 { bucket: String, prefix: String },
     /// A web server: the remote's `url` as given (`http://…` or `https://…`).
     Http(String),
+    /// A directory on an SSH server (`ssh://[user@]host[:port]/path`).
+    Ssh(SshUrl),
 }
 
 impl Location {
@@ -52,6 +55,9 @@ impl Location {
                 })
             }
             "http" | "https" => Ok(Location::Http(url.to_owned())),
+            "ssh" => SshUrl::parse(rest)
+                .map(Location::Ssh)
+                .map_err(|reason| invalid(&reason)),
             other => Err(RemoteError::Unsupported {
                 remote: label.clone(),
                 reason: format!("`{other}://` remotes are not supported yet"),
@@ -115,7 +121,7 @@ mod tests {
 
     #[test]
     fn other_schemes_are_unsupported() {
-        for url in ["gs://bucket/x", "ssh://host/x", "azure://c/x"] {
+        for url in ["hdfs://host/x", "oss://bucket/x", "gdrive://folder"] {
             let error = parse(url).err().map(|error| error.to_string());
             let expected = format!(
                 "`{}://` remotes are not supported yet",

@@ -1,5 +1,5 @@
 //! Test harness for `dv`: isolated repositories, the pinned real `dvc` as oracle, a loopback
-//! S3 server and a loopback HTTP file server.
+//! S3 server, a loopback HTTP file server and a loopback SFTP server.
 //!
 //! Integration tests in `crates/dv/tests/` build a [`TestRepo`] (a temporary directory with its
 //! own `HOME`, git and DVC config locations), run `dv` and the oracle `dvc` in it with
@@ -18,6 +18,7 @@ mod http_server;
 mod outcome;
 mod redaction;
 mod s3_server;
+mod sftp_server;
 mod test_repo;
 pub mod venv;
 
@@ -25,6 +26,7 @@ pub use http_server::{HttpServer, HttpServerOptions};
 pub use outcome::{Outcome, run};
 pub use redaction::redact;
 pub use s3_server::S3Server;
+pub use sftp_server::SftpServer;
 pub use test_repo::TestRepo;
 
 /// Every file under `dir` (relative path → bytes), sorted, skipping `.git` and `.dvc/tmp`

@@ -33,6 +33,19 @@ pub fn dvc_bin() -> PathBuf {
     )
 }
 
+/// The Python interpreter of the oracle's environment, which has `asyncssh` (the loopback SFTP
+/// server runs on it).
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn dvc_python() -> PathBuf {
+    installed(
+        venv_dir().join("dvc").join("bin").join("python"),
+        "the oracle's Python",
+    )
+}
+
 /// The pinned `moto_server` executable serving the loopback S3 API.
 ///
 /// # Panics
