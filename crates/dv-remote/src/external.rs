@@ -133,10 +133,14 @@ impl ExternalFs {
                     reason: "local paths are not read through an external file system".to_owned(),
                 });
             }
-            Location::Ssh(_) => {
+            Location::Ssh(_)
+            | Location::Gcs { .. }
+            | Location::Azure { .. }
+            | Location::WebDav { .. } => {
+                let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
                 return Err(RemoteError::Unsupported {
                     remote: label,
-                    reason: "`ssh://` import sources are not supported yet".to_owned(),
+                    reason: format!("`{scheme}://` import sources are not supported yet"),
                 });
             }
         };

@@ -22,6 +22,9 @@
 //! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
 //! * `local` — directory remotes (synchronous file operations on scoped threads).
 //! * `s3` — S3 and S3-compatible remotes (OpenDAL on a lazily created tokio runtime).
+//! * `operator` — remotes on OpenDAL services: the store, its batches and error mapping.
+//! * `cloud` — Google Cloud Storage, Azure Blob Storage and WebDAV remotes (OpenDAL).
+//! * `transport` — the HTTP client every HTTP-based backend uses.
 //! * `ssh` — SSH remotes over SFTP, through the system's OpenSSH client.
 //! * `http` — HTTP(S) remotes (dvc-http: `GET`, `HEAD`, uploads by `POST` or `PUT`) and the
 //!   HTTP client that HTTP import sources share.
@@ -47,6 +50,7 @@ pub mod progress;
 pub mod run_entry;
 
 mod batch;
+mod cloud;
 mod content_check;
 mod credentials;
 mod existence;
@@ -54,9 +58,11 @@ mod http;
 mod incoming;
 mod local;
 mod location;
+mod operator;
 mod runtime;
 mod s3;
 mod ssh;
+mod transport;
 
 use std::path::PathBuf;
 
@@ -71,7 +77,7 @@ use crate::config::Options;
 use crate::http::HttpStore;
 use crate::local::{LocalKeys, LocalStore};
 use crate::location::Location;
-use crate::s3::{S3Keys, S3Store};
+use crate::operator::{OperatorKeys, OperatorStore};
 use crate::ssh::SshStore;
 
 /// The kind of storage behind a remote.
@@ -85,6 +91,12 @@ pub enum RemoteKind {
     Http,
     /// A directory on an SSH server, over SFTP (`ssh://`).
     Ssh,
+    /// A Google Cloud Storage bucket (`gs://`).
+    Gs,
+    /// An Azure Blob Storage container (`azure://`).
+    Azure,
+    /// A WebDAV server (`webdav://`, `webdavs://`).
+    WebDav,
 }
 
 /// An opened remote: a content-addressed object store with DVC's layout (spec §10.1).
@@ -96,7 +108,8 @@ pub struct Remote {
 
 enum Backend {
     Local(LocalStore),
-    S3(S3Store),
+    /// S3, Google Cloud Storage, Azure, WebDAV: which one is the kind.
+    Operator(OperatorStore, RemoteKind),
     Http(HttpStore),
     Ssh(SshStore),
 }
@@ -122,7 +135,7 @@ impl Remote {
     ///
     /// # Errors
     ///
-    /// A missing or unsupported `url` (`gs`, `azure`, … are not supported yet),
+    /// A missing or unsupported `url` (`hdfs`, `oss`, `gdrive`, … are not supported),
     /// version-aware or worktree remotes, invalid option values, partial credentials.
     pub fn open(config: &RemoteConfig) -> Result<Remote, RemoteError> {
         let url = config.option("url").unwrap_or_default();
@@ -145,10 +158,22 @@ impl Remote {
         let backend = match Location::parse(config, &label)? {
             Location::Local(root) => Backend::Local(LocalStore::new(root, label.clone())),
             Location::S3 { bucket, prefix } => {
-                Backend::S3(S3Store::open(config, &label, &bucket, &prefix)?)
+                Backend::Operator(s3::open(config, &label, &bucket, &prefix)?, RemoteKind::S3)
             }
             Location::Http(url) => Backend::Http(HttpStore::open(config, &label, &url)?),
             Location::Ssh(url) => Backend::Ssh(SshStore::open(config, &label, url)?),
+            Location::Gcs { bucket, prefix } => Backend::Operator(
+                cloud::open_gcs(config, &label, &bucket, &prefix)?,
+                RemoteKind::Gs,
+            ),
+            Location::Azure { container, prefix } => Backend::Operator(
+                cloud::open_azure(config, &label, &container, &prefix)?,
+                RemoteKind::Azure,
+            ),
+            Location::WebDav { secure, rest } => Backend::Operator(
+                cloud::open_webdav(config, &label, secure, &rest)?,
+                RemoteKind::WebDav,
+            ),
         };
         Ok(Remote {
             label,
@@ -164,9 +189,9 @@ impl Remote {
 
     /// Local directory or S3.
     pub fn kind(&self) -> RemoteKind {
-        match self.backend {
+        match &self.backend {
             Backend::Local(_) => RemoteKind::Local,
-            Backend::S3(_) => RemoteKind::S3,
+            Backend::Operator(_, kind) => *kind,
             Backend::Http(_) => RemoteKind::Http,
             Backend::Ssh(_) => RemoteKind::Ssh,
         }
@@ -200,7 +225,7 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.exists_many(keys, jobs),
-            Backend::S3(store) => store.exists_many(keys, jobs),
+            Backend::Operator(store, _) => store.exists_many(keys, jobs),
             Backend::Http(store) => store.exists_many(keys, jobs),
             Backend::Ssh(store) => store.exists_many(keys, jobs),
         }
@@ -217,7 +242,7 @@ impl Remote {
     pub fn list(&self, layout: Layout) -> ObjectKeys<'_> {
         ObjectKeys(match &self.backend {
             Backend::Local(store) => Keys::Local(store.list(layout)),
-            Backend::S3(store) => Keys::S3(store.list(layout)),
+            Backend::Operator(store, _) => Keys::Operator(store.list(layout)),
             Backend::Http(store) => Keys::Failed(Some(store.list())),
             Backend::Ssh(store) => match store.list(layout) {
                 Ok(keys) => Keys::Listed(keys.into_iter()),
@@ -243,7 +268,7 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.upload_many(items, jobs, progress),
-            Backend::S3(store) => store.upload_many(items, jobs, progress),
+            Backend::Operator(store, _) => store.upload_many(items, jobs, progress),
             Backend::Http(store) => store.upload_many(items, jobs, progress),
             Backend::Ssh(store) => store.upload_many(items, jobs, progress),
         }
@@ -267,7 +292,7 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.download_many(items, jobs, progress),
-            Backend::S3(store) => store.download_many(items, jobs, progress),
+            Backend::Operator(store, _) => store.download_many(items, jobs, progress),
             Backend::Http(store) => store.download_many(items, jobs, progress),
             Backend::Ssh(store) => store.download_many(items, jobs, progress),
         }
@@ -291,7 +316,7 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.delete_many(keys, jobs),
-            Backend::S3(store) => store.delete_many(keys),
+            Backend::Operator(store, _) => store.delete_many(keys),
             Backend::Http(store) => store.delete_many(),
             Backend::Ssh(store) => store.delete_many(keys, jobs),
         }
@@ -310,7 +335,7 @@ impl Remote {
     pub fn list_run_entries(&self) -> Result<Vec<RunEntryPath>, RemoteError> {
         match &self.backend {
             Backend::Local(store) => store.list_run_entries(),
-            Backend::S3(store) => store.list_run_entries(),
+            Backend::Operator(store, _) => store.list_run_entries(),
             Backend::Http(store) => store.list_run_entries(),
             Backend::Ssh(store) => store.list_run_entries(),
         }
@@ -328,7 +353,7 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.upload_run_entries(items, jobs, progress),
-            Backend::S3(store) => store.upload_run_entries(items, jobs, progress),
+            Backend::Operator(store, _) => store.upload_run_entries(items, jobs, progress),
             Backend::Http(store) => store.upload_run_entries(items, jobs, progress),
             Backend::Ssh(store) => store.upload_run_entries(items, jobs, progress),
         }
@@ -346,7 +371,7 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.download_run_entries(items, jobs, progress),
-            Backend::S3(store) => store.download_run_entries(items, jobs, progress),
+            Backend::Operator(store, _) => store.download_run_entries(items, jobs, progress),
             Backend::Http(store) => store.download_run_entries(items, jobs, progress),
             Backend::Ssh(store) => store.download_run_entries(items, jobs, progress),
         }
@@ -360,7 +385,7 @@ pub struct ObjectKeys<'a>(Keys<'a>);
 
 enum Keys<'a> {
     Local(LocalKeys),
-    S3(S3Keys<'a>),
+    Operator(OperatorKeys<'a>),
     /// A listing that fails at once (remotes that cannot list, failed listings).
     Failed(Option<RemoteError>),
     /// A listing made in one go.
@@ -373,7 +398,7 @@ impl Iterator for ObjectKeys<'_> {
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
             Keys::Local(keys) => keys.next(),
-            Keys::S3(keys) => keys.next(),
+            Keys::Operator(keys) => keys.next(),
             Keys::Failed(error) => error.take().map(Err),
             Keys::Listed(keys) => keys.next().map(Ok),
         }

@@ -20,6 +20,12 @@ pub(crate) enum Location {
     Http(String),
     /// A directory on an SSH server (`ssh://[user@]host[:port]/path`).
     Ssh(SshUrl),
+    /// A Google Cloud Storage bucket and key prefix (`gs://bucket/prefix`).
+    Gcs { bucket: String, prefix: String },
+    /// An Azure Blob Storage container and key prefix (`azure://container/prefix`).
+    Azure { container: String, prefix: String },
+    /// A WebDAV server: whether it is `webdavs://` (https), and the url after the scheme.
+    WebDav { secure: bool, rest: String },
 }
 
 impl Location {
@@ -55,6 +61,33 @@ impl Location {
                 })
             }
             "http" | "https" => Ok(Location::Http(url.to_owned())),
+            "gs" | "azure" => {
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                let prefix = prefix.trim_matches('/').to_owned();
+                if bucket.is_empty() {
+                    return Err(invalid(&format!(
+                        "a `{scheme}://` url needs a {}: `{scheme}://NAME/PATH`",
+                        if scheme == "gs" {
+                            "bucket"
+                        } else {
+                            "container"
+                        }
+                    )));
+                }
+                let bucket = bucket.to_owned();
+                Ok(if scheme.eq_ignore_ascii_case("gs") {
+                    Location::Gcs { bucket, prefix }
+                } else {
+                    Location::Azure {
+                        container: bucket,
+                        prefix,
+                    }
+                })
+            }
+            "webdav" | "webdavs" => Ok(Location::WebDav {
+                secure: scheme.eq_ignore_ascii_case("webdavs"),
+                rest: rest.to_owned(),
+            }),
             "ssh" => SshUrl::parse(rest)
                 .map(Location::Ssh)
                 .map_err(|reason| invalid(&reason)),

@@ -20,8 +20,9 @@ use crate::config::{Options, RemoteConfig, Retries};
 use crate::content_check::ContentHasher;
 use crate::error::{RemoteError, RemoteLabel, without_userinfo};
 use crate::incoming::IncomingFile;
+use crate::operator::innermost;
 use crate::runtime::TaskReporter;
-use crate::s3::{DEFAULT_TIMEOUT, http_client, innermost};
+use crate::transport::{DEFAULT_TIMEOUT, http_client};
 
 /// Bytes read from a local file per chunk of an upload body.
 const UPLOAD_CHUNK: usize = 1024 * 1024;

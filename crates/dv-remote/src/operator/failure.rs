@@ -110,7 +110,7 @@ fn s3_error_code(text: &str) -> (Option<String>, Option<String>) {
 }
 
 /// A one-line description: the S3 code and message, else the HTTP status or OpenDAL's message.
-pub(super) fn describe(
+pub(crate) fn describe(
     code: Option<&str>,
     message: Option<&str>,
     error: &opendal::Error,
