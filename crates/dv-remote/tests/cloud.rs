@@ -65,7 +65,10 @@ fn gs_remotes_report_an_unreachable_endpoint() {
         "{message}"
     );
     assert!(
-        error.hint().unwrap().contains("dv remote modify store url"),
+        error
+            .hint()
+            .unwrap()
+            .contains("dv remote modify store endpointurl"),
         "{:?}",
         error.hint()
     );

@@ -1,5 +1,5 @@
 //! Test harness for `dv`: isolated repositories, the pinned real `dvc` as oracle, a loopback
-//! S3 server, a loopback HTTP file server and a loopback SFTP server.
+//! S3 server, a loopback HTTP file server, a loopback SFTP server and a loopback WebDAV server.
 //!
 //! Integration tests in `crates/dv/tests/` build a [`TestRepo`] (a temporary directory with its
 //! own `HOME`, git and DVC config locations), run `dv` and the oracle `dvc` in it with
@@ -21,6 +21,7 @@ mod s3_server;
 mod sftp_server;
 mod test_repo;
 pub mod venv;
+mod webdav_server;
 
 pub use http_server::{HttpServer, HttpServerOptions};
 pub use outcome::{Outcome, run};
@@ -28,6 +29,7 @@ pub use redaction::redact;
 pub use s3_server::S3Server;
 pub use sftp_server::SftpServer;
 pub use test_repo::TestRepo;
+pub use webdav_server::WebDavServer;
 
 /// Every file under `dir` (relative path → bytes), sorted, skipping `.git` and `.dvc/tmp`
 /// (private state), without descending into symlinked directories: what twin-repository

@@ -1,8 +1,9 @@
-//! Where the pinned Python tools live: the oracle `dvc` and `moto_server`.
+//! Where the pinned Python tools live: the oracle `dvc`, `moto_server` and `wsgidav`.
 //!
-//! `scripts/test` creates two virtual environments from `requirements/dvc.txt` and
-//! `requirements/moto.txt` under `$DV_VENV_DIR` (default `<workspace>/.venv`). A missing tool is
-//! a broken setup, never a reason to skip a test, so the lookups here panic with the fix.
+//! `scripts/test` creates virtual environments from `requirements/dvc.txt`,
+//! `requirements/moto.txt` and `requirements/webdav.txt` under `$DV_VENV_DIR` (default
+//! `<workspace>/.venv`). A missing tool is a broken setup, never a reason to skip a test, so the
+//! lookups here panic with the fix.
 
 use std::path::{Path, PathBuf};
 
@@ -43,6 +44,18 @@ pub fn dvc_python() -> PathBuf {
     installed(
         venv_dir().join("dvc").join("bin").join("python"),
         "the oracle's Python",
+    )
+}
+
+/// The pinned `wsgidav` executable serving the loopback WebDAV server.
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn wsgidav_bin() -> PathBuf {
+    installed(
+        venv_dir().join("webdav").join("bin").join("wsgidav"),
+        "`wsgidav`",
     )
 }
 

@@ -58,7 +58,10 @@ impl Target {
         let detail = describe(code.as_deref(), message.as_deref(), error);
         let refused = code
             .as_deref()
-            .is_some_and(|code| CREDENTIAL_ERRORS.contains(&code));
+            .is_some_and(|code| CREDENTIAL_ERRORS.contains(&code))
+            // Services other than S3 report refused credentials as bare 401/403 statuses.
+            || detail.starts_with("HTTP status 401")
+            || detail.starts_with("HTTP status 403");
         if refused || error.kind() == ErrorKind::PermissionDenied {
             return RemoteError::Credentials {
                 remote: self.label.clone(),
