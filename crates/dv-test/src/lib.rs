@@ -12,6 +12,7 @@
 //! This crate is test code: it panics, with a message saying what failed, instead of returning
 //! errors.
 
+mod azure_server;
 mod environment;
 mod http;
 mod http_server;
@@ -23,6 +24,7 @@ mod test_repo;
 pub mod venv;
 mod webdav_server;
 
+pub use azure_server::AzureServer;
 pub use http_server::{HttpServer, HttpServerOptions};
 pub use outcome::{Outcome, run};
 pub use redaction::redact;

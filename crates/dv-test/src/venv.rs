@@ -1,8 +1,8 @@
-//! Where the pinned Python tools live: the oracle `dvc`, `moto_server` and `wsgidav`.
+//! Where the pinned test tools live: the oracle `dvc`, `moto_server`, `wsgidav` and Azurite.
 //!
 //! `scripts/test` creates virtual environments from `requirements/dvc.txt`,
-//! `requirements/moto.txt` and `requirements/webdav.txt` under `$DV_VENV_DIR` (default
-//! `<workspace>/.venv`). A missing tool is a broken setup, never a reason to skip a test, so the
+//! `requirements/moto.txt` and `requirements/webdav.txt`, and an npm environment from
+//! `requirements/azurite/`, under `$DV_VENV_DIR` (default `<workspace>/.venv`). A missing tool is a broken setup, never a reason to skip a test, so the
 //! lookups here panic with the fix.
 
 use std::path::{Path, PathBuf};
@@ -56,6 +56,23 @@ pub fn wsgidav_bin() -> PathBuf {
     installed(
         venv_dir().join("webdav").join("bin").join("wsgidav"),
         "`wsgidav`",
+    )
+}
+
+/// The pinned `azurite-blob` executable serving the loopback Azure Blob Storage API (installed
+/// with npm from `requirements/azurite/`).
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn azurite_blob_bin() -> PathBuf {
+    installed(
+        venv_dir()
+            .join("azurite")
+            .join("node_modules")
+            .join(".bin")
+            .join("azurite-blob"),
+        "`azurite-blob`",
     )
 }
 
