@@ -119,6 +119,8 @@ pub(crate) fn open_gcs(
         label: label.clone(),
         endpoint: without_userinfo(&endpoint),
         bucket: bucket.to_owned(),
+        // As gcsfs uploads (and GCS reports `null` without one in some servers).
+        content_type: Some("application/octet-stream"),
     };
     store(
         config,
@@ -210,6 +212,7 @@ pub(crate) fn open_azure(
         label: label.clone(),
         endpoint,
         bucket: container.to_owned(),
+        content_type: None,
     };
     store(
         config,
@@ -307,6 +310,7 @@ pub(crate) fn open_webdav(
         label: label.clone(),
         endpoint: endpoint.clone(),
         bucket: String::new(),
+        content_type: None,
     };
     store(config, label, builder, target, timeout, timeout)
 }

@@ -14,7 +14,7 @@ use dv_remote::{
     Layout, ObjectKey, ObjectKind, Remote, RemoteConfig, RemoteError, RemoteKind, Retries,
     TransferProgress,
 };
-use dv_test::{AzureServer, S3Server, WebDavServer};
+use dv_test::{AzureServer, GcsServer, S3Server, WebDavServer};
 use md5::Digest as _;
 use tempfile::TempDir;
 
@@ -847,4 +847,27 @@ fn webdav_remote_round_trip_listing_and_deletion() {
         remote.exists_many(&[object.key], None).unwrap(),
         vec![false]
     );
+}
+
+#[test]
+fn gcs_remote_round_trip_listing_and_deletion() {
+    let server = GcsServer::start("bucket");
+    let home = tempfile::tempdir().unwrap();
+    let remote = Remote::open(&config(
+        "storage",
+        "gs://bucket/store",
+        &[
+            ("endpointurl", &server.endpoint),
+            ("allow_anonymous_login", "true"),
+        ],
+        home.path(),
+    ))
+    .unwrap();
+    assert_eq!(remote.kind(), RemoteKind::Gs);
+    let _scratch = round_trip(&remote);
+    let objects = sample_objects();
+    remote.delete_many(&[objects[0].key], None).unwrap();
+    let listed: BTreeSet<ObjectKey> = remote.list_all().map(Result::unwrap).collect();
+    let expected: BTreeSet<ObjectKey> = objects[1..].iter().map(|object| object.key).collect();
+    assert_eq!(listed, expected);
 }

@@ -3,24 +3,17 @@
 //! container (signed with the account key by a few lines of Python on the oracle's
 //! interpreter: Azurite, like Azure, creates no container on upload).
 
-use std::fs::File;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
 
 use tempfile::TempDir;
 
-use crate::environment::is_stripped;
+use crate::loopback::start_on_free_port;
 use crate::venv;
 
 /// Azurite's development account and its published key.
 pub const ACCOUNT: &str = "devstoreaccount1";
 const ACCOUNT_KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-/// How long the server may take to listen after it is started.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
-const START_ATTEMPTS: u32 = 3;
 
 /// Creates a container with a SharedKey-signed `PUT`.
 const CREATE_CONTAINER: &str = r#"
@@ -72,60 +65,21 @@ impl AzureServer {
             .prefix("dv-test-azurite-")
             .tempdir()
             .expect("create a temporary directory for Azurite");
-        for attempt in 1..=START_ATTEMPTS {
-            let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                .and_then(|listener| listener.local_addr())
-                .map(|address| address.port())
-                .expect("bind a free loopback port");
-            let log_path = state.path().join(format!("azurite-{port}.log"));
-            let log = File::create(&log_path).expect("create the Azurite log");
+        let data = state.path().join("data");
+        let started = start_on_free_port("azurite", state.path(), |port| {
             let mut command = Command::new(&binary);
             command
                 .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
                 .arg("--location")
-                .arg(state.path().join("data"))
-                .args(["--silent", "--skipApiVersionCheck", "--loose"])
-                .current_dir(state.path())
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("share the Azurite log"))
-                .stderr(log);
-            for (name, _) in std::env::vars_os() {
-                if is_stripped(&name) {
-                    command.env_remove(name);
-                }
-            }
-            command.env("HOME", state.path());
-            let mut child = command
-                .spawn()
-                .unwrap_or_else(|error| panic!("failed to start `{}`: {error}", binary.display()));
-            let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-            let deadline = Instant::now() + STARTUP_TIMEOUT;
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    let log = fs_err::read_to_string(&log_path).unwrap_or_default();
-                    if attempt < START_ATTEMPTS {
-                        eprintln!("Azurite on {address} exited at startup ({status}), retrying");
-                        break;
-                    }
-                    panic!("Azurite on {address} exited at startup ({status}); its log:\n{log}");
-                }
-                if TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok() {
-                    return AzureServer {
-                        endpoint: format!("http://{address}"),
-                        child,
-                        state,
-                    };
-                }
-                if Instant::now() >= deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    let log = fs_err::read_to_string(&log_path).unwrap_or_default();
-                    panic!("Azurite on {address} did not start; its log:\n{log}");
-                }
-                thread::sleep(Duration::from_millis(100));
-            }
+                .arg(&data)
+                .args(["--silent", "--skipApiVersionCheck", "--loose"]);
+            command
+        });
+        AzureServer {
+            endpoint: format!("http://127.0.0.1:{}", started.port),
+            child: started.child,
+            state,
         }
-        unreachable!("the last start attempt either returns or panics")
     }
 
     /// The connection string of the development account on this server (holds the key).

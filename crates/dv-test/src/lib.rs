@@ -14,8 +14,10 @@
 
 mod azure_server;
 mod environment;
+mod gcs_server;
 mod http;
 mod http_server;
+mod loopback;
 mod outcome;
 mod redaction;
 mod s3_server;
@@ -25,6 +27,7 @@ pub mod venv;
 mod webdav_server;
 
 pub use azure_server::AzureServer;
+pub use gcs_server::GcsServer;
 pub use http_server::{HttpServer, HttpServerOptions};
 pub use outcome::{Outcome, run};
 pub use redaction::redact;

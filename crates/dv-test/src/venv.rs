@@ -1,8 +1,10 @@
-//! Where the pinned test tools live: the oracle `dvc`, `moto_server`, `wsgidav` and Azurite.
+//! Where the pinned test tools live: the oracle `dvc`, `moto_server`, `wsgidav`,
+//! `gcp-storage-emulator` and Azurite.
 //!
 //! `scripts/test` creates virtual environments from `requirements/dvc.txt`,
-//! `requirements/moto.txt` and `requirements/webdav.txt`, and an npm environment from
-//! `requirements/azurite/`, under `$DV_VENV_DIR` (default `<workspace>/.venv`). A missing tool is a broken setup, never a reason to skip a test, so the
+//! `requirements/moto.txt`, `requirements/webdav.txt` and `requirements/gcs.txt`, and an npm
+//! environment from `requirements/azurite/`, under `$DV_VENV_DIR` (default
+//! `<workspace>/.venv`). A missing tool is a broken setup, never a reason to skip a test, so the
 //! lookups here panic with the fix.
 
 use std::path::{Path, PathBuf};
@@ -73,6 +75,21 @@ pub fn azurite_blob_bin() -> PathBuf {
             .join(".bin")
             .join("azurite-blob"),
         "`azurite-blob`",
+    )
+}
+
+/// The pinned `gcp-storage-emulator` executable serving the loopback Google Cloud Storage API.
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn gcs_emulator_bin() -> PathBuf {
+    installed(
+        venv_dir()
+            .join("gcs")
+            .join("bin")
+            .join("gcp-storage-emulator"),
+        "`gcp-storage-emulator`",
     )
 }
 

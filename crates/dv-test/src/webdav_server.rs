@@ -2,22 +2,13 @@
 //! started and stopped by the test that uses it, anonymous or with one user and password
 //! (HTTP basic authentication).
 
-use std::fs::File;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
 
 use tempfile::TempDir;
 
-use crate::environment::is_stripped;
+use crate::loopback::start_on_free_port;
 use crate::venv;
-
-/// How long the server may take to listen after it is started.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often a port is tried again when the server exits at startup.
-const START_ATTEMPTS: u32 = 3;
 
 /// `wsgidav` on a free loopback port, killed on drop.
 #[derive(Debug)]
@@ -27,7 +18,8 @@ pub struct WebDavServer {
     /// The directory served as `/`.
     pub root: PathBuf,
     child: Child,
-    state: TempDir,
+    log: PathBuf,
+    _state: TempDir,
 }
 
 impl WebDavServer {
@@ -62,10 +54,8 @@ impl WebDavServer {
                 format!("    \"*\":\n      \"{user}\":\n        password: \"{password}\"\n")
             }
         };
-        for attempt in 1..=START_ATTEMPTS {
-            let port = free_port();
-            let config = state.path().join("wsgidav.yaml");
-            let log_path = state.path().join(format!("wsgidav-{port}.log"));
+        let config = state.path().join("wsgidav.yaml");
+        let started = start_on_free_port("wsgidav", state.path(), |port| {
             fs_err::write(
                 &config,
                 format!(
@@ -77,53 +67,17 @@ impl WebDavServer {
                 ),
             )
             .expect("write the WebDAV server config");
-            let log = File::create(&log_path).expect("create the WebDAV server log");
             let mut command = Command::new(&binary);
+            command.arg("--config").arg(&config);
             command
-                .arg("--config")
-                .arg(&config)
-                .current_dir(state.path())
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("share the WebDAV server log"))
-                .stderr(log);
-            for (name, _) in std::env::vars_os() {
-                if is_stripped(&name) {
-                    command.env_remove(name);
-                }
-            }
-            command.env("HOME", state.path());
-            let mut child = command
-                .spawn()
-                .unwrap_or_else(|error| panic!("failed to start `{}`: {error}", binary.display()));
-            let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-            let deadline = Instant::now() + STARTUP_TIMEOUT;
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    if attempt < START_ATTEMPTS {
-                        eprintln!("wsgidav on {address} exited at startup ({status}), retrying");
-                        break;
-                    }
-                    let log = fs_err::read_to_string(&log_path).unwrap_or_default();
-                    panic!("wsgidav on {address} exited at startup ({status}); its log:\n{log}");
-                }
-                if TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok() {
-                    return WebDavServer {
-                        host: address.to_string(),
-                        root,
-                        child,
-                        state,
-                    };
-                }
-                if Instant::now() >= deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    let log = fs_err::read_to_string(&log_path).unwrap_or_default();
-                    panic!("wsgidav on {address} did not start; its log:\n{log}");
-                }
-                thread::sleep(Duration::from_millis(100));
-            }
+        });
+        WebDavServer {
+            host: format!("127.0.0.1:{}", started.port),
+            root,
+            child: started.child,
+            log: started.log,
+            _state: state,
         }
-        unreachable!("the last start attempt either returns or panics")
     }
 
     /// `webdav://127.0.0.1:PORT{path}` (`path` starts with `/`).
@@ -133,9 +87,7 @@ impl WebDavServer {
 
     /// The server's log so far, for diagnosing a failing test.
     pub fn log(&self) -> String {
-        let port = self.host.rsplit(':').next().unwrap_or_default();
-        fs_err::read_to_string(self.state.path().join(format!("wsgidav-{port}.log")))
-            .unwrap_or_default()
+        fs_err::read_to_string(&self.log).unwrap_or_default()
     }
 }
 
@@ -145,11 +97,4 @@ impl Drop for WebDavServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("bind a free loopback port")
 }

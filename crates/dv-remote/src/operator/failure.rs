@@ -22,12 +22,14 @@ const CREDENTIAL_ERRORS: &[&str] = &[
     "AllAccessDisabled",
 ];
 
-/// What error messages name: the remote, the endpoint contacted and the bucket.
+/// What error messages name: the remote, the endpoint contacted and the bucket; and the
+/// `Content-Type` uploads are sent with, when the service wants one.
 #[derive(Debug)]
 pub(crate) struct Target {
     pub(crate) label: RemoteLabel,
     pub(crate) endpoint: String,
     pub(crate) bucket: String,
+    pub(crate) content_type: Option<&'static str>,
 }
 
 impl Target {

@@ -126,6 +126,7 @@ pub(crate) fn connect(
         label: label.clone(),
         endpoint: without_userinfo(&endpoint),
         bucket: bucket.to_owned(),
+        content_type: None,
     };
     let operator = Operator::new(builder).map_err(|error| RemoteError::InvalidUrl {
         remote: label.clone(),
