@@ -17,11 +17,12 @@
 //! Modules and what they own:
 //!
 //! * [`config`] — [`RemoteConfig`] (the plain input) and [`Retries`].
-//! * `location` — the remote `url` → local directory or S3 bucket + prefix.
+//! * `location` — the remote `url` → local directory, S3/GCS bucket or Azure container + prefix,
+//!   HTTP or WebDAV server, SSH host + path.
 //! * [`object_key`] — [`ObjectKey`] and the remote layout (`files/md5/ab/…`, legacy `ab/…`).
 //! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
 //! * `local` — directory remotes (synchronous file operations on scoped threads).
-//! * `s3` — S3 and S3-compatible remotes (OpenDAL on a lazily created tokio runtime).
+//! * `s3` — S3 and S3-compatible remotes: options → OpenDAL operator.
 //! * `operator` — remotes on OpenDAL services: the store, its batches and error mapping.
 //! * `cloud` — Google Cloud Storage, Azure Blob Storage and WebDAV remotes (OpenDAL).
 //! * `transport` — the HTTP client every HTTP-based backend uses.
@@ -38,9 +39,27 @@
 //! * [`run_entry`] — [`RunEntryPath`], run-cache entries (`runs/…`), copied as they are.
 //! * [`error`] — [`RemoteError`].
 //!
+//! Remote types and how they are reached:
+//!
+//! | url | storage | through |
+//! | --- | --- | --- |
+//! | `/path`, `file://` | directory | `std::fs` on threads |
+//! | `s3://` | S3, S3-compatible (`endpointurl`) | OpenDAL `s3` |
+//! | `gs://` | Google Cloud Storage | OpenDAL `gcs` |
+//! | `azure://` | Azure Blob Storage | OpenDAL `azblob` |
+//! | `webdav://`, `webdavs://` | WebDAV | OpenDAL `webdav` |
+//! | `http://`, `https://` | web server (no listing, no deleting) | reqwest |
+//! | `ssh://` | SFTP | the system's `ssh` (`openssh`, `openssh-sftp-client`) |
+//!
+//! Every download is hashed on its way into a temporary file and renamed into place only if it
+//! matches its key. Uploads appear complete: local and SSH remotes write a temporary sibling and
+//! rename it, object stores publish an object when its upload completes, HTTP and WebDAV servers
+//! receive one request per object (nothing to rename there).
+//!
 //! Nothing here prints, reads process-wide environment variables or installs global state
-//! other than OpenDAL's service registry. This is the only `dv` crate with async code, and the
-//! async stays inside: local remotes start no runtime at all.
+//! other than OpenDAL's service registry; the one exception is the `ssh` child process, which
+//! inherits the environment (its agent socket, `SSH_AUTH_SOCK`). This is the only `dv` crate
+//! with async code, and the async stays inside: local remotes start no runtime at all.
 
 pub mod config;
 pub mod error;
@@ -187,7 +206,7 @@ impl Remote {
         &self.label
     }
 
-    /// Local directory or S3.
+    /// The kind of storage (local directory, S3, HTTP, SSH, GCS, Azure, WebDAV).
     pub fn kind(&self) -> RemoteKind {
         match &self.backend {
             Backend::Local(_) => RemoteKind::Local,
@@ -209,7 +228,9 @@ impl Remote {
 
     /// Whether the remote has each of `keys`, in order.
     ///
-    /// Local remotes check each object; S3 remotes choose between one `HEAD` per object and
+    /// Local and SSH remotes check each object, HTTP remotes `HEAD` each object (a failed check
+    /// counts as absent, as with dvc-http); object stores and WebDAV choose between one `HEAD`
+    /// per object and
     /// listing like DVC (listing when many objects are asked about relative to the remote's
     /// estimated size).
     ///
@@ -255,8 +276,9 @@ impl Remote {
     /// per item, in order.
     ///
     /// Objects appear on the remote only complete: local remotes write a temporary sibling,
-    /// make it read-only (0444) and rename it; S3 objects appear when their `PUT` (or multipart
-    /// upload, above 8 MiB) completes. The local file is not re-hashed: callers upload from the
+    /// make it read-only (0444) and rename it; SSH remotes write a temporary sibling and rename
+    /// it; S3, GCS and Azure objects appear when their upload (multipart above 8 MiB)
+    /// completes; HTTP (`POST`/`PUT`) and WebDAV (`PUT`) servers get one request per object. The local file is not re-hashed: callers upload from the
     /// cache, whose objects are trusted. After a remote-wide failure (credentials, bucket,
     /// endpoint) the remaining items fail with the same error without being tried.
     pub fn upload_many(
@@ -301,8 +323,9 @@ impl Remote {
 
 impl Remote {
     /// Deletes each of `keys` from the remote (`gc -c`, spec §10.5); objects already gone are
-    /// not an error. Local remotes remove the files `jobs` at a time; S3 remotes send batched
-    /// `DeleteObjects` requests. Only object paths are ever deleted: nothing under `runs/`, no
+    /// not an error. HTTP remotes cannot delete ([`RemoteError::UnsupportedOperation`]). Local
+    /// and SSH remotes remove the files `jobs` at a time; OpenDAL remotes delete in
+    /// batches where the service can (S3 `DeleteObjects`). Only object paths are ever deleted: nothing under `runs/`, no
     /// temporary files.
     ///
     /// # Errors
