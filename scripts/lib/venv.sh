@@ -33,3 +33,25 @@ ensure_venv() {
     progress "installed $name environment"
 }
 
+
+# ensure_npm_env NAME DIR: $venv_dir/NAME with the npm packages pinned by DIR/package.json and
+# DIR/package-lock.json (`npm ci`), rebuilt when the lock file changes.
+ensure_npm_env() {
+    local name="$1" source="$repo_root/$2"
+    local env="$venv_dir/$name" stamp="$venv_dir/$name/.requirements.sha256"
+    local wanted
+    [[ -f "$source/package-lock.json" ]] || fail "missing $source/package-lock.json"
+    command -v npm >/dev/null 2>&1 || fail "npm not found (needed for the $name environment)"
+    wanted="$(sha256_of "$source/package-lock.json")"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+        progress "reusing $name environment $env"
+        return
+    fi
+    progress "creating $name environment $env from $2"
+    rm -rf "$env"
+    mkdir -p "$env"
+    cp "$source/package.json" "$source/package-lock.json" "$env/"
+    (cd "$env" && npm ci --no-audit --no-fund --silent) || fail "could not install $2 into $env"
+    printf '%s\n' "$wanted" >"$stamp"
+    progress "installed $name environment"
+}

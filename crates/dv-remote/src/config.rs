@@ -17,14 +17,19 @@ pub struct RemoteConfig {
     /// `url` (required), `jobs`, `endpointurl`, `region`, `profile`, `credentialpath`,
     /// `configpath`, `access_key_id`, `secret_access_key`, `session_token`, `use_ssl`,
     /// `ssl_verify`, `read_timeout`, `connect_timeout`, `allow_anonymous_login`, `sse`,
-    /// `sse_kms_key_id`, `acl`, `version_aware`, `worktree`, …
+    /// `sse_kms_key_id`, `acl`, `version_aware`, `worktree`; HTTP `auth`, `user`, `password`,
+    /// `custom_auth_header`, `method`; SSH `host`, `port`, `user`, `keyfile`, `timeout`; GCS
+    /// `credentialpath`, `endpointurl`; Azure `connection_string`, `account_name`,
+    /// `account_key`, `sas_token`; WebDAV `user`, `password`, `token`, `timeout`, …
     ///
     /// A local `url` (no scheme) and `credentialpath`/`configpath` must already be resolved
     /// against the directory of the config file that set them (spec §2.3); `~` is expanded here
     /// with `HOME` from [`environment`](Self::environment).
     pub options: BTreeMap<String, String>,
-    /// Environment variables: `HOME`, `AWS_*` (credentials, `AWS_PROFILE`, regions,
-    /// `AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`, `AWS_ENDPOINT_URL[_S3]`) and the proxy
+    /// Environment variables: `HOME`, `TMPDIR`, `AWS_*` (credentials, `AWS_PROFILE`, regions,
+    /// `AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`, `AWS_ENDPOINT_URL[_S3]`),
+    /// `GOOGLE_APPLICATION_CREDENTIALS`, `AZURE_STORAGE_CONNECTION_STRING`,
+    /// `AZURE_STORAGE_ACCOUNT`, `AZURE_STORAGE_KEY`, `AZURE_STORAGE_SAS_TOKEN`, and the proxy
     /// variables (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`, either case).
     pub environment: HashMap<String, String>,
     /// How network requests are retried.

@@ -30,6 +30,19 @@ impl RemoteLabel {
         self.name.is_empty()
     }
 
+    /// The URL's scheme in lower case (`""` for a local path).
+    fn scheme(&self) -> String {
+        self.url
+            .split_once("://")
+            .map(|(scheme, _)| scheme.to_ascii_lowercase())
+            .unwrap_or_default()
+    }
+
+    /// Whether the storage is reached through an `endpointurl` (S3, Google Cloud Storage).
+    fn has_endpoint_option(&self) -> bool {
+        matches!(self.scheme().as_str(), "s3" | "gs")
+    }
+
     /// Whether the URL is an `http://` or `https://` one.
     fn is_http(&self) -> bool {
         let url = self.url.to_ascii_lowercase();
@@ -195,6 +208,33 @@ impl RemoteError {
                     )
                 })
             }
+            RemoteError::Credentials { remote, .. } if !remote.is_url_only() => {
+                let name = &remote.name;
+                match remote.scheme().as_str() {
+                    "ssh" => Some(format!(
+                        "check the remote's `user` and `keyfile` (`dv remote modify --local \
+                         {name} keyfile PATH`), or load the key into ssh-agent"
+                    )),
+                    "gs" => Some(format!(
+                        "set a service account key file with `dv remote modify --local {name} \
+                         credentialpath PATH`, or GOOGLE_APPLICATION_CREDENTIALS"
+                    )),
+                    "azure" => Some(format!(
+                        "set `connection_string`, or `account_name` with `account_key` or \
+                         `sas_token`, with `dv remote modify --local {name} ...`"
+                    )),
+                    "webdav" | "webdavs" => Some(format!(
+                        "set `user` and `password` (or a bearer `token`) with `dv remote modify \
+                         --local {name} ...`"
+                    )),
+                    _ => Some(format!(
+                        "set access_key_id/secret_access_key with `dv remote modify --local \
+                         {name} access_key_id ...` and `dv remote modify --local {name} \
+                         secret_access_key ...`, or provide AWS_ACCESS_KEY_ID/\
+                         AWS_SECRET_ACCESS_KEY or a profile in `~/.aws/credentials`"
+                    )),
+                }
+            }
             RemoteError::Credentials { remote, .. } if remote.is_url_only() => Some(
                 "provide AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile in \
                  `~/.aws/credentials`"
@@ -206,18 +246,13 @@ impl RemoteError {
             RemoteError::MissingBucket { remote, .. } if remote.is_url_only() => {
                 Some("check the bucket name in the URL".to_owned())
             }
-            RemoteError::Credentials { remote, .. } => Some(format!(
-                "set access_key_id/secret_access_key with `dv remote modify --local {name} \
-                 access_key_id ...` and `dv remote modify --local {name} secret_access_key ...`, \
-                 or provide AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile in \
-                 `~/.aws/credentials`",
-                name = remote.name
-            )),
-            RemoteError::Unreachable { remote, .. } if remote.is_http() => Some(format!(
-                "check that the server is running, and the remote's `url` \
+            RemoteError::Unreachable { remote, .. } if !remote.has_endpoint_option() => {
+                Some(format!(
+                    "check that the server is running, and the remote's `url` \
                  (`dv remote modify {} url URL`)",
-                remote.name
-            )),
+                    remote.name
+                ))
+            }
             RemoteError::Unreachable { remote, .. } => Some(format!(
                 "check that the storage server is running, and the remote's `endpointurl` \
                  (`dv remote modify {} endpointurl URL`)",

@@ -110,35 +110,39 @@ impl ExternalFs {
         let jobs = options
             .positive("jobs")?
             .unwrap_or_else(config::default_jobs);
-        let scheme = url
-            .split_once("://")
-            .map(|(scheme, _)| scheme.to_ascii_lowercase());
-        let source = match scheme.as_deref() {
-            Some("http" | "https") => {
+        let source = match Location::parse(config, &label)? {
+            Location::Http(url) => {
                 if version_aware {
                     return Err(RemoteError::UnsupportedOperation {
                         remote: label,
                         operation: "version-aware access".to_owned(),
                     });
                 }
-                Source::Http(HttpSource::open(config, &label, url)?)
+                Source::Http(HttpSource::open(config, &label, &url)?)
             }
-            _ => match Location::parse(config, &label)? {
-                Location::S3 { bucket, prefix } => Source::S3(S3Source::open(
-                    config,
-                    &label,
-                    &bucket,
-                    &prefix,
-                    version_aware,
-                )?),
-                Location::Local(_) => {
-                    return Err(RemoteError::Unsupported {
-                        remote: label,
-                        reason: "local paths are not read through an external file system"
-                            .to_owned(),
-                    });
-                }
-            },
+            Location::S3 { bucket, prefix } => Source::S3(S3Source::open(
+                config,
+                &label,
+                &bucket,
+                &prefix,
+                version_aware,
+            )?),
+            Location::Local(_) => {
+                return Err(RemoteError::Unsupported {
+                    remote: label,
+                    reason: "local paths are not read through an external file system".to_owned(),
+                });
+            }
+            Location::Ssh(_)
+            | Location::Gcs { .. }
+            | Location::Azure { .. }
+            | Location::WebDav { .. } => {
+                let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+                return Err(RemoteError::Unsupported {
+                    remote: label,
+                    reason: format!("`{scheme}://` import sources are not supported yet"),
+                });
+            }
         };
         Ok(ExternalFs {
             label,

@@ -17,11 +17,18 @@
 //! Modules and what they own:
 //!
 //! * [`config`] — [`RemoteConfig`] (the plain input) and [`Retries`].
-//! * `location` — the remote `url` → local directory or S3 bucket + prefix.
+//! * `location` — the remote `url` → local directory, S3/GCS bucket or Azure container + prefix,
+//!   HTTP or WebDAV server, SSH host + path.
 //! * [`object_key`] — [`ObjectKey`] and the remote layout (`files/md5/ab/…`, legacy `ab/…`).
 //! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
 //! * `local` — directory remotes (synchronous file operations on scoped threads).
-//! * `s3` — S3 and S3-compatible remotes (OpenDAL on a lazily created tokio runtime).
+//! * `s3` — S3 and S3-compatible remotes: options → OpenDAL operator.
+//! * `operator` — remotes on OpenDAL services: the store, its batches and error mapping.
+//! * `cloud` — Google Cloud Storage, Azure Blob Storage and WebDAV remotes (OpenDAL).
+//! * `transport` — the HTTP client every HTTP-based backend uses.
+//! * `ssh` — SSH remotes over SFTP, through the system's OpenSSH client.
+//! * `http` — HTTP(S) remotes (dvc-http: `GET`, `HEAD`, uploads by `POST` or `PUT`) and the
+//!   HTTP client that HTTP import sources share.
 //! * [`external`] — [`ExternalFs`]: S3 and HTTP(S) import sources.
 //! * `runtime` — the lazily created tokio runtime and batches of async tasks on it.
 //! * `incoming` — downloads written to a temporary sibling, hashed, renamed into place.
@@ -32,9 +39,27 @@
 //! * [`run_entry`] — [`RunEntryPath`], run-cache entries (`runs/…`), copied as they are.
 //! * [`error`] — [`RemoteError`].
 //!
+//! Remote types and how they are reached:
+//!
+//! | url | storage | through |
+//! | --- | --- | --- |
+//! | `/path`, `file://` | directory | `std::fs` on threads |
+//! | `s3://` | S3, S3-compatible (`endpointurl`) | OpenDAL `s3` |
+//! | `gs://` | Google Cloud Storage | OpenDAL `gcs` |
+//! | `azure://` | Azure Blob Storage | OpenDAL `azblob` |
+//! | `webdav://`, `webdavs://` | WebDAV | OpenDAL `webdav` |
+//! | `http://`, `https://` | web server (no listing, no deleting) | reqwest |
+//! | `ssh://` | SFTP | the system's `ssh` (`openssh`, `openssh-sftp-client`) |
+//!
+//! Every download is hashed on its way into a temporary file and renamed into place only if it
+//! matches its key. Uploads appear complete: local and SSH remotes write a temporary sibling and
+//! rename it, object stores publish an object when its upload completes, HTTP and WebDAV servers
+//! receive one request per object (nothing to rename there).
+//!
 //! Nothing here prints, reads process-wide environment variables or installs global state
-//! other than OpenDAL's service registry. This is the only `dv` crate with async code, and the
-//! async stays inside: local remotes start no runtime at all.
+//! other than OpenDAL's service registry; the one exception is the `ssh` child process, which
+//! inherits the environment (its agent socket, `SSH_AUTH_SOCK`). This is the only `dv` crate
+//! with async code, and the async stays inside: local remotes start no runtime at all.
 
 pub mod config;
 pub mod error;
@@ -44,14 +69,19 @@ pub mod progress;
 pub mod run_entry;
 
 mod batch;
+mod cloud;
 mod content_check;
 mod credentials;
 mod existence;
+mod http;
 mod incoming;
 mod local;
 mod location;
+mod operator;
 mod runtime;
 mod s3;
+mod ssh;
+mod transport;
 
 use std::path::PathBuf;
 
@@ -63,9 +93,11 @@ pub use progress::TransferProgress;
 pub use run_entry::{ParseRunEntryError, RunEntryPath};
 
 use crate::config::Options;
+use crate::http::HttpStore;
 use crate::local::{LocalKeys, LocalStore};
 use crate::location::Location;
-use crate::s3::{S3Keys, S3Store};
+use crate::operator::{OperatorKeys, OperatorStore};
+use crate::ssh::SshStore;
 
 /// The kind of storage behind a remote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +106,16 @@ pub enum RemoteKind {
     Local,
     /// An S3 bucket (AWS or S3-compatible).
     S3,
+    /// A web server (`http://`, `https://`).
+    Http,
+    /// A directory on an SSH server, over SFTP (`ssh://`).
+    Ssh,
+    /// A Google Cloud Storage bucket (`gs://`).
+    Gs,
+    /// An Azure Blob Storage container (`azure://`).
+    Azure,
+    /// A WebDAV server (`webdav://`, `webdavs://`).
+    WebDav,
 }
 
 /// An opened remote: a content-addressed object store with DVC's layout (spec §10.1).
@@ -85,7 +127,10 @@ pub struct Remote {
 
 enum Backend {
     Local(LocalStore),
-    S3(S3Store),
+    /// S3, Google Cloud Storage, Azure, WebDAV: which one is the kind.
+    Operator(OperatorStore, RemoteKind),
+    Http(HttpStore),
+    Ssh(SshStore),
 }
 
 /// Shows the name, URL and kind only.
@@ -109,7 +154,7 @@ impl Remote {
     ///
     /// # Errors
     ///
-    /// A missing or unsupported `url` (`http`, `ssh`, `gs`, `azure`, … are not supported yet),
+    /// A missing or unsupported `url` (`hdfs`, `oss`, `gdrive`, … are not supported),
     /// version-aware or worktree remotes, invalid option values, partial credentials.
     pub fn open(config: &RemoteConfig) -> Result<Remote, RemoteError> {
         let url = config.option("url").unwrap_or_default();
@@ -132,8 +177,22 @@ impl Remote {
         let backend = match Location::parse(config, &label)? {
             Location::Local(root) => Backend::Local(LocalStore::new(root, label.clone())),
             Location::S3 { bucket, prefix } => {
-                Backend::S3(S3Store::open(config, &label, &bucket, &prefix)?)
+                Backend::Operator(s3::open(config, &label, &bucket, &prefix)?, RemoteKind::S3)
             }
+            Location::Http(url) => Backend::Http(HttpStore::open(config, &label, &url)?),
+            Location::Ssh(url) => Backend::Ssh(SshStore::open(config, &label, url)?),
+            Location::Gcs { bucket, prefix } => Backend::Operator(
+                cloud::open_gcs(config, &label, &bucket, &prefix)?,
+                RemoteKind::Gs,
+            ),
+            Location::Azure { container, prefix } => Backend::Operator(
+                cloud::open_azure(config, &label, &container, &prefix)?,
+                RemoteKind::Azure,
+            ),
+            Location::WebDav { secure, rest } => Backend::Operator(
+                cloud::open_webdav(config, &label, secure, &rest)?,
+                RemoteKind::WebDav,
+            ),
         };
         Ok(Remote {
             label,
@@ -147,11 +206,13 @@ impl Remote {
         &self.label
     }
 
-    /// Local directory or S3.
+    /// The kind of storage (local directory, S3, HTTP, SSH, GCS, Azure, WebDAV).
     pub fn kind(&self) -> RemoteKind {
-        match self.backend {
+        match &self.backend {
             Backend::Local(_) => RemoteKind::Local,
-            Backend::S3(_) => RemoteKind::S3,
+            Backend::Operator(_, kind) => *kind,
+            Backend::Http(_) => RemoteKind::Http,
+            Backend::Ssh(_) => RemoteKind::Ssh,
         }
     }
 
@@ -167,7 +228,9 @@ impl Remote {
 
     /// Whether the remote has each of `keys`, in order.
     ///
-    /// Local remotes check each object; S3 remotes choose between one `HEAD` per object and
+    /// Local and SSH remotes check each object, HTTP remotes `HEAD` each object (a failed check
+    /// counts as absent, as with dvc-http); object stores and WebDAV choose between one `HEAD`
+    /// per object and
     /// listing like DVC (listing when many objects are asked about relative to the remote's
     /// estimated size).
     ///
@@ -183,7 +246,9 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.exists_many(keys, jobs),
-            Backend::S3(store) => store.exists_many(keys, jobs),
+            Backend::Operator(store, _) => store.exists_many(keys, jobs),
+            Backend::Http(store) => store.exists_many(keys, jobs),
+            Backend::Ssh(store) => store.exists_many(keys, jobs),
         }
     }
 
@@ -198,7 +263,12 @@ impl Remote {
     pub fn list(&self, layout: Layout) -> ObjectKeys<'_> {
         ObjectKeys(match &self.backend {
             Backend::Local(store) => Keys::Local(store.list(layout)),
-            Backend::S3(store) => Keys::S3(store.list(layout)),
+            Backend::Operator(store, _) => Keys::Operator(store.list(layout)),
+            Backend::Http(store) => Keys::Failed(Some(store.list())),
+            Backend::Ssh(store) => match store.list(layout) {
+                Ok(keys) => Keys::Listed(keys.into_iter()),
+                Err(error) => Keys::Failed(Some(error)),
+            },
         })
     }
 
@@ -206,8 +276,9 @@ impl Remote {
     /// per item, in order.
     ///
     /// Objects appear on the remote only complete: local remotes write a temporary sibling,
-    /// make it read-only (0444) and rename it; S3 objects appear when their `PUT` (or multipart
-    /// upload, above 8 MiB) completes. The local file is not re-hashed: callers upload from the
+    /// make it read-only (0444) and rename it; SSH remotes write a temporary sibling and rename
+    /// it; S3, GCS and Azure objects appear when their upload (multipart above 8 MiB)
+    /// completes; HTTP (`POST`/`PUT`) and WebDAV (`PUT`) servers get one request per object. The local file is not re-hashed: callers upload from the
     /// cache, whose objects are trusted. After a remote-wide failure (credentials, bucket,
     /// endpoint) the remaining items fail with the same error without being tried.
     pub fn upload_many(
@@ -219,7 +290,9 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.upload_many(items, jobs, progress),
-            Backend::S3(store) => store.upload_many(items, jobs, progress),
+            Backend::Operator(store, _) => store.upload_many(items, jobs, progress),
+            Backend::Http(store) => store.upload_many(items, jobs, progress),
+            Backend::Ssh(store) => store.upload_many(items, jobs, progress),
         }
     }
 
@@ -241,15 +314,18 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.download_many(items, jobs, progress),
-            Backend::S3(store) => store.download_many(items, jobs, progress),
+            Backend::Operator(store, _) => store.download_many(items, jobs, progress),
+            Backend::Http(store) => store.download_many(items, jobs, progress),
+            Backend::Ssh(store) => store.download_many(items, jobs, progress),
         }
     }
 }
 
 impl Remote {
     /// Deletes each of `keys` from the remote (`gc -c`, spec §10.5); objects already gone are
-    /// not an error. Local remotes remove the files `jobs` at a time; S3 remotes send batched
-    /// `DeleteObjects` requests. Only object paths are ever deleted: nothing under `runs/`, no
+    /// not an error. HTTP remotes cannot delete ([`RemoteError::UnsupportedOperation`]). Local
+    /// and SSH remotes remove the files `jobs` at a time; OpenDAL remotes delete in
+    /// batches where the service can (S3 `DeleteObjects`). Only object paths are ever deleted: nothing under `runs/`, no
     /// temporary files.
     ///
     /// # Errors
@@ -263,7 +339,9 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.delete_many(keys, jobs),
-            Backend::S3(store) => store.delete_many(keys),
+            Backend::Operator(store, _) => store.delete_many(keys),
+            Backend::Http(store) => store.delete_many(),
+            Backend::Ssh(store) => store.delete_many(keys, jobs),
         }
     }
 }
@@ -280,7 +358,9 @@ impl Remote {
     pub fn list_run_entries(&self) -> Result<Vec<RunEntryPath>, RemoteError> {
         match &self.backend {
             Backend::Local(store) => store.list_run_entries(),
-            Backend::S3(store) => store.list_run_entries(),
+            Backend::Operator(store, _) => store.list_run_entries(),
+            Backend::Http(store) => store.list_run_entries(),
+            Backend::Ssh(store) => store.list_run_entries(),
         }
     }
 
@@ -296,7 +376,9 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.upload_run_entries(items, jobs, progress),
-            Backend::S3(store) => store.upload_run_entries(items, jobs, progress),
+            Backend::Operator(store, _) => store.upload_run_entries(items, jobs, progress),
+            Backend::Http(store) => store.upload_run_entries(items, jobs, progress),
+            Backend::Ssh(store) => store.upload_run_entries(items, jobs, progress),
         }
     }
 
@@ -312,7 +394,9 @@ impl Remote {
         let jobs = self.jobs(jobs);
         match &self.backend {
             Backend::Local(store) => store.download_run_entries(items, jobs, progress),
-            Backend::S3(store) => store.download_run_entries(items, jobs, progress),
+            Backend::Operator(store, _) => store.download_run_entries(items, jobs, progress),
+            Backend::Http(store) => store.download_run_entries(items, jobs, progress),
+            Backend::Ssh(store) => store.download_run_entries(items, jobs, progress),
         }
     }
 }
@@ -324,7 +408,11 @@ pub struct ObjectKeys<'a>(Keys<'a>);
 
 enum Keys<'a> {
     Local(LocalKeys),
-    S3(S3Keys<'a>),
+    Operator(OperatorKeys<'a>),
+    /// A listing that fails at once (remotes that cannot list, failed listings).
+    Failed(Option<RemoteError>),
+    /// A listing made in one go.
+    Listed(std::vec::IntoIter<ObjectKey>),
 }
 
 impl Iterator for ObjectKeys<'_> {
@@ -333,7 +421,9 @@ impl Iterator for ObjectKeys<'_> {
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
             Keys::Local(keys) => keys.next(),
-            Keys::S3(keys) => keys.next(),
+            Keys::Operator(keys) => keys.next(),
+            Keys::Failed(error) => error.take().map(Err),
+            Keys::Listed(keys) => keys.next().map(Ok),
         }
     }
 }

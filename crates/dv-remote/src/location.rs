@@ -1,10 +1,12 @@
-//! [`Location`]: what a remote's `url` points at (a local directory or an S3 bucket and prefix),
+//! [`Location`]: what a remote's `url` points at (a local directory, an S3 bucket and prefix, a
+//! web server),
 //! and the schemes that are recognised but not supported yet.
 
 use std::path::PathBuf;
 
 use crate::config::RemoteConfig;
 use crate::error::{RemoteError, RemoteLabel};
+use crate::ssh::SshUrl;
 
 /// Where a remote's objects live.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +16,16 @@ pub(crate) enum Location {
     /// An S3 (or S3-compatible) bucket and the key prefix inside it, without leading or
     /// trailing `/` (empty for the bucket root).
     S3 { bucket: String, prefix: String },
+    /// A web server: the remote's `url` as given (`http://…` or `https://…`).
+    Http(String),
+    /// A directory on an SSH server (`ssh://[user@]host[:port]/path`).
+    Ssh(SshUrl),
+    /// A Google Cloud Storage bucket and key prefix (`gs://bucket/prefix`).
+    Gcs { bucket: String, prefix: String },
+    /// An Azure Blob Storage container and key prefix (`azure://container/prefix`).
+    Azure { container: String, prefix: String },
+    /// A WebDAV server: whether it is `webdavs://` (https), and the url after the scheme.
+    WebDav { secure: bool, rest: String },
 }
 
 impl Location {
@@ -48,6 +60,37 @@ impl Location {
                     prefix: prefix.trim_matches('/').to_owned(),
                 })
             }
+            "http" | "https" => Ok(Location::Http(url.to_owned())),
+            "gs" | "azure" => {
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                let prefix = prefix.trim_matches('/').to_owned();
+                if bucket.is_empty() {
+                    return Err(invalid(&format!(
+                        "a `{scheme}://` url needs a {}: `{scheme}://NAME/PATH`",
+                        if scheme == "gs" {
+                            "bucket"
+                        } else {
+                            "container"
+                        }
+                    )));
+                }
+                let bucket = bucket.to_owned();
+                Ok(if scheme.eq_ignore_ascii_case("gs") {
+                    Location::Gcs { bucket, prefix }
+                } else {
+                    Location::Azure {
+                        container: bucket,
+                        prefix,
+                    }
+                })
+            }
+            "webdav" | "webdavs" => Ok(Location::WebDav {
+                secure: scheme.eq_ignore_ascii_case("webdavs"),
+                rest: rest.to_owned(),
+            }),
+            "ssh" => SshUrl::parse(rest)
+                .map(Location::Ssh)
+                .map_err(|reason| invalid(&reason)),
             other => Err(RemoteError::Unsupported {
                 remote: label.clone(),
                 reason: format!("`{other}://` remotes are not supported yet"),
@@ -111,12 +154,7 @@ mod tests {
 
     #[test]
     fn other_schemes_are_unsupported() {
-        for url in [
-            "gs://bucket/x",
-            "ssh://host/x",
-            "https://host/x",
-            "azure://c/x",
-        ] {
+        for url in ["hdfs://host/x", "oss://bucket/x", "gdrive://folder"] {
             let error = parse(url).err().map(|error| error.to_string());
             let expected = format!(
                 "`{}://` remotes are not supported yet",

@@ -1,11 +1,15 @@
 //! [`HttpServer`]: a loopback HTTP/1.1 file server started and stopped by the test that uses
-//! it, serving the files of a directory the way a plain web server does, for `import-url`
-//! tests of HTTP sources (by `dv`, and by the oracle `dvc`, whose aiohttp client it must
-//! satisfy).
+//! it, serving the files of a directory the way a plain web server does, for tests of HTTP
+//! import sources and HTTP remotes (by `dv`, and by the oracle `dvc`, whose aiohttp client it
+//! must satisfy).
 //!
 //! It answers `GET` and `HEAD` with `Content-Length`, `Content-Type: application/octet-stream`
 //! and an `ETag` that is the md5 hex of the body in double quotes; `404` for anything that is
-//! not a file under the root; `405` for other methods. Every response ends the connection
+//! not a file under the root. A [writable](HttpServerOptions::writable) server also stores the
+//! body of a `POST` or `PUT` (`Content-Length` or chunked) as the file the target names,
+//! creating directories, written to a temporary name and renamed; other servers answer `405`
+//! to every other method. With [`basic_auth`](HttpServerOptions::basic_auth) every request
+//! without those credentials gets `401`. Every response ends the connection
 //! (`Connection: close`), whatever the request asked for.
 
 use std::io::{self, Read, Write};
@@ -22,6 +26,15 @@ use md5::{Digest as _, Md5};
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest request head accepted.
 const MAX_HEAD: usize = 64 * 1024;
+
+/// What an [`HttpServer`] accepts besides reads.
+#[derive(Debug, Clone, Default)]
+pub struct HttpServerOptions {
+    /// Store `POST` and `PUT` bodies.
+    pub writable: bool,
+    /// Require these `user` and `password` (HTTP basic authentication) on every request.
+    pub basic_auth: Option<(String, String)>,
+}
 
 /// A file server on a free loopback port, stopped on drop.
 #[derive(Debug)]
@@ -41,7 +54,17 @@ impl HttpServer {
     ///
     /// If no loopback port can be bound.
     pub fn start(root: impl Into<PathBuf>) -> Self {
+        Self::start_with(root, HttpServerOptions::default())
+    }
+
+    /// Serves the files under `root`, accepting what `options` say.
+    ///
+    /// # Panics
+    ///
+    /// If no loopback port can be bound.
+    pub fn start_with(root: impl Into<PathBuf>, options: HttpServerOptions) -> Self {
         let root: PathBuf = root.into();
+        let options = Arc::new(options);
         let listener =
             TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a free loopback port");
         let address = listener
@@ -51,7 +74,7 @@ impl HttpServer {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let acceptor = {
             let (stopping, requests) = (Arc::clone(&stopping), Arc::clone(&requests));
-            thread::spawn(move || accept(&listener, &root, &stopping, &requests))
+            thread::spawn(move || accept(&listener, &root, &options, &stopping, &requests))
         };
         HttpServer {
             url: format!("http://{address}"),
@@ -86,6 +109,7 @@ impl Drop for HttpServer {
 fn accept(
     listener: &TcpListener,
     root: &Path,
+    options: &Arc<HttpServerOptions>,
     stopping: &AtomicBool,
     requests: &Arc<Mutex<Vec<String>>>,
 ) {
@@ -96,16 +120,22 @@ fn accept(
         let Ok(stream) = stream else {
             continue;
         };
-        let (root, requests) = (root.to_owned(), Arc::clone(requests));
+        let (root, options, requests) =
+            (root.to_owned(), Arc::clone(options), Arc::clone(requests));
         thread::spawn(move || {
             // A client that goes away mid-request is its own problem.
-            let _ = serve(stream, &root, &requests);
+            let _ = serve(stream, &root, &options, &requests);
         });
     }
 }
 
 /// Answers one request on `stream` and closes it.
-fn serve(mut stream: TcpStream, root: &Path, requests: &Mutex<Vec<String>>) -> io::Result<()> {
+fn serve(
+    mut stream: TcpStream,
+    root: &Path,
+    options: &HttpServerOptions,
+    requests: &Mutex<Vec<String>>,
+) -> io::Result<()> {
     stream.set_read_timeout(Some(REQUEST_TIMEOUT))?;
     stream.set_write_timeout(Some(REQUEST_TIMEOUT))?;
     let Some(head) = read_head(&mut stream)? else {
@@ -121,7 +151,20 @@ fn serve(mut stream: TcpStream, root: &Path, requests: &Mutex<Vec<String>>) -> i
         parts.next().unwrap_or_default(),
         parts.next().unwrap_or("/"),
     );
+    let authorized = match &options.basic_auth {
+        None => true,
+        Some((user, password)) => {
+            header(&head, "authorization")
+                == Some(format!("Basic {}", base64(&format!("{user}:{password}"))))
+        }
+    };
     let response = match method {
+        _ if !authorized => Response::new("401 Unauthorized", b"unauthorized\n".to_vec())
+            .header("WWW-Authenticate", "Basic realm=\"dv-test\""),
+        "POST" | "PUT" if options.writable => match store(&mut stream, &head, root, target) {
+            Ok(()) => Response::new("200 OK", b"stored\n".to_vec()),
+            Err(error) => Response::new("400 Bad Request", format!("{error}\n").into_bytes()),
+        },
         "GET" | "HEAD" => {
             match file_under(root, target).and_then(|path| std::fs::read(path).ok()) {
                 Some(body) => {
@@ -172,17 +215,118 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Option<String>> {
 /// The file a request target names under `root`: the path without query, percent-decoded,
 /// with no `..` or other escape; `None` if it is not a regular file there.
 fn file_under(root: &Path, target: &str) -> Option<PathBuf> {
+    let file = path_under(root, target)?;
+    file.is_file().then_some(file)
+}
+
+/// The path a request target names under `root`, whether or not it exists.
+fn path_under(root: &Path, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next()?;
     let decoded = percent_decode(path)?;
     let relative = Path::new(decoded.trim_start_matches('/'));
-    if relative
-        .components()
-        .any(|component| !matches!(component, Component::Normal(_)))
+    if relative.as_os_str().is_empty()
+        || relative
+            .components()
+            .any(|component| !matches!(component, Component::Normal(_)))
     {
         return None;
     }
-    let file = root.join(relative);
-    file.is_file().then_some(file)
+    Some(root.join(relative))
+}
+
+/// The value of header `name` (lower case) in a request head.
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines().skip(1).find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_owned())
+    })
+}
+
+/// Reads the request body (`Content-Length` or chunked) and stores it as the file `target`
+/// names: written to a temporary sibling, renamed into place.
+fn store(stream: &mut TcpStream, head: &str, root: &Path, target: &str) -> io::Result<()> {
+    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+    let path = path_under(root, target).ok_or_else(|| invalid("bad target"))?;
+    let chunked = header(head, "transfer-encoding")
+        .is_some_and(|value| value.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        read_chunked(stream)?
+    } else {
+        let length: usize = header(head, "content-length")
+            .and_then(|value| value.parse().ok())
+            .ok_or_else(|| invalid("no content length"))?;
+        let mut body = vec![0; length];
+        stream.read_exact(&mut body)?;
+        body
+    };
+    let parent = path.parent().ok_or_else(|| invalid("no parent"))?;
+    std::fs::create_dir_all(parent)?;
+    let temporary = parent.join(format!(
+        ".upload-{}-{:?}.part",
+        std::process::id(),
+        thread::current().id()
+    ));
+    std::fs::write(&temporary, body)?;
+    std::fs::rename(&temporary, &path)
+}
+
+/// A chunked body, read to its last chunk and trailer.
+fn read_chunked(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+    let mut body = Vec::new();
+    loop {
+        let line = read_line(stream)?;
+        let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|_| invalid("bad chunk size"))?;
+        if size == 0 {
+            // Trailer lines up to the blank line.
+            while !read_line(stream)?.is_empty() {}
+            return Ok(body);
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        stream.read_exact(&mut body[start..])?;
+        if !read_line(stream)?.is_empty() {
+            return Err(invalid("chunk without its line end"));
+        }
+    }
+}
+
+/// One line without its `\r\n`, read a byte at a time.
+fn read_line(stream: &mut TcpStream) -> io::Result<String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\n") {
+        stream.read_exact(&mut byte)?;
+        line.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&line).trim_end().to_owned())
+}
+
+/// Standard base64 with padding, for comparing basic-auth headers.
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for group in text.as_bytes().chunks(3) {
+        let bytes = [
+            group[0],
+            *group.get(1).unwrap_or(&0),
+            *group.get(2).unwrap_or(&0),
+        ];
+        let value = (u32::from(bytes[0]) << 16) | (u32::from(bytes[1]) << 8) | u32::from(bytes[2]);
+        for index in 0..4 {
+            if index <= group.len() {
+                out.push(char::from(
+                    ALPHABET[((value >> (18 - 6 * index)) & 63) as usize],
+                ));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// `%XX` sequences decoded; `None` for malformed ones or non-UTF-8 results.
@@ -260,6 +404,13 @@ mod tests {
         assert_eq!(file_under(root.path(), "/dir/../dir/a%20b.txt"), None);
         assert_eq!(file_under(root.path(), "/missing"), None);
         assert_eq!(percent_decode("%zz"), None);
+    }
+
+    #[test]
+    fn basic_credentials_are_encoded() {
+        assert_eq!(base64("user:pass"), "dXNlcjpwYXNz");
+        assert_eq!(base64("ab"), "YWI=");
+        assert_eq!(base64("a"), "YQ==");
     }
 
     #[test]

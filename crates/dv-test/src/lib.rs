@@ -1,5 +1,5 @@
 //! Test harness for `dv`: isolated repositories, the pinned real `dvc` as oracle, a loopback
-//! S3 server and a loopback HTTP file server.
+//! S3 server, a loopback HTTP file server, a loopback SFTP server and a loopback WebDAV server.
 //!
 //! Integration tests in `crates/dv/tests/` build a [`TestRepo`] (a temporary directory with its
 //! own `HOME`, git and DVC config locations), run `dv` and the oracle `dvc` in it with
@@ -12,21 +12,30 @@
 //! This crate is test code: it panics, with a message saying what failed, instead of returning
 //! errors.
 
+mod azure_server;
 mod environment;
+mod gcs_server;
 mod http;
 mod http_server;
+mod loopback;
 mod outcome;
 mod redaction;
 mod s3_server;
+mod sftp_server;
 mod test_repo;
 pub mod twins;
 pub mod venv;
+mod webdav_server;
 
-pub use http_server::HttpServer;
+pub use azure_server::AzureServer;
+pub use gcs_server::GcsServer;
+pub use http_server::{HttpServer, HttpServerOptions};
 pub use outcome::{Outcome, run};
 pub use redaction::redact;
 pub use s3_server::S3Server;
+pub use sftp_server::SftpServer;
 pub use test_repo::TestRepo;
+pub use webdav_server::WebDavServer;
 
 /// Every file under `dir` (relative path → bytes), sorted, skipping `.git` and `.dvc/tmp`
 /// (private state), without descending into symlinked directories: what twin-repository

@@ -1,8 +1,11 @@
-//! Where the pinned Python tools live: the oracle `dvc` and `moto_server`.
+//! Where the pinned test tools live: the oracle `dvc`, `moto_server`, `wsgidav`,
+//! `gcp-storage-emulator` and Azurite.
 //!
-//! `scripts/test` creates two virtual environments from `requirements/dvc.txt` and
-//! `requirements/moto.txt` under `$DV_VENV_DIR` (default `<workspace>/.venv`). A missing tool is
-//! a broken setup, never a reason to skip a test, so the lookups here panic with the fix.
+//! `scripts/test` creates virtual environments from `requirements/dvc.txt`,
+//! `requirements/moto.txt`, `requirements/webdav.txt` and `requirements/gcs.txt`, and an npm
+//! environment from `requirements/azurite/`, under `$DV_VENV_DIR` (default
+//! `<workspace>/.venv`). A missing tool is a broken setup, never a reason to skip a test, so the
+//! lookups here panic with the fix.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +33,63 @@ pub fn dvc_bin() -> PathBuf {
     installed(
         venv_dir().join("dvc").join("bin").join("dvc"),
         "the oracle `dvc`",
+    )
+}
+
+/// The Python interpreter of the oracle's environment, which has `asyncssh` (the loopback SFTP
+/// server runs on it).
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn dvc_python() -> PathBuf {
+    installed(
+        venv_dir().join("dvc").join("bin").join("python"),
+        "the oracle's Python",
+    )
+}
+
+/// The pinned `wsgidav` executable serving the loopback WebDAV server.
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn wsgidav_bin() -> PathBuf {
+    installed(
+        venv_dir().join("webdav").join("bin").join("wsgidav"),
+        "`wsgidav`",
+    )
+}
+
+/// The pinned `azurite-blob` executable serving the loopback Azure Blob Storage API (installed
+/// with npm from `requirements/azurite/`).
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn azurite_blob_bin() -> PathBuf {
+    installed(
+        venv_dir()
+            .join("azurite")
+            .join("node_modules")
+            .join(".bin")
+            .join("azurite-blob"),
+        "`azurite-blob`",
+    )
+}
+
+/// The pinned `gcp-storage-emulator` executable serving the loopback Google Cloud Storage API.
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn gcs_emulator_bin() -> PathBuf {
+    installed(
+        venv_dir()
+            .join("gcs")
+            .join("bin")
+            .join("gcp-storage-emulator"),
+        "`gcp-storage-emulator`",
     )
 }
 

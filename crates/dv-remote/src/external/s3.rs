@@ -15,9 +15,10 @@ use crate::batch::Stop;
 use crate::config::RemoteConfig;
 use crate::content_check::{ContentHasher, to_hex};
 use crate::error::{RemoteError, RemoteLabel};
+use crate::operator::{Target, receive};
 use crate::progress::TransferProgress;
 use crate::runtime::{run_tasks, start_runtime};
-use crate::s3::{Target, connect, receive};
+use crate::s3::connect;
 
 /// How many paths of one directory make `stat_many` list the directory instead of sending a
 /// `HEAD` for each.

@@ -1,24 +1,20 @@
 //! Connecting to S3: the OpenDAL operator built from a remote's options (endpoint and
-//! addressing style, region, credentials, encryption and ACL), the reqwest client under it
-//! (`ssl_verify`, timeouts, proxies from the environment passed in; HTTP import sources use the
-//! same client), and the timeout and retry layers around it.
+//! addressing style, region, credentials, encryption and ACL), on the shared HTTP client with
+//! the shared timeout and retry layers.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use opendal::layers::{RetryLayer, TimeoutLayer};
-use opendal::{HttpTransporter, Operator};
-use opendal_http_transport_reqwest::ReqwestTransport;
+use opendal::Operator;
 use tokio::runtime::Runtime;
 
-use super::failure::{Target, describe};
-use crate::config::{Options, RemoteConfig, parse_bool};
+use crate::config::{Options, RemoteConfig};
 use crate::credentials::AwsSettings;
 use crate::error::{RemoteError, RemoteLabel, without_userinfo};
+use crate::operator::{Target, describe, finish};
 use crate::runtime::start_runtime;
+use crate::transport::{DEFAULT_TIMEOUT, http_client};
 
-/// botocore's default connect and read timeouts.
-pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long to wait for AWS to tell a bucket's region before assuming [`DEFAULT_REGION`].
 const REGION_DETECTION_TIMEOUT: Duration = Duration::from_secs(10);
 /// The region used when nothing else names one.
@@ -130,29 +126,19 @@ pub(crate) fn connect(
         label: label.clone(),
         endpoint: without_userinfo(&endpoint),
         bucket: bucket.to_owned(),
+        content_type: None,
     };
     let operator = Operator::new(builder).map_err(|error| RemoteError::InvalidUrl {
         remote: label.clone(),
         reason: describe(None, None, &error),
     })?;
-    let transport = HttpTransporter::new(ReqwestTransport::new(client));
-    let context = operator.base_context().with_http_transport(transport);
-    let retries = config.retries;
-    let operator = operator
-        .with_context(context)
-        .layer(
-            TimeoutLayer::new()
-                .with_timeout(connect_timeout + read_timeout)
-                .with_io_timeout(read_timeout),
-        )
-        .layer(
-            RetryLayer::new()
-                .with_max_times(retries.max_retries)
-                .with_min_delay(retries.min_delay)
-                .with_max_delay(retries.max_delay)
-                .with_factor(2.0)
-                .with_jitter(),
-        );
+    let operator = finish(
+        operator,
+        client,
+        config.retries,
+        connect_timeout,
+        read_timeout,
+    );
     Ok((target, operator))
 }
 
@@ -165,71 +151,6 @@ fn with_scheme(endpoint: &str, use_ssl: bool) -> String {
     } else {
         format!("http://{endpoint}")
     }
-}
-
-/// The HTTP client: timeouts, TLS verification per `ssl_verify` (`true`, `false` or the path
-/// of a CA bundle), and proxies from the environment passed in.
-pub(crate) fn http_client(
-    options: &Options<'_>,
-    connect_timeout: Duration,
-    read_timeout: Duration,
-) -> Result<reqwest::Client, RemoteError> {
-    let config = options.config;
-    let invalid = |option: &str, value: &str, reason: String| RemoteError::InvalidOption {
-        remote: options.label.clone(),
-        option: option.to_owned(),
-        value: without_userinfo(value),
-        reason,
-    };
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .read_timeout(read_timeout)
-        .no_proxy();
-    match config.option("ssl_verify") {
-        None => {}
-        Some(value) => match parse_bool(value) {
-            Some(true) => {}
-            Some(false) => builder = builder.tls_danger_accept_invalid_certs(true),
-            None => {
-                let path = config.expand_user(value);
-                let pem = std::fs::read(&path).map_err(|error| {
-                    invalid(
-                        "ssl_verify",
-                        value,
-                        format!("cannot read the CA bundle: {error}"),
-                    )
-                })?;
-                let certificates =
-                    reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| {
-                        invalid("ssl_verify", value, format!("not a PEM CA bundle: {error}"))
-                    })?;
-                builder = builder.tls_certs_only(certificates);
-            }
-        },
-    }
-    let variable = |name: &str| {
-        config
-            .env(name)
-            .or_else(|| config.env(&name.to_lowercase()))
-    };
-    let no_proxy = variable("NO_PROXY").and_then(reqwest::NoProxy::from_string);
-    for name in ["HTTPS_PROXY", "HTTP_PROXY"] {
-        if let Some(url) = variable(name) {
-            let proxy = if name == "HTTPS_PROXY" {
-                reqwest::Proxy::https(url)
-            } else {
-                reqwest::Proxy::http(url)
-            }
-            .map_err(|error| invalid(name, url, format!("not a proxy URL: {error}")))?;
-            builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
-        }
-    }
-    builder.build().map_err(|error| RemoteError::Storage {
-        remote: options.label.clone(),
-        action: "create the HTTP client",
-        object: String::new(),
-        detail: error.to_string(),
-    })
 }
 
 /// Asks AWS which region `bucket` is in (the `x-amz-bucket-region` header of an anonymous

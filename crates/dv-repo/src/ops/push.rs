@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use dv_data::progress::{Phase, Progress};
-use dv_remote::{ObjectKey, Remote};
+use dv_remote::{ObjectKey, Remote, RemoteKind};
 use dv_schema::hash::{HashName, ObjectId};
 
 use crate::ops::transfer::{
@@ -209,7 +209,14 @@ fn upload(
         progress,
         phase: Phase::Uploading,
     };
-    let results = transfer::check_fatal(remote.upload_many(&items, jobs, &mut counter))?;
+    let results = remote.upload_many(&items, jobs, &mut counter);
+    // dvc-http reports every failed upload, even when the server is unreachable or refuses
+    // the credentials (exit 1); for other remotes such a failure ends the command (255).
+    let results = if remote.kind() == RemoteKind::Http {
+        results
+    } else {
+        transfer::check_fatal(results)?
+    };
     for (id, result) in ids.iter().zip(results) {
         match result {
             Ok(()) => report.pushed += 1,

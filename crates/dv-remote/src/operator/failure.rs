@@ -22,12 +22,14 @@ const CREDENTIAL_ERRORS: &[&str] = &[
     "AllAccessDisabled",
 ];
 
-/// What error messages name: the remote, the endpoint contacted and the bucket.
+/// What error messages name: the remote, the endpoint contacted and the bucket; and the
+/// `Content-Type` uploads are sent with, when the service wants one.
 #[derive(Debug)]
 pub(crate) struct Target {
     pub(crate) label: RemoteLabel,
     pub(crate) endpoint: String,
     pub(crate) bucket: String,
+    pub(crate) content_type: Option<&'static str>,
 }
 
 impl Target {
@@ -58,7 +60,10 @@ impl Target {
         let detail = describe(code.as_deref(), message.as_deref(), error);
         let refused = code
             .as_deref()
-            .is_some_and(|code| CREDENTIAL_ERRORS.contains(&code));
+            .is_some_and(|code| CREDENTIAL_ERRORS.contains(&code))
+            // Services other than S3 report refused credentials as bare 401/403 statuses.
+            || detail.starts_with("HTTP status 401")
+            || detail.starts_with("HTTP status 403");
         if refused || error.kind() == ErrorKind::PermissionDenied {
             return RemoteError::Credentials {
                 remote: self.label.clone(),
@@ -110,7 +115,7 @@ fn s3_error_code(text: &str) -> (Option<String>, Option<String>) {
 }
 
 /// A one-line description: the S3 code and message, else the HTTP status or OpenDAL's message.
-pub(super) fn describe(
+pub(crate) fn describe(
     code: Option<&str>,
     message: Option<&str>,
     error: &opendal::Error,

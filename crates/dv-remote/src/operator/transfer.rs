@@ -55,16 +55,21 @@ pub(super) async fn upload_to(
             .await
             .map_err(|error| target.io_error("read", source.clone(), error))?;
         let length = buffer.len() as u64;
-        operator
-            .write(&path, buffer)
+        let mut write = operator.write_with(&path, buffer);
+        if let Some(content_type) = target.content_type {
+            write = write.content_type(content_type);
+        }
+        write
             .await
             .map_err(|error| target.error("upload", &path, &error))?;
         reporter.transferred(length);
         return Ok(());
     }
-    let mut writer = operator
-        .writer_with(&path)
-        .chunk(MULTIPART_CHUNK)
+    let mut writer = operator.writer_with(&path).chunk(MULTIPART_CHUNK);
+    if let Some(content_type) = target.content_type {
+        writer = writer.content_type(content_type);
+    }
+    let mut writer = writer
         .await
         .map_err(|error| target.error("upload", &path, &error))?;
     loop {

@@ -1,0 +1,347 @@
+//! HTTP(S) remotes (dvc-http) against the real dvc, through a loopback web server that serves
+//! `GET`/`HEAD` and stores `POST`/`PUT` bodies: what one pushes the other pulls in fresh
+//! clones, `status -c` agrees, `method` and basic authentication, corrupted objects and
+//! unreachable servers, and `gc -c`, which HTTP cannot do.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use dv_test::{HttpServer, HttpServerOptions, Outcome, TestRepo, run};
+
+fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
+    run(repo.dv().args(args)).redacted(repo)
+}
+
+fn dvc(repo: &TestRepo, args: &[&str]) -> Outcome {
+    run(repo.dvc().args(args)).redacted(repo)
+}
+
+/// Every file under `dir` (relative path → bytes), sorted.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((relative, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The workspace as a user sees it: everything but `.git` and `.dvc`.
+fn workspace(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
+    files(repo.root())
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with(".git/") && !name.starts_with(".dvc/"))
+        .collect()
+}
+
+/// A repository with a small tree tracked by dv and a default HTTP remote `store` at
+/// `url`, committed; `settings` are extra `dv remote modify` arguments (`--local` ones too).
+fn tracked_repo(url: &str, settings: &[&[&str]]) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("data/f1.txt", "one\n");
+    repo.write("data/sub/f2.txt", "two\r\n");
+    repo.write("data/empty", "");
+    repo.write("a.txt", "hello\n");
+    repo.write("bin/leaf.bin", [0u8, 1, 2, 3, 255]);
+    dv(&repo, &["init", "-q"]).success();
+    dv(&repo, &["add", "-q", "data", "a.txt", "bin/leaf.bin"]).success();
+    dv(&repo, &["remote", "add", "-d", "store", url]).success();
+    for args in settings {
+        dv(&repo, &[&["remote", "modify"][..], args].concat()).success();
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "tracked"]);
+    repo
+}
+
+fn served_dir(repo: &TestRepo) -> PathBuf {
+    let served = repo.temp_dir().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    served
+}
+
+fn writable() -> HttpServerOptions {
+    HttpServerOptions {
+        writable: true,
+        ..HttpServerOptions::default()
+    }
+}
+
+#[test]
+fn what_dv_pushes_over_http_dvc_pulls_and_the_reverse() {
+    let probe = TestRepo::new();
+    let served = served_dir(&probe);
+    let server = HttpServer::start_with(&served, writable());
+    let url = format!("{}/store", server.url);
+    let repo = tracked_repo(&url, &[]);
+
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.stdout, "6 files pushed\n", "{out}");
+    assert_eq!(out.stderr, "");
+    // The server holds the cache's layout under the remote's path; POST is the default.
+    let cached = files(&repo.path(".dvc/cache"))
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("files/"))
+        .collect::<Vec<_>>();
+    assert_eq!(files(&served.join("store")), cached);
+    assert!(
+        server.requests().iter().any(
+            |line| line.starts_with("POST /store/files/md5/b1/946ac92492d2347c6235b4d2611184 ")
+        ),
+        "{:?}",
+        server.requests()
+    );
+    for args in [&["push"][..], &["status", "-c"]] {
+        let ours = dv(&repo, args);
+        let theirs = dvc(&repo, args);
+        assert_eq!(
+            ours, theirs,
+            "{args:?}\n--- dv:\n{ours}\n--- dvc:\n{theirs}"
+        );
+    }
+    assert_eq!(
+        dv(&repo, &["status", "-c"]).stdout,
+        "Cache and remote 'store' are in sync.\n"
+    );
+
+    let clone = repo.git_clone();
+    dvc(&clone, &["pull"]).success();
+    assert_eq!(workspace(&clone), workspace(&repo));
+
+    // dvc pushes a new file; dv sees it missing, then pulls it into another clone.
+    clone.write("b.txt", "from dvc\n");
+    dvc(&clone, &["add", "-q", "b.txt"]).success();
+    clone.git(&["add", "-A"]);
+    clone.git(&["commit", "-q", "-m", "b"]);
+    let second = clone.git_clone();
+    let ours = dv(&second, &["status", "-c"]);
+    let theirs = dvc(&second, &["status", "-c"]);
+    assert_eq!(
+        ours.code, theirs.code,
+        "--- dv:\n{ours}\n--- dvc:\n{theirs}"
+    );
+    assert_eq!(sorted_lines(&ours.stdout), sorted_lines(&theirs.stdout));
+    dvc(&clone, &["push"]).success();
+    let third = clone.git_clone();
+    dvc(&third, &["status", "-c"]).success();
+    let ours = dv(&second, &["pull"]);
+    let theirs = dvc(&third, &["pull"]);
+    assert_eq!(ours.code, 0, "{ours}");
+    assert_eq!(
+        sorted_lines(&ours.stdout),
+        sorted_lines(&theirs.stdout),
+        "--- dv:\n{ours}\n--- dvc:\n{theirs}"
+    );
+    assert_eq!(workspace(&second), workspace(&clone));
+}
+
+#[test]
+fn put_method_and_basic_authentication_work_with_dvc() {
+    let probe = TestRepo::new();
+    let served = served_dir(&probe);
+    let server = HttpServer::start_with(
+        &served,
+        HttpServerOptions {
+            writable: true,
+            basic_auth: Some(("alice".to_owned(), "s3cret".to_owned())),
+        },
+    );
+    let url = format!("{}/store", server.url);
+    let repo = tracked_repo(&url, &[&["store", "method", "PUT"]]);
+
+    // No credentials yet: every upload is refused, and reported, as with dvc (exit 1).
+    let out = dv(&repo, &["push"]);
+    let theirs = dvc(&repo, &["push"]);
+    assert_eq!(out.code, 1, "--- dv:\n{out}\n--- dvc:\n{theirs}");
+    assert_eq!(theirs.code, 1, "--- dv:\n{out}\n--- dvc:\n{theirs}");
+    assert!(
+        out.stderr.contains(&format!(
+            "authentication with remote `store` (`{url}`) failed: HTTP status 401 Unauthorized"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .ends_with("ERROR: failed to push data to the cloud - 6 files failed to upload\n"),
+        "{out}"
+    );
+
+    // `basic` needs both `user` and `password`.
+    dv(&repo, &["remote", "modify", "store", "auth", "basic"]).success();
+    repo.git(&["commit", "-q", "-a", "-m", "basic auth"]);
+    let out = dv(&repo, &["push"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        out.stderr
+            .contains("`basic` authentication requires both `user` and `password`"),
+        "{out}"
+    );
+
+    for args in [
+        &["--local", "store", "user", "alice"][..],
+        &["--local", "store", "password", "s3cret"],
+    ] {
+        dv(&repo, &[&["remote", "modify"][..], args].concat()).success();
+    }
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.stdout, "6 files pushed\n", "{out}");
+    assert!(!out.stderr.contains("s3cret"));
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|line| line.starts_with("PUT /store/files/md5/")),
+        "{requests:?}"
+    );
+    assert!(
+        !requests.iter().any(|line| line.starts_with("POST ")),
+        "{requests:?}"
+    );
+    assert_eq!(
+        dvc(&repo, &["status", "-c"]).stdout,
+        "Cache and remote 'store' are in sync.\n"
+    );
+
+    let clone = repo.git_clone();
+    for args in [
+        &["--local", "store", "user", "alice"][..],
+        &["--local", "store", "password", "s3cret"],
+    ] {
+        dvc(&clone, &[&["remote", "modify"][..], args].concat()).success();
+    }
+    dvc(&clone, &["pull"]).success();
+    assert_eq!(workspace(&clone), workspace(&repo));
+}
+
+#[test]
+fn a_corrupted_http_object_is_never_checked_out() {
+    let probe = TestRepo::new();
+    let served = served_dir(&probe);
+    let server = HttpServer::start_with(&served, writable());
+    let url = format!("{}/store", server.url);
+    let repo = tracked_repo(&url, &[]);
+    dv(&repo, &["push"]).success();
+    std::fs::write(
+        served.join("store/files/md5/b1/946ac92492d2347c6235b4d2611184"),
+        "tampered\n",
+    )
+    .unwrap();
+    let clone = repo.git_clone();
+    let out = dv(&clone, &["pull", "a.txt"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains(
+            "object `files/md5/b1/946ac92492d2347c6235b4d2611184` of remote `store` \
+             (`{url}`) is corrupted"
+                .replace("{url}", &url)
+                .as_str()
+        ),
+        "{out}"
+    );
+    assert!(!clone.exists("a.txt"));
+    let leftovers: Vec<String> = files(&clone.path(".dvc/cache"))
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| name.contains("b1/"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// `status -c` lines in a stable order (dvc lists them in no particular order).
+fn sorted_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn unreachable_http_remotes_fail_like_dvc() {
+    let origin = format!("http://127.0.0.1:{}", closed_port());
+    let url = format!("{origin}/store");
+    let repo = tracked_repo(&url, &[&["store", "connect_timeout", "2"]]);
+
+    // Like dvc-http, a failed existence check counts as "not there": every upload is tried
+    // and reported.
+    let ours = dv(&repo, &["push"]);
+    let theirs = dvc(&repo, &["push"]);
+    assert_eq!(ours.code, 1, "--- dv:\n{ours}\n--- dvc:\n{theirs}");
+    assert_eq!(theirs.code, 1, "--- dv:\n{ours}\n--- dvc:\n{theirs}");
+    assert!(
+        ours.stderr.contains(&format!(
+            "cannot reach remote `store` (`{url}`) at `{origin}`"
+        )),
+        "{ours}"
+    );
+    assert!(
+        ours.stderr
+            .ends_with("ERROR: failed to push data to the cloud - 6 files failed to upload\n"),
+        "{ours}"
+    );
+
+    let ours = dv(&repo, &["status", "-c"]);
+    let theirs = dvc(&repo, &["status", "-c"]);
+    assert_eq!(
+        ours.code, theirs.code,
+        "--- dv:\n{ours}\n--- dvc:\n{theirs}"
+    );
+    assert_eq!(sorted_lines(&ours.stdout), sorted_lines(&theirs.stdout));
+
+    // A clone with an empty cache: like dvc, objects that cannot be checked count as missing
+    // from the remote, which `fetch` warns about and `pull` fails on.
+    let clone = repo.git_clone();
+    for args in [&["fetch"][..], &["pull"]] {
+        let ours = dv(&clone, args);
+        let theirs = dvc(&clone, args);
+        assert_eq!(
+            ours.code, theirs.code,
+            "--- dv:\n{ours}\n--- dvc:\n{theirs}"
+        );
+        assert_eq!(
+            sorted_lines(&ours.stderr),
+            sorted_lines(&theirs.stderr),
+            "--- dv:\n{ours}\n--- dvc:\n{theirs}"
+        );
+    }
+    assert!(files(&clone.path(".dvc/cache")).is_empty());
+}
+
+#[test]
+fn gc_cloud_on_an_http_remote_fails_like_dvc() {
+    let probe = TestRepo::new();
+    let served = served_dir(&probe);
+    let server = HttpServer::start_with(&served, writable());
+    let url = format!("{}/store", server.url);
+    let repo = tracked_repo(&url, &[]);
+    dv(&repo, &["push"]).success();
+    let before = files(&served);
+    let ours = dv(&repo, &["gc", "-w", "-c", "-f"]);
+    let theirs = dvc(&repo, &["gc", "-w", "-c", "-f"]);
+    eprintln!("--- dv:\n{ours}\n--- dvc:\n{theirs}");
+    assert_eq!(
+        ours.code, theirs.code,
+        "--- dv:\n{ours}\n--- dvc:\n{theirs}"
+    );
+    assert_eq!(files(&served), before);
+}

@@ -1,0 +1,269 @@
+//! SSH remotes over SFTP against a loopback `asyncssh` server (the oracle has no dvc-ssh, so
+//! these tests check dv against itself and the remote layout): what one clone pushes another
+//! pulls, objects land under `files/md5/xx/…` with content matching their names and no
+//! temporary files left, `gc -c` deletes unused objects, and failures (corrupted objects,
+//! unreachable servers, refused keys, passwords) are clear errors.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use dv_test::{Outcome, SftpServer, TestRepo, run};
+use md5::{Digest as _, Md5};
+
+fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
+    run(repo.dv().args(args)).redacted(repo)
+}
+
+/// Every file under `dir` (relative path → bytes), sorted.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((relative, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn workspace(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
+    files(repo.root())
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with(".git/") && !name.starts_with(".dvc/"))
+        .collect()
+}
+
+fn cache_objects(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
+    files(&repo.path(".dvc/cache"))
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("files/"))
+        .collect()
+}
+
+/// Gives `repo`'s remote `store` the server's key (config.local, as a user would).
+fn use_key(repo: &TestRepo, server: &SftpServer) {
+    let key = server.client_key();
+    dv(
+        repo,
+        &[
+            "remote",
+            "modify",
+            "--local",
+            "store",
+            "keyfile",
+            key.to_str().unwrap(),
+        ],
+    )
+    .success();
+}
+
+/// A repository with a small tree tracked by dv and a default SSH remote `store` at `url`.
+fn tracked_repo(url: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("data/f1.txt", "one\n");
+    repo.write("data/sub/f2.txt", "two\r\n");
+    repo.write("data/empty", "");
+    repo.write("a.txt", "hello\n");
+    repo.write("bin/leaf.bin", [0u8, 1, 2, 3, 255]);
+    dv(&repo, &["init", "-q"]).success();
+    dv(&repo, &["add", "-q", "data", "a.txt", "bin/leaf.bin"]).success();
+    dv(&repo, &["remote", "add", "-d", "store", url]).success();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "tracked"]);
+    repo
+}
+
+#[test]
+fn what_dv_pushes_over_sftp_a_clone_pulls() {
+    let probe = TestRepo::new();
+    let server = SftpServer::start(probe.temp_dir().join("sftp"));
+    let repo = tracked_repo(&server.url("/store"));
+    use_key(&repo, &server);
+
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.stdout, "6 files pushed\n", "{out}");
+    assert_eq!(out.stderr, "");
+    // The remote mirrors the cache layout; every object hashes to its name; nothing temporary
+    // is left behind.
+    let stored = files(&server.path("store"));
+    assert_eq!(stored, cache_objects(&repo));
+    for (name, content) in &stored {
+        let hex: String = Md5::digest(content)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let named = name
+            .trim_start_matches("files/md5/")
+            .replace('/', "")
+            .trim_end_matches(".dir")
+            .to_owned();
+        assert_eq!(hex, named, "{name}");
+    }
+    assert_eq!(dv(&repo, &["push"]).stdout, "Everything is up to date.\n");
+    assert_eq!(
+        dv(&repo, &["status", "-c"]).stdout,
+        "Cache and remote 'store' are in sync.\n"
+    );
+
+    let clone = repo.git_clone();
+    use_key(&clone, &server);
+    let out = dv(&clone, &["status", "-c"]);
+    assert!(out.stdout.contains("deleted:"), "{out}");
+    let out = dv(&clone, &["pull"]);
+    assert_eq!(
+        out.stdout,
+        "A       data/\nA       a.txt\nA       bin/leaf.bin\n5 files fetched and 5 files added\n",
+        "{out}"
+    );
+    assert_eq!(workspace(&clone), workspace(&repo));
+    assert_eq!(cache_objects(&clone), cache_objects(&repo));
+
+    // A new file pushed from the clone reaches the first repository.
+    clone.write("b.txt", "from the clone\n");
+    dv(&clone, &["add", "-q", "b.txt"]).success();
+    assert_eq!(dv(&clone, &["push"]).stdout, "1 file pushed\n");
+    clone.git(&["add", "-A"]);
+    clone.git(&["commit", "-q", "-m", "b"]);
+    let second = clone.git_clone();
+    use_key(&second, &server);
+    dv(&second, &["pull"]).success();
+    assert_eq!(workspace(&second), workspace(&clone));
+}
+
+#[test]
+fn gc_cloud_deletes_unused_objects_over_sftp() {
+    let probe = TestRepo::new();
+    let server = SftpServer::start(probe.temp_dir().join("sftp"));
+    let repo = tracked_repo(&server.url("/store"));
+    use_key(&repo, &server);
+    dv(&repo, &["push"]).success();
+    dv(&repo, &["remove", "-q", "bin/leaf.bin.dvc"]).success();
+    let out = dv(&repo, &["gc", "-w", "-c", "-f"]);
+    out.success();
+    let stored: Vec<String> = files(&server.path("store"))
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    // leaf.bin's object is gone from the remote, everything else stays.
+    assert_eq!(stored.len(), 5, "{stored:?}");
+    assert!(
+        !stored
+            .iter()
+            .any(|name| name == "files/md5/b5/9121341ab26766729b7f1d7f7e0c2f"),
+        "{stored:?}"
+    );
+    assert_eq!(cache_objects(&repo).len(), 5);
+}
+
+#[test]
+fn a_corrupted_sftp_object_is_never_checked_out() {
+    let probe = TestRepo::new();
+    let server = SftpServer::start(probe.temp_dir().join("sftp"));
+    let repo = tracked_repo(&server.url("/store"));
+    let url = format!("ssh://127.0.0.1:{}/store", server.port);
+    use_key(&repo, &server);
+    dv(&repo, &["push"]).success();
+    let object = server.path("store/files/md5/b1/946ac92492d2347c6235b4d2611184");
+    let mut permissions = std::fs::metadata(&object).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&object, permissions).unwrap();
+    std::fs::write(&object, "tampered\n").unwrap();
+    let clone = repo.git_clone();
+    use_key(&clone, &server);
+    let out = dv(&clone, &["pull", "a.txt"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "object `files/md5/b1/946ac92492d2347c6235b4d2611184` of remote `store` (`{url}`) \
+             is corrupted"
+        )),
+        "{out}"
+    );
+    assert!(!clone.exists("a.txt"));
+    assert!(
+        !files(&clone.path(".dvc/cache"))
+            .iter()
+            .any(|(name, _)| name.contains("b1/")),
+    );
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn unreachable_servers_refused_keys_and_passwords_are_clear_errors() {
+    let port = closed_port();
+    let url = format!("ssh://tester@127.0.0.1:{port}/store");
+    let repo = tracked_repo(&url);
+    // Messages show the url without its user.
+    let url = format!("ssh://127.0.0.1:{port}/store");
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.code, 255, "{out}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "ERROR: failed to push data to the cloud - cannot reach remote `store` (`{url}`) at \
+             `ssh://127.0.0.1:{port}`"
+        )),
+        "{out}"
+    );
+    let out = dv(&repo, &["status", "-c"]);
+    assert_eq!(out.code, 255, "{out}");
+    assert!(out.stderr.contains("cannot reach remote `store`"), "{out}");
+
+    // A server that does not know the key.
+    let probe = TestRepo::new();
+    let server = SftpServer::start(probe.temp_dir().join("sftp"));
+    let other = SftpServer::start(probe.temp_dir().join("other"));
+    dv(
+        &repo,
+        &["remote", "modify", "store", "url", &server.url("/store")],
+    )
+    .success();
+    use_key(&repo, &other);
+    let url = format!("ssh://127.0.0.1:{}/store", server.port);
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.code, 255, "{out}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "ERROR: failed to push data to the cloud - authentication with remote `store` \
+             (`{url}`) failed:"
+        )),
+        "{out}"
+    );
+    assert!(out.stderr.contains("Permission denied"), "{out}");
+    assert!(files(&server.path("")).is_empty());
+
+    // Passwords cannot be handed to the system's ssh client.
+    dv(
+        &repo,
+        &[
+            "remote", "modify", "--local", "store", "password", "hunter2",
+        ],
+    )
+    .success();
+    let out = dv(&repo, &["push"]);
+    assert_ne!(out.code, 0, "{out}");
+    assert!(
+        out.stderr.contains("option `password` of remote `store`"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("hunter2"), "{out}");
+}
