@@ -6,6 +6,7 @@
 //! temporary `.<random>.tmp` name that is renamed into place only once the content is known to
 //! match its name, so an interrupted insert never leaves a partial object under a final name.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -253,6 +254,65 @@ impl Odb {
     /// Whether an object named `id` exists (its content is not checked).
     pub fn contains(&self, id: &ObjectId) -> bool {
         self.object_path(id).is_file()
+    }
+
+    /// [`Odb::contains`] for many objects at once: from a few objects, one `stat` each; from
+    /// many, by listing the shard directories they fall in (a directory read costs far less
+    /// per entry than a `stat`, which matters for 100k objects).
+    pub fn contains_many(&self, ids: &[ObjectId]) -> Vec<bool> {
+        const LISTING_FROM: usize = 512;
+        if ids.len() < LISTING_FROM {
+            return ids.iter().map(|id| self.contains(id)).collect();
+        }
+        // Per shard: its regular files, and its other entries (symlinks, say), looked at on
+        // their own.
+        type Listing = (HashSet<String>, HashSet<String>);
+        let mut shards: HashMap<String, Option<Listing>> = HashMap::new();
+        let names: Vec<(String, String)> = ids
+            .iter()
+            .map(|id| {
+                let path = self.object_path(id);
+                let shard = path
+                    .parent()
+                    .and_then(Path::file_name)
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let name = path
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (shard, name)
+            })
+            .collect();
+        for (shard, _) in &names {
+            if shards.contains_key(shard) {
+                continue;
+            }
+            let listed = std::fs::read_dir(self.objects_dir().join(shard))
+                .ok()
+                .map(|entries| {
+                    let mut listing: Listing = (HashSet::new(), HashSet::new());
+                    for entry in entries.filter_map(Result::ok) {
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        if entry.file_type().is_ok_and(|kind| kind.is_file()) {
+                            listing.0.insert(name);
+                        } else {
+                            listing.1.insert(name);
+                        }
+                    }
+                    listing
+                });
+            shards.insert(shard.clone(), listed);
+        }
+        ids.iter()
+            .zip(&names)
+            .map(|(id, (shard, name))| match shards.get(shard) {
+                Some(Some((files, others))) => {
+                    files.contains(name) || (others.contains(name) && self.contains(id))
+                }
+                _ => false,
+            })
+            .collect()
     }
 
     /// Checks object `id`. With `trust_read_only`, an object whose mode is exactly `0444` is

@@ -509,15 +509,18 @@ pub(crate) fn compare(
             on_remote.insert(*id);
         }
     }
-    Ok(set
-        .names
-        .iter()
-        .map(|(id, _)| {
+    let ids: Vec<ObjectId> = set.names.iter().map(|(id, _)| *id).collect();
+    let in_cache = set.odb.contains_many(&ids);
+    Ok(ids
+        .into_iter()
+        .zip(in_cache)
+        .map(|(id, in_cache)| {
+            let on_remote = on_remote.contains(&id);
             (
-                *id,
+                id,
                 Presence {
-                    in_cache: set.odb.contains(id),
-                    on_remote: on_remote.contains(id),
+                    in_cache,
+                    on_remote,
                 },
             )
         })
