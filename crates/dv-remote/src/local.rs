@@ -4,6 +4,7 @@
 //! Objects enter the remote under a `.<random>.tmp` name next to their final path and are made
 //! read-only (0444) before the rename, like DVC's local remotes (spec §3.1, §10.1).
 
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -136,12 +137,13 @@ impl LocalStore {
         jobs: usize,
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {
+        let created = create_parents(items.iter().map(|(_, key)| self.object_path(key)));
         run_threads(
             items,
             jobs,
             &self.label,
             progress,
-            |(source, key), reporter| self.upload(source, key, reporter),
+            |(source, key), reporter| self.upload(source, key, &created, reporter),
         )
     }
 
@@ -151,11 +153,14 @@ impl LocalStore {
         &self,
         source: &Path,
         key: &ObjectKey,
+        created: &HashSet<PathBuf>,
         reporter: &ThreadReporter<'_>,
     ) -> Result<(), RemoteError> {
         let destination = self.object_path(key);
         let parent = parent_dir(&destination);
-        fs::create_dir_all(parent).map_err(|e| self.io_error("create directory", parent, e))?;
+        if !created.contains(parent) {
+            fs::create_dir_all(parent).map_err(|e| self.io_error("create directory", parent, e))?;
+        }
         let mut input = File::open(source).map_err(|e| self.io_error("read", source, e))?;
         let mut temporary = temporary_in(parent)
             .map_err(|e| self.io_error("create a temporary file in", parent, e))?;
@@ -176,12 +181,13 @@ impl LocalStore {
         jobs: usize,
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {
+        let created = create_parents(items.iter().map(|(_, destination)| destination.clone()));
         run_threads(
             items,
             jobs,
             &self.label,
             progress,
-            |(key, destination), reporter| self.download(key, destination, reporter),
+            |(key, destination), reporter| self.download(key, destination, &created, reporter),
         )
     }
 
@@ -191,6 +197,7 @@ impl LocalStore {
         &self,
         key: &ObjectKey,
         destination: &Path,
+        created: &HashSet<PathBuf>,
         reporter: &ThreadReporter<'_>,
     ) -> Result<(), RemoteError> {
         let source = self.object_path(key);
@@ -205,7 +212,9 @@ impl LocalStore {
             Err(error) => return Err(self.io_error("read", &source, error)),
         };
         let parent = parent_dir(destination);
-        fs::create_dir_all(parent).map_err(|e| self.io_error("create directory", parent, e))?;
+        if !created.contains(parent) {
+            fs::create_dir_all(parent).map_err(|e| self.io_error("create directory", parent, e))?;
+        }
         let mut temporary = temporary_in(parent)
             .map_err(|e| self.io_error("create a temporary file in", parent, e))?;
         let mut hasher = ContentHasher::for_key(key);
@@ -355,6 +364,23 @@ pub(crate) fn parent_dir(path: &Path) -> &Path {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     }
+}
+
+/// Creates the directories the paths are in, once each (instead of once per object: a `mkdir`
+/// and a `stat` for each of 100k objects); the ones that exist afterwards. A directory that
+/// could not be created is left to the transfer of each object to report.
+fn create_parents(paths: impl Iterator<Item = PathBuf>) -> HashSet<PathBuf> {
+    let mut parents: HashSet<PathBuf> = HashSet::new();
+    for path in paths {
+        let parent = parent_dir(&path);
+        if !parents.contains(parent) {
+            parents.insert(parent.to_path_buf());
+        }
+    }
+    parents
+        .into_iter()
+        .filter(|parent| fs::create_dir_all(parent).is_ok())
+        .collect()
 }
 
 /// A `.<random>.tmp` file in `dir` (DVC's temporary name pattern, spec §3.1), created with mode
