@@ -39,12 +39,15 @@ pub use webdav_server::WebDavServer;
 
 /// Every file under `dir` (relative path → bytes), sorted, skipping `.git` and `.dvc/tmp`
 /// (private state), without descending into symlinked directories: what twin-repository
-/// tests compare between dv and dvc.
+/// tests compare between dv and dvc. Nothing when `dir` does not exist.
 ///
 /// # Panics
 ///
 /// If a directory or file cannot be read.
 pub fn files_under(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    if !dir.exists() {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {
@@ -67,4 +70,21 @@ pub fn files_under(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     }
     out.sort();
     out
+}
+
+/// The workspace of `repo`: its files but `.git/` and `.dvc/`, as [`files_under`] lists them.
+pub fn workspace_files(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
+    files_under(repo.root())
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with(".dvc/"))
+        .collect()
+}
+
+/// The objects in `repo`'s cache (`files/md5/…` under `.dvc/cache`), as [`files_under`] lists
+/// them.
+pub fn cache_objects(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
+    files_under(&repo.path(".dvc/cache"))
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("files/"))
+        .collect()
 }

@@ -6,17 +6,10 @@
 //! They need the pinned Azurite (`DV_VENV_DIR`, see `dv_test::venv`).
 #![allow(clippy::unwrap_used)]
 
-use dv_test::{AzureServer, Outcome, TestRepo, files_under, run};
+use dv_test::{AzureServer, Outcome, TestRepo, run, workspace_files};
 
 fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
     run(repo.dv().args(args)).redacted(repo)
-}
-
-fn workspace(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
-    files_under(repo.root())
-        .into_iter()
-        .filter(|(name, _)| !name.starts_with(".dvc/"))
-        .collect()
 }
 
 fn use_connection_string(repo: &TestRepo, server: &AzureServer) {
@@ -82,7 +75,7 @@ fn what_dv_pushes_to_azure_a_clone_pulls_and_gc_cloud_cleans() {
         "A       data/\nA       a.txt\nA       b.txt\n5 files fetched and 4 files added\n",
         "{out}"
     );
-    assert_eq!(workspace(&clone), workspace(&repo));
+    assert_eq!(workspace_files(&clone), workspace_files(&repo));
 
     // gc -c removes b.txt's object from the container: a fresh clone of the old commit misses it.
     dv(&repo, &["remove", "-q", "b.txt.dvc"]).success();

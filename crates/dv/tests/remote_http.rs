@@ -4,9 +4,11 @@
 //! unreachable servers, and `gc -c`, which HTTP cannot do.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use dv_test::{HttpServer, HttpServerOptions, Outcome, TestRepo, run};
+use dv_test::{
+    HttpServer, HttpServerOptions, Outcome, TestRepo, files_under, run, workspace_files,
+};
 
 fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
     run(repo.dv().args(args)).redacted(repo)
@@ -14,40 +16,6 @@ fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
 
 fn dvc(repo: &TestRepo, args: &[&str]) -> Outcome {
     run(repo.dvc().args(args)).redacted(repo)
-}
-
-/// Every file under `dir` (relative path → bytes), sorted.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&current) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.push((relative, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// The workspace as a user sees it: everything but `.git` and `.dvc`.
-fn workspace(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
-    files(repo.root())
-        .into_iter()
-        .filter(|(name, _)| !name.starts_with(".git/") && !name.starts_with(".dvc/"))
-        .collect()
 }
 
 /// A repository with a small tree tracked by dv and a default HTTP remote `store` at
@@ -95,11 +63,11 @@ fn what_dv_pushes_over_http_dvc_pulls_and_the_reverse() {
     assert_eq!(out.stdout, "6 files pushed\n", "{out}");
     assert_eq!(out.stderr, "");
     // The server holds the cache's layout under the remote's path; POST is the default.
-    let cached = files(&repo.path(".dvc/cache"))
+    let cached = files_under(&repo.path(".dvc/cache"))
         .into_iter()
         .filter(|(name, _)| name.starts_with("files/"))
         .collect::<Vec<_>>();
-    assert_eq!(files(&served.join("store")), cached);
+    assert_eq!(files_under(&served.join("store")), cached);
     assert!(
         server.requests().iter().any(
             |line| line.starts_with("POST /store/files/md5/b1/946ac92492d2347c6235b4d2611184 ")
@@ -122,7 +90,7 @@ fn what_dv_pushes_over_http_dvc_pulls_and_the_reverse() {
 
     let clone = repo.git_clone();
     dvc(&clone, &["pull"]).success();
-    assert_eq!(workspace(&clone), workspace(&repo));
+    assert_eq!(workspace_files(&clone), workspace_files(&repo));
 
     // dvc pushes a new file; dv sees it missing, then pulls it into another clone.
     clone.write("b.txt", "from dvc\n");
@@ -148,7 +116,7 @@ fn what_dv_pushes_over_http_dvc_pulls_and_the_reverse() {
         sorted_lines(&theirs.stdout),
         "--- dv:\n{ours}\n--- dvc:\n{theirs}"
     );
-    assert_eq!(workspace(&second), workspace(&clone));
+    assert_eq!(workspace_files(&second), workspace_files(&clone));
 }
 
 #[test]
@@ -226,7 +194,7 @@ fn put_method_and_basic_authentication_work_with_dvc() {
         dvc(&clone, &[&["remote", "modify"][..], args].concat()).success();
     }
     dvc(&clone, &["pull"]).success();
-    assert_eq!(workspace(&clone), workspace(&repo));
+    assert_eq!(workspace_files(&clone), workspace_files(&repo));
 }
 
 #[test]
@@ -255,7 +223,7 @@ fn a_corrupted_http_object_is_never_checked_out() {
         "{out}"
     );
     assert!(!clone.exists("a.txt"));
-    let leftovers: Vec<String> = files(&clone.path(".dvc/cache"))
+    let leftovers: Vec<String> = files_under(&clone.path(".dvc/cache"))
         .into_iter()
         .map(|(name, _)| name)
         .filter(|name| name.contains("b1/"))
@@ -324,7 +292,7 @@ fn unreachable_http_remotes_fail_like_dvc() {
             "--- dv:\n{ours}\n--- dvc:\n{theirs}"
         );
     }
-    assert!(files(&clone.path(".dvc/cache")).is_empty());
+    assert!(files_under(&clone.path(".dvc/cache")).is_empty());
 }
 
 #[test]
@@ -335,7 +303,7 @@ fn gc_cloud_on_an_http_remote_fails_like_dvc() {
     let url = format!("{}/store", server.url);
     let repo = tracked_repo(&url, &[]);
     dv(&repo, &["push"]).success();
-    let before = files(&served);
+    let before = files_under(&served);
     let ours = dv(&repo, &["gc", "-w", "-c", "-f"]);
     let theirs = dvc(&repo, &["gc", "-w", "-c", "-f"]);
     eprintln!("--- dv:\n{ours}\n--- dvc:\n{theirs}");
@@ -343,5 +311,5 @@ fn gc_cloud_on_an_http_remote_fails_like_dvc() {
         ours.code, theirs.code,
         "--- dv:\n{ours}\n--- dvc:\n{theirs}"
     );
-    assert_eq!(files(&served), before);
+    assert_eq!(files_under(&served), before);
 }

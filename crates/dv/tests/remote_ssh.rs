@@ -5,53 +5,11 @@
 //! unreachable servers, refused keys, passwords) are clear errors.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-
-use dv_test::{Outcome, SftpServer, TestRepo, run};
+use dv_test::{Outcome, SftpServer, TestRepo, cache_objects, files_under, run, workspace_files};
 use md5::{Digest as _, Md5};
 
 fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
     run(repo.dv().args(args)).redacted(repo)
-}
-
-/// Every file under `dir` (relative path → bytes), sorted.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&current) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.push((relative, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn workspace(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
-    files(repo.root())
-        .into_iter()
-        .filter(|(name, _)| !name.starts_with(".git/") && !name.starts_with(".dvc/"))
-        .collect()
-}
-
-fn cache_objects(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
-    files(&repo.path(".dvc/cache"))
-        .into_iter()
-        .filter(|(name, _)| name.starts_with("files/"))
-        .collect()
 }
 
 /// Gives `repo`'s remote `store` the server's key (config.local, as a user would).
@@ -99,7 +57,7 @@ fn what_dv_pushes_over_sftp_a_clone_pulls() {
     assert_eq!(out.stderr, "");
     // The remote mirrors the cache layout; every object hashes to its name; nothing temporary
     // is left behind.
-    let stored = files(&server.path("store"));
+    let stored = files_under(&server.path("store"));
     assert_eq!(stored, cache_objects(&repo));
     for (name, content) in &stored {
         let hex: String = Md5::digest(content)
@@ -129,7 +87,7 @@ fn what_dv_pushes_over_sftp_a_clone_pulls() {
         "A       data/\nA       a.txt\nA       bin/leaf.bin\n5 files fetched and 5 files added\n",
         "{out}"
     );
-    assert_eq!(workspace(&clone), workspace(&repo));
+    assert_eq!(workspace_files(&clone), workspace_files(&repo));
     assert_eq!(cache_objects(&clone), cache_objects(&repo));
 
     // A new file pushed from the clone reaches the first repository.
@@ -141,7 +99,7 @@ fn what_dv_pushes_over_sftp_a_clone_pulls() {
     let second = clone.git_clone();
     use_key(&second, &server);
     dv(&second, &["pull"]).success();
-    assert_eq!(workspace(&second), workspace(&clone));
+    assert_eq!(workspace_files(&second), workspace_files(&clone));
 }
 
 #[test]
@@ -154,7 +112,7 @@ fn gc_cloud_deletes_unused_objects_over_sftp() {
     dv(&repo, &["remove", "-q", "bin/leaf.bin.dvc"]).success();
     let out = dv(&repo, &["gc", "-w", "-c", "-f"]);
     out.success();
-    let stored: Vec<String> = files(&server.path("store"))
+    let stored: Vec<String> = files_under(&server.path("store"))
         .into_iter()
         .map(|(name, _)| name)
         .collect();
@@ -196,7 +154,7 @@ fn a_corrupted_sftp_object_is_never_checked_out() {
     );
     assert!(!clone.exists("a.txt"));
     assert!(
-        !files(&clone.path(".dvc/cache"))
+        !files_under(&clone.path(".dvc/cache"))
             .iter()
             .any(|(name, _)| name.contains("b1/")),
     );
@@ -249,7 +207,7 @@ fn unreachable_servers_refused_keys_and_passwords_are_clear_errors() {
         "{out}"
     );
     assert!(out.stderr.contains("Permission denied"), "{out}");
-    assert!(files(&server.path("")).is_empty());
+    assert!(files_under(&server.path("")).is_empty());
 
     // Passwords cannot be handed to the system's ssh client.
     dv(

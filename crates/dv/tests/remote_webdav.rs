@@ -6,52 +6,10 @@
 //! They need the pinned `wsgidav` (`DV_VENV_DIR`, see `dv_test::venv`).
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-
-use dv_test::{Outcome, TestRepo, WebDavServer, run};
+use dv_test::{Outcome, TestRepo, WebDavServer, cache_objects, files_under, run, workspace_files};
 
 fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
     run(repo.dv().args(args)).redacted(repo)
-}
-
-/// Every file under `dir` (relative path → bytes), sorted.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&current) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.push((relative, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn workspace(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
-    files(repo.root())
-        .into_iter()
-        .filter(|(name, _)| !name.starts_with(".git/") && !name.starts_with(".dvc/"))
-        .collect()
-}
-
-fn cache_objects(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
-    files(&repo.path(".dvc/cache"))
-        .into_iter()
-        .filter(|(name, _)| name.starts_with("files/"))
-        .collect()
 }
 
 /// A repository with a small tree tracked by dv and a default WebDAV remote `store` at `url`.
@@ -80,7 +38,7 @@ fn what_dv_pushes_over_webdav_a_clone_pulls_and_gc_cloud_cleans() {
     assert_eq!(out.stdout, "6 files pushed\n", "{out}\n{}", server.log());
     assert_eq!(out.stderr, "");
     assert_eq!(
-        files(&server.root.join("remote/store")),
+        files_under(&server.root.join("remote/store")),
         cache_objects(&repo)
     );
     assert_eq!(dv(&repo, &["push"]).stdout, "Everything is up to date.\n");
@@ -96,7 +54,7 @@ fn what_dv_pushes_over_webdav_a_clone_pulls_and_gc_cloud_cleans() {
         "A       data/\nA       a.txt\nA       bin/leaf.bin\n6 files fetched and 5 files added\n",
         "{out}"
     );
-    assert_eq!(workspace(&clone), workspace(&repo));
+    assert_eq!(workspace_files(&clone), workspace_files(&repo));
 
     // A corrupted object is never checked out.
     let object = server
@@ -112,7 +70,7 @@ fn what_dv_pushes_over_webdav_a_clone_pulls_and_gc_cloud_cleans() {
 
     dv(&repo, &["remove", "-q", "bin/leaf.bin.dvc"]).success();
     dv(&repo, &["gc", "-w", "-c", "-f"]).success();
-    let stored: Vec<String> = files(&server.root.join("remote/store"))
+    let stored: Vec<String> = files_under(&server.root.join("remote/store"))
         .into_iter()
         .map(|(name, _)| name)
         .collect();
@@ -155,5 +113,8 @@ fn webdav_basic_authentication_uses_user_and_password() {
     let out = dv(&repo, &["push"]);
     assert_eq!(out.stdout, "6 files pushed\n", "{out}");
     assert!(!out.stderr.contains("s3cret"));
-    assert_eq!(files(&server.root.join("store")), cache_objects(&repo));
+    assert_eq!(
+        files_under(&server.root.join("store")),
+        cache_objects(&repo)
+    );
 }
