@@ -138,6 +138,17 @@ pub fn link_new(src: &Path, dst: &Path, types: &[LinkType]) -> Result<LinkType, 
     }
     let mut attempts = Vec::new();
     for &link_type in types {
+        if link_type == LinkType::Reflink && REFLINK_UNSUPPORTED.load(Ordering::Relaxed) {
+            // Known not to work here: nothing to try, nothing to clean up.
+            attempts.push((
+                link_type,
+                io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "reflinks are not supported here",
+                ),
+            ));
+            continue;
+        }
         match link_once(src, dst, link_type) {
             Ok(()) => return Ok(link_type),
             Err(error) => {
@@ -189,7 +200,7 @@ pub fn link_replace(src: &Path, dst: &Path, types: &[LinkType]) -> Result<LinkTy
     })?;
     // Renaming a hard link over another link to the same file does nothing (POSIX), which
     // leaves the temporary name behind when `dst` was already linked to `src`.
-    if std::fs::symlink_metadata(&temp_path).is_ok() {
+    if link_type == LinkType::Hardlink && std::fs::symlink_metadata(&temp_path).is_ok() {
         let _ = std::fs::remove_file(&temp_path);
     }
     Ok(link_type)
