@@ -88,3 +88,31 @@ pub fn cache_objects(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
         .filter(|(name, _)| name.starts_with("files/"))
         .collect()
 }
+
+/// A committed repository with a small tree tracked by dv (nested directories, an empty file,
+/// CRLF text, binary bytes) and a default remote `store` at `url`; `settings` are extra
+/// `dv remote modify` arguments (`--local` ones too). What the remote-type tests push and pull.
+///
+/// # Panics
+///
+/// If a dv or git command fails.
+pub fn tracked_with_remote(url: &str, settings: &[&[&str]]) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("data/f1.txt", "one\n");
+    repo.write("data/sub/f2.txt", "two\r\n");
+    repo.write("data/empty", "");
+    repo.write("a.txt", "hello\n");
+    repo.write("bin/leaf.bin", [0u8, 1, 2, 3, 255]);
+    let dv = |args: &[&str]| {
+        run(repo.dv().args(args)).success();
+    };
+    dv(&["init", "-q"]);
+    dv(&["add", "-q", "data", "a.txt", "bin/leaf.bin"]);
+    dv(&["remote", "add", "-d", "store", url]);
+    for args in settings {
+        dv(&[&["remote", "modify"][..], args].concat());
+    }
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "tracked"]);
+    repo
+}

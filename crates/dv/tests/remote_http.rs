@@ -7,7 +7,8 @@
 use std::path::PathBuf;
 
 use dv_test::{
-    HttpServer, HttpServerOptions, Outcome, TestRepo, files_under, run, workspace_files,
+    HttpServer, HttpServerOptions, Outcome, TestRepo, files_under, run, tracked_with_remote,
+    workspace_files,
 };
 
 fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
@@ -16,26 +17,6 @@ fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
 
 fn dvc(repo: &TestRepo, args: &[&str]) -> Outcome {
     run(repo.dvc().args(args)).redacted(repo)
-}
-
-/// A repository with a small tree tracked by dv and a default HTTP remote `store` at
-/// `url`, committed; `settings` are extra `dv remote modify` arguments (`--local` ones too).
-fn tracked_repo(url: &str, settings: &[&[&str]]) -> TestRepo {
-    let repo = TestRepo::new();
-    repo.write("data/f1.txt", "one\n");
-    repo.write("data/sub/f2.txt", "two\r\n");
-    repo.write("data/empty", "");
-    repo.write("a.txt", "hello\n");
-    repo.write("bin/leaf.bin", [0u8, 1, 2, 3, 255]);
-    dv(&repo, &["init", "-q"]).success();
-    dv(&repo, &["add", "-q", "data", "a.txt", "bin/leaf.bin"]).success();
-    dv(&repo, &["remote", "add", "-d", "store", url]).success();
-    for args in settings {
-        dv(&repo, &[&["remote", "modify"][..], args].concat()).success();
-    }
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "tracked"]);
-    repo
 }
 
 fn served_dir(repo: &TestRepo) -> PathBuf {
@@ -57,7 +38,7 @@ fn what_dv_pushes_over_http_dvc_pulls_and_the_reverse() {
     let served = served_dir(&probe);
     let server = HttpServer::start_with(&served, writable());
     let url = format!("{}/store", server.url);
-    let repo = tracked_repo(&url, &[]);
+    let repo = tracked_with_remote(&url, &[]);
 
     let out = dv(&repo, &["push"]);
     assert_eq!(out.stdout, "6 files pushed\n", "{out}");
@@ -131,7 +112,7 @@ fn put_method_and_basic_authentication_work_with_dvc() {
         },
     );
     let url = format!("{}/store", server.url);
-    let repo = tracked_repo(&url, &[&["store", "method", "PUT"]]);
+    let repo = tracked_with_remote(&url, &[&["store", "method", "PUT"]]);
 
     // No credentials yet: every upload is refused, and reported, as with dvc (exit 1).
     let out = dv(&repo, &["push"]);
@@ -203,7 +184,7 @@ fn a_corrupted_http_object_is_never_checked_out() {
     let served = served_dir(&probe);
     let server = HttpServer::start_with(&served, writable());
     let url = format!("{}/store", server.url);
-    let repo = tracked_repo(&url, &[]);
+    let repo = tracked_with_remote(&url, &[]);
     dv(&repo, &["push"]).success();
     std::fs::write(
         served.join("store/files/md5/b1/946ac92492d2347c6235b4d2611184"),
@@ -248,7 +229,7 @@ fn sorted_lines(text: &str) -> Vec<String> {
 fn unreachable_http_remotes_fail_like_dvc() {
     let origin = format!("http://127.0.0.1:{}", closed_port());
     let url = format!("{origin}/store");
-    let repo = tracked_repo(&url, &[&["store", "connect_timeout", "2"]]);
+    let repo = tracked_with_remote(&url, &[&["store", "connect_timeout", "2"]]);
 
     // Like dvc-http, a failed existence check counts as "not there": every upload is tried
     // and reported.
@@ -301,7 +282,7 @@ fn gc_cloud_on_an_http_remote_fails_like_dvc() {
     let served = served_dir(&probe);
     let server = HttpServer::start_with(&served, writable());
     let url = format!("{}/store", server.url);
-    let repo = tracked_repo(&url, &[]);
+    let repo = tracked_with_remote(&url, &[]);
     dv(&repo, &["push"]).success();
     let before = files_under(&served);
     let ours = dv(&repo, &["gc", "-w", "-c", "-f"]);

@@ -5,7 +5,10 @@
 //! unreachable servers, refused keys, passwords) are clear errors.
 #![allow(clippy::unwrap_used)]
 
-use dv_test::{Outcome, SftpServer, TestRepo, cache_objects, files_under, run, workspace_files};
+use dv_test::{
+    Outcome, SftpServer, TestRepo, cache_objects, files_under, run, tracked_with_remote,
+    workspace_files,
+};
 use md5::{Digest as _, Md5};
 
 fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
@@ -29,27 +32,11 @@ fn use_key(repo: &TestRepo, server: &SftpServer) {
     .success();
 }
 
-/// A repository with a small tree tracked by dv and a default SSH remote `store` at `url`.
-fn tracked_repo(url: &str) -> TestRepo {
-    let repo = TestRepo::new();
-    repo.write("data/f1.txt", "one\n");
-    repo.write("data/sub/f2.txt", "two\r\n");
-    repo.write("data/empty", "");
-    repo.write("a.txt", "hello\n");
-    repo.write("bin/leaf.bin", [0u8, 1, 2, 3, 255]);
-    dv(&repo, &["init", "-q"]).success();
-    dv(&repo, &["add", "-q", "data", "a.txt", "bin/leaf.bin"]).success();
-    dv(&repo, &["remote", "add", "-d", "store", url]).success();
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "tracked"]);
-    repo
-}
-
 #[test]
 fn what_dv_pushes_over_sftp_a_clone_pulls() {
     let probe = TestRepo::new();
     let server = SftpServer::start(probe.temp_dir().join("sftp"));
-    let repo = tracked_repo(&server.url("/store"));
+    let repo = tracked_with_remote(&server.url("/store"), &[]);
     use_key(&repo, &server);
 
     let out = dv(&repo, &["push"]);
@@ -106,7 +93,7 @@ fn what_dv_pushes_over_sftp_a_clone_pulls() {
 fn gc_cloud_deletes_unused_objects_over_sftp() {
     let probe = TestRepo::new();
     let server = SftpServer::start(probe.temp_dir().join("sftp"));
-    let repo = tracked_repo(&server.url("/store"));
+    let repo = tracked_with_remote(&server.url("/store"), &[]);
     use_key(&repo, &server);
     dv(&repo, &["push"]).success();
     dv(&repo, &["remove", "-q", "bin/leaf.bin.dvc"]).success();
@@ -131,7 +118,7 @@ fn gc_cloud_deletes_unused_objects_over_sftp() {
 fn a_corrupted_sftp_object_is_never_checked_out() {
     let probe = TestRepo::new();
     let server = SftpServer::start(probe.temp_dir().join("sftp"));
-    let repo = tracked_repo(&server.url("/store"));
+    let repo = tracked_with_remote(&server.url("/store"), &[]);
     let url = format!("ssh://127.0.0.1:{}/store", server.port);
     use_key(&repo, &server);
     dv(&repo, &["push"]).success();
@@ -170,7 +157,7 @@ fn closed_port() -> u16 {
 fn unreachable_servers_refused_keys_and_passwords_are_clear_errors() {
     let port = closed_port();
     let url = format!("ssh://tester@127.0.0.1:{port}/store");
-    let repo = tracked_repo(&url);
+    let repo = tracked_with_remote(&url, &[]);
     // Messages show the url without its user.
     let url = format!("ssh://127.0.0.1:{port}/store");
     let out = dv(&repo, &["push"]);

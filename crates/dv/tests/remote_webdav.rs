@@ -6,33 +6,20 @@
 //! They need the pinned `wsgidav` (`DV_VENV_DIR`, see `dv_test::venv`).
 #![allow(clippy::unwrap_used)]
 
-use dv_test::{Outcome, TestRepo, WebDavServer, cache_objects, files_under, run, workspace_files};
+use dv_test::{
+    Outcome, TestRepo, WebDavServer, cache_objects, files_under, run, tracked_with_remote,
+    workspace_files,
+};
 
 fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
     run(repo.dv().args(args)).redacted(repo)
-}
-
-/// A repository with a small tree tracked by dv and a default WebDAV remote `store` at `url`.
-fn tracked_repo(url: &str) -> TestRepo {
-    let repo = TestRepo::new();
-    repo.write("data/f1.txt", "one\n");
-    repo.write("data/sub/f2.txt", "two\r\n");
-    repo.write("data/empty", "");
-    repo.write("a.txt", "hello\n");
-    repo.write("bin/leaf.bin", [0u8, 1, 2, 3, 255]);
-    dv(&repo, &["init", "-q"]).success();
-    dv(&repo, &["add", "-q", "data", "a.txt", "bin/leaf.bin"]).success();
-    dv(&repo, &["remote", "add", "-d", "store", url]).success();
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "tracked"]);
-    repo
 }
 
 #[test]
 fn what_dv_pushes_over_webdav_a_clone_pulls_and_gc_cloud_cleans() {
     let probe = TestRepo::new();
     let server = WebDavServer::start(probe.temp_dir().join("dav"));
-    let repo = tracked_repo(&server.url("/remote/store"));
+    let repo = tracked_with_remote(&server.url("/remote/store"), &[]);
 
     let out = dv(&repo, &["push"]);
     assert_eq!(out.stdout, "6 files pushed\n", "{out}\n{}", server.log());
@@ -88,7 +75,7 @@ fn webdav_basic_authentication_uses_user_and_password() {
     let probe = TestRepo::new();
     let server = WebDavServer::start_with_user(probe.temp_dir().join("dav"), "alice", "s3cret");
     let url = server.url("/store");
-    let repo = tracked_repo(&url);
+    let repo = tracked_with_remote(&url, &[]);
 
     let out = dv(&repo, &["push"]);
     assert_eq!(out.code, 255, "{out}");
