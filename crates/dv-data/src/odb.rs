@@ -268,20 +268,18 @@ impl Odb {
         // their own.
         type Listing = (HashSet<String>, HashSet<String>);
         let mut shards: HashMap<String, Option<Listing>> = HashMap::new();
+        // `<shard>/<name>` as in [`Odb::object_path`], from the hex digits alone.
         let names: Vec<(String, String)> = ids
             .iter()
             .map(|id| {
-                let path = self.object_path(id);
-                let shard = path
-                    .parent()
-                    .and_then(Path::file_name)
-                    .map(|name| name.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let name = path
-                    .file_name()
-                    .map(|name| name.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                (shard, name)
+                let hex = id.md5.hex_digits();
+                let hex = String::from_utf8_lossy(&hex);
+                let suffix = if id.is_tree() {
+                    ObjectId::TREE_SUFFIX
+                } else {
+                    ""
+                };
+                (hex[..2].to_owned(), format!("{}{suffix}", &hex[2..]))
             })
             .collect();
         for (shard, _) in &names {

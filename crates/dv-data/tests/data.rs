@@ -581,3 +581,27 @@ fn legacy_objects_verify_with_dos2unix() {
     checkout::checkout_file(&odb, &legacy_id, &src, false, &[LinkType::Copy]).expect("checkout");
     assert_eq!(std::fs::read(&src).expect("read"), b"a\r\nb\r\n");
 }
+
+#[test]
+fn contains_many_lists_shards_and_agrees_with_contains() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let odb = Odb::new(dir.path().join("cache"), CacheLayout::Files);
+    // enough objects for the listing path, half of them stored, and a tree
+    let ids: Vec<ObjectId> = (0..1200u32)
+        .map(|i| {
+            let bytes = i.to_le_bytes();
+            ObjectId::file(Md5::digest(&bytes))
+        })
+        .collect();
+    for (i, id) in ids.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        odb.add_bytes(id, &(i as u32).to_le_bytes())
+            .expect("stored");
+    }
+    let tree = ObjectId::tree(ids[1].md5);
+    odb.add_bytes(&tree, b"[]").expect("stored");
+    let mut asked = ids.clone();
+    asked.push(tree);
+    let expected: Vec<bool> = asked.iter().map(|id| odb.contains(id)).collect();
+    assert_eq!(odb.contains_many(&asked), expected);
+    assert_eq!(expected.iter().filter(|&&present| present).count(), 601);
+}
