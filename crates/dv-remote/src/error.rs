@@ -212,8 +212,9 @@ impl RemoteError {
                 let name = &remote.name;
                 match remote.scheme().as_str() {
                     "ssh" => Some(format!(
-                        "check the remote's `user` and `keyfile` (`dv remote modify --local \
-                         {name} keyfile PATH`), or load the key into ssh-agent"
+                        "check the remote's `user`, and its `keyfile` (`dv remote modify --local \
+                         {name} keyfile PATH`, or a key in ssh-agent) or `password` (`dv remote \
+                         modify --local {name} password ...`)"
                     )),
                     "gs" => Some(format!(
                         "set a service account key file with `dv remote modify --local {name} \

@@ -49,7 +49,7 @@
 //! | `azure://` | Azure Blob Storage | OpenDAL `azblob` |
 //! | `webdav://`, `webdavs://` | WebDAV | OpenDAL `webdav` |
 //! | `http://`, `https://` | web server (no listing, no deleting) | reqwest |
-//! | `ssh://` | SFTP | the system's `ssh` (`openssh`, `openssh-sftp-client`) |
+//! | `ssh://` | SFTP | the system's `ssh`, `openssh-sftp-client` over its pipes |
 //!
 //! Every download is hashed on its way into a temporary file and renamed into place only if it
 //! matches its key. Uploads appear complete: local and SSH remotes write a temporary sibling and
@@ -91,6 +91,7 @@ pub use external::{ExternalEntry, ExternalFile, ExternalFs};
 pub use object_key::{Layout, ObjectKey, ObjectKind, ParseKeyError};
 pub use progress::TransferProgress;
 pub use run_entry::{ParseRunEntryError, RunEntryPath};
+pub use ssh::answer_ssh_prompt;
 
 use crate::config::Options;
 use crate::http::HttpStore;

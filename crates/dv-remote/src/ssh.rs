@@ -1,32 +1,31 @@
 //! [`SshStore`]: an `ssh://[user@]host[:port]/path` remote (dvc-ssh), reached over SFTP through
-//! the system's OpenSSH client: `openssh` starts one `ssh` master connection per remote (with
-//! `BatchMode=yes`, so it never prompts) and `openssh-sftp-client` speaks SFTP over it, many
-//! requests at a time. These are the crates behind OpenDAL's `sftp` service, used directly
-//! because that service cannot set the options DVC's behaviour needs (known-hosts file, config
-//! file, control directory).
+//! the system's OpenSSH client: dv runs `ssh -s HOST sftp` and `openssh-sftp-client` speaks SFTP
+//! over its standard input and output, many requests at a time.
 //!
 //! Like dvc-ssh (which connects with `known_hosts=None`), the server's host key is not checked:
-//! `StrictHostKeyChecking=accept-new` against an empty known-hosts file (`/dev/null`), so
-//! nothing is written to `~/.ssh/known_hosts` either. `~/.ssh/config` is read from the `HOME`
-//! passed in (as dvc-ssh reads it), when it exists there.
+//! both known-hosts files are `/dev/null`, so nothing is written to `~/.ssh/known_hosts` either.
+//! `~/.ssh/config` is read from the `HOME` passed in (as dvc-ssh reads it), when it exists there.
 //!
 //! Options: `host`, `port`, `user` (override the URL's), `keyfile` (used alone, as `ssh -i`
-//! with `IdentitiesOnly=yes`), `timeout` (seconds to connect). Without `keyfile` the ssh
-//! client's defaults apply (agent, `~/.ssh/id_*`). `password`, `ask_password` and `gss_auth`
-//! are refused: the system client cannot be given a password without prompting.
+//! with `IdentitiesOnly=yes`), `timeout` (seconds to connect), `allow_agent`, and the secrets:
+//! `password` (also the key's passphrase, as in dvc-ssh) and `passphrase` are handed to `ssh`
+//! by dv itself acting as its `SSH_ASKPASS` program (see [`answer_ssh_prompt`]), so they never
+//! appear on a command line; `ask_password` and `ask_passphrase` let `ssh` prompt on the
+//! terminal. Without any of them `ssh` runs with `BatchMode=yes` and never prompts. Without
+//! `keyfile` the ssh client's defaults apply (agent, `~/.ssh/id_*`). `gss_auth` is refused.
 //!
 //! Objects are written to a `.<random>.tmp` sibling and renamed into place (`posix-rename` when
 //! the server offers it), as dvc-ssh does; downloads are hashed and renamed into place only when
 //! they match their key.
 
 use std::collections::HashSet;
-use std::num::NonZeroUsize;
+use std::ffi::OsString;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use openssh::{ControlPersist, KnownHosts, SessionBuilder};
 use openssh_sftp_client::error::SftpErrorKind;
 use openssh_sftp_client::{Sftp, SftpOptions};
 use tokio::io::AsyncReadExt as _;
@@ -44,9 +43,51 @@ use crate::runtime::{TaskReporter, run_tasks, start_runtime};
 
 /// Bytes per SFTP read or write request batch.
 const CHUNK: usize = 256 * 1024;
-/// How long the master connection outlives its last use (if this process dies without
-/// closing it).
-const MASTER_IDLE_SECONDS: usize = 60;
+/// How long a closed session's `ssh` gets to exit before it is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(5);
+/// At most this much of `ssh`'s standard error is kept for messages.
+const STDERR_LIMIT: usize = 16 * 1024;
+
+/// Set (to `1`) in the environment of the `ssh` that dv starts with a secret to give, so that
+/// dv started as its `SSH_ASKPASS` program answers the prompt instead of running a command.
+const ASKPASS_MARKER: &str = "DV_SSH_ASKPASS";
+/// The remote's `password`, for password prompts (and passphrase prompts without
+/// `passphrase`), in the environment of that `ssh` only.
+const ASKPASS_PASSWORD: &str = "DV_SSH_ASKPASS_PASSWORD";
+/// The remote's `passphrase`, for the key's passphrase prompt.
+const ASKPASS_PASSPHRASE: &str = "DV_SSH_ASKPASS_PASSPHRASE";
+
+/// When this process was started by `ssh` as its `SSH_ASKPASS` program (see [`ASKPASS_MARKER`]),
+/// prints the secret that answers the prompt `ssh` passed as the first argument and returns
+/// the exit code: 0 with an answer, 1 (which `ssh` takes as "no answer") without one. Returns
+/// `None` in every other case, to carry on as usual.
+pub fn answer_ssh_prompt() -> Option<u8> {
+    if std::env::var_os(ASKPASS_MARKER)? != "1" {
+        return None;
+    }
+    let prompt = std::env::args_os()
+        .nth(1)
+        .map(|prompt| prompt.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let secret = |name: &str| std::env::var(name).ok();
+    let answer = if prompt.contains("passphrase") {
+        secret(ASKPASS_PASSPHRASE).or_else(|| secret(ASKPASS_PASSWORD))
+    } else if prompt.contains("password") {
+        secret(ASKPASS_PASSWORD)
+    } else {
+        // Anything else (a host key confirmation, say) is not dv's to answer.
+        None
+    };
+    match answer {
+        Some(answer) => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            let written = writeln!(stdout, "{answer}").and_then(|()| stdout.flush());
+            Some(if written.is_ok() { 0 } else { 1 })
+        }
+        None => Some(1),
+    }
+}
 /// dvc-ssh's default login timeout is 30 minutes; connecting to a dead host should not take
 /// that long here.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -128,9 +169,6 @@ impl Target {
         error: &openssh_sftp_client::Error,
     ) -> RemoteError {
         use openssh_sftp_client::Error;
-        if let Error::RemoteChildSpawnError(error) = error {
-            return self.connection_error(error);
-        }
         let detail = match error {
             Error::SftpError(kind, message) => match kind {
                 SftpErrorKind::PermDenied => format!("permission denied ({message})"),
@@ -153,30 +191,26 @@ impl Target {
         }
     }
 
-    /// Maps a failure to connect: refused credentials, or an unreachable server.
-    fn connection_error(&self, error: &openssh::Error) -> RemoteError {
-        let detail = match std::error::Error::source(error) {
-            Some(source) => source.to_string(),
-            None => error.to_string(),
-        };
-        let detail = detail
+    /// Maps a failure to open the SFTP session, from what `ssh` printed (`stderr`) or else
+    /// the SFTP error: refused credentials, or an unreachable server.
+    fn connection_error(&self, stderr: &str, error: &openssh_sftp_client::Error) -> RemoteError {
+        let printed = stderr
             .lines()
-            .filter(|line| !line.starts_with("Warning: Permanently added"))
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("Warning: Permanently added"))
             .collect::<Vec<_>>()
             .join(" ");
+        let detail = if printed.is_empty() {
+            format!("`ssh` ended the session: {error}")
+        } else {
+            printed
+        };
         let refused = ["Permission denied", "Too many authentication failures"]
             .iter()
             .any(|marker| detail.contains(marker));
         if refused {
             RemoteError::Credentials {
                 remote: self.label.clone(),
-                detail,
-            }
-        } else if matches!(error, openssh::Error::Ssh(_)) {
-            RemoteError::Storage {
-                remote: self.label.clone(),
-                action: "run `ssh` for",
-                object: self.endpoint.clone(),
                 detail,
             }
         } else {
@@ -206,28 +240,117 @@ fn is_not_found(error: &openssh_sftp_client::Error) -> bool {
     )
 }
 
+/// How to start `ssh` for the SFTP subsystem.
+#[derive(Debug)]
+struct SshCommand {
+    /// `ssh`'s options, ending with `-s HOST sftp`.
+    args: Vec<OsString>,
+    /// Secrets for dv to give as `ssh`'s askpass program: `(password, passphrase)`.
+    secrets: Option<(Option<String>, Option<String>)>,
+}
+
+impl SshCommand {
+    fn command(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new("ssh");
+        command
+            .args(&self.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some((password, passphrase)) = &self.secrets {
+            match std::env::current_exe() {
+                Ok(this) => {
+                    command
+                        .env("SSH_ASKPASS", this)
+                        .env("SSH_ASKPASS_REQUIRE", "force")
+                        .env(ASKPASS_MARKER, "1");
+                }
+                // Without its own path dv cannot answer: `ssh` then fails to authenticate
+                // with a password, which is reported as such.
+                Err(_) => {
+                    command.env("SSH_ASKPASS_REQUIRE", "never");
+                }
+            }
+            for (name, secret) in [
+                (ASKPASS_PASSWORD, password),
+                (ASKPASS_PASSPHRASE, passphrase),
+            ] {
+                match secret {
+                    Some(secret) => command.env(name, secret),
+                    None => command.env_remove(name),
+                };
+            }
+        }
+        command
+    }
+}
+
+/// An open SFTP session and the `ssh` process carrying it.
+struct Session {
+    sftp: Sftp,
+    ssh: tokio::process::Child,
+}
+
 /// The SFTP session, opened on first use and shared by every task.
 struct Connection {
     target: Target,
-    builder: SessionBuilder,
-    destination: String,
-    sftp: OnceCell<Sftp>,
+    ssh: SshCommand,
+    session: OnceCell<Session>,
 }
 
 impl Connection {
     async fn sftp(&self) -> Result<&Sftp, RemoteError> {
-        self.sftp
-            .get_or_try_init(|| async {
-                let session = self
-                    .builder
-                    .connect(&self.destination)
-                    .await
-                    .map_err(|error| self.target.connection_error(&error))?;
-                Sftp::from_session(session, SftpOptions::default())
-                    .await
-                    .map_err(|error| self.target.error("open an SFTP session on", "", &error))
-            })
-            .await
+        let session = self.session.get_or_try_init(|| self.open_session()).await?;
+        Ok(&session.sftp)
+    }
+
+    /// Starts `ssh` and the SFTP session over it. When `ssh` cannot connect, it exits and what
+    /// it printed tells why.
+    async fn open_session(&self) -> Result<Session, RemoteError> {
+        let mut ssh = self.ssh.command().spawn().map_err(|error| {
+            let detail = if error.kind() == std::io::ErrorKind::NotFound {
+                "the OpenSSH client `ssh` is not installed (or not on PATH)".to_owned()
+            } else {
+                format!("cannot start `ssh`: {error}")
+            };
+            RemoteError::Storage {
+                remote: self.target.label.clone(),
+                action: "connect to",
+                object: self.target.endpoint.clone(),
+                detail,
+            }
+        })?;
+        let (Some(stdin), Some(stdout), Some(mut stderr)) =
+            (ssh.stdin.take(), ssh.stdout.take(), ssh.stderr.take())
+        else {
+            unreachable!("ssh's standard streams are piped");
+        };
+        // Drained all along, so that `ssh` never blocks on a full pipe; the start is kept.
+        let printed = Arc::new(Mutex::new(Vec::new()));
+        let drain = tokio::spawn({
+            let printed = Arc::clone(&printed);
+            async move {
+                let mut buffer = [0u8; 4096];
+                while let Ok(read @ 1..) = stderr.read(&mut buffer).await {
+                    let mut printed = printed.lock().unwrap_or_else(|poison| poison.into_inner());
+                    let room = STDERR_LIMIT.saturating_sub(printed.len());
+                    printed.extend_from_slice(&buffer[..read.min(room)]);
+                }
+            }
+        });
+        match Sftp::new(stdin, stdout, SftpOptions::default()).await {
+            Ok(sftp) => Ok(Session { sftp, ssh }),
+            Err(error) => {
+                // Best effort: a stuck `ssh` is killed when dropped.
+                let _ = tokio::time::timeout(EXIT_GRACE, ssh.wait()).await;
+                let _ = tokio::time::timeout(EXIT_GRACE, drain).await;
+                let printed = printed.lock().unwrap_or_else(|poison| poison.into_inner());
+                Err(self
+                    .target
+                    .connection_error(&String::from_utf8_lossy(&printed), &error))
+            }
+        }
     }
 
     /// Whether the file at `relative` exists.
@@ -446,21 +569,6 @@ impl SshStore {
             value: value.to_owned(),
             reason: reason.to_owned(),
         };
-        if config.options.contains_key("password") {
-            return Err(invalid(
-                "password",
-                "…",
-                "dv connects with the system's ssh client, which cannot be given a password: \
-                 use a key (`keyfile`, or ssh-agent)",
-            ));
-        }
-        if options.bool("ask_password", false)? {
-            return Err(invalid(
-                "ask_password",
-                "true",
-                "dv cannot ask for ssh passwords: use a key (`keyfile`, or ssh-agent)",
-            ));
-        }
         if options.bool("gss_auth", false)? {
             return Err(invalid(
                 "gss_auth",
@@ -486,30 +594,57 @@ impl SshStore {
             .seconds("timeout")?
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
 
-        let mut builder = SessionBuilder::default();
-        builder
-            .known_hosts_check(KnownHosts::Accept)
-            .user_known_hosts_file("/dev/null")
-            .connect_timeout(timeout)
-            .control_persist(ControlPersist::IdleFor(
-                NonZeroUsize::new(MASTER_IDLE_SECONDS).expect("a non-zero constant"),
-            ))
-            .control_directory(config.env("TMPDIR").unwrap_or("/tmp"));
-        if let Some(port) = port {
-            builder.port(port);
-        }
-        if let Some(user) = &user {
-            builder.user(user.clone());
+        let password = config.option("password").map(str::to_owned);
+        let passphrase = config.option("passphrase").map(str::to_owned);
+        let prompts =
+            options.bool("ask_password", false)? || options.bool("ask_passphrase", false)?;
+
+        let mut args: Vec<OsString> = Vec::new();
+        let mut option = |value: String| {
+            args.push("-o".into());
+            args.push(value.into());
+        };
+        option("StrictHostKeyChecking=no".to_owned());
+        option("UserKnownHostsFile=/dev/null".to_owned());
+        option("GlobalKnownHostsFile=/dev/null".to_owned());
+        option(format!("ConnectTimeout={}", timeout.as_secs().max(1)));
+        let secrets = if password.is_some() || passphrase.is_some() {
+            option("BatchMode=no".to_owned());
+            option("NumberOfPasswordPrompts=1".to_owned());
+            Some((password, passphrase))
+        } else if prompts {
+            option("BatchMode=no".to_owned());
+            None
+        } else {
+            option("BatchMode=yes".to_owned());
+            None
+        };
+        if !options.bool("allow_agent", true)? {
+            option("IdentityAgent=none".to_owned());
         }
         if let Some(keyfile) = config.option("keyfile") {
-            builder.keyfile(config.expand_user(keyfile));
+            option("IdentitiesOnly=yes".to_owned());
+            args.push("-i".into());
+            args.push(config.expand_user(keyfile).into());
+        }
+        if let Some(port) = port {
+            args.push("-p".into());
+            args.push(port.to_string().into());
+        }
+        if let Some(user) = &user {
+            args.push("-l".into());
+            args.push(user.into());
         }
         if let Some(home) = config.env("HOME") {
             let ssh_config = PathBuf::from(home).join(".ssh/config");
             if ssh_config.is_file() {
-                builder.config_file(ssh_config);
+                args.push("-F".into());
+                args.push(ssh_config.into());
             }
         }
+        args.extend(["-x", "-T", "-s", "--"].map(OsString::from));
+        args.push(host.clone().into());
+        args.push("sftp".into());
         let endpoint = match port {
             Some(port) => format!("ssh://{host}:{port}"),
             None => format!("ssh://{host}"),
@@ -526,9 +661,8 @@ impl SshStore {
                     endpoint,
                     root,
                 },
-                builder,
-                destination: host,
-                sftp: OnceCell::new(),
+                ssh: SshCommand { args, secrets },
+                session: OnceCell::new(),
             }),
             runtime: OnceLock::new(),
         })
@@ -759,16 +893,21 @@ impl SshStore {
     }
 }
 
-/// Closes the SFTP session and its master connection.
+/// Closes the SFTP session and lets `ssh` exit.
 impl Drop for SshStore {
     fn drop(&mut self) {
         let Some(runtime) = self.runtime.get() else {
             return;
         };
         let connection = Arc::get_mut(&mut self.connection);
-        if let Some(sftp) = connection.and_then(|connection| connection.sftp.take()) {
-            // Best effort: the master exits by itself once idle anyway.
-            let _ = runtime.block_on(sftp.close());
+        if let Some(Session { sftp, mut ssh }) =
+            connection.and_then(|connection| connection.session.take())
+        {
+            // Best effort: a remaining `ssh` is killed when dropped.
+            runtime.block_on(async {
+                let _ = sftp.close().await;
+                let _ = tokio::time::timeout(EXIT_GRACE, ssh.wait()).await;
+            });
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod workspace;
 
 pub use config::{Config, Level};
 pub use dv_data::progress;
+pub use dv_remote::answer_ssh_prompt;
 pub use environment::Environment;
 pub use error::{ArgumentError, CommandError, ConfigError, DvcError, NotDvcRepoError};
 pub use interrupt::Interrupts;

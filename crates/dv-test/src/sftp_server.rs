@@ -3,7 +3,9 @@
 //! oracle `dvc`) running a short script on the oracle's Python.
 //!
 //! It accepts any user name with one client key, which it generates and writes (mode 0600) for
-//! the test to pass as the remote's `keyfile`; its own host key is new on every start.
+//! the test to pass as the remote's `keyfile`, both as is and locked with
+//! [`SftpServer::PASSPHRASE`]; and with the password [`SftpServer::PASSWORD`]. Its own host key
+//! is new on every start.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -16,19 +18,33 @@ use crate::venv;
 
 /// The server: listens on a free loopback port, writes the client key, prints the port.
 const SCRIPT: &str = r#"
-import asyncio, os, sys
+import asyncio, os, subprocess, sys
 import asyncssh
+
+class Server(asyncssh.SSHServer):
+    def password_auth_supported(self):
+        return True
+
+    def validate_password(self, username, password):
+        return password == sys.argv[3]
 
 async def main():
     state, root = sys.argv[1], sys.argv[2]
     client_key = asyncssh.generate_private_key("ssh-ed25519")
-    key_path = os.path.join(state, "client_key")
-    client_key.write_private_key(key_path)
-    os.chmod(key_path, 0o600)
+    for name in ("client_key", "locked_key"):
+        key_path = os.path.join(state, name)
+        client_key.write_private_key(key_path)
+        os.chmod(key_path, 0o600)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-p", "-N", sys.argv[4], "-f", os.path.join(state, "locked_key")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     authorized = asyncssh.import_authorized_keys(client_key.export_public_key().decode())
     server = await asyncssh.listen(
         "127.0.0.1",
         0,
+        server_factory=Server,
         server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
         authorized_client_keys=authorized,
         sftp_factory=lambda channel: asyncssh.SFTPServer(channel, chroot=root),
@@ -52,6 +68,11 @@ pub struct SftpServer {
 }
 
 impl SftpServer {
+    /// The password the server accepts for any user.
+    pub const PASSWORD: &'static str = "hunter2 and more";
+    /// The passphrase of [`SftpServer::locked_key`].
+    pub const PASSPHRASE: &'static str = "open sesame";
+
     /// Serves `root` (created if missing) and waits until the server listens.
     ///
     /// # Panics
@@ -71,6 +92,8 @@ impl SftpServer {
             .arg(SCRIPT)
             .arg(state.path())
             .arg(&root)
+            .arg(Self::PASSWORD)
+            .arg(Self::PASSPHRASE)
             .current_dir(state.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -106,6 +129,11 @@ impl SftpServer {
     /// The private key the server accepts, for the remote's `keyfile`.
     pub fn client_key(&self) -> PathBuf {
         self.state.path().join("client_key")
+    }
+
+    /// The same key as [`SftpServer::client_key`], locked with [`SftpServer::PASSPHRASE`].
+    pub fn locked_key(&self) -> PathBuf {
+        self.state.path().join("locked_key")
     }
 
     /// `ssh://user@127.0.0.1:PORT/path` for `path` under the root (`path` starts with `/`).

@@ -19,6 +19,10 @@ use crate::cli::Cli;
 use crate::printer::Printer;
 
 fn main() -> ExitCode {
+    // Started by `ssh` to answer a password prompt for an SSH remote (see dv-remote's `ssh`).
+    if let Some(code) = dv_repo::answer_ssh_prompt() {
+        return ExitCode::from(code);
+    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,

@@ -196,19 +196,96 @@ fn unreachable_servers_refused_keys_and_passwords_are_clear_errors() {
     assert!(out.stderr.contains("Permission denied"), "{out}");
     assert!(files_under(&server.path("")).is_empty());
 
-    // Passwords cannot be handed to the system's ssh client.
+    assert!(
+        out.stderr
+            .contains("or `password` (`dv remote modify --local store password ...`)"),
+        "{out}"
+    );
+}
+
+/// Sets `option` of remote `store` in `.dvc/config.local`.
+fn set_local(repo: &TestRepo, option: &str, value: &str) {
     dv(
-        &repo,
+        repo,
+        &["remote", "modify", "--local", "store", option, value],
+    )
+    .success();
+}
+
+#[test]
+fn passwords_and_key_passphrases_from_the_config_log_in() {
+    let probe = TestRepo::new();
+    let server = SftpServer::start(probe.temp_dir().join("sftp"));
+    let repo = tracked_with_remote(&server.url("/store"), &[]);
+    let url = format!("ssh://127.0.0.1:{}/store", server.port);
+
+    // A wrong password is refused, and no secret is shown.
+    set_local(&repo, "password", "not it");
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.code, 255, "{out}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "ERROR: failed to push data to the cloud - authentication with remote `store` \
+             (`{url}`) failed:"
+        )),
+        "{out}"
+    );
+    assert!(out.stderr.contains("Permission denied"), "{out}");
+    assert!(!out.stderr.contains("not it"), "{out}");
+    assert!(files_under(&server.path("")).is_empty());
+
+    // The right password (with spaces in it) logs in, with no key at all.
+    set_local(&repo, "password", SftpServer::PASSWORD);
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.stdout, "6 files pushed\n", "{out}");
+    assert_eq!(out.stderr, "");
+    assert_eq!(files_under(&server.path("store")), cache_objects(&repo));
+
+    // A clone logs in with a locked key and its passphrase.
+    let clone = repo.git_clone();
+    set_local(&clone, "keyfile", server.locked_key().to_str().unwrap());
+    let out = dv(&clone, &["pull"]);
+    assert_ne!(out.code, 0, "a locked key without its passphrase: {out}");
+    assert!(
+        out.stderr.contains("authentication with remote `store`"),
+        "{out}"
+    );
+    set_local(&clone, "passphrase", SftpServer::PASSPHRASE);
+    let out = dv(&clone, &["pull"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.ends_with("6 files fetched and 5 files added\n"),
+        "{out}"
+    );
+    assert_eq!(workspace_files(&clone), workspace_files(&repo));
+
+    // As with dvc-ssh, `password` also unlocks the key when there is no `passphrase`.
+    dv(
+        &clone,
         &[
-            "remote", "modify", "--local", "store", "password", "hunter2",
+            "remote",
+            "modify",
+            "--local",
+            "store",
+            "--unset",
+            "passphrase",
         ],
     )
     .success();
-    let out = dv(&repo, &["push"]);
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.stderr.contains("option `password` of remote `store`"),
+    set_local(&clone, "password", SftpServer::PASSPHRASE);
+    let out = dv(&clone, &["status", "-c"]);
+    assert_eq!(
+        out.stdout, "Cache and remote 'store' are in sync.\n",
         "{out}"
     );
-    assert!(!out.stderr.contains("hunter2"), "{out}");
+
+    // `ask_password` without a terminal cannot prompt: authentication fails clearly.
+    let other = repo.git_clone();
+    set_local(&other, "ask_password", "true");
+    let out = dv(&other, &["pull"]);
+    assert_eq!(out.code, 1, "as for every failed pull: {out}");
+    assert!(
+        out.stderr.contains("authentication with remote `store`"),
+        "{out}"
+    );
 }
