@@ -11,6 +11,32 @@ use dv_test::{
 };
 use md5::{Digest as _, Md5};
 
+/// Runs a command on a new pseudo-terminal, types `argv[1]` and Enter once the terminal shows
+/// a line ending in `password:`, and prints everything the terminal showed; exits as the
+/// command did.
+const ON_A_TERMINAL: &str = r#"
+import os, pty, select, sys
+answer, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+shown, answered = b"", False
+while select.select([fd], [], [], 60)[0]:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    shown += chunk
+    if not answered and shown.rstrip().lower().endswith(b"password:"):
+        os.write(fd, answer.encode() + b"\n")
+        answered = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(shown)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
 fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
     run(repo.dv().args(args)).redacted(repo)
 }
@@ -288,4 +314,40 @@ fn passwords_and_key_passphrases_from_the_config_log_in() {
         out.stderr.contains("authentication with remote `store`"),
         "{out}"
     );
+}
+
+#[test]
+fn ask_password_lets_ssh_prompt_on_the_terminal() {
+    let probe = TestRepo::new();
+    let server = SftpServer::start(probe.temp_dir().join("sftp"));
+    let repo = tracked_with_remote(&server.url("/store"), &[]);
+    use_key(&repo, &server);
+    dv(&repo, &["push"]).success();
+
+    let clone = repo.git_clone();
+    set_local(&clone, "ask_password", "true");
+    let dv_pull = clone.dv_process();
+    let mut command = std::process::Command::new(dv_test::venv::dvc_python());
+    command
+        .arg("-c")
+        .arg(ON_A_TERMINAL)
+        .arg(SftpServer::PASSWORD)
+        .arg(dv_pull.get_program())
+        .arg("pull")
+        .current_dir(clone.path(""));
+    for (name, value) in dv_pull.get_envs() {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let out = run(&mut assert_cmd::Command::from_std(command));
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("tester@127.0.0.1) Password:"), "{out}");
+    assert!(
+        !out.stdout.contains(SftpServer::PASSWORD),
+        "typed, not shown: {out}"
+    );
+    assert!(out.stdout.contains("5 files added"), "{out}");
+    assert_eq!(workspace_files(&clone), workspace_files(&repo));
 }
