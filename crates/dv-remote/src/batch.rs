@@ -3,8 +3,10 @@
 //! failure (bad credentials, missing bucket, unreachable endpoint) into an immediate failure of
 //! every remaining item, and the thread pool used for local-directory remotes.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError, mpsc};
+use std::time::{Duration, Instant};
 
 use crate::error::{RemoteError, RemoteLabel};
 use crate::progress::TransferProgress;
@@ -15,6 +17,8 @@ pub(crate) enum Event<T = ()> {
     Transferred(usize, u64),
     /// Item `.0` is done.
     Finished(usize, Result<T, RemoteError>),
+    /// These items are done, each with its bytes not yet reported by `Transferred`.
+    FinishedMany(Vec<(usize, u64, Result<T, RemoteError>)>),
 }
 
 /// Collects the events of a batch into per-item results, forwarding them to the caller's
@@ -35,12 +39,22 @@ impl<'a, T> Collector<'a, T> {
     pub(crate) fn handle(&mut self, event: Event<T>) {
         match event {
             Event::Transferred(item, bytes) => self.progress.transferred(item, bytes),
-            Event::Finished(item, result) => {
-                self.progress.finished(item, result.as_ref().map(|_| ()));
-                if let Some(slot) = self.results.get_mut(item) {
-                    *slot = Some(result);
+            Event::Finished(item, result) => self.finished(item, result),
+            Event::FinishedMany(items) => {
+                for (item, bytes, result) in items {
+                    if bytes > 0 {
+                        self.progress.transferred(item, bytes);
+                    }
+                    self.finished(item, result);
                 }
             }
+        }
+    }
+
+    fn finished(&mut self, item: usize, result: Result<T, RemoteError>) {
+        self.progress.finished(item, result.as_ref().map(|_| ()));
+        if let Some(slot) = self.results.get_mut(item) {
+            *slot = Some(result);
         }
     }
 
@@ -109,16 +123,33 @@ fn copy_fatal(error: &RemoteError) -> Option<RemoteError> {
     }
 }
 
-/// Reports bytes of one item from a worker thread.
+/// Bytes of one item reported to the calling thread at once, at least (fewer are kept and sent
+/// with the item's end).
+const REPORT_BYTES: u64 = 1 << 20;
+/// Finished items a worker sends together, at most.
+const REPORT_ITEMS: usize = 64;
+/// How long a worker keeps finished items before sending them, at most.
+const REPORT_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Reports bytes of one item from a worker thread. Small amounts are kept until they add up
+/// or the item ends, so that a batch of small objects does not wake the calling thread for
+/// each one.
 pub(crate) struct ThreadReporter<'a> {
     item: usize,
     sender: &'a mpsc::Sender<Event>,
+    pending: Cell<u64>,
 }
 
 impl ThreadReporter<'_> {
     pub(crate) fn transferred(&self, bytes: u64) {
-        // The receiver outlives every worker; a failed send only means nobody listens.
-        let _ = self.sender.send(Event::Transferred(self.item, bytes));
+        let pending = self.pending.get() + bytes;
+        if pending >= REPORT_BYTES {
+            self.pending.set(0);
+            // The receiver outlives every worker; a failed send only means nobody listens.
+            let _ = self.sender.send(Event::Transferred(self.item, pending));
+        } else {
+            self.pending.set(pending);
+        }
     }
 }
 
@@ -140,25 +171,33 @@ pub(crate) fn run_threads<T: Sync>(
             let sender = sender.clone();
             let (next, stop, work) = (&next, &stop, &work);
             scope.spawn(move || {
+                let mut done = Vec::new();
+                let mut last_sent = Instant::now();
                 loop {
                     let item = next.fetch_add(1, Ordering::Relaxed);
                     let Some(value) = items.get(item) else {
                         break;
                     };
+                    let reporter = ThreadReporter {
+                        item,
+                        sender: &sender,
+                        pending: Cell::new(0),
+                    };
                     let result = match stop.check() {
                         Some(fatal) => Err(fatal),
-                        None => work(
-                            value,
-                            &ThreadReporter {
-                                item,
-                                sender: &sender,
-                            },
-                        ),
+                        None => work(value, &reporter),
                     };
                     if let Err(error) = &result {
                         stop.record(error);
                     }
-                    let _ = sender.send(Event::Finished(item, result));
+                    done.push((item, reporter.pending.get(), result));
+                    if done.len() >= REPORT_ITEMS || last_sent.elapsed() >= REPORT_INTERVAL {
+                        let _ = sender.send(Event::FinishedMany(std::mem::take(&mut done)));
+                        last_sent = Instant::now();
+                    }
+                }
+                if !done.is_empty() {
+                    let _ = sender.send(Event::FinishedMany(done));
                 }
             });
         }

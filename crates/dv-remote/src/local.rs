@@ -4,7 +4,7 @@
 //! Objects enter the remote under a `.<random>.tmp` name next to their final path and are made
 //! read-only (0444) before the rename, like DVC's local remotes (spec §3.1, §10.1).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +18,13 @@ use crate::run_entry::{RUNS_DIR, RunEntryPath};
 
 /// Size of the buffer used when copying a download, also the progress granularity.
 const COPY_BUFFER: usize = 1 << 20;
+/// Below this many objects in one shard directory, each is checked with `stat`.
+const MIN_OBJECTS_TO_LIST: usize = 8;
+/// Directory bytes read for the price of one `stat` when deciding to read a shard directory
+/// whole.
+const LISTING_BYTES_PER_STAT: u64 = 2048;
+/// Objects up to this size are uploaded with one `read` and one `write`.
+const SMALL_OBJECT: u64 = 256 * 1024;
 
 /// A directory remote.
 #[derive(Debug)]
@@ -44,34 +51,124 @@ impl LocalStore {
         }
     }
 
-    /// Whether each object exists, checked one by one (like DVC's local object DB), split over
-    /// `jobs` threads for remotes on network filesystems.
+    /// Whether each object exists, split over `jobs` threads (for remotes on network
+    /// filesystems). The objects are taken shard directory by shard directory: a directory that
+    /// does not exist answers for all its objects at once, and one small enough next to the
+    /// number of objects asked about is read whole instead of checking each object with `stat`
+    /// (DVC's local object DB checks each object).
     pub(crate) fn exists_many(
         &self,
         keys: &[ObjectKey],
         jobs: usize,
     ) -> Result<Vec<bool>, RemoteError> {
-        let chunk = keys.len().div_ceil(jobs.max(1)).max(1);
+        let mut by_dir: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+        for (index, key) in keys.iter().enumerate() {
+            let path = self.object_path(key);
+            by_dir
+                .entry(parent_dir(&path).to_path_buf())
+                .or_default()
+                .push(index);
+        }
+        let groups: Vec<(PathBuf, Vec<usize>)> = by_dir.into_iter().collect();
+        let chunk = groups.len().div_ceil(jobs.max(1)).max(1);
+        let mut found = vec![false; keys.len()];
         std::thread::scope(|scope| {
-            let workers: Vec<_> = keys
+            let workers: Vec<_> = groups
                 .chunks(chunk)
-                .map(|keys| {
+                .map(|groups| {
                     scope.spawn(move || {
-                        keys.iter()
-                            .map(|key| self.exists(key))
-                            .collect::<Result<Vec<bool>, RemoteError>>()
+                        let mut present = Vec::new();
+                        for (dir, indexes) in groups {
+                            self.exists_in(dir, indexes, keys, &mut present)?;
+                        }
+                        Ok::<_, RemoteError>(present)
                     })
                 })
                 .collect();
-            let mut found = Vec::with_capacity(keys.len());
             for worker in workers {
                 match worker.join() {
-                    Ok(part) => found.extend(part?),
+                    Ok(present) => {
+                        for index in present? {
+                            found[index] = true;
+                        }
+                    }
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
             Ok(found)
         })
+    }
+
+    /// Adds to `present` those of `indexes` (objects of `keys` in directory `dir`) that exist.
+    fn exists_in(
+        &self,
+        dir: &Path,
+        indexes: &[usize],
+        keys: &[ObjectKey],
+        present: &mut Vec<usize>,
+    ) -> Result<(), RemoteError> {
+        if indexes.len() >= MIN_OBJECTS_TO_LIST {
+            let metadata = match fs::metadata(dir) {
+                Ok(metadata) => Some(metadata),
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    None
+                }
+                Err(error) => return Err(self.io_error("check", dir, error)),
+            };
+            let Some(metadata) = metadata.filter(fs::Metadata::is_dir) else {
+                return Ok(());
+            };
+            // A directory's size grows with its entries (about 32 bytes or more each on
+            // common filesystems): read it whole when that is cheaper than a `stat` per object.
+            if (indexes.len() as u64).saturating_mul(LISTING_BYTES_PER_STAT) >= metadata.len() {
+                let names = self.file_names(dir)?;
+                for &index in indexes {
+                    let path = self.object_path(&keys[index]);
+                    let listed = path.file_name().and_then(|name| names.get(name)).copied();
+                    let exists = match listed {
+                        Some(true) => true,
+                        // A symbolic link: whether it leads to a file, as `stat` tells.
+                        Some(false) => self.exists(&keys[index])?,
+                        None => false,
+                    };
+                    if exists {
+                        present.push(index);
+                    }
+                }
+                return Ok(());
+            }
+        }
+        for &index in indexes {
+            if self.exists(&keys[index])? {
+                present.push(index);
+            }
+        }
+        Ok(())
+    }
+
+    /// The names of the files (`true`) and symbolic links (`false`) in `dir`.
+    fn file_names(&self, dir: &Path) -> Result<HashMap<std::ffi::OsString, bool>, RemoteError> {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(HashMap::new()),
+            Err(error) => return Err(self.io_error("list", dir, error)),
+        };
+        let mut names = HashMap::new();
+        for entry in entries {
+            let entry = entry.map_err(|error| self.io_error("list", dir, error))?;
+            let kind = entry
+                .file_type()
+                .map_err(|error| self.io_error("list", dir, error))?;
+            if kind.is_file() || kind.is_symlink() {
+                names.insert(entry.file_name(), kind.is_file());
+            }
+        }
+        Ok(names)
     }
 
     fn exists(&self, key: &ObjectKey) -> Result<bool, RemoteError> {
@@ -162,12 +259,19 @@ impl LocalStore {
             fs::create_dir_all(parent).map_err(|e| self.io_error("create directory", parent, e))?;
         }
         let mut input = File::open(source).map_err(|e| self.io_error("read", source, e))?;
-        let mut temporary = temporary_in(parent)
+        let size = input
+            .metadata()
+            .map_err(|e| self.io_error("read", source, e))?
+            .len();
+        // Created read-only: the file handle that creates it can still write it.
+        let mut temporary = temporary_with_mode(parent, 0o444)
             .map_err(|e| self.io_error("create a temporary file in", parent, e))?;
-        let bytes = io::copy(&mut input, temporary.as_file_mut())
-            .map_err(|e| self.io_error("copy", source, e))?;
-        set_read_only(temporary.as_file())
-            .map_err(|e| self.io_error("protect", temporary.path(), e))?;
+        let bytes = if size <= SMALL_OBJECT {
+            copy_small(&mut input, temporary.as_file_mut(), size)
+        } else {
+            io::copy(&mut input, temporary.as_file_mut())
+        }
+        .map_err(|e| self.io_error("copy", source, e))?;
         temporary
             .persist(&destination)
             .map_err(|e| self.io_error("rename into place", &destination, e.error))?;
@@ -386,29 +490,32 @@ fn create_parents(paths: impl Iterator<Item = PathBuf>) -> HashSet<PathBuf> {
 /// A `.<random>.tmp` file in `dir` (DVC's temporary name pattern, spec §3.1), created with mode
 /// 0666 minus the umask like any new file.
 pub(crate) fn temporary_in(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    temporary_with_mode(dir, 0o666)
+}
+
+/// A `.<random>.tmp` file in `dir` created with `mode` minus the umask (0444 gives the
+/// read-only mode of DVC's objects without a `chmod`).
+fn temporary_with_mode(dir: &Path, mode: u32) -> io::Result<tempfile::NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(".").suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(fs::Permissions::from_mode(0o666));
+        builder.permissions(fs::Permissions::from_mode(mode));
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     builder.tempfile_in(dir)
 }
 
-/// Mode 0444 (read-only for everyone), like DVC's objects.
-fn set_read_only(file: &File) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(fs::Permissions::from_mode(0o444))
-    }
-    #[cfg(not(unix))]
-    {
-        let mut permissions = file.metadata()?.permissions();
-        permissions.set_readonly(true);
-        file.set_permissions(permissions)
-    }
+/// Copies a file of `size` bytes (at most [`SMALL_OBJECT`]) with one read and one write,
+/// instead of `io::copy`'s two `fstat`s and a final call to find the end. The file is a cache
+/// object: written under a temporary name and renamed into place, it never changes size.
+fn copy_small(input: &mut File, output: &mut File, size: u64) -> io::Result<u64> {
+    let mut buffer = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
+    input.read_exact(&mut buffer)?;
+    output.write_all(&buffer)?;
+    Ok(size)
 }
 
 /// The objects of a local remote, read lazily one shard directory at a time.
@@ -491,6 +598,69 @@ impl Iterator for LocalKeys {
                 Err(error) if error.kind() == io::ErrorKind::NotADirectory => {}
                 Err(error) => return Some(Err(self.error(&dir, error))),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::object_key::ObjectKind;
+
+    fn key(first: u8, n: u8, kind: ObjectKind) -> ObjectKey {
+        let mut md5 = [n; 16];
+        md5[0] = first;
+        ObjectKey::new(md5, kind, Layout::Md5)
+    }
+
+    /// Whatever way each shard directory is answered (read whole, `stat` per object, or
+    /// missing), the answers are `stat`'s.
+    #[test]
+    fn existence_by_listing_agrees_with_stat() {
+        let root = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(root.path().to_path_buf(), RemoteLabel::new("r", "/r"));
+        let place = |key: &ObjectKey| {
+            let path = store.object_path(key);
+            fs::create_dir_all(parent_dir(&path)).unwrap();
+            path
+        };
+        let mut keys = Vec::new();
+        // Shard 0x11: 40 objects asked about, every other one present (read whole).
+        for n in 0..40 {
+            let key = key(0x11, n, ObjectKind::File);
+            if n % 2 == 0 {
+                fs::write(place(&key), b"x").unwrap();
+            }
+            keys.push(key);
+        }
+        // In it too: a `.dir` object, a link to a file, a dangling link, a directory.
+        let tree = key(0x11, 200, ObjectKind::Tree);
+        fs::write(place(&tree), b"[]").unwrap();
+        let linked = key(0x11, 201, ObjectKind::File);
+        std::os::unix::fs::symlink(store.object_path(&keys[0]), place(&linked)).unwrap();
+        let dangling = key(0x11, 202, ObjectKind::File);
+        std::os::unix::fs::symlink("/nonexistent", place(&dangling)).unwrap();
+        let directory = key(0x11, 203, ObjectKind::File);
+        fs::create_dir_all(place(&directory)).unwrap();
+        keys.extend([tree, linked, dangling, directory]);
+        // Shard 0x22: 3 objects asked about (each `stat`ed), one present.
+        for n in 0..3 {
+            let key = key(0x22, n, ObjectKind::File);
+            if n == 1 {
+                fs::write(place(&key), b"y").unwrap();
+            }
+            keys.push(key);
+        }
+        // Shard 0x33 does not exist; shard 0x44 is a file.
+        keys.extend((0..20).map(|n| key(0x33, n, ObjectKind::File)));
+        fs::write(root.path().join("files/md5/44"), b"").unwrap();
+        keys.extend((0..20).map(|n| key(0x44, n, ObjectKind::File)));
+
+        let expected: Vec<bool> = keys.iter().map(|key| store.exists(key).unwrap()).collect();
+        assert_eq!(expected.iter().filter(|&&present| present).count(), 23);
+        for jobs in [1, 3] {
+            assert_eq!(store.exists_many(&keys, jobs).unwrap(), expected);
         }
     }
 }
