@@ -322,20 +322,28 @@ impl LocalStore {
         let mut temporary = temporary_in(parent)
             .map_err(|e| self.io_error("create a temporary file in", parent, e))?;
         let mut hasher = ContentHasher::for_key(key);
-        let mut buffer = vec![0u8; COPY_BUFFER];
-        loop {
-            let read = match input.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(read) => read,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(self.io_error("read", &source, error)),
-            };
-            hasher.update(&buffer[..read]);
-            temporary
-                .write_all(&buffer[..read])
-                .map_err(|e| self.io_error("write", destination, e))?;
-            reporter.transferred(read as u64);
+        // One buffer per worker thread: a fresh zeroed megabyte per object costs more than
+        // copying a small object.
+        thread_local! {
+            static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
+        BUFFER.with_borrow_mut(|buffer| {
+            buffer.resize(COPY_BUFFER, 0);
+            loop {
+                let read = match input.read(buffer) {
+                    Ok(0) => break,
+                    Ok(read) => read,
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(error) => return Err(self.io_error("read", &source, error)),
+                };
+                hasher.update(&buffer[..read]);
+                temporary
+                    .write_all(&buffer[..read])
+                    .map_err(|e| self.io_error("write", destination, e))?;
+                reporter.transferred(read as u64);
+            }
+            Ok(())
+        })?;
         let actual = hasher.finish();
         if &actual != key.md5() {
             // Dropping `temporary` removes it.

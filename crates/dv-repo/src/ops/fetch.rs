@@ -120,11 +120,18 @@ fn fetch_layout(
     report.failures.extend(trees.failures);
 
     let set = ObjectSet::collect(workspace, hash_name, outputs)?;
-    let wanted: Vec<ObjectId> = set
+    let files: Vec<ObjectId> = set
         .names
         .iter()
         .map(|(id, _)| *id)
-        .filter(|id| !id.is_tree() && !set.odb.contains(id))
+        .filter(|id| !id.is_tree())
+        .collect();
+    // Shard directories listed instead of a `stat` per object when there are many.
+    let in_cache = set.odb.contains_many(&files);
+    let wanted: Vec<ObjectId> = files
+        .into_iter()
+        .zip(in_cache)
+        .filter_map(|(id, present)| (!present).then_some(id))
         .collect();
     let files =
         transfer::download_into_cache(&set.odb, remote, set.layout, &wanted, jobs, progress)?;
