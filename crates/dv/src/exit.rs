@@ -2,6 +2,7 @@
 //! 252 interrupted, 253 not a DVC repo, 254 bad arguments, 255 anything else.
 
 use clap::error::ErrorKind;
+use dv_repo::ops::transfer::RemoteConfigError;
 use dv_repo::{ArgumentError, CommandError, ConfigError, DvcError, NotDvcRepoError};
 
 use crate::printer::Printer;
@@ -20,7 +21,15 @@ pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
     let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
     let message = chain.join(" - ");
     printer.debug(format!("{error:?}"));
-    if error.downcast_ref::<ConfigError>().is_some() {
+    if let Some(config) = error.downcast_ref::<RemoteConfigError>() {
+        // DVC's report of a filesystem's `ConfigError`: the message twice, then a pointer.
+        printer.error(format!("configuration error - {}", config.message));
+        printer.error(&config.message);
+        printer.notice(
+            "Learn more about configuration settings at <https://man.dvc.org/remote/modify>.",
+        );
+        CONFIG_ERROR
+    } else if error.downcast_ref::<ConfigError>().is_some() {
         printer.error(format!("configuration error - {message}"));
         CONFIG_ERROR
     } else if error.downcast_ref::<NotDvcRepoError>().is_some() {
@@ -59,6 +68,10 @@ pub fn data_command_failure(
         || error
             .downcast_ref::<UnknownRemote>()
             .is_some_and(|unknown| unknown.during_collection);
+    let collecting = collecting
+        || error
+            .downcast_ref::<RemoteConfigError>()
+            .is_some_and(|config| config.during_collection);
     if collecting && action.is_some() {
         printer.warn("failed to collect 'workspace', skipping");
     }

@@ -134,13 +134,28 @@ fn put_method_and_basic_authentication_work_with_dvc() {
     // `basic` needs both `user` and `password`.
     dv(&repo, &["remote", "modify", "store", "auth", "basic"]).success();
     repo.git(&["commit", "-q", "-a", "-m", "basic auth"]);
-    let out = dv(&repo, &["push"]);
-    assert_ne!(out.code, 0, "{out}");
-    assert!(
-        out.stderr
-            .contains("`basic` authentication requires both `user` and `password`"),
-        "{out}"
-    );
+    // A configuration error as dvc reports it: exit 251, the message twice and a pointer,
+    // after a warning where dvc meets it while collecting the outputs (fetch and pull).
+    for command in [&["push"][..], &["pull"], &["fetch"], &["status", "-c"]] {
+        let (ours, theirs) = (dv(&repo, command), dvc(&repo, command));
+        assert_eq!((ours.code, theirs.code), (251, 251), "{ours}\n{theirs}");
+        let shape = |out: &dv_test::Outcome| {
+            out.stderr
+                .lines()
+                .map(|line| line.split(" - ").next().unwrap_or_default().to_owned())
+                .map(|line| {
+                    line.split_once(": ")
+                        .map_or(line.clone(), |(head, _)| head.to_owned())
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shape(&ours), shape(&theirs), "{ours}\n{theirs}");
+        assert!(
+            ours.stderr
+                .contains("`basic` authentication requires both `user` and `password`"),
+            "{ours}"
+        );
+    }
 
     for args in [
         &["--local", "store", "user", "alice"][..],

@@ -56,7 +56,7 @@ pub fn fetch(
     if options.run_cache
         && let Some(name) = &default
     {
-        match transfer::open_remote(workspace, name, true) {
+        match transfer::open_remote(workspace, name, true).map_err(transfer::while_collecting) {
             Ok(remote) => {
                 let runs =
                     RunCache::new(workspace.cache_dir()).fetch_from(&remote, options.jobs)?;
@@ -80,7 +80,9 @@ pub fn fetch(
         let Some(name) = name else {
             continue;
         };
-        remotes.push((transfer::open_remote(workspace, &name, true)?, outputs));
+        let remote =
+            transfer::open_remote(workspace, &name, true).map_err(transfer::while_collecting)?;
+        remotes.push((remote, outputs));
     }
     for (remote, outputs) in &remotes {
         for (hash_name, part) in transfer::split_by_layout(outputs) {

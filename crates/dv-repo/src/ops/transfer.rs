@@ -196,7 +196,34 @@ pub(crate) fn open_remote(
         .vars()
         .map(|(key, value)| (key.to_owned(), value.to_owned()));
     let config = RemoteConfig::new(name, options, environment);
-    Remote::open(&config).map_err(|error| RemoteFailure(error).into())
+    Remote::open(&config).map_err(|error| match error {
+        RemoteError::InvalidOption { .. } => RemoteConfigError {
+            message: error.to_string(),
+            during_collection: false,
+        }
+        .into(),
+        error => RemoteFailure(error).into(),
+    })
+}
+
+/// A remote's options that cannot work together or have a wrong value, found when the remote
+/// is opened: DVC's filesystems raise its `ConfigError` there, exit code 251.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct RemoteConfigError {
+    /// What is wrong, naming the remote and the option.
+    pub message: String,
+    /// Whether DVC comes across it while collecting the workspace's outputs (`fetch` and
+    /// `pull`, which open each output's remote then), which it reports with a warning first.
+    pub during_collection: bool,
+}
+
+/// Marks a [`RemoteConfigError`] from [`open_remote`] as met while collecting outputs.
+pub(crate) fn while_collecting(mut error: anyhow::Error) -> anyhow::Error {
+    if let Some(config) = error.downcast_mut::<RemoteConfigError>() {
+        config.during_collection = true;
+    }
+    error
 }
 
 /// One output taking part in a transfer.
