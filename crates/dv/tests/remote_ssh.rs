@@ -209,8 +209,18 @@ fn unreachable_servers_refused_keys_and_passwords_are_clear_errors() {
     )
     .success();
     use_key(&repo, &other);
+    let out = push_refused(&repo, &server);
+    assert!(
+        out.stderr
+            .contains("or `password` (`dv remote modify --local store password ...`)"),
+        "{out}"
+    );
+}
+
+/// Pushes `repo` to `server`, which refuses the credentials: a clear error, nothing stored.
+fn push_refused(repo: &TestRepo, server: &SftpServer) -> Outcome {
     let url = format!("ssh://127.0.0.1:{}/store", server.port);
-    let out = dv(&repo, &["push"]);
+    let out = dv(repo, &["push"]);
     assert_eq!(out.code, 255, "{out}");
     assert!(
         out.stderr.starts_with(&format!(
@@ -221,12 +231,7 @@ fn unreachable_servers_refused_keys_and_passwords_are_clear_errors() {
     );
     assert!(out.stderr.contains("Permission denied"), "{out}");
     assert!(files_under(&server.path("")).is_empty());
-
-    assert!(
-        out.stderr
-            .contains("or `password` (`dv remote modify --local store password ...`)"),
-        "{out}"
-    );
+    out
 }
 
 /// Sets `option` of remote `store` in `.dvc/config.local`.
@@ -243,22 +248,11 @@ fn passwords_and_key_passphrases_from_the_config_log_in() {
     let probe = TestRepo::new();
     let server = SftpServer::start(probe.temp_dir().join("sftp"));
     let repo = tracked_with_remote(&server.url("/store"), &[]);
-    let url = format!("ssh://127.0.0.1:{}/store", server.port);
 
     // A wrong password is refused, and no secret is shown.
     set_local(&repo, "password", "not it");
-    let out = dv(&repo, &["push"]);
-    assert_eq!(out.code, 255, "{out}");
-    assert!(
-        out.stderr.starts_with(&format!(
-            "ERROR: failed to push data to the cloud - authentication with remote `store` \
-             (`{url}`) failed:"
-        )),
-        "{out}"
-    );
-    assert!(out.stderr.contains("Permission denied"), "{out}");
+    let out = push_refused(&repo, &server);
     assert!(!out.stderr.contains("not it"), "{out}");
-    assert!(files_under(&server.path("")).is_empty());
 
     // The right password (with spaces in it) logs in, with no key at all.
     set_local(&repo, "password", SftpServer::PASSWORD);
