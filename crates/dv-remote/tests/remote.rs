@@ -782,6 +782,17 @@ fn s3_server_errors_are_retried() {
 // ---------------------------------------------------------------------------------------------
 // Azure Blob Storage (Azurite) and WebDAV (wsgidav) remotes
 
+/// Deletes the first of the sample objects a round trip left on `remote` and checks that a
+/// listing shows exactly the others; returns the samples.
+fn delete_the_first_sample_and_list(remote: &Remote) -> Vec<Object> {
+    let objects = sample_objects();
+    remote.delete_many(&[objects[0].key], None).unwrap();
+    let listed: BTreeSet<ObjectKey> = remote.list_all().map(Result::unwrap).collect();
+    let expected: BTreeSet<ObjectKey> = objects[1..].iter().map(|object| object.key).collect();
+    assert_eq!(listed, expected);
+    objects
+}
+
 #[test]
 fn azure_remote_round_trip_listing_and_deletion() {
     let server = AzureServer::start();
@@ -798,11 +809,7 @@ fn azure_remote_round_trip_listing_and_deletion() {
     assert_eq!(remote.kind(), RemoteKind::Azure);
     let _scratch = round_trip(&remote);
 
-    let objects = sample_objects();
-    remote.delete_many(&[objects[0].key], None).unwrap();
-    let listed: BTreeSet<ObjectKey> = remote.list_all().map(Result::unwrap).collect();
-    let expected: BTreeSet<ObjectKey> = objects[1..].iter().map(|object| object.key).collect();
-    assert_eq!(listed, expected);
+    let objects = delete_the_first_sample_and_list(&remote);
 
     // The wrong key is refused, and never shown.
     let wrong = connection_string.replace(server.account_key(), "d3Jvbmc=");
@@ -865,9 +872,5 @@ fn gcs_remote_round_trip_listing_and_deletion() {
     .unwrap();
     assert_eq!(remote.kind(), RemoteKind::Gs);
     let _scratch = round_trip(&remote);
-    let objects = sample_objects();
-    remote.delete_many(&[objects[0].key], None).unwrap();
-    let listed: BTreeSet<ObjectKey> = remote.list_all().map(Result::unwrap).collect();
-    let expected: BTreeSet<ObjectKey> = objects[1..].iter().map(|object| object.key).collect();
-    assert_eq!(listed, expected);
+    delete_the_first_sample_and_list(&remote);
 }

@@ -177,36 +177,29 @@ impl RepoStage {
 
     /// The absolute paths of the stage's local outputs.
     fn output_paths(&self, root: &Path) -> Vec<PathBuf> {
-        match self {
-            RepoStage::Pipeline { stage, .. } => stage
-                .outs
-                .iter()
-                .filter_map(|out| out.path.to_path(root))
-                .collect(),
-            RepoStage::File { entry, .. } => entry
-                .file
-                .outs
-                .iter()
-                .filter(|out| !is_url(&out.path))
-                .map(|out| entry.resolve(out))
-                .collect(),
-        }
+        self.local_output_paths(root, false)
     }
 
     /// The absolute paths of the stage's local outputs kept in the cache (`cache: true`).
     pub(crate) fn cached_output_paths(&self, root: &Path) -> Vec<PathBuf> {
+        self.local_output_paths(root, true)
+    }
+
+    /// The absolute paths of the stage's local outputs, only those kept in the cache if
+    /// `cached_only`.
+    fn local_output_paths(&self, root: &Path, cached_only: bool) -> Vec<PathBuf> {
         match self {
             RepoStage::Pipeline { stage, .. } => stage
                 .outs
                 .iter()
-                .filter(|out| out.definition.cache)
+                .filter(|out| out.definition.cache || !cached_only)
                 .filter_map(|out| out.path.to_path(root))
                 .collect(),
             RepoStage::File { entry, .. } => entry
                 .file
                 .outs
                 .iter()
-                .filter(|out| out.cache && !is_url(&out.path))
+                .filter(|out| (out.cache || !cached_only) && !is_url(&out.path))
                 .map(|out| entry.resolve(out))
                 .collect(),
         }

@@ -43,19 +43,7 @@ fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
 
 /// Gives `repo`'s remote `store` the server's key (config.local, as a user would).
 fn use_key(repo: &TestRepo, server: &SftpServer) {
-    let key = server.client_key();
-    dv(
-        repo,
-        &[
-            "remote",
-            "modify",
-            "--local",
-            "store",
-            "keyfile",
-            key.to_str().unwrap(),
-        ],
-    )
-    .success();
+    set_local(repo, "keyfile", server.client_key().to_str().unwrap());
 }
 
 #[test]

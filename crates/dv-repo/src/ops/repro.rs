@@ -25,6 +25,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use dv_data::checkout::CheckoutOptions as LinkOptions;
+use dv_data::state::State;
 use dv_fs::link::LinkType;
 use dv_pipeline::execution;
 use dv_pipeline::explain;
@@ -559,27 +560,16 @@ impl Run<'_> {
                         );
                         let finished = match prepared {
                             Ok(Prepared::Done(ran)) => Ok(ran),
-                            Ok(Prepared::Record(recording)) => self
-                                .record(
-                                    step,
-                                    recording,
-                                    &mut RepoWorkspace::new(self.workspace, &mut state, jobs),
-                                    events,
-                                )
-                                .map(|()| true),
+                            Ok(Prepared::Record(recording)) => {
+                                self.record_ran(step, recording, &mut state, jobs, events)
+                            }
                             Ok(Prepared::Execute(recording, command)) if parallel == 1 => {
                                 let interrupts = &self.options.interrupts;
                                 let status = self.unlocked(|| {
                                     execute_inline(&command, interrupts, &mut *events)
                                 });
                                 status.and_then(|()| {
-                                    self.record(
-                                        step,
-                                        recording,
-                                        &mut RepoWorkspace::new(self.workspace, &mut state, jobs),
-                                        events,
-                                    )
-                                    .map(|()| true)
+                                    self.record_ran(step, recording, &mut state, jobs, events)
                                 })
                             }
                             Ok(Prepared::Execute(recording, command)) => {
@@ -620,13 +610,7 @@ impl Run<'_> {
                             .remove(&at)
                             .ok_or_else(|| anyhow::anyhow!("unknown stage finished"))?;
                         let finished = result.and_then(|()| {
-                            self.record(
-                                step,
-                                recording,
-                                &mut RepoWorkspace::new(self.workspace, &mut state, jobs),
-                                events,
-                            )
-                            .map(|()| true)
+                            self.record_ran(step, recording, &mut state, jobs, events)
                         });
                         self.settle(graph, step, &addressing, finished, &mut tally, events);
                         done(at, &mut waiting, &later, &mut ready);
@@ -1035,6 +1019,20 @@ impl Run<'_> {
                 command_run(workspace, stage, addressing),
             )),
         }
+    }
+
+    /// [`record`](Self::record) with the workspace's hash state, for a stage that ran: `true`.
+    fn record_ran(
+        &mut self,
+        step: usize,
+        recording: Recording,
+        state: &mut State,
+        jobs: std::num::NonZeroUsize,
+        events: &mut dyn FnMut(ReproEvent),
+    ) -> anyhow::Result<bool> {
+        let mut repo_workspace = RepoWorkspace::new(self.workspace, state, jobs);
+        self.record(step, recording, &mut repo_workspace, events)
+            .map(|()| true)
     }
 
     /// Records a stage that ran (or was restored, or verified): hashes its outputs, saves them
