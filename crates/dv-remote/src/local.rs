@@ -61,15 +61,15 @@ impl LocalStore {
         keys: &[ObjectKey],
         jobs: usize,
     ) -> Result<Vec<bool>, RemoteError> {
-        let mut by_dir: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+        let mut by_dir: HashMap<PathBuf, Vec<(usize, PathBuf)>> = HashMap::new();
         for (index, key) in keys.iter().enumerate() {
             let path = self.object_path(key);
             by_dir
                 .entry(parent_dir(&path).to_path_buf())
                 .or_default()
-                .push(index);
+                .push((index, path));
         }
-        let groups: Vec<(PathBuf, Vec<usize>)> = by_dir.into_iter().collect();
+        let groups: Vec<(PathBuf, Vec<(usize, PathBuf)>)> = by_dir.into_iter().collect();
         let chunk = groups.len().div_ceil(jobs.max(1)).max(1);
         let mut found = vec![false; keys.len()];
         std::thread::scope(|scope| {
@@ -78,8 +78,8 @@ impl LocalStore {
                 .map(|groups| {
                     scope.spawn(move || {
                         let mut present = Vec::new();
-                        for (dir, indexes) in groups {
-                            self.exists_in(dir, indexes, keys, &mut present)?;
+                        for (dir, objects) in groups {
+                            self.exists_in(dir, objects, &mut present)?;
                         }
                         Ok::<_, RemoteError>(present)
                     })
@@ -99,15 +99,15 @@ impl LocalStore {
         })
     }
 
-    /// Adds to `present` those of `indexes` (objects of `keys` in directory `dir`) that exist.
+    /// Adds to `present` the indexes of those `objects` (index and path, all in directory
+    /// `dir`) that exist.
     fn exists_in(
         &self,
         dir: &Path,
-        indexes: &[usize],
-        keys: &[ObjectKey],
+        objects: &[(usize, PathBuf)],
         present: &mut Vec<usize>,
     ) -> Result<(), RemoteError> {
-        if indexes.len() >= MIN_OBJECTS_TO_LIST {
+        if objects.len() >= MIN_OBJECTS_TO_LIST {
             let metadata = match fs::metadata(dir) {
                 Ok(metadata) => Some(metadata),
                 Err(error)
@@ -125,27 +125,26 @@ impl LocalStore {
             };
             // A directory's size grows with its entries (about 32 bytes or more each on
             // common filesystems): read it whole when that is cheaper than a `stat` per object.
-            if (indexes.len() as u64).saturating_mul(LISTING_BYTES_PER_STAT) >= metadata.len() {
+            if (objects.len() as u64).saturating_mul(LISTING_BYTES_PER_STAT) >= metadata.len() {
                 let names = self.file_names(dir)?;
-                for &index in indexes {
-                    let path = self.object_path(&keys[index]);
+                for (index, path) in objects {
                     let listed = path.file_name().and_then(|name| names.get(name)).copied();
                     let exists = match listed {
                         Some(true) => true,
                         // A symbolic link: whether it leads to a file, as `stat` tells.
-                        Some(false) => self.exists(&keys[index])?,
+                        Some(false) => self.is_file(path)?,
                         None => false,
                     };
                     if exists {
-                        present.push(index);
+                        present.push(*index);
                     }
                 }
                 return Ok(());
             }
         }
-        for &index in indexes {
-            if self.exists(&keys[index])? {
-                present.push(index);
+        for (index, path) in objects {
+            if self.is_file(path)? {
+                present.push(*index);
             }
         }
         Ok(())
@@ -171,13 +170,18 @@ impl LocalStore {
         Ok(names)
     }
 
+    #[cfg(test)]
     fn exists(&self, key: &ObjectKey) -> Result<bool, RemoteError> {
-        let path = self.object_path(key);
-        match fs::metadata(&path) {
+        self.is_file(&self.object_path(key))
+    }
+
+    /// Whether `path` is (or leads to) a file, as `stat` tells.
+    fn is_file(&self, path: &Path) -> Result<bool, RemoteError> {
+        match fs::metadata(path) {
             Ok(metadata) => Ok(metadata.is_file()),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(error) if error.kind() == io::ErrorKind::NotADirectory => Ok(false),
-            Err(error) => Err(self.io_error("check", &path, error)),
+            Err(error) => Err(self.io_error("check", path, error)),
         }
     }
 
