@@ -179,9 +179,18 @@ fn join_relpath(dest_dir: &Path, relpath: &RelPath) -> PathBuf {
     path
 }
 
-/// Creates `dest_dir` and every directory the manifest's files live in, refusing to go through
-/// anything that is not a real directory (a symlink could point outside `dest_dir`).
+/// Creates `dest_dir` (replacing a symbolic link there) and every directory the manifest's files
+/// live in, refusing to go through anything that is not a real directory (a symlink could point
+/// outside `dest_dir`).
 fn create_parents(dest_dir: &Path, manifest: &DirManifest) -> Result<(), CheckoutError> {
+    // A symbolic link where the directory goes is replaced, never written through.
+    if std::fs::symlink_metadata(dest_dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::remove_file(dest_dir).map_err(|source| CheckoutError::Io {
+            action: "remove the symbolic link",
+            path: dest_dir.to_path_buf(),
+            source,
+        })?;
+    }
     std::fs::create_dir_all(dest_dir).map_err(|source| CheckoutError::Io {
         action: "create directory",
         path: dest_dir.to_path_buf(),

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use dv_schema::dvc_yaml::{Command, OutputDefinition, StageDefinition};
-use dv_schema::repo_path::{Joined, RepoPath};
+use dv_schema::repo_path::{Joined, RepoPath, WriteRefusal};
 
 use crate::resolve::{DVC_YAML, PipelineFile, ResolvedStage};
 
@@ -193,14 +193,72 @@ pub struct Stage {
     pub outs: Vec<Output>,
 }
 
-/// A stage whose working directory is outside of the repository.
+/// A stage dv refuses to load: it would work or write outside the repository.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("stage working dir '{wdir}' is outside of DVC repo")]
-pub struct StageError {
-    /// The stage.
-    pub stage: String,
-    /// Its `wdir` as written.
-    pub wdir: String,
+pub enum StageError {
+    /// Its working directory is outside of the repository.
+    #[error("stage '{stage}' has wdir '{wdir}' outside of the repository")]
+    WdirOutside {
+        /// The stage.
+        stage: String,
+        /// Its `wdir` as written.
+        wdir: String,
+    },
+    /// A cached output outside of the repository: dv would write it there on checkout
+    /// (DVC 3 refuses to cache such outputs too).
+    #[error("'{file}': stage '{stage}' has output '{path}' outside of the repository")]
+    OutputOutside {
+        /// The `dvc.yaml`.
+        file: String,
+        /// The stage.
+        stage: String,
+        /// The output as written.
+        path: String,
+    },
+    /// An output dv never writes (see [`WriteRefusal`]).
+    #[error("'{file}': stage '{stage}' has output '{path}' that {refusal}")]
+    OutputRefused {
+        /// The `dvc.yaml`.
+        file: String,
+        /// The stage.
+        stage: String,
+        /// The output as written.
+        path: String,
+        /// Why.
+        refusal: WriteRefusal,
+    },
+}
+
+impl Output {
+    /// Refuses an output dv must never write: a cached one outside of the repository, or one
+    /// inside `.git`/`.dvc` or with a line break in its name. Outputs that are URLs are
+    /// external data dv writes only through its remote code.
+    fn check_writable(&self, file: &RepoPath, stage: &str) -> Result<(), StageError> {
+        let refused = |refusal| StageError::OutputRefused {
+            file: file.to_string(),
+            stage: stage.to_owned(),
+            path: self.def_path.clone(),
+            refusal,
+        };
+        match &self.path {
+            EntryPath::Repo(path) => match path.write_refusal() {
+                Some(refusal) => Err(refused(refusal)),
+                None => Ok(()),
+            },
+            EntryPath::Outside(_) if self.definition.cache => Err(StageError::OutputOutside {
+                file: file.to_string(),
+                stage: stage.to_owned(),
+                path: self.def_path.clone(),
+            }),
+            EntryPath::Outside(path) => {
+                match dv_schema::repo_path::write_refusal(path.split('/')) {
+                    Some(refusal) => Err(refused(refusal)),
+                    None => Ok(()),
+                }
+            }
+            EntryPath::Url(_) => Ok(()),
+        }
+    }
 }
 
 impl Stage {
@@ -212,7 +270,7 @@ impl Stage {
             Some(wdir) => match file.parent().join(wdir) {
                 Joined::Inside(path) => path,
                 Joined::Outside { .. } => {
-                    return Err(StageError {
+                    return Err(StageError::WdirOutside {
                         stage: resolved.name.clone(),
                         wdir: wdir.to_owned(),
                     });
@@ -236,7 +294,7 @@ impl Stage {
                 keys: params.keys.clone(),
             })
             .collect();
-        let outs = definition
+        let outs: Vec<Output> = definition
             .outs
             .iter()
             .map(|out| Output {
@@ -245,6 +303,9 @@ impl Stage {
                 definition: out.clone(),
             })
             .collect();
+        for out in &outs {
+            out.check_writable(file, &resolved.name)?;
+        }
         Ok(Stage {
             name: resolved.name.clone(),
             file: file.clone(),

@@ -26,8 +26,10 @@ pub struct DvcFileEntry {
 }
 
 impl DvcFileEntry {
-    /// Reads and validates a `.dvc` file. `shown` is how to name it in errors.
-    pub fn load(path: &Path, shown: &str) -> anyhow::Result<DvcFileEntry> {
+    /// Reads and validates a `.dvc` file of `workspace`, refusing outputs dv must never write
+    /// (see [`crate::confine`]).
+    pub fn load(workspace: &crate::Workspace, path: &Path) -> anyhow::Result<DvcFileEntry> {
+        let shown = &workspace.display_path(path);
         let text =
             std::fs::read_to_string(path).with_context(|| format!("failed to read '{shown}'"))?;
         let file = DvcFile::from_yaml(&text).map_err(|e| {
@@ -45,11 +47,26 @@ impl DvcFileEntry {
             ))
             .into());
         }
-        Ok(DvcFileEntry {
+        let entry = DvcFileEntry {
             path: path.to_path_buf(),
             text,
             file,
-        })
+        };
+        for output in &entry.file.outs {
+            if dv_pipeline::stage::is_url(&output.path) {
+                continue;
+            }
+            let resolved = entry.resolve(output);
+            crate::confine::check_output(workspace, &resolved, output.cache).map_err(
+                |refusal| {
+                    CommandError(format!(
+                        "'{shown}': output '{}' {refusal}",
+                        crate::confine::escape_path(&output.path)
+                    ))
+                },
+            )?;
+        }
+        Ok(entry)
     }
 
     /// The directory the `.dvc` file's paths are relative to (its directory, plus `wdir`).
@@ -201,6 +218,6 @@ pub fn load_targets(
     };
     paths
         .iter()
-        .map(|path| DvcFileEntry::load(path, &workspace.display_path(path)))
+        .map(|path| DvcFileEntry::load(workspace, path))
         .collect()
 }

@@ -6,6 +6,7 @@
 //! - [`config`]: the four configuration levels, merged, validated and edited as DVC does;
 //! - [`lock`]: the repository lock shared with DVC;
 //! - [`interrupt`]: Ctrl-C left to a running stage command, as DVC leaves it;
+//! - [`confine`]: keeping every write inside the repository (no `..`, `.git`, `.dvc`, links);
 //! - [`index`]: the `.dvc` files of the repository and command targets;
 //! - [`workspace`]: an opened repository (validated config, cache, links, hash cache, git);
 //! - [`stages`]: every stage (`.dvc` files and `dvc.yaml` stages) and DVC's stage targets;
@@ -16,6 +17,7 @@
 //! work in a [`progress::Progress`] the caller passes in and may watch.
 
 pub mod config;
+pub mod confine;
 pub mod environment;
 pub mod error;
 pub mod index;

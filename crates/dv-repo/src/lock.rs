@@ -4,6 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,10 @@ pub enum LockError {
     /// Another process holds it.
     #[error("{FAILED_TO_LOCK_MESSAGE}")]
     Busy,
+    /// The lock file, `.dvc/tmp` or `.dvc` is a symbolic link (a repository could point it at
+    /// any file of the user's, which taking the lock would truncate).
+    #[error("'{0}' is a symbolic link: dv does not write through links in '.dvc'")]
+    Symlink(std::path::PathBuf),
     /// The lock file could not be opened.
     #[error("failed to open the lock file '{path}': {source}")]
     Io {
@@ -39,6 +44,12 @@ impl RepoLock {
             path: path.to_path_buf(),
             source,
         };
+        // `.dvc/tmp/lock`: neither `.dvc/tmp` nor `.dvc` may be a link.
+        for dir in path.ancestors().skip(1).take(2) {
+            if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(LockError::Symlink(dir.to_path_buf()));
+            }
+        }
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
@@ -47,8 +58,15 @@ impl RepoLock {
             .write(true)
             .create(true)
             .truncate(false)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(path)
-            .map_err(io)?;
+            .map_err(|source| {
+                if source.raw_os_error() == Some(libc::ELOOP) {
+                    LockError::Symlink(path.to_path_buf())
+                } else {
+                    io(source)
+                }
+            })?;
         let deadline = Instant::now() + Duration::from_secs(3);
         loop {
             match file.try_lock() {
@@ -82,5 +100,29 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_secs(2));
         drop(held);
         RepoLock::acquire(&path).unwrap();
+    }
+
+    #[test]
+    fn refuses_links_instead_of_truncating_their_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let tmp = dir.path().join(".dvc/tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        std::os::unix::fs::symlink(&victim, tmp.join("lock")).unwrap();
+        assert!(matches!(
+            RepoLock::acquire(&tmp.join("lock")),
+            Err(LockError::Symlink(_))
+        ));
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::remove_dir_all(&tmp).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &tmp).unwrap();
+        assert!(matches!(
+            RepoLock::acquire(&tmp.join("lock")),
+            Err(LockError::Symlink(_))
+        ));
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(!elsewhere.join("lock").exists());
     }
 }

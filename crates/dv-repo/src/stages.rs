@@ -483,7 +483,7 @@ fn load_stages(
     repo_path: &RepoPath,
 ) -> Result<Vec<RepoStage>, TargetError> {
     if repo_path.as_str().ends_with(DVC_FILE_SUFFIX) {
-        let entry = DvcFileEntry::load(path, &workspace.display_path(path))
+        let entry = DvcFileEntry::load(workspace, path)
             .map_err(|error| TargetError::Other(error.to_string()))?;
         return Ok(vec![RepoStage::File {
             path: repo_path.clone(),
@@ -514,12 +514,8 @@ fn pipeline_stages(file: &PipelineFile) -> Result<Vec<RepoStage>, TargetError> {
     file.stages
         .iter()
         .map(|resolved| {
-            let stage = Stage::new(&file.path, resolved).map_err(|error| {
-                TargetError::Other(format!(
-                    "stage '{}' has wdir '{}' outside of the repository",
-                    error.stage, error.wdir
-                ))
-            })?;
+            let stage = Stage::new(&file.path, resolved)
+                .map_err(|error| TargetError::Other(error.to_string()))?;
             let raw = written.get(resolved.name.as_str()).unwrap_or(&empty);
             Ok(RepoStage::Pipeline {
                 stage: Box::new(stage),

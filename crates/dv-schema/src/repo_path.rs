@@ -21,6 +21,18 @@ pub enum RepoPathError {
     Outside(String),
 }
 
+/// Why dv refuses to write an output at a path inside the repository.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteRefusal {
+    /// A component is `.git` or `.dvc`: git's and DVC's own directories, which DVC ignores and
+    /// never writes outputs into (a `.git/hooks/...` output would run code).
+    #[error("is inside '{0}', where dv never writes outputs")]
+    Reserved(String),
+    /// A component holds a line break or NUL, which would inject lines into `.gitignore`.
+    #[error("has a line break or NUL in its name")]
+    ControlCharacter,
+}
+
 /// The outcome of lexically joining a relative path to a [`RepoPath`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Joined {
@@ -108,6 +120,11 @@ impl RepoPath {
         self.0.rsplit('/').next().unwrap_or_default()
     }
 
+    /// Why dv refuses to write an output at this path, if it does (see [`WriteRefusal`]).
+    pub fn write_refusal(&self) -> Option<WriteRefusal> {
+        write_refusal(self.components())
+    }
+
     /// Whether `self` is `other` or inside it (component-wise: `a/bc` is not inside `a/b`).
     pub fn starts_with(&self, other: &RepoPath) -> bool {
         other.is_root()
@@ -129,6 +146,19 @@ impl RepoPath {
             parts.join("/")
         }
     }
+}
+
+/// [`RepoPath::write_refusal`] for the components of any path.
+pub fn write_refusal<'a>(components: impl IntoIterator<Item = &'a str>) -> Option<WriteRefusal> {
+    for part in components {
+        if part.contains(['\n', '\r', '\0']) {
+            return Some(WriteRefusal::ControlCharacter);
+        }
+        if part == ".git" || part == ".dvc" {
+            return Some(WriteRefusal::Reserved(part.to_owned()));
+        }
+    }
+    None
 }
 
 impl fmt::Display for RepoPath {
@@ -170,6 +200,23 @@ mod tests {
             }
         );
         assert_eq!(path("sub").join("../x"), Joined::Inside(path("x")));
+    }
+
+    #[test]
+    fn refuses_git_and_dvc_directories_and_line_breaks() {
+        assert_eq!(
+            path("a/.git/hooks/x").write_refusal(),
+            Some(WriteRefusal::Reserved(".git".to_owned()))
+        );
+        assert_eq!(
+            path(".dvc/cache/files/md5/aa").write_refusal(),
+            Some(WriteRefusal::Reserved(".dvc".to_owned()))
+        );
+        assert_eq!(
+            path("a/b\nc").write_refusal(),
+            Some(WriteRefusal::ControlCharacter)
+        );
+        assert_eq!(path("a/.gitx/.dvcignore").write_refusal(), None);
     }
 
     #[test]

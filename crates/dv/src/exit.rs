@@ -38,7 +38,9 @@ pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
     } else if error.downcast_ref::<CommandError>().is_some() {
         printer.error(message);
         FAILURE
-    } else if error.downcast_ref::<DvcError>().is_some() {
+    } else if error.downcast_ref::<DvcError>().is_some()
+        || error.downcast_ref::<dv_repo::lock::LockError>().is_some()
+    {
         printer.error(message);
         255
     } else if error.downcast_ref::<ArgumentError>().is_some() {

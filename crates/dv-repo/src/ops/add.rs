@@ -109,6 +109,7 @@ pub fn add(
         let out_shown = out.display().to_string();
         let out = workspace.absolute(out);
         check_inside(workspace, &out)?;
+        crate::confine::guard_write_error(workspace, &out)?;
         if std::fs::symlink_metadata(&out).is_ok() && !options.force {
             return Err(CommandError(format!(
                 "The file '{out_shown}' already exists locally. \nTo override it, re-run with '--force'."
@@ -254,8 +255,12 @@ fn add_to_remote(
     let mut dvc_path = out.into_os_string();
     dvc_path.push(".dvc");
     let dvc_path = PathBuf::from(dvc_path);
-    dv_fs::atomic::write_atomic(&dvc_path, DvcFile::with_output(output).to_yaml().as_bytes())
-        .with_context(|| format!("failed to write '{}'", dvc_path.display()))?;
+    crate::confine::write_metafile(
+        workspace,
+        &dvc_path,
+        DvcFile::with_output(output).to_yaml().as_bytes(),
+    )
+    .with_context(|| format!("failed to write '{}'", dvc_path.display()))?;
     let mut report = AddReport {
         to_track: vec![dvc_path],
         ..AddReport::default()
@@ -333,6 +338,21 @@ fn check_target(workspace: &Workspace, path: &Path, shown: &str) -> anyhow::Resu
             .into());
         }
     }
+    if crate::confine::linked_ancestor(root, path).is_some() {
+        return Err(CommandError(
+            "Cannot add files inside symlinked directories to DVC. See <https://dvc.org/doc/user-guide/troubleshooting#add-symlink> for more information.".to_string(),
+        )
+        .into());
+    }
+    if let Some(refusal) = dv_schema::repo_path::write_refusal(
+        relative.components().filter_map(|c| c.as_os_str().to_str()),
+    ) {
+        return Err(CommandError(format!(
+            "output '{}' {refusal}",
+            crate::confine::escape_path(shown)
+        ))
+        .into());
+    }
     if std::fs::symlink_metadata(path).is_err() {
         return Err(CommandError(format!(
             "output '{shown}' does not exist: [Errno 2] No such file or directory: '{}'",
@@ -381,7 +401,7 @@ fn tracked_parent(workspace: &Workspace, path: &Path) -> anyhow::Result<Option<T
         if !dvc_path.is_file() {
             continue;
         }
-        let entry = DvcFileEntry::load(&dvc_path, &workspace.display_path(&dvc_path))?;
+        let entry = DvcFileEntry::load(workspace, &dvc_path)?;
         let index = entry
             .file
             .outs
@@ -473,7 +493,7 @@ fn add_inside(
         ))
     })?;
     if text != parent.entry.text {
-        dv_fs::atomic::write_atomic(&parent.entry.path, text.as_bytes())
+        crate::confine::write_metafile(workspace, &parent.entry.path, text.as_bytes())
             .with_context(|| format!("failed to write '{}'", parent.entry.path.display()))?;
     }
     report.to_track.push(parent.entry.path.clone());
@@ -501,10 +521,7 @@ fn add_one(
         .unwrap_or_default();
 
     let previous = if dvc_path.is_file() {
-        Some(DvcFileEntry::load(
-            &dvc_path,
-            &workspace.display_path(&dvc_path),
-        )?)
+        Some(DvcFileEntry::load(workspace, &dvc_path)?)
     } else {
         None
     };
@@ -611,7 +628,7 @@ fn add_one(
         _ => DvcFile::with_output(output).to_yaml(),
     };
     if previous.as_ref().map(|p| p.text.as_str()) != Some(text.as_str()) {
-        dv_fs::atomic::write_atomic(&dvc_path, text.as_bytes())
+        crate::confine::write_metafile(workspace, &dvc_path, text.as_bytes())
             .with_context(|| format!("failed to write '{}'", dvc_path.display()))?;
     }
     report.to_track.push(dvc_path);

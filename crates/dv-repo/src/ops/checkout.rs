@@ -189,11 +189,20 @@ pub fn checkout_available(
             if id.is_tree() {
                 shown.push('/');
             }
-            let plan = match output_state(workspace, &path, &output, jobs, &mut state)? {
-                OutputState::Missing => Plan::Add,
-                OutputState::Unchanged if options.relink => Plan::Relink,
-                OutputState::Unchanged => continue,
-                OutputState::Changed(built) => Plan::Modify(Some(built)),
+            crate::confine::guard_write_error(workspace, &path)?;
+            // A symbolic link where a directory output goes holds no data of its own: it is
+            // replaced, and nothing is read or removed through it.
+            let linked_dir = id.is_tree()
+                && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+            let plan = if linked_dir {
+                Plan::Modify(None)
+            } else {
+                match output_state(workspace, &path, &output, jobs, &mut state)? {
+                    OutputState::Missing => Plan::Add,
+                    OutputState::Unchanged if options.relink => Plan::Relink,
+                    OutputState::Unchanged => continue,
+                    OutputState::Changed(built) => Plan::Modify(Some(built)),
+                }
             };
             if !in_cache(&odb, &id) {
                 missing.push(workspace.display_path(&path));
@@ -536,7 +545,7 @@ fn apply(
 /// (`dvc add` with a hardlink or symlink `cache.type`), counting the files linked in
 /// `progress`.
 pub(crate) fn link_from_cache(
-    _workspace: &Workspace,
+    workspace: &Workspace,
     odb: &Odb,
     built: &Built,
     path: &Path,
@@ -544,6 +553,7 @@ pub(crate) fn link_from_cache(
     jobs: NonZeroUsize,
     progress: &Progress,
 ) -> anyhow::Result<()> {
+    crate::confine::guard_write_error(workspace, path)?;
     match built {
         Built::File { md5, isexec, .. } => {
             progress.start(Phase::Linking, 1, 0);

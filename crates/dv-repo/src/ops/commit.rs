@@ -83,10 +83,7 @@ pub fn commit(
             index::collect(workspace.root())?
                 .into_iter()
                 .filter(|path| path.starts_with(&dir))
-                .map(|path| {
-                    DvcFileEntry::load(&path, &workspace.display_path(&path))
-                        .map(|entry| (entry, None))
-                })
+                .map(|path| DvcFileEntry::load(workspace, &path).map(|entry| (entry, None)))
                 .collect::<anyhow::Result<Vec<_>>>()?
         }
         Some(target) => match index::load_targets(workspace, std::slice::from_ref(target)) {
@@ -246,7 +243,7 @@ fn commit_stage(
             .update_yaml(&entry.text)
             .map_err(|e| CommandError(format!("failed to update '{stage_name}': {}", e.message)))?;
         if text != entry.text {
-            dv_fs::atomic::write_atomic(&entry.path, text.as_bytes())
+            crate::confine::write_metafile(workspace, &entry.path, text.as_bytes())
                 .with_context(|| format!("failed to write '{stage_name}'"))?;
             report.rewritten.push(entry.path.clone());
         }
@@ -303,7 +300,7 @@ fn question(stage_name: &str, changed_deps: &[String], changed_outs: &[String]) 
 /// a granular commit target.
 fn holding_entry(workspace: &Workspace, path: &Path) -> anyhow::Result<Option<DvcFileEntry>> {
     for file in index::collect(workspace.root())? {
-        let entry = DvcFileEntry::load(&file, &workspace.display_path(&file))?;
+        let entry = DvcFileEntry::load(workspace, &file)?;
         let holds = entry.file.outs.iter().any(|output| {
             let output_path = entry.resolve(output);
             path != output_path && path.starts_with(&output_path)

@@ -57,7 +57,7 @@ pub fn set_frozen(
                 &[(stage.name.as_str(), definition.to_value())],
             )
             .map_err(|error| DvcError(format!("failed to update '{shown}': {}", error.message)))?;
-            dv_fs::atomic::write_atomic(&path, update.text.as_bytes())
+            crate::confine::write_metafile(workspace, &path, update.text.as_bytes())
                 .with_context(|| format!("failed to write '{shown}'"))?;
             report.message = Some(format!("Modifying stage '{}' in '{shown}'", stage.name));
         }
@@ -68,7 +68,7 @@ pub fn set_frozen(
             let text = file.update_yaml(&entry.text).map_err(|error| {
                 DvcError(format!("failed to update '{shown}': {}", error.message))
             })?;
-            dv_fs::atomic::write_atomic(&entry.path, text.as_bytes())
+            crate::confine::write_metafile(workspace, &entry.path, text.as_bytes())
                 .with_context(|| format!("failed to write '{shown}'"))?;
         }
     }

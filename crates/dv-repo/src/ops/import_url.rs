@@ -1047,7 +1047,7 @@ fn write_stage(
         None => file.to_yaml(),
     };
     if plan.previous.as_ref().map(|p| p.text.as_str()) != Some(text.as_str()) {
-        dv_fs::atomic::write_atomic(&plan.dvc_path, text.as_bytes())
+        crate::confine::write_metafile(workspace, &plan.dvc_path, text.as_bytes())
             .with_context(|| format!("failed to write '{}'", plan.dvc_path.display()))?;
     }
     Ok(empty)

@@ -189,12 +189,14 @@ pub fn move_output(workspace: &Workspace, options: &MoveOptions) -> anyhow::Resu
             ))
         })?
     };
-    dv_fs::atomic::write_atomic(&new_dvc_path, text.as_bytes()).with_context(|| {
-        format!(
-            "failed to write '{}'",
-            workspace.display_path(&new_dvc_path)
-        )
-    })?;
+    crate::confine::write_metafile(workspace, &new_dvc_path, text.as_bytes()).with_context(
+        || {
+            format!(
+                "failed to write '{}'",
+                workspace.display_path(&new_dvc_path)
+            )
+        },
+    )?;
     report.to_track.push(new_dvc_path.clone());
     if renames_file {
         std::fs::remove_file(&entry.path).with_context(|| {

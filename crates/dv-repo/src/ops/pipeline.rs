@@ -91,12 +91,7 @@ impl Pipelines {
             let file = resolve::load(&source, &path, &options)
                 .map_err(|error| DvcError(error.to_string()))?;
             warnings.extend(file.warnings.iter().cloned());
-            for stage in Stage::all(&file).map_err(|error| {
-                DvcError(format!(
-                    "stage '{}' has wdir '{}' outside of the repository",
-                    error.stage, error.wdir
-                ))
-            })? {
+            for stage in Stage::all(&file).map_err(|error| DvcError(error.to_string()))? {
                 stages.push(stage);
             }
         }

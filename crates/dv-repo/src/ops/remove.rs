@@ -74,7 +74,7 @@ fn resolve_target(workspace: &Workspace, target: &Path) -> anyhow::Result<DvcFil
         if !absolute.is_file() {
             return Err(CommandError(format!("'{}' does not exist", absolute.display())).into());
         }
-        return DvcFileEntry::load(&absolute, &workspace.display_path(&absolute));
+        return DvcFileEntry::load(workspace, &absolute);
     }
     // Not a `.dvc` file: DVC looks for a stage of that name in `dvc.yaml`.
     let mut with_suffix = absolute.into_os_string();

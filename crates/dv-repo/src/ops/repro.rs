@@ -745,12 +745,9 @@ impl Run<'_> {
                     }
                 }
                 RepoStage::File { entry, .. } => {
-                    let current = crate::index::DvcFileEntry::load(
-                        &entry.path,
-                        &self.workspace.display_path(&entry.path),
-                    )
-                    .map(|loaded| loaded.file)
-                    .unwrap_or_else(|_| entry.file.clone());
+                    let current = crate::index::DvcFileEntry::load(self.workspace, &entry.path)
+                        .map(|loaded| loaded.file)
+                        .unwrap_or_else(|_| entry.file.clone());
                     let node =
                         self.index.stages[position].graph_node(self.workspace, &self.index.cwd);
                     for (out, placed) in current.outs.iter().zip(&node.outs) {
@@ -1120,7 +1117,7 @@ impl Run<'_> {
         }
         if update.modified {
             events(ReproEvent::LockUpdated(shown.clone()));
-            dv_fs::atomic::write_atomic(&lock_full, update.text.as_bytes())
+            crate::confine::write_metafile(self.workspace, &lock_full, update.text.as_bytes())
                 .with_context(|| format!("failed to write '{shown}'"))?;
             self.report.track(lock_full);
         }
@@ -1449,6 +1446,7 @@ fn restore_outputs(workspace: &Workspace, stage: &Stage, run: &LockStage) -> any
             jobs,
         };
         let odb = workspace.odb(recorded.hash_name);
+        crate::confine::guard_write_error(workspace, &path)?;
         dv_data::checkout::checkout(&odb, &id, &path, recorded.isexec, &options)
             .with_context(|| format!("failed to check out '{}'", workspace.display_path(&path)))?;
     }

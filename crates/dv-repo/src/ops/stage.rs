@@ -245,17 +245,12 @@ pub fn add_stage(
         definition,
         value: canonical.clone(),
     };
-    let stage = Stage::new(&file, &resolved).map_err(|error| {
-        DvcError(format!(
-            "stage '{}' has wdir '{}' outside of the repository",
-            error.stage, error.wdir
-        ))
-    })?;
+    let stage = Stage::new(&file, &resolved).map_err(|error| DvcError(error.to_string()))?;
     Pipelines::load(workspace, Some(stage.clone()))?;
 
     let update = dump_stages(previous.as_deref(), &[(options.name.as_str(), canonical)])
         .map_err(|error| DvcError(format!("failed to update '{shown}': {}", error.message)))?;
-    dv_fs::atomic::write_atomic(&file_path, update.text.as_bytes())
+    crate::confine::write_metafile(workspace, &file_path, update.text.as_bytes())
         .with_context(|| format!("failed to write '{shown}'"))?;
     let mut report = StageAddReport {
         file: shown,

@@ -226,8 +226,8 @@ fn save(
             .update_yaml(&entry.text)
             .map_err(|error| DvcError(format!("failed to update '{shown}': {}", error.message)))?;
         if text != entry.text {
-            dv_fs::atomic::write_atomic(&entry.path, text.as_bytes())
-                .map_err(|error| anyhow::anyhow!("failed to write '{shown}': {error}"))?;
+            crate::confine::write_metafile(workspace, &entry.path, text.as_bytes())
+                .map_err(|error| error.context(format!("failed to write '{shown}'")))?;
         }
     }
     run.report.track(entry.path.clone());

@@ -260,6 +260,7 @@ fn pull_outputs(
             links: links.clone(),
             jobs,
         };
+        crate::confine::guard_write_error(workspace, &out.path)?;
         dv_data::checkout::checkout(&odb, &id, &out.path, out.output.isexec, &options).map_err(
             |error| {
                 anyhow::anyhow!(
