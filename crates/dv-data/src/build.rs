@@ -194,6 +194,9 @@ fn build_with(
     if metadata.is_dir() {
         return build_tree_with(repo_root, path, options, state, odb, progress);
     }
+    if !metadata.is_file() {
+        return Err(WalkError::Special(path.to_path_buf()).into());
+    }
     progress.start(phase(odb), 1, metadata.len());
     let stamp = FileStamp::from_metadata(&metadata);
     let key = state_key(options.hash_name, repo_root, path);

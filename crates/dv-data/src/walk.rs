@@ -52,6 +52,9 @@ pub enum WalkError {
         #[source]
         source: ignore::Error,
     },
+    /// A FIFO, socket or device (or a link to one): reading it could block or never end.
+    #[error("`{0}` is not a regular file or directory")]
+    Special(PathBuf),
     /// A `.dvcignore` file inside the walked directory; DVC refuses to collect such a directory.
     #[error(".dvcignore file should not be in collected dir path: `{0}`")]
     DvcignoreInside(PathBuf),
@@ -290,6 +293,9 @@ fn visit(
             source,
         })?
     };
+    if !metadata.is_file() {
+        return Err(WalkError::Special(path.to_path_buf()));
+    }
     let relpath = relpath_of(dir, path)?;
     Ok(Some(WalkedFile {
         relpath,

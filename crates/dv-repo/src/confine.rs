@@ -131,6 +131,22 @@ fn components(path: &Path) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Whether `error` comes from a FIFO, socket or device where a file or directory was expected:
+/// an expected failure DVC-style (exit 255 with its message), not an "unexpected error".
+pub fn is_special_file_error(error: &anyhow::Error) -> bool {
+    use dv_data::build::BuildError;
+    use dv_data::walk::WalkError;
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<WalkError>(),
+            Some(WalkError::Special(_))
+        ) || matches!(
+            cause.downcast_ref::<BuildError>(),
+            Some(BuildError::Walk(WalkError::Special(_)))
+        )
+    })
+}
+
 /// `text` with control characters shown as escapes (`\n`, `\r`, `\t`, `\xNN`, `\u{NN}`), so a
 /// path from a repository file cannot rewrite what the terminal shows.
 pub fn escape_path(text: &str) -> String {

@@ -40,6 +40,7 @@ pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
         FAILURE
     } else if error.downcast_ref::<DvcError>().is_some()
         || error.downcast_ref::<dv_repo::lock::LockError>().is_some()
+        || dv_repo::confine::is_special_file_error(error)
     {
         printer.error(message);
         255

@@ -298,3 +298,44 @@ fn add_through_a_symlinked_directory_writes_nothing() {
         vec![("data/x".to_owned(), b"x\n".to_vec())]
     );
 }
+
+/// A committed link to nothing where an output goes is a deleted output (checkout replaces the
+/// link); a link to a device, or a FIFO, is refused at once instead of being read forever.
+#[test]
+fn dangling_and_special_files_at_output_paths() {
+    let attacker = attacker();
+    std::fs::remove_file(attacker.path("f")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/dv-target", attacker.path("f")).unwrap();
+    attacker.write(".gitignore", "");
+    let victim = publish(&attacker);
+    let status = run(victim.dv().arg("status"));
+    status.success();
+    assert!(status.stdout.contains("deleted:            f"), "{status}");
+    run(victim.dv().arg("pull")).success();
+    assert!(!victim.path("f").is_symlink());
+    assert!(victim.read("f").contains("pwned"));
+
+    victim.git(&["rm", "-q", "--cached", "f"]);
+    for special in ["/dev/zero", "fifo"] {
+        std::fs::remove_file(victim.path("f")).unwrap();
+        if special == "fifo" {
+            let made = std::process::Command::new("mkfifo")
+                .arg(victim.path("f"))
+                .status()
+                .unwrap();
+            assert!(made.success());
+        } else {
+            std::os::unix::fs::symlink(special, victim.path("f")).unwrap();
+        }
+        for args in [&["status"][..], &["add", "f"], &["commit", "-f"]] {
+            let started = std::time::Instant::now();
+            refused(
+                &victim,
+                &attacker,
+                args,
+                "is not a regular file or directory",
+            );
+            assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        }
+    }
+}

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use dv_data::build::{self, BuildOptions, Built};
 use dv_data::odb::Odb;
 use dv_data::state::State;
@@ -75,7 +74,12 @@ pub(crate) fn output_state(
     jobs: std::num::NonZeroUsize,
     state: &mut State,
 ) -> anyhow::Result<OutputState> {
-    if std::fs::symlink_metadata(path).is_err() {
+    // Nothing there, or a link to nothing (or to itself): the output is deleted, and checkout
+    // replaces the link.
+    if let Err(error) = std::fs::metadata(path)
+        && (error.kind() == std::io::ErrorKind::NotFound
+            || error.raw_os_error() == Some(libc::ELOOP))
+    {
         return Ok(OutputState::Missing);
     }
     let built = build::build(
@@ -87,7 +91,12 @@ pub(crate) fn output_state(
         },
         state,
     )
-    .with_context(|| format!("failed to hash '{}'", workspace.display_path(path)))?;
+    .map_err(|error| {
+        anyhow::Error::new(error).context(crate::DvcError(format!(
+            "failed to hash '{}'",
+            crate::confine::escape_path(&workspace.display_path(path))
+        )))
+    })?;
     if Some(built.object_id()) == output.md5 {
         Ok(OutputState::Unchanged)
     } else {
