@@ -25,3 +25,5 @@ pub mod state;
 pub mod walk;
 
 mod pool;
+
+pub use pool::{cap_threads, max_threads};

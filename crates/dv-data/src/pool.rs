@@ -2,6 +2,20 @@
 
 use std::num::NonZeroUsize;
 
+/// The most threads dv starts for local work (hashing, linking, walking), however many jobs
+/// `core.checksum_jobs` or `-j` ask for: 8 per core, at least 32. DVC accepts any positive
+/// number, so larger values are not an error; a cloned repository's config setting
+/// `checksum_jobs = 100000000` must not make dv start that many threads.
+pub fn max_threads() -> NonZeroUsize {
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    NonZeroUsize::new(cores.saturating_mul(8).max(32)).unwrap_or(NonZeroUsize::MIN)
+}
+
+/// `jobs` capped at [`max_threads`].
+pub fn cap_threads(jobs: NonZeroUsize) -> NonZeroUsize {
+    jobs.min(max_threads())
+}
+
 use rayon::prelude::*;
 
 /// Maps `items` with `f`, keeping their order, on a pool of `jobs` threads — or on the calling
@@ -17,10 +31,25 @@ where
         return items.iter().map(f).collect();
     }
     match rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.get().min(items.len()))
+        .num_threads(cap_threads(jobs).get().min(items.len()))
         .build()
     {
         Ok(pool) => pool.install(|| items.par_iter().map(&f).collect()),
         Err(_) => items.iter().map(f).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_counts_are_capped() {
+        let huge = NonZeroUsize::new(100_000_000).expect("non-zero");
+        assert_eq!(cap_threads(huge), max_threads());
+        assert!(max_threads().get() >= 32);
+        assert_eq!(cap_threads(NonZeroUsize::MIN), NonZeroUsize::MIN);
+        let squares = map(huge, &[1, 2, 3], |n| n * n);
+        assert_eq!(squares, vec![1, 4, 9]);
     }
 }

@@ -102,7 +102,7 @@ pub fn walk_dir(
         .require_git(false)
         .follow_links(false)
         .add_custom_ignore_filename(DVCIGNORE)
-        .threads(jobs.get());
+        .threads(crate::pool::cap_threads(jobs).get());
     // `.dvcignore` files above `dir`, deepest first (it takes precedence).
     let mut ancestors = Vec::new();
     for ignore_file in ancestor_ignore_files(&repo_root, &dir).into_iter().rev() {

@@ -104,6 +104,8 @@ pub(crate) struct Context {
     imports: Vec<(String, Option<Vec<String>>)>,
     /// Keys `vars` may not define (`item`, `key` while a stage is generated).
     reserved: Vec<String>,
+    /// The text resolved with these variables so far (shared by clones).
+    budget: crate::expansion::Budget,
 }
 
 /// Values replaced by [`Context::set_temporarily`], to put back with [`Context::restore`].
@@ -113,6 +115,11 @@ pub(crate) struct Saved {
 }
 
 impl Context {
+    /// The bound on the text resolving with these variables may produce.
+    pub(crate) fn budget(&self) -> &crate::expansion::Budget {
+        &self.budget
+    }
+
     /// Loads `params.yaml` from `wdir` if it exists (`default`), then every `vars` entry:
     /// `file`, `file:key1,key2` or an inline mapping (DVC's `load_from_vars`).
     pub fn load_from_vars(

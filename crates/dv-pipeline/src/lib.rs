@@ -20,6 +20,7 @@
 mod context;
 pub mod drawing;
 pub mod execution;
+mod expansion;
 pub mod explain;
 pub mod files;
 pub mod graph;

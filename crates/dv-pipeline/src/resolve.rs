@@ -14,6 +14,7 @@ use dv_schema::yaml::{self, Mapping, Value};
 use dv_schema::yaml_location::{PathSegment, Position, YamlLocations};
 
 use crate::context::{Context, ContextError, Dir, normalize_shown, python_type};
+use crate::expansion::{self, UniqueEntries};
 use crate::files::{FileContent, FileSource};
 use crate::interpolation::{self, ParsingConfig};
 
@@ -771,7 +772,13 @@ impl Resolver<'_> {
             return Ok(());
         };
         self.check_syntax(template, group, group, Template::ForeachDo)?;
-        for (key, item) in iterable.normalized() {
+        let items = iterable.normalized();
+        if items.len() > expansion::MAX_STAGES_PER_GROUP {
+            let message = expansion::too_many_stages(items.len());
+            return Err(self.too_many(group, "foreach", message));
+        }
+        self.count_stages(group, "foreach", stages.len(), items.len())?;
+        for (key, item) in items {
             let name = format!("{group}{GENERATED_NAME_SEPARATOR}{key}");
             let mut values = vec![("item".to_owned(), item)];
             if inserted.contains(&"key") {
@@ -788,6 +795,32 @@ impl Resolver<'_> {
             );
             context.restore(saved);
             stages.push(stage?);
+        }
+        Ok(())
+    }
+
+    /// The error for a group that generates too many stages.
+    fn too_many(&self, group: &str, key: &str, message: String) -> LoadError {
+        self.error(
+            Some(group),
+            format!(
+                "failed to resolve 'stages.{group}.{key}' in '{}': {message}",
+                self.file
+            ),
+            &Self::key_path(group, Template::Plain, key),
+        )
+    }
+
+    /// Checks that `count` more stages keep the file within [`expansion::MAX_STAGES_PER_FILE`].
+    fn count_stages(
+        &self,
+        group: &str,
+        key: &str,
+        defined: usize,
+        count: usize,
+    ) -> Result<(), LoadError> {
+        if defined.saturating_add(count) > expansion::MAX_STAGES_PER_FILE {
+            return Err(self.too_many(group, key, expansion::too_many_stages_in_file()));
         }
         Ok(())
     }
@@ -822,13 +855,12 @@ impl Resolver<'_> {
         let mut template = definition.clone();
         template.shift_remove("matrix");
         self.check_syntax(&template, group, group, Template::Matrix)?;
-        let mut combinations: Vec<(String, Mapping)> = Vec::new();
-        for indices in cartesian_product(
-            &axes
-                .iter()
-                .map(|(_, values)| values.len())
-                .collect::<Vec<_>>(),
-        ) {
+        let lengths: Vec<usize> = axes.iter().map(|(_, values)| values.len()).collect();
+        let count = expansion::matrix_size(&lengths)
+            .map_err(|count| self.too_many(group, "matrix", expansion::too_many_stages(count)))?;
+        self.count_stages(group, "matrix", stages.len(), count)?;
+        let mut combinations = UniqueEntries::new();
+        for indices in expansion::cartesian_product(&lengths) {
             let mut item = Mapping::new();
             let mut fragments = Vec::new();
             for ((axis, values), index) in axes.iter().zip(&indices) {
@@ -840,9 +872,9 @@ impl Resolver<'_> {
                     entry.name_text()
                 });
             }
-            insert_unique(&mut combinations, fragments.join("-"), item);
+            combinations.insert(fragments.join("-"), item);
         }
-        for (key, item) in combinations {
+        for (key, item) in combinations.into_vec() {
             let name = format!("{group}{GENERATED_NAME_SEPARATOR}{key}");
             let saved = context.set_temporarily(vec![
                 ("key".to_owned(), Value::String(key.clone())),
@@ -860,32 +892,6 @@ impl Resolver<'_> {
             stages.push(stage?);
         }
         Ok(())
-    }
-}
-
-/// `itertools.product` over axes of the given lengths: index tuples, the last axis varying
-/// fastest (one empty tuple for no axes, none when an axis is empty).
-fn cartesian_product(lengths: &[usize]) -> Vec<Vec<usize>> {
-    let mut combinations = vec![Vec::new()];
-    for &length in lengths {
-        combinations = combinations
-            .into_iter()
-            .flat_map(|prefix| {
-                (0..length).map(move |index| {
-                    let mut combination = prefix.clone();
-                    combination.push(index);
-                    combination
-                })
-            })
-            .collect();
-    }
-    combinations
-}
-
-fn insert_unique<T>(entries: &mut Vec<(String, T)>, key: String, value: T) {
-    match entries.iter_mut().find(|(existing, _)| *existing == key) {
-        Some(entry) => entry.1 = value,
-        None => entries.push((key, value)),
     }
 }
 
@@ -952,13 +958,13 @@ impl Iterable {
 
     /// DVC's `normalized_iterable`: generated key → item.
     fn normalized(&self) -> Vec<(String, Value)> {
-        let mut normalized = Vec::new();
+        let mut normalized = UniqueEntries::new();
         match &self.value {
             Value::Mapping(map) => {
                 for (key, value) in map {
                     let key = interpolation::to_text(key, ParsingConfig::default())
                         .unwrap_or_else(|_| interpolation::python_str(key));
-                    insert_unique(&mut normalized, key, value.clone());
+                    normalized.insert(key, value.clone());
                 }
             }
             Value::Sequence(items) => {
@@ -969,12 +975,12 @@ impl Iterable {
                     } else {
                         entry.name_text()
                     };
-                    insert_unique(&mut normalized, key, entry.value);
+                    normalized.insert(key, entry.value);
                 }
             }
             _ => {}
         }
-        normalized
+        normalized.into_vec()
     }
 }
 
@@ -1074,6 +1080,12 @@ fn resolve_string(
     parsing: ParsingConfig,
 ) -> Result<Value, Failure> {
     let found = interpolation::matches(text);
+    let take = |bytes: usize| {
+        context
+            .budget()
+            .take(bytes)
+            .map_err(|_| Failure::Value(expansion::OverBudget::message()))
+    };
     let expression = |inner: &str| -> Result<String, Failure> {
         if skip_checks {
             Ok(inner.to_owned())
@@ -1087,6 +1099,7 @@ fn resolve_string(
             .select(&expression)
             .ok_or_else(|| Failure::NotFound(expression.clone()))?;
         validate_value(value, key)?;
+        take(expansion::value_size(value))?;
         return Ok(value.clone());
     }
     let mut buffer = String::new();
@@ -1097,12 +1110,14 @@ fn resolve_string(
             .select(&expression)
             .ok_or_else(|| Failure::NotFound(expression.clone()))?;
         validate_value(value, key)?;
+        let value =
+            interpolation::to_text(value, parsing).map_err(|error| Failure::Value(error.0))?;
+        take(found.start - index + value.len())?;
         buffer.push_str(&text[index..found.start]);
-        buffer.push_str(
-            &interpolation::to_text(value, parsing).map_err(|error| Failure::Value(error.0))?,
-        );
+        buffer.push_str(&value);
         index = found.end;
     }
+    take(text.len() - index)?;
     buffer.push_str(&text[index..]);
     Ok(Value::String(buffer.replace("\\${", "${")))
 }

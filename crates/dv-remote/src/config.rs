@@ -198,6 +198,19 @@ pub(crate) fn default_jobs() -> usize {
     4 * std::thread::available_parallelism().map_or(1, usize::from)
 }
 
+/// The most transfers dv runs at once, however many a remote's `jobs` option or `-j` ask for:
+/// 256, or the default when a machine's cores make it larger. DVC accepts any positive number,
+/// so larger values are not an error; a cloned repository's config must not make dv open
+/// millions of connections or tasks.
+pub(crate) fn max_jobs() -> usize {
+    default_jobs().max(256)
+}
+
+/// `jobs` (or the remote's default) between 1 and [`max_jobs`].
+pub(crate) fn cap_jobs(jobs: usize) -> usize {
+    jobs.clamp(1, max_jobs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +250,14 @@ mod tests {
             options.seconds("read_timeout").ok().flatten(),
             Some(Duration::from_millis(2500))
         );
+    }
+
+    #[test]
+    fn jobs_are_capped() {
+        assert_eq!(cap_jobs(0), 1);
+        assert_eq!(cap_jobs(8), 8);
+        assert_eq!(cap_jobs(100_000_000), max_jobs());
+        assert!(max_jobs() >= 256 && max_jobs() >= default_jobs());
     }
 
     #[test]

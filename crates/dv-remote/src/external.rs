@@ -109,7 +109,7 @@ impl ExternalFs {
         let version_aware = options.bool("version_aware", false)?;
         let jobs = options
             .positive("jobs")?
-            .unwrap_or_else(config::default_jobs);
+            .map_or_else(config::default_jobs, config::cap_jobs);
         let source = match Location::parse(config, &label)? {
             Location::Http(url) => {
                 if version_aware {
@@ -163,7 +163,7 @@ impl ExternalFs {
     }
 
     fn jobs(&self, jobs: Option<usize>) -> usize {
-        jobs.unwrap_or(self.jobs).max(1)
+        config::cap_jobs(jobs.unwrap_or(self.jobs))
     }
 
     /// What is at `path` (relative to the root, `/`-separated, `""` = the root itself);

@@ -174,7 +174,7 @@ impl Remote {
         }
         let jobs = options
             .positive("jobs")?
-            .unwrap_or_else(config::default_jobs);
+            .map_or_else(config::default_jobs, config::cap_jobs);
         let backend = match Location::parse(config, &label)? {
             Location::Local(root) => Backend::Local(LocalStore::new(root, label.clone())),
             Location::S3 { bucket, prefix } => {
@@ -224,7 +224,7 @@ impl Remote {
     }
 
     fn jobs(&self, jobs: Option<usize>) -> usize {
-        jobs.unwrap_or(self.jobs).max(1)
+        config::cap_jobs(jobs.unwrap_or(self.jobs))
     }
 
     /// Whether the remote has each of `keys`, in order.

@@ -141,16 +141,18 @@ impl Workspace {
         LinkType::parse_list(&text).map_err(|e| ConfigError(e.to_string()))
     }
 
-    /// Threads for hashing and linking: `core.checksum_jobs`, else every core (DVC uses at
-    /// most four; dv is not bound by Python's overheads).
+    /// Threads for hashing and linking: `-j`, else `core.checksum_jobs`, else every core (DVC
+    /// uses at most four; dv is not bound by Python's overheads); capped at
+    /// [`dv_data::max_threads`], as the repository's config is not trusted.
     pub fn jobs(&self, requested: Option<usize>) -> NonZeroUsize {
-        requested
+        let jobs = requested
             .or_else(|| {
                 self.option("core", "checksum_jobs")
                     .and_then(|v| v.trim().parse().ok())
             })
             .and_then(NonZeroUsize::new)
-            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
+            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
+        dv_data::cap_threads(jobs)
     }
 
     /// The hash cache, `.dvc/tmp/dv/state`.

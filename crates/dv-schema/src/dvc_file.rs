@@ -248,6 +248,11 @@ impl DvcFile {
                 column: None,
             });
         }
+        crate::yaml_nesting::check_flow_nesting(text).map_err(|error| DvcFileError {
+            message: error.message(),
+            line: Some(error.line),
+            column: Some(error.column),
+        })?;
         yaml_serde::from_str(text).map_err(|error| DvcFileError::from_yaml(&error))
     }
 
@@ -415,10 +420,12 @@ pub struct DvcFileError {
 impl DvcFileError {
     fn from_yaml(error: &yaml_serde::Error) -> DvcFileError {
         let location = error.location();
+        let line = location.as_ref().map(yaml_serde::Location::line);
+        let column = location.as_ref().map(yaml_serde::Location::column);
         DvcFileError {
-            message: error.to_string(),
-            line: location.as_ref().map(yaml_serde::Location::line),
-            column: location.as_ref().map(yaml_serde::Location::column),
+            message: crate::yaml_nesting::serde_message(error, line, column),
+            line,
+            column,
         }
     }
 }

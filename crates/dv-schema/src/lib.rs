@@ -11,6 +11,7 @@
 //! - [`repo_path`]: normalised paths relative to the repository root.
 //! - [`yaml`]: YAML parsing, the ruamel-compatible emitter and in-place updates (spec §4.4).
 //! - [`yaml_location`]: line and column of keys in YAML text, for error messages.
+//! - [`yaml_nesting`]: the bound on YAML nesting, checked in linear time before parsing.
 
 pub mod config;
 pub mod dir_manifest;
@@ -22,3 +23,4 @@ pub mod python_json;
 pub mod repo_path;
 pub mod yaml;
 pub mod yaml_location;
+pub mod yaml_nesting;

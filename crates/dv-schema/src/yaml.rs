@@ -25,10 +25,22 @@ pub struct YamlError {
 impl YamlError {
     pub(crate) fn from_serde(error: &yaml_serde::Error) -> YamlError {
         let location = error.location();
+        let line = location.as_ref().map(yaml_serde::Location::line);
+        let column = location.as_ref().map(yaml_serde::Location::column);
         YamlError {
-            message: error.to_string(),
-            line: location.as_ref().map(yaml_serde::Location::line),
-            column: location.as_ref().map(yaml_serde::Location::column),
+            message: crate::yaml_nesting::serde_message(error, line, column),
+            line,
+            column,
+        }
+    }
+}
+
+impl From<crate::yaml_nesting::TooDeep> for YamlError {
+    fn from(error: crate::yaml_nesting::TooDeep) -> YamlError {
+        YamlError {
+            message: error.message(),
+            line: Some(error.line),
+            column: Some(error.column),
         }
     }
 }
@@ -38,6 +50,7 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
+    crate::yaml_nesting::check_flow_nesting(text)?;
     yaml_serde::from_str(text).map_err(|error| YamlError::from_serde(&error))
 }
 

@@ -22,7 +22,36 @@ pub struct PythonSyntaxError {
 /// Parses the params of a Python file.
 pub(crate) fn parse(text: &str) -> Result<Mapping, PythonSyntaxError> {
     let lines = logical_lines(text)?;
+    check_indentation_levels(&lines)?;
     Ok(collect(&lines, Scope::Module))
+}
+
+/// Python's tokenizer refuses more brackets open at once than this ("too many nested
+/// parentheses"); the bound also keeps the literal parser's recursion shallow.
+const MAX_NESTED_BRACKETS: usize = 200;
+
+/// Python's tokenizer refuses this many indentation levels ("too many levels of indentation");
+/// the bound also keeps the recursion over nested classes shallow.
+const MAX_INDENTATION_LEVELS: usize = 100;
+
+/// Fails like Python's tokenizer on a file nesting [`MAX_INDENTATION_LEVELS`] blocks.
+fn check_indentation_levels(lines: &[LogicalLine]) -> Result<(), PythonSyntaxError> {
+    let mut stack: Vec<usize> = Vec::new();
+    for line in lines {
+        while stack.last().is_some_and(|&top| top > line.indent) {
+            stack.pop();
+        }
+        if line.indent > stack.last().copied().unwrap_or(0) {
+            stack.push(line.indent);
+            if stack.len() >= MAX_INDENTATION_LEVELS {
+                return Err(PythonSyntaxError {
+                    reason: "too many levels of indentation".to_owned(),
+                    line: line.line,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A logical line: its indentation width, text without comments (continuations joined) and
@@ -97,6 +126,12 @@ fn logical_lines(text: &str) -> Result<Vec<LogicalLine>, PythonSyntaxError> {
                 }
             }
             '(' | '[' | '{' => {
+                if depth >= MAX_NESTED_BRACKETS {
+                    return Err(PythonSyntaxError {
+                        reason: "too many nested parentheses".to_owned(),
+                        line,
+                    });
+                }
                 depth += 1;
                 current.push(ch);
                 index += 1;
@@ -760,13 +795,9 @@ impl LiteralParser {
             return None;
         }
         items.extend(self.items('}')?);
-        let mut unique: Vec<Value> = Vec::new();
-        for item in items {
-            if !unique.contains(&item) {
-                unique.push(item);
-            }
-        }
-        Some(Value::Sequence(unique))
+        let mut seen = std::collections::HashSet::new();
+        items.retain(|item| seen.insert(item.clone()));
+        Some(Value::Sequence(items))
     }
 }
 
@@ -857,5 +888,39 @@ BATCH = 128
     fn syntax_errors() {
         assert!(parse("A = 'open\n").is_err());
         assert!(parse("A = [1,\n").is_err());
+    }
+
+    #[test]
+    fn nesting_is_bounded_like_python() {
+        let brackets = |depth: usize| format!("A = {}{}\n", "[".repeat(depth), "]".repeat(depth));
+        assert!(parse(&brackets(200)).is_ok());
+        let error = parse(&format!("B = 1\n{}", brackets(100_000))).expect_err("too deep");
+        assert_eq!(error.line, 2);
+        assert!(error.to_string().contains("too many nested parentheses"));
+        let classes = |depth: usize| {
+            let mut text: String = (0..depth)
+                .map(|level| format!("{}class C{level}:\n", " ".repeat(level)))
+                .collect();
+            text.push_str(&format!("{}x = 1\n", " ".repeat(depth)));
+            text
+        };
+        assert!(parse(&classes(99)).is_ok());
+        let error = parse(&classes(100)).expect_err("too deep");
+        assert_eq!(error.line, 101);
+        assert!(error.to_string().contains("too many levels of indentation"));
+        assert!(parse(&classes(1_000)).is_err());
+    }
+
+    #[test]
+    fn large_sets_deduplicate_in_linear_time() {
+        let items: Vec<String> = (0..100_000)
+            .map(|item| (item % 50_000).to_string())
+            .collect();
+        let text = format!("S = {{{}}}\n", items.join(", "));
+        let params = parse(&text).expect("parses");
+        let Some(Value::Sequence(set)) = params.get("S") else {
+            panic!("a set");
+        };
+        assert_eq!(set.len(), 50_000);
     }
 }

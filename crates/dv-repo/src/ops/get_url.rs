@@ -87,7 +87,7 @@ pub fn get_url(
                 .jobs
                 .and_then(NonZeroUsize::new)
                 .or_else(|| std::thread::available_parallelism().ok())
-                .unwrap_or(NonZeroUsize::MIN);
+                .map_or(NonZeroUsize::MIN, dv_data::cap_threads);
             copy_local(&path, &out, jobs)
         }
         Source::External { fs, path } => {
