@@ -29,6 +29,8 @@ use crate::ops::checkout::link_from_cache;
 use crate::ops::status::{OutputState, output_state};
 use crate::workspace::Workspace;
 
+mod pipeline;
+
 /// What `commit` was asked to do.
 #[derive(Debug, Clone)]
 pub struct CommitOptions {
@@ -66,12 +68,67 @@ pub struct CommitReport {
     pub rewritten: Vec<PathBuf>,
     /// Saved outputs that are empty (DVC warns about them), as shown.
     pub empty: Vec<String>,
+    /// The `dvc.lock` files updated for pipeline stages, as shown.
+    pub locks_updated: Vec<String>,
 }
 
 /// Commits the target's stages (or all). `confirm` is asked whether to save a stage whose
 /// outputs changed, with DVC's question; without `force` a refusal fails the commit. Files
 /// hashed, saved and linked are counted in `progress`.
 pub fn commit(
+    workspace: &Workspace,
+    options: &CommitOptions,
+    confirm: &dyn Fn(&str) -> bool,
+    progress: &Progress,
+) -> anyhow::Result<CommitReport> {
+    // Pipeline stages: every one without a target, else those a stage name or `dvc.yaml`
+    // names (a target naming none is looked up among the `.dvc` files).
+    let has_pipelines = !crate::stages::stage_files(workspace)?
+        .iter()
+        .all(|file| file.as_str().ends_with(".dvc"));
+    let pipelines = if has_pipelines {
+        Some(crate::ops::pipeline::Pipelines::load(workspace, None)?)
+    } else {
+        None
+    };
+    let stages: Vec<usize> = match (&pipelines, &options.target) {
+        (None, _) => Vec::new(),
+        (Some(pipelines), None) => (0..pipelines.stages.len()).collect(),
+        (Some(pipelines), Some(target)) if !options.recursive => pipelines
+            .resolve_target(workspace, &target.to_string_lossy())
+            .unwrap_or_default(),
+        (Some(_), Some(_)) => Vec::new(),
+    };
+    if let (Some(pipelines), false) = (&pipelines, stages.is_empty()) {
+        let jobs = workspace.jobs(options.jobs);
+        let mut state = workspace.load_state();
+        let mut report = CommitReport::default();
+        let result = pipeline::commit_stages(
+            workspace,
+            pipelines,
+            &stages,
+            options.force,
+            confirm,
+            &mut crate::ops::pipeline::RepoWorkspace::new(workspace, &mut state, jobs),
+            &mut report,
+            progress,
+        );
+        workspace.save_state(&mut state);
+        result?;
+        if options.target.is_some() {
+            return Ok(report);
+        }
+        let mut rest = commit_dvc_files(workspace, options, confirm, progress)?;
+        report.committed.append(&mut rest.committed);
+        report.rewritten.append(&mut rest.rewritten);
+        report.empty.append(&mut rest.empty);
+        return Ok(report);
+    }
+    commit_dvc_files(workspace, options, confirm, progress)
+}
+
+/// Commits the `.dvc` files the target names (or all of them).
+fn commit_dvc_files(
     workspace: &Workspace,
     options: &CommitOptions,
     confirm: &dyn Fn(&str) -> bool,

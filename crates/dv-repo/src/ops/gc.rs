@@ -1,10 +1,10 @@
 //! `dvc gc -w [-c]`: delete from the cache, and with `-c` from a remote, every object the
-//! workspace's `.dvc` files do not use (spec §10.5). Each tracked directory keeps its `.dir`
+//! workspace's `.dvc` files and `dvc.lock` outputs do not use (spec §10.5). Run-cache entries
+//! (`runs/`) are left alone, as DVC leaves them. Each tracked directory keeps its `.dir`
 //! object and every file it lists; both the DVC 3 (`files/md5`) and the legacy 2.x layout are
 //! collected. On a remote only object paths are ever deleted (never `runs/` or other files).
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use dv_data::odb::Odb;
@@ -12,7 +12,6 @@ use dv_data::progress::{Phase, Progress};
 use dv_remote::{Layout, ObjectKey, ObjectKind, Remote};
 use dv_schema::hash::{HashName, Md5, ObjectId};
 
-use crate::error::CommandError;
 use crate::index;
 use crate::ops::transfer::{self, RemoteFailure};
 use crate::workspace::Workspace;
@@ -66,11 +65,17 @@ pub fn gc(
     let entries = index::load_targets(workspace, &[]).map_err(|error| {
         crate::error::DvcError(format!("Failed to collect 'workspace': {error:#}"))
     })?;
-    refuse_pipelines(workspace, &entries)?;
+    let locked = crate::ops::pipeline::locked_outputs(workspace).map_err(|error| {
+        crate::error::DvcError(format!("Failed to collect 'workspace': {error:#}"))
+    })?;
+    let outputs = entries
+        .iter()
+        .flat_map(|entry| entry.file.outs.iter())
+        .chain(locked.iter().map(|locked| &locked.output));
 
     let mut used: [HashSet<ObjectId>; 2] = [HashSet::new(), HashSet::new()];
-    for entry in &entries {
-        for output in &entry.file.outs {
+    {
+        for output in outputs {
             let Some(id) = output.md5 else { continue };
             if !output.cache {
                 continue;
@@ -161,56 +166,4 @@ fn collect_remote(
         }
     }
     Ok(unused.len())
-}
-
-/// dv does not read `dvc.lock` yet; collecting next to one would delete the objects of its
-/// stages' outputs, so dv refuses.
-fn refuse_pipelines(workspace: &Workspace, entries: &[index::DvcFileEntry]) -> anyhow::Result<()> {
-    let outputs: HashSet<PathBuf> = entries
-        .iter()
-        .flat_map(|entry| entry.file.outs.iter().map(|o| entry.resolve(o)))
-        .collect();
-    if let Some(lock) = find_lock_file(workspace.root(), workspace.root(), &outputs)? {
-        return Err(CommandError(format!(
-            "dv gc does not read pipeline lock files yet and would delete the cache of their outputs: '{}'",
-            workspace.display_path(&lock)
-        ))
-        .into());
-    }
-    Ok(())
-}
-
-fn find_lock_file(
-    root: &Path,
-    dir: &Path,
-    outputs: &HashSet<PathBuf>,
-) -> anyhow::Result<Option<PathBuf>> {
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("failed to list '{}'", dir.display()))?;
-    let mut subdirs = Vec::new();
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name();
-        let path = entry.path();
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() {
-            let skip = name == ".git"
-                || name == ".dvc"
-                || name == ".hg"
-                || outputs.contains(&path)
-                || (path != root && path.join(".dvc").is_dir());
-            if !skip {
-                subdirs.push(path);
-            }
-        } else if name == "dvc.lock" {
-            return Ok(Some(path));
-        }
-    }
-    for subdir in subdirs {
-        if let Some(found) = find_lock_file(root, &subdir, outputs)? {
-            return Ok(Some(found));
-        }
-    }
-    Ok(None)
 }

@@ -1455,7 +1455,7 @@ fn restore_outputs(workspace: &Workspace, stage: &Stage, run: &LockStage) -> any
 
 /// Saves a run to the run-cache (DVC's `StageCache.save`), with the objects of its uncached
 /// outputs committed to the cache so that the run can be restored.
-fn save_run(
+pub(crate) fn save_run(
     workspace: &Workspace,
     stage: &Stage,
     entry: &LockStage,

@@ -59,6 +59,9 @@ pub fn run(args: CommitArgs, environment: &Environment, printer: &Printer) -> an
         )
         .with_context(|| format!("failed to commit{shown}"))?;
         activity.suspend(|| {
+            for lock in &report.locks_updated {
+                printer.info(format!("Updating lock file '{lock}'"));
+            }
             for empty in &report.empty {
                 printer.warn(format!("'{empty}' is empty."));
             }
