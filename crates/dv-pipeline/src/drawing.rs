@@ -270,7 +270,13 @@ impl Dag {
                         edges.push((node, next));
                     }
                 }
-                layout::draw(&pipeline.labels, &edges)
+                // Boxes are sized for the labels as shown (see `dv_schema::shown`).
+                let labels: Vec<String> = pipeline
+                    .labels
+                    .iter()
+                    .map(|label| dv_schema::shown::escape_name(label).into_owned())
+                    .collect();
+                layout::draw(&labels, &edges)
             })
             .collect::<Vec<_>>()
             .join("\n")

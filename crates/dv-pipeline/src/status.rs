@@ -13,6 +13,7 @@ use dv_schema::dvc_yaml::Command;
 use dv_schema::hash::{HashName, ObjectId};
 use dv_schema::lock_file::{LockStage, python_equal};
 use dv_schema::repo_path::RepoPath;
+use dv_schema::shown::escape_name;
 use dv_schema::yaml::{Mapping, Value};
 use serde::Serialize;
 
@@ -692,7 +693,8 @@ impl StatusReport {
             text
         };
         for stage in &self.stages {
-            out.push_str(&format!("{}:\n", stage.addressing));
+            // Names from the repository stay on their line (see `dv_schema::shown`).
+            out.push_str(&format!("{}:\n", escape_name(&stage.addressing)));
             for item in &stage.items {
                 let (title, entries) = match item {
                     StatusItem::ChangedDeps(entries) => ("changed deps", entries),
@@ -714,12 +716,16 @@ impl StatusReport {
                 for (path, status) in entries {
                     match status {
                         EntryStatus::Word(status) => {
-                            out.push_str(&format!("\t\t{}{path}\n", word(status)));
+                            out.push_str(&format!("\t\t{}{}\n", word(status), escape_name(path)));
                         }
                         EntryStatus::Params(keys) if !keys.is_empty() => {
-                            out.push_str(&format!("\t\t{path}:\n"));
+                            out.push_str(&format!("\t\t{}:\n", escape_name(path)));
                             for (key, status) in keys {
-                                out.push_str(&format!("\t\t\t{}{key}\n", word(status)));
+                                out.push_str(&format!(
+                                    "\t\t\t{}{}\n",
+                                    word(status),
+                                    escape_name(key)
+                                ));
                             }
                         }
                         EntryStatus::Params(_) => {}

@@ -21,6 +21,7 @@ pub mod hash;
 pub mod lock_file;
 pub mod python_json;
 pub mod repo_path;
+pub mod shown;
 pub mod yaml;
 pub mod yaml_location;
 pub mod yaml_nesting;

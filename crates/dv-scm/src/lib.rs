@@ -8,7 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub use gitignore::{escape_entry, ignore_entries_add, ignore_entry_add, ignore_entry_remove};
+pub use gitignore::{
+    check_ignore_entry, escape_entry, ignore_entries_add, ignore_entry_add, ignore_entry_remove,
+};
 
 /// A failure running git.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +22,15 @@ pub enum ScmError {
         command: String,
         /// What git said.
         message: String,
+    },
+    /// A `.gitignore` dv will not read or write: a symbolic link, behind one, outside the
+    /// work tree, or an entry that would not stay one line.
+    #[error("cannot update '{path}': {reason}")]
+    Refused {
+        /// The `.gitignore`.
+        path: PathBuf,
+        /// Why.
+        reason: String,
     },
     /// Reading or writing a `.gitignore`.
     #[error("failed to update '{path}': {source}")]

@@ -18,8 +18,7 @@ pub const ARGUMENT_ERROR: u8 = 254;
 
 /// Prints `ERROR: ...` for an error and returns its exit code.
 pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
-    let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
-    let message = chain.join(" - ");
+    let message = chain_message(error);
     printer.debug(format!("{error:?}"));
     if let Some(config) = error.downcast_ref::<RemoteConfigError>() {
         // DVC's report of a filesystem's `ConfigError`: the message twice, then a pointer.
@@ -47,9 +46,82 @@ pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
     } else if error.downcast_ref::<ArgumentError>().is_some() {
         printer.error(message);
         ARGUMENT_ERROR
+    } else if let Some(dv_scm::ScmError::Refused { .. }) = error.downcast_ref() {
+        // What dv refuses to write into a repository fails the command, exit 1 like DVC's
+        // refusal of the same `.gitignore`.
+        printer.error(message);
+        FAILURE
+    } else if let Some(message) = routine_io(error) {
+        // A full disk or a read-only filesystem is not a bug: what failed and why, once.
+        printer.error(message);
+        255
     } else {
         printer.error(format!("unexpected error - {message}"));
         255
+    }
+}
+
+/// The messages of an error chain joined with ` - `, leaving out a cause whose text the
+/// message before it already ends with (an error that shows its source in its own message).
+fn chain_message(error: &anyhow::Error) -> String {
+    join_chain(error.chain().map(ToString::to_string))
+}
+
+fn join_chain(messages: impl Iterator<Item = String>) -> String {
+    let mut kept: Vec<String> = Vec::new();
+    for message in messages {
+        if kept.last().is_some_and(|last| last.ends_with(&message)) {
+            continue;
+        }
+        kept.push(message);
+    }
+    kept.join(" - ")
+}
+
+/// Whether an I/O error is a routine condition of the machine rather than a failure of dv:
+/// no space left, a quota exceeded, a read-only filesystem.
+fn is_routine(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded | ErrorKind::ReadOnlyFilesystem
+    ) || matches!(
+        error.raw_os_error(),
+        Some(libc_errno::ENOSPC | libc_errno::EDQUOT | libc_errno::EROFS)
+    )
+}
+
+/// Linux's numbers for the routine conditions (the kinds above cover them; the numbers catch
+/// an error built from a raw code whose kind was lost).
+mod libc_errno {
+    pub const ENOSPC: i32 = 28;
+    pub const EROFS: i32 = 30;
+    pub const EDQUOT: i32 = 122;
+}
+
+/// `<what failed>: <cause>` for an error caused by a routine I/O condition: the messages
+/// above the I/O error (without the cause they repeat) and the system's description of it
+/// without its `(os error N)` number.
+fn routine_io(error: &anyhow::Error) -> Option<String> {
+    let position = error.chain().position(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(is_routine)
+    })?;
+    let cause = error.chain().nth(position)?.to_string();
+    let description = match cause.rfind(" (os error ") {
+        Some(end) if cause.ends_with(')') => cause[..end].to_string(),
+        _ => cause.clone(),
+    };
+    let what = join_chain(error.chain().take(position).map(|message| {
+        let message = message.to_string();
+        let message = message.strip_suffix(&cause).unwrap_or(&message);
+        message.trim_end_matches([' ', ':', '-']).to_string()
+    }));
+    if what.is_empty() {
+        Some(description)
+    } else {
+        Some(format!("{what}: {description}"))
     }
 }
 
@@ -129,5 +201,69 @@ pub fn clap_error(error: &clap::Error) -> std::process::ExitCode {
             }
             std::process::ExitCode::from(ARGUMENT_ERROR)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error that shows its source in its own message.
+    #[derive(Debug)]
+    struct Shows(std::io::Error);
+
+    impl std::fmt::Display for Shows {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(
+                f,
+                "failed to open the lock file '/r/.dvc/tmp/lock': {}",
+                self.0
+            )
+        }
+    }
+
+    impl std::error::Error for Shows {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn routine_io_errors_are_one_line_naming_what_failed() {
+        let full = anyhow::Error::new(std::io::Error::from_raw_os_error(28))
+            .context("failed to copy to the cache `/r/big`")
+            .context("failed to save 'big' to the cache");
+        assert_eq!(
+            routine_io(&full).as_deref(),
+            Some(
+                "failed to save 'big' to the cache - failed to copy to the cache `/r/big`: \
+                 No space left on device"
+            )
+        );
+        let read_only = anyhow::Error::new(Shows(std::io::Error::from_raw_os_error(30)));
+        assert_eq!(
+            routine_io(&read_only).as_deref(),
+            Some("failed to open the lock file '/r/.dvc/tmp/lock': Read-only file system")
+        );
+        let kind = anyhow::Error::new(std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            "disk full",
+        ))
+        .context("failed to write '/r/a.dvc'");
+        assert_eq!(
+            routine_io(&kind).as_deref(),
+            Some("failed to write '/r/a.dvc': disk full")
+        );
+        let other = anyhow::Error::new(std::io::Error::from_raw_os_error(2)).context("x");
+        assert_eq!(routine_io(&other), None);
+    }
+
+    #[test]
+    fn a_cause_shown_in_its_error_is_not_repeated() {
+        let error = anyhow::Error::new(Shows(std::io::Error::from_raw_os_error(13)));
+        assert_eq!(
+            chain_message(&error),
+            "failed to open the lock file '/r/.dvc/tmp/lock': Permission denied (os error 13)"
+        );
     }
 }

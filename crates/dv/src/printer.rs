@@ -1,6 +1,8 @@
 //! All terminal output goes through the [`Printer`]: data to stdout, messages to stderr,
 //! `-q` silences everything but data a command was asked for, `-v` adds detail, and long work
-//! shows a progress bar on stderr ([`Printer::activity`]) when stderr is a terminal.
+//! shows a progress bar on stderr ([`Printer::activity`]) when stderr is a terminal. Every
+//! line is written with its control characters escaped ([`escape_controls`]): much of what
+//! dv prints comes from files a repository's authors wrote.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,6 +12,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use dv_repo::progress::{Phase, Progress, Snapshot};
+
+use dv_schema::shown::escape_controls;
 
 /// How long work runs before its progress bar appears: quick commands stay silent.
 pub const PROGRESS_DELAY: Duration = Duration::from_secs(1);
@@ -76,7 +80,7 @@ impl Printer {
             let progress = Arc::clone(&progress);
             let shared = Arc::clone(&shared);
             let delay = self.progress_delay;
-            let label = label.into();
+            let label = escape_controls(&label.into()).into_owned();
             std::thread::spawn(move || tick(&label, &progress, &shared, &stopped, delay))
         };
         Activity {
@@ -102,14 +106,22 @@ impl Printer {
     /// A `WARNING: ...` line on stderr.
     pub fn warn(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), "WARNING: {}", text.as_ref());
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "WARNING: {}",
+                escape_controls(text.as_ref())
+            );
         }
     }
 
     /// A plain line on stderr (DVC's `ui.warn`, which has no `WARNING:` prefix), hidden by `-q`.
     pub fn notice(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), "{}", text.as_ref());
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{}",
+                escape_controls(text.as_ref())
+            );
         }
     }
 
@@ -117,14 +129,14 @@ impl Printer {
     pub fn info(&self, text: impl AsRef<str>) {
         if !self.quiet {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", text.as_ref());
+            let _ = writeln!(out, "{}", escape_controls(text.as_ref()));
         }
     }
 
     /// A question on stdout without a line break, shown even with `-q` (DVC's prompts are).
     pub fn prompt(&self, text: impl AsRef<str>) {
         let mut out = std::io::stdout().lock();
-        let _ = write!(out, "{}", text.as_ref());
+        let _ = write!(out, "{}", escape_controls(text.as_ref()));
         let _ = out.flush();
     }
 
@@ -136,14 +148,22 @@ impl Printer {
     /// An `ERROR: ...` line on stderr (DVC hides these too under `-q`).
     pub fn error(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), "ERROR: {}", text.as_ref());
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "ERROR: {}",
+                escape_controls(text.as_ref())
+            );
         }
     }
 
     /// Detail shown only with `-v`.
     pub fn debug(&self, text: impl AsRef<str>) {
         if self.verbose && !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), "DEBUG: {}", text.as_ref());
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "DEBUG: {}",
+                escape_controls(text.as_ref())
+            );
         }
     }
 }

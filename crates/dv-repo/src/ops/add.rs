@@ -378,6 +378,16 @@ fn check_target(workspace: &Workspace, path: &Path, shown: &str) -> anyhow::Resu
         ))
         .into());
     }
+    // The `.gitignore` entry written after the `.dvc` file must be writable (not through a
+    // symbolic link, a one-line name): refused here, before anything is written.
+    if let Some(git) = workspace.git()
+        && let Err(refused) = dv_scm::check_ignore_entry(git.root(), path)
+        && !git
+            .ignored(&[path.to_path_buf()])
+            .is_ok_and(|ignored| ignored[0])
+    {
+        return Err(refused.into());
+    }
     Ok(())
 }
 

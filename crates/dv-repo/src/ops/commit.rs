@@ -517,7 +517,7 @@ pub(crate) fn ignore_output(workspace: &Workspace, path: &Path) -> anyhow::Resul
     if let Some(git) = workspace.git()
         && !git.ignored(&[path.to_path_buf()])?[0]
     {
-        return Ok(dv_scm::ignore_entry_add(path)?);
+        return Ok(dv_scm::ignore_entry_add(git.root(), path)?);
     }
     Ok(None)
 }

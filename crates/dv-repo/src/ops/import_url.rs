@@ -1076,7 +1076,7 @@ fn ignore_outputs(workspace: &Workspace, outputs: &[PathBuf]) -> anyhow::Result<
         .filter(|(_, ignored)| !ignored)
         .map(|(path, _)| path.clone())
         .collect();
-    Ok(dv_scm::ignore_entries_add(&wanted)?)
+    Ok(dv_scm::ignore_entries_add(git.root(), &wanted)?)
 }
 
 /// What `update` was asked to do.

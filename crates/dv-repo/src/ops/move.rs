@@ -117,7 +117,9 @@ pub fn move_output(workspace: &Workspace, options: &MoveOptions) -> anyhow::Resu
         report.missing = Some(from.clone());
     }
     let tracks_gitignore = old_output.cache && workspace.git().is_some();
-    if tracks_gitignore && let Some(gitignore) = dv_scm::ignore_entry_remove(&from)? {
+    if let Some(git) = workspace.git().filter(|_| tracks_gitignore)
+        && let Some(gitignore) = dv_scm::ignore_entry_remove(git.root(), &from)?
+    {
         report.to_track.push(gitignore);
     }
 

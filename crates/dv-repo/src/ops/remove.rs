@@ -44,9 +44,12 @@ pub fn remove(workspace: &Workspace, options: &RemoveOptions) -> anyhow::Result<
         } else if output.cache && in_repo && std::fs::symlink_metadata(&path).is_ok() {
             unprotect_path(&path)?;
         }
-        if output.cache && in_repo && workspace.git().is_some() {
+        if output.cache
+            && in_repo
+            && let Some(git) = workspace.git()
+        {
             let gitignore = path.parent().map(|p| p.join(".gitignore"));
-            dv_scm::ignore_entry_remove(&path)?;
+            dv_scm::ignore_entry_remove(git.root(), &path)?;
             report.gitignores.extend(gitignore);
         }
     }

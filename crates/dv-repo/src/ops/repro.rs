@@ -792,7 +792,7 @@ impl Run<'_> {
             .filter(|(_, ignored)| !ignored)
             .map(|(path, _)| path)
             .collect();
-        for gitignore in dv_scm::ignore_entries_add(&wanted)? {
+        for gitignore in dv_scm::ignore_entries_add(git.root(), &wanted)? {
             self.report.track(gitignore);
         }
         self.ignored.extend(wanted);
@@ -801,8 +801,11 @@ impl Run<'_> {
 
     /// Removes the `.gitignore` entries this run added (the run failed).
     fn forget_ignored(&mut self) {
+        let Some(git) = self.workspace.git() else {
+            return;
+        };
         for path in self.ignored.drain(..) {
-            let _ = dv_scm::ignore_entry_remove(&path);
+            let _ = dv_scm::ignore_entry_remove(git.root(), &path);
         }
     }
 

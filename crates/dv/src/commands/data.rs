@@ -1,5 +1,6 @@
 //! `dv data status`.
 
+use dv_schema::shown::escape_name;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -105,7 +106,12 @@ fn status(
             "Not in cache:".to_string(),
             "  (use \"dvc fetch <file>...\" to download files)".to_string(),
         ];
-        lines.extend(report.not_in_cache.iter().map(|p| format!("{indent}{p}")));
+        lines.extend(
+            report
+                .not_in_cache
+                .iter()
+                .map(|p| format!("{indent}{}", escape_name(p))),
+        );
         sections.push(lines);
     }
     for (header, hints, groups) in [
@@ -130,9 +136,12 @@ fn status(
         lines.extend(hints.iter().map(|hint| format!("  ({hint})")));
         for group in groups {
             for item in &group.items {
+                // A name with a line break stays on its line.
                 let shown = match item {
-                    ChangeItem::Path(path) => path.clone(),
-                    ChangeItem::Rename { old, new } => format!("{old} -> {new}"),
+                    ChangeItem::Path(path) => escape_name(path).into_owned(),
+                    ChangeItem::Rename { old, new } => {
+                        format!("{} -> {}", escape_name(old), escape_name(new))
+                    }
                 };
                 lines.push(format!("{indent}{}: {shown}", group.kind));
             }
@@ -141,7 +150,11 @@ fn status(
     }
     if !unchanged.is_empty() {
         let mut lines = vec!["DVC unchanged files:".to_string()];
-        lines.extend(unchanged.iter().map(|p| format!("{indent}{p}")));
+        lines.extend(
+            unchanged
+                .iter()
+                .map(|p| format!("{indent}{}", escape_name(p))),
+        );
         sections.push(lines);
     }
     if sections.is_empty() {

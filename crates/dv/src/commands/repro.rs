@@ -208,7 +208,9 @@ fn print_event(printer: &Printer, event: ReproEvent, explain: bool) {
             stderr,
         } => {
             use std::io::Write;
-            let text = format!("[{stage}] {line}\n");
+            // The command's own output passes through as it wrote it (the command is code
+            // that runs anyway); the stage name from `dvc.yaml` is shown escaped.
+            let text = format!("[{}] {line}\n", dv_schema::shown::escape_name(&stage));
             let _ = if stderr {
                 std::io::stderr().lock().write_all(text.as_bytes())
             } else {

@@ -4,6 +4,7 @@ use clap::{Args, Subcommand};
 use dv_repo::ops::stage::{StageAddOptions, add_stage};
 use dv_repo::ops::stage_list::{StageListOptions, list_stages};
 use dv_repo::{Environment, Workspace};
+use dv_schema::shown::escape_name;
 
 use crate::printer::Printer;
 
@@ -124,7 +125,7 @@ fn list(args: StageListArgs, environment: &Environment, printer: &Printer) -> an
     let width = report
         .stages
         .iter()
-        .map(|stage| stage.addressing.chars().count())
+        .map(|stage| escape_name(&stage.addressing).chars().count())
         .max()
         .unwrap_or(0);
     let lines: Vec<String> = report
@@ -136,9 +137,13 @@ fn list(args: StageListArgs, environment: &Environment, printer: &Printer) -> an
             } else {
                 stage.description.as_str()
             };
-            format!("{:<width$}  {description}", stage.addressing)
-                .trim_end()
-                .to_owned()
+            format!(
+                "{:<width$}  {}",
+                escape_name(&stage.addressing),
+                escape_name(description)
+            )
+            .trim_end()
+            .to_owned()
         })
         .collect();
     printer.data(lines.join("\n"));

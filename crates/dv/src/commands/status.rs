@@ -1,5 +1,6 @@
 //! `dv status`.
 
+use dv_schema::shown::escape_name;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -269,7 +270,10 @@ fn run_cloud(args: StatusArgs, workspace: &Workspace, printer: &Printer) -> anyh
         let lines: Vec<String> = report
             .entries
             .iter()
-            .map(|entry| format!("\t{:<20}{}", format!("{}:", entry.status), entry.name))
+            .map(|entry| {
+                let status = format!("{}:", entry.status);
+                format!("\t{status:<20}{}", escape_name(&entry.name))
+            })
             .collect();
         printer.data(lines.join("\n"));
     } else if !report.tracked {
