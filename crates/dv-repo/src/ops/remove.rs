@@ -29,8 +29,11 @@ pub struct RemoveReport {
     pub gitignores: Vec<PathBuf>,
 }
 
-/// Removes the `.dvc` file `options.target`.
+/// Removes the `.dvc` file or the pipeline stage `options.target`.
 pub fn remove(workspace: &Workspace, options: &RemoveOptions) -> anyhow::Result<RemoveReport> {
+    if let Some(report) = remove_stages(workspace, options)? {
+        return Ok(report);
+    }
     let entry = resolve_target(workspace, &options.target)?;
     let mut report = RemoveReport::default();
     for output in &entry.file.outs {
@@ -57,6 +60,91 @@ pub fn remove(workspace: &Workspace, options: &RemoveOptions) -> anyhow::Result<
         .with_context(|| format!("failed to remove '{}'", workspace.display_path(&entry.path)))?;
     report.removed = entry.path;
     Ok(report)
+}
+
+/// `dvc remove STAGE`: the stages a stage name (or `dvc.yaml:name`) names leave `dvc.yaml` and
+/// `dvc.lock` (a file left without stages is deleted, as DVC does), their outputs leave
+/// `.gitignore` and stay in the workspace, unprotected, unless `--outs` removes them (a
+/// `persist` output is kept). `None` when the target names no stage.
+fn remove_stages(
+    workspace: &Workspace,
+    options: &RemoveOptions,
+) -> anyhow::Result<Option<RemoveReport>> {
+    let target = options.target.to_string_lossy();
+    if target.ends_with(".dvc")
+        || !crate::stages::stage_files(workspace)?
+            .iter()
+            .any(|f| !f.as_str().ends_with(".dvc"))
+    {
+        return Ok(None);
+    }
+    let pipelines = crate::ops::pipeline::Pipelines::load(workspace, None)?;
+    let Some(found) = pipelines.resolve_target(workspace, &target) else {
+        return Ok(None);
+    };
+    let mut report = RemoveReport::default();
+    for index in found {
+        let stage = &pipelines.stages[index];
+        for out in &stage.outs {
+            let Some(path) = out
+                .path
+                .repo_path()
+                .map(|p| workspace.root().join(p.as_str()))
+            else {
+                continue;
+            };
+            let shown = workspace.display_path(&path);
+            if options.outs && !out.definition.persist {
+                remove_path(&path).with_context(|| format!("failed to remove '{shown}'"))?;
+            } else if out.is_cached() && std::fs::symlink_metadata(&path).is_ok() {
+                unprotect_path(&path)?;
+            }
+            if out.is_cached()
+                && let Some(git) = workspace.git()
+            {
+                dv_scm::ignore_entry_remove(git.root(), &path)?;
+                report
+                    .gitignores
+                    .extend(path.parent().map(|p| p.join(".gitignore")));
+            }
+        }
+        let yaml = workspace.root().join(stage.file.as_str());
+        let shown = workspace.display_path(&yaml);
+        let text =
+            std::fs::read_to_string(&yaml).with_context(|| format!("failed to read '{shown}'"))?;
+        match dv_schema::dvc_yaml::remove_stage(&text, &stage.name).map_err(|error| {
+            CommandError(format!("failed to update '{shown}': {}", error.message))
+        })? {
+            dv_schema::dvc_yaml::StageRemoval::NotFound => {}
+            dv_schema::dvc_yaml::StageRemoval::Text(text) => {
+                crate::confine::write_metafile(workspace, &yaml, text.as_bytes())?;
+            }
+            dv_schema::dvc_yaml::StageRemoval::DeleteFile => {
+                std::fs::remove_file(&yaml)
+                    .with_context(|| format!("failed to remove '{shown}'"))?;
+            }
+        }
+        let lock = workspace
+            .root()
+            .join(crate::ops::pipeline::lock_path(&stage.file).as_str());
+        let lock_shown = workspace.display_path(&lock);
+        if let Ok(text) = std::fs::read_to_string(&lock) {
+            match dv_schema::lock_file::remove_stage(&text, &stage.name).map_err(|error| {
+                CommandError(format!("failed to update '{lock_shown}': {error}"))
+            })? {
+                dv_schema::lock_file::LockRemoval::NotFound => {}
+                dv_schema::lock_file::LockRemoval::Text(text) => {
+                    crate::confine::write_metafile(workspace, &lock, text.as_bytes())?;
+                }
+                dv_schema::lock_file::LockRemoval::DeleteFile => {
+                    std::fs::remove_file(&lock)
+                        .with_context(|| format!("failed to remove '{lock_shown}'"))?;
+                }
+            }
+        }
+        report.removed = yaml;
+    }
+    Ok(Some(report))
 }
 
 /// DVC's resolution of a `remove` target: a `.dvc` file, else a stage name in `dvc.yaml`.

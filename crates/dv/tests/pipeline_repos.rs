@@ -1,0 +1,110 @@
+//! Everyday data commands in repositories with pipelines, against dvc in twin repositories:
+//! `gc -w [-c]` keeps every `dvc.lock` output, `commit` saves pipeline stages, `remove STAGE`
+//! takes a stage out of `dvc.yaml` and `dvc.lock`.
+#![allow(clippy::unwrap_used)]
+
+use dv_test::TestRepo;
+use dv_test::twins::Twins;
+
+/// A tracked directory, and a two-stage pipeline with params run twice (the first run's
+/// output is only in the run-cache), plus a stray object nothing uses.
+const PIPELINE: &str = r#"
+mkdir -p data && echo a > data/a && echo b > data/b && $DVC add -q data &&
+echo 'x: 1' > params.yaml &&
+$DVC stage add -q -n gen -p x -o gen.txt 'cat params.yaml > gen.txt' &&
+$DVC stage add -q -n use -d gen.txt -d data -o out 'mkdir -p out && cat gen.txt data/a > out/all' &&
+$DVC repro -q && echo 'x: 2' > params.yaml && $DVC repro -q &&
+echo stray > stray && $DVC add -q stray && rm stray.dvc stray && git add -A && git commit -qm pipeline
+"#;
+
+fn cache_listing(repo: &TestRepo, dir: &str) -> Vec<String> {
+    let root = repo.path(dir);
+    let mut found: Vec<String> = dv_test::files_under(&root)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn gc_workspace_keeps_lock_outputs_and_run_cache_like_dvc() {
+    let twins = Twins::new(PIPELINE);
+    twins.same(&["gc", "-w", "-f"]);
+    twins.same_cache();
+    assert_eq!(
+        cache_listing(&twins.ours, ".dvc/cache/runs"),
+        cache_listing(&twins.theirs, ".dvc/cache/runs")
+    );
+    assert!(!cache_listing(&twins.ours, ".dvc/cache/runs").is_empty());
+    // Everything the workspace uses is still there: a fresh checkout restores it.
+    twins.each("rm -rf out gen.txt data");
+    twins.same(&["checkout"]);
+    twins.same(&["status"]);
+}
+
+#[test]
+fn gc_cloud_keeps_lock_outputs_on_the_remote_like_dvc() {
+    let twins = Twins::new(&format!(
+        "{} && $DVC remote add -q -d store ../store && $DVC push -q",
+        PIPELINE.trim()
+    ));
+    twins.each("echo 'x: 3' > params.yaml && $DVC repro -q && $DVC push -q");
+    twins.same(&["gc", "-w", "-c", "-f"]);
+    twins.same_cache();
+    let store = |repo: &TestRepo| {
+        let mut found: Vec<String> = dv_test::files_under(&repo.temp_dir().join("store"))
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(store(&twins.ours), store(&twins.theirs));
+}
+
+#[test]
+fn commit_saves_pipeline_stages_like_dvc() {
+    let twins = Twins::new(PIPELINE);
+    // An output edited by hand: commit asks (no terminal: refuses), -f saves.
+    twins.each("chmod -R u+w out && echo edited > out/all");
+    twins.same(&["status"]);
+    twins.same(&["commit"]);
+    twins.same(&["commit", "-f"]);
+    twins.same_file("dvc.lock");
+    twins.same(&["status"]);
+    twins.same_cache();
+    // A params change committed by stage name, without running it.
+    twins.each("echo 'x: 5' > params.yaml");
+    twins.same(&["commit", "gen"]);
+    twins.same(&["commit", "-f", "gen"]);
+    twins.same_file("dvc.lock");
+    twins.same(&["commit", "-f", "dvc.yaml:use"]);
+    twins.same_file("dvc.lock");
+    twins.same(&["status"]);
+    // Nothing changed: nothing to say, nothing rewritten.
+    twins.same(&["commit"]);
+    twins.same_file("dvc.lock");
+    // A stage never run: committed from what is in the workspace.
+    twins.each("$DVC stage add -q -n late -d gen.txt -o late.txt 'cp gen.txt late.txt' && cp gen.txt late.txt");
+    twins.same(&["commit", "-f", "late"]);
+    twins.same_file("dvc.lock");
+    twins.same_file(".gitignore");
+    twins.same(&["status"]);
+}
+
+#[test]
+fn remove_takes_a_stage_out_of_the_pipeline_like_dvc() {
+    let twins = Twins::new(PIPELINE);
+    twins.same(&["remove", "use"]);
+    for file in ["dvc.yaml", "dvc.lock", ".gitignore"] {
+        twins.same_file(file);
+    }
+    assert!(twins.ours.exists("out/all"));
+    twins.same(&["remove", "--outs", "dvc.yaml:gen"]);
+    for file in ["dvc.yaml", "dvc.lock", ".gitignore", "gen.txt"] {
+        twins.same_file(file);
+    }
+    twins.same(&["remove", "nosuchstage"]);
+    twins.same(&["status"]);
+}
