@@ -140,6 +140,35 @@ impl Git {
         Ok(!output.stdout.is_empty())
     }
 
+    /// Files git does not track and does not ignore (`git ls-files --others
+    /// --exclude-standard`), relative to the work tree root, `/`-separated.
+    pub fn untracked(&self) -> Result<Vec<String>, ScmError> {
+        let output = self
+            .command()
+            .args([
+                "ls-files",
+                "-z",
+                "--others",
+                "--exclude-standard",
+                "--full-name",
+                ":/",
+            ])
+            .output()
+            .map_err(|e| git_error("ls-files", e.to_string()))?;
+        if !output.status.success() {
+            return Err(git_error(
+                "ls-files",
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ));
+        }
+        Ok(output
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect())
+    }
+
     /// Whether `rev` names a commit (false for `HEAD` in a repository without commits).
     pub fn has_revision(&self, rev: &str) -> bool {
         self.command()

@@ -108,3 +108,55 @@ fn remove_takes_a_stage_out_of_the_pipeline_like_dvc() {
     twins.same(&["remove", "nosuchstage"]);
     twins.same(&["status"]);
 }
+
+/// `data status --json` of both twins, with lists sorted (dvc prints some in hash-set order).
+#[track_caller]
+fn same_data_status(twins: &Twins, args: &[&str]) {
+    fn sorted(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Array(items) => {
+                let mut items: Vec<_> = items.into_iter().map(sorted).collect();
+                items.sort_by_key(ToString::to_string);
+                serde_json::Value::Array(items)
+            }
+            serde_json::Value::Object(map) => {
+                serde_json::Value::Object(map.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            other => other,
+        }
+    }
+    let full: Vec<&str> = [&["data", "status", "--json"][..], args].concat();
+    let (ours, theirs) = twins.both_in(".", &full);
+    assert_eq!(ours.code, theirs.code, "{args:?}\n{ours}\n{theirs}");
+    let parse = |text: &str| sorted(serde_json::from_str(text.trim()).unwrap());
+    assert_eq!(parse(&ours.stdout), parse(&theirs.stdout), "{args:?}");
+}
+
+#[test]
+fn data_status_reports_pipeline_outputs_like_dvc() {
+    let twins = Twins::new(&format!(
+        "{} && $DVC stage add -q -n never -o never.txt 'echo n > never.txt' && git add -A && git commit -qm never && $DVC remote add -q -d store ../store",
+        PIPELINE.trim()
+    ));
+    same_data_status(&twins, &[]);
+    // Modified, deleted and never-run outputs, an object missing from the cache, untracked
+    // files, targets and the remote.
+    twins.each(
+        "chmod -R u+w out && echo edited > out/all && rm gen.txt && echo n > never.txt && echo u > untracked.txt",
+    );
+    same_data_status(&twins, &[]);
+    same_data_status(&twins, &["--granular"]);
+    same_data_status(&twins, &["--untracked-files"]);
+    same_data_status(&twins, &["out"]);
+    same_data_status(&twins, &["never.txt", "--untracked-files"]);
+    same_data_status(&twins, &["--not-in-remote"]);
+    twins.each("$DVC push -q data.dvc");
+    same_data_status(&twins, &["--not-in-remote", "--unchanged"]);
+    // Committed changes: the lock file in git differs from the workspace's.
+    twins.each("cat params.yaml > gen.txt && $DVC commit -f -q");
+    same_data_status(&twins, &[]);
+    // An invalid dvc.yaml fails as in dvc.
+    twins.each("echo 'stages: [' >> dvc.yaml");
+    let (ours, theirs) = twins.both_in(".", &["data", "status"]);
+    assert_eq!(ours.code, theirs.code, "{ours}\n{theirs}");
+}

@@ -17,7 +17,7 @@ use anyhow::Context;
 use dv_data::build::{self, BuildOptions, Built};
 use dv_data::state::State;
 use dv_schema::dir_manifest::DirManifest;
-use dv_schema::dvc_file::DvcFile;
+use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::{HashName, ObjectId};
 
 use crate::index::{self, DvcFileEntry};
@@ -30,6 +30,15 @@ pub struct DataStatusOptions {
     pub granular: bool,
     /// Threads for hashing.
     pub jobs: Option<usize>,
+    /// Limit the report to these outputs, directories holding outputs, or paths inside a
+    /// tracked directory (relative to the working directory).
+    pub targets: Vec<PathBuf>,
+    /// `--untracked-files`: list files neither git nor dv tracks.
+    pub untracked: bool,
+    /// `--not-in-remote`: list recorded outputs whose objects the remote lacks.
+    pub not_in_remote: bool,
+    /// `-r NAME`: the remote `not_in_remote` checks (else the default remote).
+    pub remote: Option<String>,
 }
 
 /// One reported change.
@@ -67,10 +76,21 @@ pub struct DataStatusReport {
     pub uncommitted: Vec<ChangeGroup>,
     /// Entries unchanged in both comparisons.
     pub unchanged: Vec<String>,
+    /// With `not_in_remote`: recorded outputs (or files of them) the remote lacks.
+    pub not_in_remote: Vec<String>,
+    /// With `untracked`: files neither git nor dv tracks, as shown.
+    pub untracked: Vec<String>,
     /// git shows changes of staged or tracked files (`git status`, untracked files aside).
     pub git_dirty: bool,
     /// The git repository has no commit yet.
     pub git_empty: bool,
+}
+
+/// A recorded output: where it is and what its `.dvc` file or `dvc.lock` says of it.
+#[derive(Debug, Clone)]
+struct Recorded {
+    path: PathBuf,
+    output: Output,
 }
 
 /// Computes the data status of the workspace.
@@ -79,12 +99,27 @@ pub fn data_status(
     options: &DataStatusOptions,
 ) -> anyhow::Result<DataStatusReport> {
     let entries = index::load_targets(workspace, &[])?;
+    let mut recorded = of_dvc_files(&entries);
+    let (stage_outputs, uncached) = stage_outputs(workspace)?;
+    recorded.extend(stage_outputs);
+    let targets: Vec<PathBuf> = options
+        .targets
+        .iter()
+        .map(|target| workspace.absolute(target))
+        .collect();
+    let selected = |path: &Path| {
+        targets.is_empty()
+            || targets
+                .iter()
+                .any(|target| path.starts_with(target) || target.starts_with(path))
+    };
+    recorded.retain(|recorded| selected(&recorded.path));
     let granular = options.granular;
-    let index_tree = dvc_files_tree(workspace, &entries, granular);
+    let index_tree = dvc_files_tree(workspace, &recorded, granular);
 
     let jobs = workspace.jobs(options.jobs);
     let mut state = workspace.load_state();
-    let built = workspace_tree(workspace, &entries, jobs, &mut state);
+    let built = workspace_tree(workspace, &recorded, jobs, &mut state);
     workspace.save_state(&mut state);
     let workspace_tree = built?;
 
@@ -100,7 +135,14 @@ pub fn data_status(
 
     if let Some(git) = workspace.git() {
         let head = if git.has_revision("HEAD") {
-            head_entries(workspace, git)?
+            let mut head = of_dvc_files(&head_entries(workspace, git)?);
+            head.extend(
+                head_lock_outputs(workspace, git)?
+                    .into_iter()
+                    .filter(|recorded| !uncached.contains(&recorded.path)),
+            );
+            head.retain(|recorded| selected(&recorded.path));
+            head
         } else {
             report.git_empty = true;
             Vec::new()
@@ -111,25 +153,168 @@ pub fn data_status(
         let still: HashSet<String> = committed.unchanged.into_iter().collect();
         unchanged.retain(|path| still.contains(path));
         report.git_dirty = git.has_changes()?;
+        if options.untracked {
+            report.untracked = git
+                .untracked()?
+                .into_iter()
+                .map(|path| git.root().join(path))
+                .filter(|path| path.starts_with(workspace.root()) && selected(path))
+                .map(|path| workspace.display_path(&path))
+                .collect();
+        }
+    }
+    if options.not_in_remote {
+        report.not_in_remote = not_in_remote(workspace, options, &recorded)?;
     }
     report.unchanged = unchanged;
     Ok(report)
 }
 
-/// The `.dvc` files of commit `HEAD` inside the repository, loaded leniently (a file that does
-/// not parse is left out).
-fn head_entries(workspace: &Workspace, git: &dv_scm::Git) -> anyhow::Result<Vec<DvcFileEntry>> {
+/// The recorded outputs whose objects (for a directory: its `.dir` or any of its files) the
+/// remote does not have, as shown.
+fn not_in_remote(
+    workspace: &Workspace,
+    options: &DataStatusOptions,
+    recorded: &[Recorded],
+) -> anyhow::Result<Vec<String>> {
+    let targets: Vec<(PathBuf, bool)> = recorded
+        .iter()
+        .filter(|recorded| recorded.output.md5.is_some())
+        .map(|recorded| (recorded.path.clone(), recorded.output.is_dir()))
+        .collect();
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let status = crate::ops::remote_status::remote_status(
+        workspace,
+        &crate::ops::remote_status::RemoteStatusOptions {
+            targets: Vec::new(),
+            remote: options.remote.clone(),
+            jobs: None,
+            recursive: false,
+        },
+        &dv_data::progress::Progress::default(),
+    )?;
+    let absent: Vec<PathBuf> = status
+        .entries
+        .iter()
+        .filter(|entry| entry.status != "deleted")
+        .map(|entry| workspace.absolute(Path::new(entry.name.trim_end_matches('/'))))
+        .collect();
+    let mut names: Vec<String> = targets
+        .iter()
+        .filter(|(path, _)| absent.iter().any(|missing| missing.starts_with(path)))
+        .map(|(path, is_dir)| {
+            let shown = workspace.display_path(path);
+            if *is_dir { format!("{shown}/") } else { shown }
+        })
+        .collect();
+    names.dedup();
+    Ok(names)
+}
+
+/// The outputs of `.dvc` files.
+fn of_dvc_files(entries: &[DvcFileEntry]) -> Vec<Recorded> {
+    entries
+        .iter()
+        .flat_map(|entry| {
+            entry.file.outs.iter().map(|output| Recorded {
+                path: entry.resolve(output),
+                output: output.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The cached outputs of every pipeline stage, with the hashes `dvc.lock` records (none for a
+/// stage never run, which DVC shows as added); and the paths of uncached ones (`cache: false`
+/// metrics and plots), which DVC's data index leaves out.
+fn stage_outputs(workspace: &Workspace) -> anyhow::Result<(Vec<Recorded>, HashSet<PathBuf>)> {
+    let pipelines = crate::ops::pipeline::Pipelines::load(workspace, None)?;
+    let stages: Vec<&dv_pipeline::stage::Stage> = pipelines.stages.iter().collect();
+    let locked = crate::ops::pipeline::locked_outputs_of(workspace, &stages)?;
+    let mut recorded = Vec::new();
+    let mut uncached = HashSet::new();
+    for (stage, locked) in stages.iter().zip(locked) {
+        for out in &stage.outs {
+            let Some(path) = out.path.to_path(workspace.root()) else {
+                continue;
+            };
+            if !out.is_cached() {
+                uncached.insert(path);
+                continue;
+            }
+            let output = match locked.iter().find(|locked| locked.path == path) {
+                Some(locked) => locked.output.clone(),
+                None => Output {
+                    path: out.def_path.clone(),
+                    ..Output::default()
+                },
+            };
+            recorded.push(Recorded { path, output });
+        }
+    }
+    Ok((recorded, uncached))
+}
+
+/// The outputs the `dvc.lock` files of commit `HEAD` record, relative to each lock file's
+/// directory (read leniently: a file that does not parse is left out).
+fn head_lock_outputs(workspace: &Workspace, git: &dv_scm::Git) -> anyhow::Result<Vec<Recorded>> {
+    let prefix = head_prefix(workspace, git);
+    let files: Vec<String> = git
+        .files_at("HEAD")?
+        .into_iter()
+        .filter(|path| {
+            (path == &format!("{prefix}dvc.lock") || path.ends_with("/dvc.lock"))
+                && path.starts_with(&prefix)
+        })
+        .collect();
+    let contents = git.read_files_at("HEAD", &files)?;
+    let mut recorded = Vec::new();
+    for (path, content) in files.iter().zip(contents) {
+        let Some(text) = content.and_then(|content| String::from_utf8(content).ok()) else {
+            continue;
+        };
+        let Ok(lock) = dv_schema::lock_file::LockFile::from_yaml(&text) else {
+            continue;
+        };
+        let dir = workspace
+            .root()
+            .join(&path[prefix.len()..])
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| workspace.root().to_path_buf());
+        for (_, stage) in &lock.stages {
+            for output in &stage.outs {
+                recorded.push(Recorded {
+                    path: crate::path::normalize(&dir.join(&output.path)),
+                    output: output.clone(),
+                });
+            }
+        }
+    }
+    Ok(recorded)
+}
+
+/// The workspace root's path inside the git work tree, with a trailing `/` (empty at its root).
+fn head_prefix(workspace: &Workspace, git: &dv_scm::Git) -> String {
     let prefix = workspace
         .root()
         .strip_prefix(git.root())
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let prefix = prefix.to_string_lossy().replace('\\', "/");
-    let prefix = if prefix.is_empty() {
+    if prefix.is_empty() {
         String::new()
     } else {
         format!("{prefix}/")
-    };
+    }
+}
+
+/// The `.dvc` files of commit `HEAD` inside the repository, loaded leniently (a file that does
+/// not parse is left out).
+fn head_entries(workspace: &Workspace, git: &dv_scm::Git) -> anyhow::Result<Vec<DvcFileEntry>> {
+    let prefix = head_prefix(workspace, git);
     let files: Vec<String> = git
         .files_at("HEAD")?
         .into_iter()
@@ -208,14 +393,14 @@ fn key_of(root: &Path, path: &Path) -> Option<Vec<String>> {
 
 /// The trie of the outputs recorded in `entries`; with `granular`, tracked directories hold
 /// the files of their `.dir` object (or are unknown without it).
-fn dvc_files_tree(workspace: &Workspace, entries: &[DvcFileEntry], granular: bool) -> Node {
+fn dvc_files_tree(workspace: &Workspace, recorded: &[Recorded], granular: bool) -> Node {
     let mut root = Node {
         is_dir: true,
         ..Node::default()
     };
-    for entry in entries {
-        for output in &entry.file.outs {
-            let Some(key) = key_of(workspace.root(), &entry.resolve(output)) else {
+    for Recorded { path, output } in recorded {
+        {
+            let Some(key) = key_of(workspace.root(), path) else {
                 continue;
             };
             let hash = output.md5.map(|id| HashInfo {
@@ -254,7 +439,7 @@ fn add_manifest(node: &mut Node, manifest: &DirManifest, name: HashName) {
 /// The trie of the workspace data at the recorded outputs, hashed like their records.
 fn workspace_tree(
     workspace: &Workspace,
-    entries: &[DvcFileEntry],
+    recorded: &[Recorded],
     jobs: NonZeroUsize,
     state: &mut State,
 ) -> anyhow::Result<Node> {
@@ -262,9 +447,9 @@ fn workspace_tree(
         is_dir: true,
         ..Node::default()
     };
-    for entry in entries {
-        for output in &entry.file.outs {
-            let path = entry.resolve(output);
+    for Recorded { path, output } in recorded {
+        {
+            let path = path.clone();
             let Some(key) = key_of(workspace.root(), &path) else {
                 continue;
             };

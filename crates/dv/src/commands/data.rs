@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use dv_repo::ops::data_status::{ChangeGroup, ChangeItem, DataStatusOptions, data_status};
-use dv_repo::{DvcError, Environment, Workspace};
+use dv_repo::{Environment, Workspace};
 
 use crate::printer::Printer;
 
@@ -60,18 +60,15 @@ fn status(
     printer: &Printer,
 ) -> anyhow::Result<u8> {
     let workspace = Workspace::open(environment)?;
-    if !args.targets.is_empty() || args.not_in_remote || args.untracked_files != "no" {
-        return Err(DvcError(
-            "dv data status does not support targets, `--not-in-remote` or `--untracked-files` yet"
-                .into(),
-        )
-        .into());
-    }
     let report = data_status(
         &workspace,
         &DataStatusOptions {
             granular: args.granular,
             jobs: None,
+            targets: args.targets.clone(),
+            untracked: args.untracked_files != "no",
+            not_in_remote: args.not_in_remote,
+            remote: args.remote.clone(),
         },
     )?;
     let unchanged = if args.unchanged {
@@ -85,6 +82,9 @@ fn status(
         if !report.not_in_cache.is_empty() {
             map.insert("not_in_cache".into(), list(&report.not_in_cache));
         }
+        if !report.not_in_remote.is_empty() {
+            map.insert("not_in_remote".into(), list(&report.not_in_remote));
+        }
         for (name, groups) in [
             ("committed", &report.committed),
             ("uncommitted", &report.uncommitted),
@@ -92,6 +92,9 @@ fn status(
             if !groups.is_empty() {
                 map.insert(name.into(), groups_json(groups));
             }
+        }
+        if !report.untracked.is_empty() {
+            map.insert("untracked".into(), list(&report.untracked));
         }
         if !unchanged.is_empty() {
             map.insert("unchanged".into(), list(&unchanged));
@@ -109,6 +112,19 @@ fn status(
         lines.extend(
             report
                 .not_in_cache
+                .iter()
+                .map(|p| format!("{indent}{}", escape_name(p))),
+        );
+        sections.push(lines);
+    }
+    if !report.not_in_remote.is_empty() {
+        let mut lines = vec![
+            "Not in remote:".to_string(),
+            "  (use \"dvc push <file>...\" to upload files)".to_string(),
+        ];
+        lines.extend(
+            report
+                .not_in_remote
                 .iter()
                 .map(|p| format!("{indent}{}", escape_name(p))),
         );
@@ -146,6 +162,20 @@ fn status(
                 lines.push(format!("{indent}{}: {shown}", group.kind));
             }
         }
+        sections.push(lines);
+    }
+    if !report.untracked.is_empty() {
+        let mut lines = vec![
+            "Untracked files:".to_string(),
+            "  (use \"git add <file> ...\" or \"dvc add <file>...\" to commit to git or to dvc)"
+                .to_string(),
+        ];
+        lines.extend(
+            report
+                .untracked
+                .iter()
+                .map(|p| format!("{indent}{}", escape_name(p))),
+        );
         sections.push(lines);
     }
     if !unchanged.is_empty() {
