@@ -201,6 +201,8 @@ pub struct RepoWorkspace<'a> {
     workspace: &'a Workspace,
     state: &'a mut State,
     jobs: NonZeroUsize,
+    /// The storages URL dependencies and outputs live on, opened once each.
+    storages: crate::ops::import_url::Storages,
 }
 
 impl<'a> RepoWorkspace<'a> {
@@ -214,7 +216,62 @@ impl<'a> RepoWorkspace<'a> {
             workspace,
             state,
             jobs,
+            storages: crate::ops::import_url::Storages::default(),
         }
+    }
+
+    /// What DVC records for a URL dependency or output (`s3://`, `remote://NAME/...`,
+    /// `http(s)://`): an S3 object's `etag` and `size`, an HTTP file's `checksum`; a
+    /// `remote://` URL of a local remote is hashed like a local path. `None` when nothing is
+    /// there.
+    fn hash_url(
+        &mut self,
+        url: &str,
+        hash_name: HashName,
+    ) -> Result<Option<EntryHash>, WorkspaceError> {
+        use crate::ops::import_url::{Source, UrlScope, resolve_url};
+        use dv_remote::ExternalEntry;
+        let scope = UrlScope {
+            environment: self.workspace.environment(),
+            config: self.workspace.config(),
+        };
+        let source = resolve_url(&scope, url, Default::default(), &mut self.storages)
+            .map_err(|error| format!("{error:#}"))?;
+        let (fs, path) = match source {
+            Source::Local(path) => return self.hash_local(&path, hash_name),
+            Source::External { fs, path } => (fs, path),
+        };
+        let fs = self
+            .storages
+            .get(fs)
+            .map_err(|message| format!("failed to open '{url}': {message}"))?;
+        let file = match fs
+            .stat(&path)
+            .map_err(|error| format!("'{url}': {error}"))?
+        {
+            None => return Ok(None),
+            Some(ExternalEntry::File(file)) => file,
+            Some(ExternalEntry::Directory) => {
+                return Err(format!(
+                    "'{url}' is a directory: directory URLs in stages are not supported by dv yet"
+                )
+                .into());
+            }
+        };
+        let value = match (file.etag, file.checksum) {
+            (Some(etag), _) => HashValue::Etag(etag),
+            (None, Some(checksum)) => HashValue::Checksum(checksum),
+            (None, None) => {
+                return Err(format!("'{url}' has neither an ETag nor a checksum").into());
+            }
+        };
+        Ok(Some(EntryHash {
+            value,
+            hash_name,
+            size: file.size,
+            nfiles: None,
+            isexec: false,
+        }))
     }
 
     /// The hash cache, for checks that go through it directly.
@@ -258,9 +315,30 @@ impl dv_pipeline::status::Workspace for RepoWorkspace<'_> {
         _role: EntryRole,
     ) -> Result<Option<EntryHash>, WorkspaceError> {
         let Some(full) = path.to_path(self.workspace.root()) else {
-            return Err(format!("hashing '{path}' is not supported by dv yet").into());
+            let url = path.to_string();
+            return self.hash_url(&url, hash_name);
         };
-        if std::fs::metadata(&full).is_err() {
+        self.hash_local(&full, hash_name)
+    }
+
+    fn read(&mut self, path: &EntryPath) -> Result<FileContent, WorkspaceError> {
+        self.read_entry(path)
+    }
+
+    fn in_cache(&mut self, id: &ObjectId, hash_name: HashName) -> Result<bool, WorkspaceError> {
+        let odb = self.workspace.odb(hash_name);
+        Ok(in_cache_with(&odb, id, Some(&mut *self.state)))
+    }
+}
+
+impl RepoWorkspace<'_> {
+    /// The hash of a local file or directory, through the hash cache.
+    fn hash_local(
+        &mut self,
+        full: &Path,
+        hash_name: HashName,
+    ) -> Result<Option<EntryHash>, WorkspaceError> {
+        if std::fs::metadata(full).is_err() {
             return Ok(None);
         }
         let built = build::build(
@@ -292,7 +370,7 @@ impl dv_pipeline::status::Workspace for RepoWorkspace<'_> {
         }))
     }
 
-    fn read(&mut self, path: &EntryPath) -> Result<FileContent, WorkspaceError> {
+    fn read_entry(&mut self, path: &EntryPath) -> Result<FileContent, WorkspaceError> {
         match path {
             EntryPath::Repo(repo_path) => {
                 Ok(WorkingTree::new(self.workspace.root()).read(repo_path)?)
@@ -306,11 +384,6 @@ impl dv_pipeline::status::Workspace for RepoWorkspace<'_> {
                 None => Ok(FileContent::Missing),
             },
         }
-    }
-
-    fn in_cache(&mut self, id: &ObjectId, hash_name: HashName) -> Result<bool, WorkspaceError> {
-        let odb = self.workspace.odb(hash_name);
-        Ok(in_cache_with(&odb, id, Some(&mut *self.state)))
     }
 }
 
