@@ -145,6 +145,20 @@ pub enum RemoteError {
         /// The md5 of the bytes received.
         actual: String,
     },
+    /// A downloaded object's content is larger than the size its metafile records; the
+    /// download was stopped there and nothing was written.
+    #[error(
+        "object `{object}` of {remote} is corrupted: it is larger than its recorded size \
+         ({size} bytes)"
+    )]
+    TooLarge {
+        /// The remote.
+        remote: RemoteLabel,
+        /// The object's path relative to the remote root.
+        object: String,
+        /// The recorded size.
+        size: u64,
+    },
     /// A local file operation failed.
     #[error("failed to {action} `{}` for {remote}", path.display())]
     Io {
@@ -185,6 +199,7 @@ impl RemoteError {
             | RemoteError::Unreachable { remote, .. }
             | RemoteError::MissingObject { remote, .. }
             | RemoteError::Corrupted { remote, .. }
+            | RemoteError::TooLarge { remote, .. }
             | RemoteError::Io { remote, .. }
             | RemoteError::Storage { remote, .. } => remote,
         }

@@ -103,3 +103,66 @@ fn http_credentials_do_not_follow_a_redirect_to_another_origin() {
         );
     }
 }
+
+/// Every file under `dir`, recursively (nothing when it does not exist).
+fn files_in(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_in(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn an_object_larger_than_its_recorded_size_is_cut_off_and_not_cached() {
+    let probe = TestRepo::new();
+    let served = served_dir(&probe);
+    let server = HttpServer::start_with(
+        &served,
+        HttpServerOptions {
+            writable: true,
+            ..HttpServerOptions::default()
+        },
+    );
+    let repo = tracked_with_remote(&format!("{}/store", server.url), &[]);
+    dv(&repo, &["push"]).success();
+    // `a.txt` is recorded with `size: 6`; the remote now serves 32 MiB under its name.
+    let object = "files/md5/b1/946ac92492d2347c6235b4d2611184";
+    std::fs::write(served.join("store").join(object), vec![b'x'; 32 << 20]).unwrap();
+
+    let clone = repo.git_clone();
+    let out = dv(&clone, &["pull"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains(&format!(
+            "ERROR: failed to transfer 'b1946ac92492d2347c6235b4d2611184' - object `{object}` \
+             of remote `store`"
+        )) && out
+            .stderr
+            .contains("is corrupted: it is larger than its recorded size (6 bytes)"),
+        "{out}"
+    );
+    // The other objects arrived (a failed pull checks nothing out, as with dvc); nothing of
+    // the oversized object stayed in the cache.
+    let cache = clone.path(".dvc/cache");
+    assert!(
+        cache
+            .join("files/md5/5b/bf5a52328e7439ae6e719dfe712200")
+            .is_file()
+    );
+    assert!(!clone.exists("a.txt"));
+    assert!(!cache.join(object).exists());
+    let leftovers: Vec<PathBuf> = files_in(&cache)
+        .into_iter()
+        .filter(|path| path.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
