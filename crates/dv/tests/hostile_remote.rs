@@ -166,3 +166,69 @@ fn an_object_larger_than_its_recorded_size_is_cut_off_and_not_cached() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Replaces the cache object at `relative` (under `.dvc/cache/`) with `content`, read-only
+/// like a real object.
+fn plant(repo: &TestRepo, relative: &str, content: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = repo.path(".dvc/cache").join(relative);
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, content).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+}
+
+#[test]
+fn push_refuses_cache_objects_whose_content_does_not_match_their_name() {
+    let probe = TestRepo::new();
+    let remote = probe.temp_dir().join("remote");
+    let repo = tracked_with_remote(remote.to_str().unwrap(), &[]);
+    // `a.txt` ("hello\n") and `data/f1.txt` ("one\n") hold something else in the cache.
+    let a_txt = "files/md5/b1/946ac92492d2347c6235b4d2611184";
+    let f1 = "files/md5/5b/bf5a52328e7439ae6e719dfe712200";
+    plant(&repo, a_txt, "planted\n");
+    plant(&repo, f1, "two\n");
+
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr.contains(
+            "ERROR: failed to transfer 'b1946ac92492d2347c6235b4d2611184' - the cache object \
+             of 'a.txt' ('.dvc/cache/files/md5/b1/946ac92492d2347c6235b4d2611184') is \
+             corrupted: its content hashes to"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(
+            "ERROR: failed to transfer '5bbf5a52328e7439ae6e719dfe712200' - the cache object \
+             of 'data/f1.txt' ("
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("not uploaded because some of its files failed to upload")
+    );
+    assert!(out.stderr.contains("files failed to upload"), "{out}");
+    // Neither the planted objects nor the directory listing one of them reached the remote;
+    // the sound objects did.
+    assert!(!remote.join(a_txt).exists());
+    assert!(!remote.join(f1).exists());
+    let dirs = files_in(&remote)
+        .into_iter()
+        .filter(|path| path.to_string_lossy().ends_with(".dir"))
+        .count();
+    assert_eq!(dirs, 0);
+    assert!(
+        remote
+            .join("files/md5/d4/1d8cd98f00b204e9800998ecf8427e")
+            .is_file()
+    );
+
+    // Restored, they are pushed (and remembered: the next push has nothing to check).
+    plant(&repo, a_txt, "hello\n");
+    plant(&repo, f1, "one\n");
+    let out = dv(&repo, &["push"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(remote.join(a_txt).is_file() && remote.join(f1).is_file());
+}
