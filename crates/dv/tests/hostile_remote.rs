@@ -232,3 +232,22 @@ fn push_refuses_cache_objects_whose_content_does_not_match_their_name() {
     assert_eq!(out.code, 0, "{out}");
     assert!(remote.join(a_txt).is_file() && remote.join(f1).is_file());
 }
+
+#[test]
+fn gc_collects_stale_temporary_files_in_the_cache_and_keeps_fresh_ones() {
+    let probe = TestRepo::new();
+    let repo = tracked_with_remote(probe.temp_dir().join("remote").to_str().unwrap(), &[]);
+    let shard = repo.path(".dvc/cache/files/md5/b1");
+    let (old, fresh) = (shard.join(".killed.tmp"), shard.join(".running.tmp"));
+    std::fs::write(&fresh, "being written").unwrap();
+    let file = std::fs::File::create(&old).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 86_400))
+        .unwrap();
+    drop(file);
+
+    let out = dv(&repo, &["gc", "-w", "-f"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(!old.exists(), "{out}");
+    assert!(fresh.exists());
+    assert!(shard.join("946ac92492d2347c6235b4d2611184").is_file());
+}
