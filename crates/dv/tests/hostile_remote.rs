@@ -251,3 +251,29 @@ fn gc_collects_stale_temporary_files_in_the_cache_and_keeps_fresh_ones() {
     assert!(fresh.exists());
     assert!(shard.join("946ac92492d2347c6235b4d2611184").is_file());
 }
+
+#[test]
+fn a_corrupted_dir_object_in_the_cache_is_downloaded_again() {
+    let probe = TestRepo::new();
+    let repo = tracked_with_remote(probe.temp_dir().join("remote").to_str().unwrap(), &[]);
+    dv(&repo, &["push"]).success();
+    let clone = repo.git_clone();
+    dv(&clone, &["pull"]).success();
+    let data_dvc = clone.read("data.dvc");
+    let tree = data_dvc
+        .split_whitespace()
+        .find(|word| word.ends_with(".dir"))
+        .unwrap()
+        .to_owned();
+    let relative = format!("files/md5/{}/{}", &tree[..2], &tree[2..]);
+    plant(&clone, &relative, "[{\"md5\": \"truncated");
+    std::fs::remove_dir_all(clone.path("data")).unwrap();
+
+    let out = dv(&clone, &["pull"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(clone.read("data/f1.txt"), "one\n");
+    assert_eq!(
+        std::fs::read(clone.path(".dvc/cache").join(&relative)).unwrap(),
+        std::fs::read(repo.path(".dvc/cache").join(&relative)).unwrap()
+    );
+}

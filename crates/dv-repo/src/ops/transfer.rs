@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
-use dv_data::odb::Odb;
+use dv_data::odb::{ObjectState, Odb};
 use dv_data::progress::{Phase, Progress};
 use dv_remote::{
     Layout, ObjectDownload, ObjectKey, ObjectKind as KeyKind, Remote, RemoteConfig, RemoteError,
@@ -657,8 +657,9 @@ pub(crate) struct Downloaded {
     pub(crate) failures: Vec<TransferFailure>,
 }
 
-/// Downloads the `.dir` objects of `outputs` that the cache lacks (needed to know which files
-/// a directory has), verified and made read-only.
+/// Downloads the `.dir` objects of `outputs` that the cache lacks or holds corrupted (needed
+/// to know which files a directory has; manifests are small, so each one in the cache is
+/// hashed, its read-only mode not trusted), verified and made read-only.
 pub(crate) fn download_missing_trees(
     workspace: &Workspace,
     remote: &Remote,
@@ -671,8 +672,8 @@ pub(crate) fn download_missing_trees(
     let mut wanted: Vec<(ObjectId, Option<u64>)> = Vec::new();
     for output in outputs {
         if output.id.is_tree()
-            && !odb.contains(&output.id)
             && !wanted.iter().any(|(id, _)| *id == output.id)
+            && odb.check(&output.id, false)? != ObjectState::Valid
         {
             // The size of a directory output is that of its files, not of its manifest.
             wanted.push((output.id, None));
