@@ -5,11 +5,13 @@
 //! the layout's objects directory (`files/md5/ab/…` or, for the legacy layout, `ab/…` at the
 //! cache root). Deeper files (`runs/…`, `fs/…`, the other layout) are never looked at, and
 //! neither are `.<random>.tmp` files: they belong to a writer that has not finished (DVC would
-//! delete them, dv leaves them alone).
+//! delete them, dv leaves them alone) — unless they are [stale](stale_temporaries), left
+//! behind by a writer that died long ago.
 
 use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use dv_schema::hash::ObjectId;
 
@@ -135,6 +137,58 @@ pub fn remove(objects: &[StoredObject], progress: &Progress) -> Result<(), GcErr
     Ok(())
 }
 
+/// How long a temporary file in a shard directory must have gone unmodified before it is taken
+/// for the leftover of a writer that died: no running download or insert keeps one that long.
+pub const STALE_TEMPORARY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The `.<random>.tmp` files in the shard directories of `odb` last modified more than
+/// `older_than` ago, sorted.
+pub fn stale_temporaries(odb: &Odb, older_than: Duration) -> Result<Vec<PathBuf>, GcError> {
+    let now = SystemTime::now();
+    let mut found = Vec::new();
+    for shard in read_dir(&odb.objects_dir())? {
+        let shard_name = shard.file_name().to_string_lossy().into_owned();
+        if shard_name.chars().count() != 2 || !shard.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        for entry in read_dir(&shard.path())? {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !dv_fs::temp::is_temp_name(&name) {
+                continue;
+            }
+            let stale = entry.metadata().is_ok_and(|metadata| {
+                metadata.is_file()
+                    && metadata.modified().is_ok_and(|modified| {
+                        now.duration_since(modified).unwrap_or_default() > older_than
+                    })
+            });
+            if stale {
+                found.push(entry.path());
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Deletes `files`; one already gone is fine.
+pub fn remove_files(files: &[PathBuf]) -> Result<(), GcError> {
+    for file in files {
+        match std::fs::remove_file(file) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(GcError {
+                    action: "remove",
+                    path: file.clone(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Deletes every object of `odb` whose id is not in `used` and returns how many were deleted.
 pub fn collect_garbage(odb: &Odb, used: &HashSet<ObjectId>) -> Result<usize, GcError> {
     let unused = unused(odb, used)?;
@@ -180,5 +234,26 @@ mod tests {
         assert!(cache.path().join("runs/ab/cd/entry").exists());
         assert_eq!(collect_garbage(&odb, &used).unwrap(), 0);
         assert_eq!(collect_garbage(&legacy, &HashSet::new()).unwrap(), 1);
+    }
+
+    #[test]
+    fn only_old_temporary_files_are_stale() {
+        let cache = tempfile::tempdir().unwrap();
+        let odb = Odb::new(cache.path(), CacheLayout::Files);
+        let keep = ObjectId::file(Md5::digest(b"keep"));
+        odb.add_bytes(&keep, b"keep").unwrap();
+        let shard = odb.object_path(&keep).parent().unwrap().to_path_buf();
+        let (old, fresh) = (shard.join(".old.tmp"), shard.join(".fresh.tmp"));
+        std::fs::write(&fresh, b"being written").unwrap();
+        let file = std::fs::File::create(&old).unwrap();
+        file.set_modified(SystemTime::now() - STALE_TEMPORARY * 2)
+            .unwrap();
+        drop(file);
+
+        let stale = stale_temporaries(&odb, STALE_TEMPORARY).unwrap();
+        assert_eq!(stale, vec![old.clone()]);
+        remove_files(&stale).unwrap();
+        assert!(!old.exists() && fresh.exists() && odb.contains(&keep));
+        remove_files(&stale).unwrap();
     }
 }

@@ -9,6 +9,7 @@
 //! - [`diff`]: comparing two directory manifests.
 //! - [`gc`]: deleting the objects of a cache that nothing uses.
 //! - [`state`]: the hash cache that spares re-hashing unchanged files.
+//! - [`verify`]: checking cache objects against their names before they are pushed.
 //! - [`progress`]: the counters long operations advance for a caller's progress bar.
 //!
 //! Everything is synchronous; work is parallelised with a bounded rayon pool per call. Nothing
@@ -22,6 +23,7 @@ pub mod hashing;
 pub mod odb;
 pub mod progress;
 pub mod state;
+pub mod verify;
 pub mod walk;
 
 mod pool;

@@ -3,10 +3,15 @@
 //! 2.x objects (spec §3.3). `.dir` manifests hash like files (their JSON has no `\r\n`).
 //! Imported files ([`ExternalFs`](crate::ExternalFs) downloads) get plain MD5.
 //!
+//! An object whose size its metafile records is also bounded: the first bytes past that size
+//! fail the download ([`RemoteError::TooLarge`]) before they are written, so a hostile or
+//! broken remote cannot stream more into the cache than the repository said it would.
+//!
 //! The lead may replace the legacy half with `dv-data`'s hasher once both exist side by side.
 
 use md5::{Digest as _, Md5};
 
+use crate::error::{RemoteError, RemoteLabel};
 use crate::object_key::{Layout, ObjectKey};
 
 /// `md5-dos2unix` reads files in chunks of this size and decides per chunk (spec §3.3).
@@ -19,6 +24,10 @@ pub(crate) struct ContentHasher {
     md5: Md5,
     /// `Some` for the legacy algorithm: the bytes of the current, incomplete 1 MiB chunk.
     legacy_chunk: Option<Vec<u8>>,
+    /// The object and its recorded size, when the content may not be larger.
+    limit: Option<(ObjectKey, u64)>,
+    /// Bytes added so far.
+    received: u64,
 }
 
 impl ContentHasher {
@@ -27,22 +36,44 @@ impl ContentHasher {
         ContentHasher {
             md5: Md5::new(),
             legacy_chunk: None,
+            limit: None,
+            received: 0,
         }
     }
 
-    /// A hasher for the object `key`.
-    pub(crate) fn for_key(key: &ObjectKey) -> Self {
+    /// A hasher for the object `key`, whose content may not exceed `size` bytes when its size
+    /// is known.
+    pub(crate) fn for_key(key: &ObjectKey, size: Option<u64>) -> Self {
         ContentHasher {
             md5: Md5::new(),
             legacy_chunk: match key.layout() {
                 Layout::Md5 => None,
                 Layout::Legacy => Some(Vec::with_capacity(LEGACY_CHUNK)),
             },
+            limit: size.map(|size| (*key, size)),
+            received: 0,
         }
     }
 
-    /// Adds the next bytes of the content.
-    pub(crate) fn update(&mut self, mut bytes: &[u8]) {
+    /// Adds the next bytes of the content; refuses them, adding nothing, when they take the
+    /// content past the object's recorded size (the caller must then stop reading and drop
+    /// what it wrote).
+    pub(crate) fn update(&mut self, bytes: &[u8], label: &RemoteLabel) -> Result<(), RemoteError> {
+        self.received = self.received.saturating_add(bytes.len() as u64);
+        if let Some((key, size)) = &self.limit
+            && self.received > *size
+        {
+            return Err(RemoteError::TooLarge {
+                remote: label.clone(),
+                object: key.remote_path(),
+                size: *size,
+            });
+        }
+        self.hash(bytes);
+        Ok(())
+    }
+
+    fn hash(&mut self, mut bytes: &[u8]) {
         let Some(chunk) = &mut self.legacy_chunk else {
             self.md5.update(bytes);
             return;
@@ -112,14 +143,46 @@ mod tests {
 
     fn digest(key: &str, layout: Layout, content: &[u8], piece: usize) -> String {
         let key = ObjectKey::parse(key, layout).unwrap();
-        let mut hasher = ContentHasher::for_key(&key);
+        let mut hasher = ContentHasher::for_key(&key, None);
         for part in content.chunks(piece.max(1)) {
-            hasher.update(part);
+            hasher.update(part, &label()).unwrap();
         }
         to_hex(&hasher.finish())
     }
 
     const ANY: &str = "00000000000000000000000000000000";
+
+    fn label() -> RemoteLabel {
+        RemoteLabel::new("store", "s3://bucket")
+    }
+
+    #[test]
+    fn content_past_the_recorded_size_is_refused() {
+        let key = ObjectKey::parse(ANY, Layout::Md5).unwrap();
+        let mut hasher = ContentHasher::for_key(&key, Some(6));
+        hasher.update(b"abc", &label()).unwrap();
+        hasher.update(b"def", &label()).unwrap();
+        let error = hasher.update(b"g", &label()).unwrap_err();
+        assert!(
+            matches!(error, RemoteError::TooLarge { size: 6, .. }),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains(&format!(
+                "object `{}` of remote `store` (`s3://bucket`) is corrupted: it is larger than \
+                 its recorded size (6 bytes)",
+                key.remote_path()
+            )),
+            "{error}"
+        );
+        // What was refused is not hashed.
+        assert_eq!(to_hex(&hasher.finish()), "e80b5017098950fc58aad83c8c14978e");
+        // Exactly the recorded size, or no recorded size, is fine.
+        let mut hasher = ContentHasher::for_key(&key, Some(0));
+        hasher.update(b"", &label()).unwrap();
+        let mut hasher = ContentHasher::for_key(&key, None);
+        hasher.update(&[0; 4096], &label()).unwrap();
+    }
 
     #[test]
     fn dvc3_objects_hash_raw_bytes() {

@@ -38,6 +38,19 @@ impl RemoteLabel {
             .unwrap_or_default()
     }
 
+    /// The storage service the URL's scheme names, for messages about its credentials.
+    pub(crate) fn service(&self) -> &'static str {
+        match self.scheme().as_str() {
+            "s3" => "AWS",
+            "gs" | "gcs" => "Google Cloud",
+            "azure" => "Azure",
+            "webdav" | "webdavs" => "WebDAV",
+            "ssh" => "SSH",
+            "http" | "https" => "HTTP",
+            _ => "storage",
+        }
+    }
+
     /// Whether the storage is reached through an `endpointurl` (S3, Google Cloud Storage).
     fn has_endpoint_option(&self) -> bool {
         matches!(self.scheme().as_str(), "s3" | "gs")
@@ -145,6 +158,20 @@ pub enum RemoteError {
         /// The md5 of the bytes received.
         actual: String,
     },
+    /// A downloaded object's content is larger than the size its metafile records; the
+    /// download was stopped there and nothing was written.
+    #[error(
+        "object `{object}` of {remote} is corrupted: it is larger than its recorded size \
+         ({size} bytes)"
+    )]
+    TooLarge {
+        /// The remote.
+        remote: RemoteLabel,
+        /// The object's path relative to the remote root.
+        object: String,
+        /// The recorded size.
+        size: u64,
+    },
     /// A local file operation failed.
     #[error("failed to {action} `{}` for {remote}", path.display())]
     Io {
@@ -185,6 +212,7 @@ impl RemoteError {
             | RemoteError::Unreachable { remote, .. }
             | RemoteError::MissingObject { remote, .. }
             | RemoteError::Corrupted { remote, .. }
+            | RemoteError::TooLarge { remote, .. }
             | RemoteError::Io { remote, .. }
             | RemoteError::Storage { remote, .. } => remote,
         }
@@ -236,11 +264,16 @@ impl RemoteError {
                     )),
                 }
             }
-            RemoteError::Credentials { remote, .. } if remote.is_url_only() => Some(
-                "provide AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile in \
-                 `~/.aws/credentials`"
-                    .to_owned(),
-            ),
+            RemoteError::Credentials { remote, .. } if remote.is_url_only() => {
+                Some(match remote.scheme().as_str() {
+                    "s3" => "provide AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile in \
+                             `~/.aws/credentials`"
+                        .to_owned(),
+                    "gs" => "point GOOGLE_APPLICATION_CREDENTIALS at a service account key file"
+                        .to_owned(),
+                    _ => "check the credentials available for this storage".to_owned(),
+                })
+            }
             RemoteError::Unreachable { remote, .. } if remote.is_url_only() => Some(
                 "check the URL, and that the server is running and reachable from here".to_owned(),
             ),
@@ -261,8 +294,9 @@ impl RemoteError {
             )),
             RemoteError::MissingBucket { remote, .. } => Some(format!(
                 "create the bucket, or point the remote at an existing one with \
-                 `dv remote modify {} url s3://BUCKET/PATH`",
-                remote.name
+                 `dv remote modify {} url {}://BUCKET/PATH`",
+                remote.name,
+                remote.scheme()
             )),
             _ => None,
         }
@@ -320,6 +354,34 @@ mod tests {
         assert!(
             hint.contains("dv remote modify --local storage access_key_id"),
             "{hint}"
+        );
+    }
+
+    #[test]
+    fn credential_messages_name_the_service_of_the_url() {
+        let label = |url: &str| RemoteLabel::new("store", url);
+        assert_eq!(label("gs://bucket/x").service(), "Google Cloud");
+        assert_eq!(label("s3://bucket/x").service(), "AWS");
+        assert_eq!(label("azure://container").service(), "Azure");
+        for url in ["gs://bucket/x", "azure://container/x"] {
+            for name in ["store", ""] {
+                let error = RemoteError::Credentials {
+                    remote: RemoteLabel::new(name, url),
+                    detail: "HTTP status 401 Unauthorized".to_owned(),
+                };
+                let hint = error.hint().unwrap_or_default();
+                assert!(!hint.contains("AWS") && !hint.contains("aws"), "{hint}");
+            }
+        }
+        let error = RemoteError::MissingBucket {
+            remote: label("gs://missing/x"),
+            bucket: "missing".to_owned(),
+        };
+        assert!(
+            error
+                .hint()
+                .unwrap_or_default()
+                .contains("url gs://BUCKET/PATH")
         );
     }
 

@@ -62,9 +62,10 @@ impl IncomingFile {
         }
     }
 
-    /// Appends the next bytes.
+    /// Appends the next bytes; fails, writing nothing more, when they take the content past
+    /// the object's recorded size (the caller drops the file, which removes it).
     pub(crate) async fn write(&mut self, chunk: &[u8]) -> Result<(), RemoteError> {
-        self.hasher.update(chunk);
+        self.hasher.update(chunk, &self.label)?;
         self.output
             .write_all(chunk)
             .await

@@ -88,7 +88,7 @@ use std::path::PathBuf;
 pub use config::{RemoteConfig, Retries};
 pub use error::{RemoteError, RemoteLabel};
 pub use external::{ExternalEntry, ExternalFile, ExternalFs};
-pub use object_key::{Layout, ObjectKey, ObjectKind, ParseKeyError};
+pub use object_key::{Layout, ObjectDownload, ObjectKey, ObjectKind, ParseKeyError};
 pub use progress::TransferProgress;
 pub use run_entry::{ParseRunEntryError, RunEntryPath};
 pub use ssh::answer_ssh_prompt;
@@ -297,18 +297,19 @@ impl Remote {
         }
     }
 
-    /// Downloads each `(key, destination)`, `jobs` at a time, reporting to `progress`; one
-    /// result per item, in order.
+    /// Downloads each object, `jobs` at a time, reporting to `progress`; one result per item,
+    /// in order.
     ///
     /// Each object is written to a `.<random>.tmp` sibling of its destination while its hash
     /// is computed (plain MD5, or `md5-dos2unix` for legacy keys), and renamed over the
     /// destination only if the hash matches the key; otherwise the item fails with
-    /// [`RemoteError::Corrupted`] and nothing is left behind. Parent directories are created.
+    /// [`RemoteError::Corrupted`] and nothing is left behind. An object of known size stops
+    /// at the first byte past it ([`RemoteError::TooLarge`], nothing left behind either). Parent directories are created.
     /// The file gets the default mode (0666 minus the umask): protecting cache objects is the
     /// caller's business.
     pub fn download_many(
         &self,
-        items: &[(ObjectKey, PathBuf)],
+        items: &[ObjectDownload],
         jobs: Option<usize>,
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {

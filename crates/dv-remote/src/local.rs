@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::batch::{ThreadReporter, run_threads};
 use crate::content_check::{ContentHasher, to_hex};
 use crate::error::{RemoteError, RemoteLabel};
-use crate::object_key::{Layout, ObjectKey};
+use crate::object_key::{Layout, ObjectDownload, ObjectKey};
 use crate::progress::TransferProgress;
 use crate::run_entry::{RUNS_DIR, RunEntryPath};
 
@@ -285,29 +285,26 @@ impl LocalStore {
 
     pub(crate) fn download_many(
         &self,
-        items: &[(ObjectKey, PathBuf)],
+        items: &[ObjectDownload],
         jobs: usize,
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {
-        let created = create_parents(items.iter().map(|(_, destination)| destination.clone()));
-        run_threads(
-            items,
-            jobs,
-            &self.label,
-            progress,
-            |(key, destination), reporter| self.download(key, destination, &created, reporter),
-        )
+        let created = create_parents(items.iter().map(|item| item.destination.clone()));
+        run_threads(items, jobs, &self.label, progress, |item, reporter| {
+            self.download(item, &created, reporter)
+        })
     }
 
     /// Copies the object to a temporary sibling of `destination` while hashing it, and renames
-    /// it into place only if the hash matches the key.
+    /// it into place only if the hash matches the key (and its size stays within the recorded
+    /// one).
     fn download(
         &self,
-        key: &ObjectKey,
-        destination: &Path,
+        item: &ObjectDownload,
         created: &HashSet<PathBuf>,
         reporter: &ThreadReporter<'_>,
     ) -> Result<(), RemoteError> {
+        let (key, destination) = (&item.key, item.destination.as_path());
         let source = self.object_path(key);
         let mut input = match File::open(&source) {
             Ok(file) => file,
@@ -325,7 +322,7 @@ impl LocalStore {
         }
         let mut temporary = temporary_in(parent)
             .map_err(|e| self.io_error("create a temporary file in", parent, e))?;
-        let mut hasher = ContentHasher::for_key(key);
+        let mut hasher = ContentHasher::for_key(key, item.size);
         // One buffer per worker thread: a fresh zeroed megabyte per object costs more than
         // copying a small object.
         thread_local! {
@@ -340,7 +337,8 @@ impl LocalStore {
                     Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                     Err(error) => return Err(self.io_error("read", &source, error)),
                 };
-                hasher.update(&buffer[..read]);
+                // Dropping `temporary` on an error removes it.
+                hasher.update(&buffer[..read], &self.label)?;
                 temporary
                     .write_all(&buffer[..read])
                     .map_err(|e| self.io_error("write", destination, e))?;

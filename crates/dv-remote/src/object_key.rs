@@ -3,6 +3,7 @@
 //! manifests with the `.dir` suffix in both layouts.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 /// The prefix of every DVC 3 object inside a remote (and inside the cache).
@@ -133,6 +134,29 @@ impl ObjectKey {
         match self.layout {
             Layout::Md5 => format!("{MD5_PREFIX}/{}/{}{suffix}", &hex[..2], &hex[2..]),
             Layout::Legacy => format!("{}/{}{suffix}", &hex[..2], &hex[2..]),
+        }
+    }
+}
+
+/// One object for [`Remote::download_many`](crate::Remote::download_many).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectDownload {
+    /// The object.
+    pub key: ObjectKey,
+    /// Its size as the metafile naming it records it, when it does: a remote sending more
+    /// bytes fails the download ([`RemoteError::TooLarge`](crate::RemoteError::TooLarge)).
+    pub size: Option<u64>,
+    /// Where it goes.
+    pub destination: PathBuf,
+}
+
+impl ObjectDownload {
+    /// `key` to `destination`, of unknown size.
+    pub fn new(key: ObjectKey, destination: PathBuf) -> Self {
+        ObjectDownload {
+            key,
+            size: None,
+            destination,
         }
     }
 }

@@ -36,7 +36,7 @@ use crate::config::{Options, RemoteConfig};
 use crate::content_check::{ContentHasher, to_hex};
 use crate::error::{RemoteError, RemoteLabel};
 use crate::incoming::IncomingFile;
-use crate::object_key::{Layout, MD5_PREFIX, ObjectKey};
+use crate::object_key::{Layout, MD5_PREFIX, ObjectDownload, ObjectKey};
 use crate::progress::TransferProgress;
 use crate::run_entry::{RUNS_DIR, RunEntryPath};
 use crate::runtime::{TaskReporter, run_tasks, start_runtime};
@@ -785,7 +785,7 @@ impl SshStore {
     /// hashes to its key.
     pub(crate) fn download_many(
         &self,
-        items: &[(ObjectKey, PathBuf)],
+        items: &[ObjectDownload],
         jobs: usize,
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {
@@ -796,7 +796,12 @@ impl SshStore {
             items.to_vec(),
             jobs,
             progress,
-            move |(key, destination), reporter| {
+            move |ObjectDownload {
+                      key,
+                      size,
+                      destination,
+                  },
+                  reporter| {
                 let connection = Arc::clone(&connection);
                 async move {
                     let relative = key.remote_path();
@@ -804,7 +809,7 @@ impl SshStore {
                         .receive(
                             &relative,
                             destination,
-                            ContentHasher::for_key(&key),
+                            ContentHasher::for_key(&key, size),
                             &reporter,
                         )
                         .await?;

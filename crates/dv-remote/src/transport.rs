@@ -11,12 +11,36 @@ use crate::error::{RemoteError, without_userinfo};
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The HTTP client: timeouts, TLS verification per `ssl_verify` (`true`, `false` or the path
-/// of a CA bundle), and proxies from the environment passed in.
+/// of a CA bundle), and proxies from the environment passed in. Redirects are followed by
+/// reqwest, which drops `Authorization` on a change of origin.
 pub(crate) fn http_client(
     options: &Options<'_>,
     connect_timeout: Duration,
     read_timeout: Duration,
 ) -> Result<reqwest::Client, RemoteError> {
+    build(
+        options,
+        http_client_builder(options, connect_timeout, read_timeout)?,
+    )
+}
+
+/// [`http_client`] that never follows a redirect: the caller follows them itself, deciding
+/// which headers go to which origin.
+pub(crate) fn http_client_without_redirects(
+    options: &Options<'_>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+) -> Result<reqwest::Client, RemoteError> {
+    let builder = http_client_builder(options, connect_timeout, read_timeout)?
+        .redirect(reqwest::redirect::Policy::none());
+    build(options, builder)
+}
+
+fn http_client_builder(
+    options: &Options<'_>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+) -> Result<reqwest::ClientBuilder, RemoteError> {
     let config = options.config;
     let invalid = |option: &str, value: &str, reason: String| RemoteError::InvalidOption {
         remote: options.label.clone(),
@@ -67,6 +91,13 @@ pub(crate) fn http_client(
             builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
         }
     }
+    Ok(builder)
+}
+
+fn build(
+    options: &Options<'_>,
+    builder: reqwest::ClientBuilder,
+) -> Result<reqwest::Client, RemoteError> {
     builder.build().map_err(|error| RemoteError::Storage {
         remote: options.label.clone(),
         action: "create the HTTP client",

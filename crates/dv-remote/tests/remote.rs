@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dv_remote::{
-    Layout, ObjectKey, ObjectKind, Remote, RemoteConfig, RemoteError, RemoteKind, Retries,
-    TransferProgress,
+    Layout, ObjectDownload, ObjectKey, ObjectKind, Remote, RemoteConfig, RemoteError, RemoteKind,
+    Retries, TransferProgress,
 };
 use dv_test::{AzureServer, GcsServer, S3Server, WebDavServer};
 use md5::Digest as _;
@@ -146,18 +146,24 @@ fn round_trip(remote: &Remote) -> TempDir {
     assert_eq!(listed, expected);
 
     let cache = scratch.path().join("cache");
-    let downloads: Vec<(ObjectKey, PathBuf)> = objects
+    // Objects exactly as large as their recorded size are fine.
+    let downloads: Vec<ObjectDownload> = objects
         .iter()
         .map(|object| {
             let hex = object.key.md5_hex();
             let name = object.key.to_string();
-            (object.key, cache.join(&hex[..2]).join(&name[2..]))
+            ObjectDownload {
+                key: object.key,
+                size: Some(object.content.len() as u64),
+                destination: cache.join(&hex[..2]).join(&name[2..]),
+            }
         })
         .collect();
     let mut progress = Recorder::default();
     all_ok(remote.download_many(&downloads, None, &mut progress));
     assert_eq!(progress.bytes, total);
-    for (object, (_, path)) in objects.iter().zip(&downloads) {
+    for (object, download) in objects.iter().zip(&downloads) {
+        let path = &download.destination;
         assert_eq!(
             std::fs::read(path).unwrap(),
             object.content,
@@ -166,6 +172,28 @@ fn round_trip(remote: &Remote) -> TempDir {
         );
     }
     assert_no_temporary_files(&cache);
+
+    // One byte more than recorded fails the object and leaves nothing behind.
+    let elsewhere = scratch.path().join("elsewhere");
+    let results = remote.download_many(
+        &[ObjectDownload {
+            key: objects[0].key,
+            size: Some(objects[0].content.len() as u64 - 1),
+            destination: elsewhere.join("object"),
+        }],
+        None,
+        &mut (),
+    );
+    let error = results.into_iter().next().unwrap().unwrap_err();
+    assert!(matches!(error, RemoteError::TooLarge { .. }), "{error}");
+    assert!(
+        error.to_string().contains(&format!(
+            "object `{}` of remote",
+            objects[0].key.remote_path()
+        )),
+        "{error}"
+    );
+    assert_eq!(walk(&elsewhere), Vec::<PathBuf>::new());
     scratch
 }
 
@@ -201,7 +229,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn assert_corruption_detected(remote: &Remote, key: ObjectKey) {
     let scratch = tempfile::tempdir().unwrap();
     let destination = scratch.path().join("cache").join("object");
-    let results = remote.download_many(&[(key, destination.clone())], None, &mut ());
+    let results = remote.download_many(
+        &[ObjectDownload::new(key, destination.clone())],
+        None,
+        &mut (),
+    );
     let error = results.into_iter().next().unwrap().unwrap_err();
     assert!(matches!(error, RemoteError::Corrupted { .. }), "{error}");
     let message = error.to_string();
@@ -288,8 +320,8 @@ fn local_remote_reports_missing_objects_per_item() {
     let mut progress = Recorder::default();
     let results = remote.download_many(
         &[
-            (objects[0].key, target.path().join("a")),
-            (missing, target.path().join("b")),
+            ObjectDownload::new(objects[0].key, target.path().join("a")),
+            ObjectDownload::new(missing, target.path().join("b")),
         ],
         None,
         &mut progress,
@@ -335,7 +367,11 @@ fn legacy_objects_use_the_flat_layout_and_dos2unix_hash() {
     let legacy: Vec<ObjectKey> = remote.list(Layout::Legacy).map(Result::unwrap).collect();
     assert_eq!(legacy, vec![key]);
     let destination = source.path().join("restored");
-    all_ok(remote.download_many(&[(key, destination.clone())], None, &mut ()));
+    all_ok(remote.download_many(
+        &[ObjectDownload::new(key, destination.clone())],
+        None,
+        &mut (),
+    ));
     assert_eq!(std::fs::read(destination).unwrap(), b"a\r\nb\r\n");
 }
 
@@ -411,7 +447,11 @@ fn s3_remote_uploads_large_files_in_parts() {
     assert_eq!(progress.bytes, content.len() as u64);
     assert_eq!(server.get_object("big", &object.key.remote_path()), content);
     let destination = scratch.path().join("downloaded");
-    all_ok(remote.download_many(&[(object.key, destination.clone())], None, &mut ()));
+    all_ok(remote.download_many(
+        &[ObjectDownload::new(object.key, destination.clone())],
+        None,
+        &mut (),
+    ));
     assert_eq!(std::fs::read(destination).unwrap(), content);
 }
 
@@ -433,7 +473,11 @@ fn s3_remote_detects_a_corrupted_object() {
     let missing = Object::new(b"not on the remote", ObjectKind::File).key;
     let scratch = tempfile::tempdir().unwrap();
     let destination = scratch.path().join("object");
-    let results = remote.download_many(&[(missing, destination.clone())], None, &mut ());
+    let results = remote.download_many(
+        &[ObjectDownload::new(missing, destination.clone())],
+        None,
+        &mut (),
+    );
     let error = results.into_iter().next().unwrap().unwrap_err();
     assert!(
         matches!(error, RemoteError::MissingObject { .. }),
@@ -549,7 +593,11 @@ fn s3_legacy_objects_live_at_the_remote_root() {
     let legacy: Vec<ObjectKey> = remote.list(Layout::Legacy).map(Result::unwrap).collect();
     assert_eq!(legacy, vec![key]);
     let destination = scratch.path().join("restored");
-    all_ok(remote.download_many(&[(key, destination.clone())], None, &mut ()));
+    all_ok(remote.download_many(
+        &[ObjectDownload::new(key, destination.clone())],
+        None,
+        &mut (),
+    ));
     assert_eq!(std::fs::read(destination).unwrap(), b"a\r\nb\r\n");
 }
 

@@ -9,7 +9,9 @@
 //! body of a `POST` or `PUT` (`Content-Length` or chunked) as the file the target names,
 //! creating directories, written to a temporary name and renamed; other servers answer `405`
 //! to every other method. With [`basic_auth`](HttpServerOptions::basic_auth) every request
-//! without those credentials gets `401`. Every response ends the connection
+//! without those credentials gets `401`. With [`redirect_to`](HttpServerOptions::redirect_to)
+//! every `GET` and `HEAD` is answered `302 Found` to the same target under another URL. Every
+//! response ends the connection
 //! (`Connection: close`), whatever the request asked for.
 
 use std::io::{self, Read, Write};
@@ -34,6 +36,9 @@ pub struct HttpServerOptions {
     pub writable: bool,
     /// Require these `user` and `password` (HTTP basic authentication) on every request.
     pub basic_auth: Option<(String, String)>,
+    /// Answer every `GET` and `HEAD` with `302 Found` to the same target under this URL
+    /// (`http://127.0.0.1:PORT`, without a trailing `/`).
+    pub redirect_to: Option<String>,
 }
 
 /// A file server on a free loopback port, stopped on drop.
@@ -87,6 +92,14 @@ impl HttpServer {
 
     /// The request lines received so far (`GET /a.txt HTTP/1.1`), in order of arrival.
     pub fn requests(&self) -> Vec<String> {
+        self.request_heads()
+            .iter()
+            .map(|head| head.lines().next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// The request heads received so far (request line and headers), in order of arrival.
+    pub fn request_heads(&self) -> Vec<String> {
         self.requests
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -145,7 +158,7 @@ fn serve(
     requests
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .push(request_line.clone());
+        .push(head.clone());
     let mut parts = request_line.split_whitespace();
     let (method, target) = (
         parts.next().unwrap_or_default(),
@@ -165,6 +178,10 @@ fn serve(
             Ok(()) => Response::new("200 OK", b"stored\n".to_vec()),
             Err(error) => Response::new("400 Bad Request", format!("{error}\n").into_bytes()),
         },
+        "GET" | "HEAD" if options.redirect_to.is_some() => {
+            let location = format!("{}{target}", options.redirect_to.as_deref().unwrap_or(""));
+            Response::new("302 Found", b"moved\n".to_vec()).header("Location", &location)
+        }
         "GET" | "HEAD" => {
             match file_under(root, target).and_then(|path| std::fs::read(path).ok()) {
                 Some(body) => {

@@ -109,6 +109,7 @@ fn put_method_and_basic_authentication_work_with_dvc() {
         HttpServerOptions {
             writable: true,
             basic_auth: Some(("alice".to_owned(), "s3cret".to_owned())),
+            ..HttpServerOptions::default()
         },
     );
     let url = format!("{}/store", server.url);

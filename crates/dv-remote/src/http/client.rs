@@ -5,6 +5,11 @@
 //! the URL works too), retries of reads, and failures mapped to [`RemoteError`]s that name the
 //! URL without its credentials.
 //!
+//! Redirects of reads are followed here, not by reqwest, so that the credentials (`basic` or
+//! the `custom_auth_header`) only ever go to the origin (scheme, host and port) of the root
+//! URL: a redirect elsewhere is followed without them, as browsers and curl do for
+//! `Authorization`. Writes are not redirected: a redirect answer to a write is a failure.
+//!
 //! Reads (`HEAD`, `GET`) are retried on server errors (5xx, 429) and failed connections with
 //! the config's [`Retries`]; writes (`POST`, `PUT`) are sent once, as dvc-http does.
 
@@ -12,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::StreamExt as _;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::{Method, StatusCode, Url};
 use tokio::io::AsyncReadExt as _;
 
 use crate::config::{Options, RemoteConfig, Retries};
@@ -22,10 +27,12 @@ use crate::error::{RemoteError, RemoteLabel, without_userinfo};
 use crate::incoming::IncomingFile;
 use crate::operator::innermost;
 use crate::runtime::TaskReporter;
-use crate::transport::{DEFAULT_TIMEOUT, http_client};
+use crate::transport::{DEFAULT_TIMEOUT, http_client_without_redirects};
 
 /// Bytes read from a local file per chunk of an upload body.
 const UPLOAD_CHUNK: usize = 1024 * 1024;
+/// The most redirects one read follows (reqwest's own default).
+const MAX_REDIRECTS: usize = 10;
 
 /// Requests to one root URL; see the module documentation.
 pub(crate) struct Client {
@@ -34,6 +41,8 @@ pub(crate) struct Client {
     base: String,
     /// `scheme://host[:port]` of the root, for "cannot reach" messages.
     origin: String,
+    /// The root URL parsed: only requests to its origin carry the credentials.
+    root: Url,
     http: reqwest::Client,
     authentication: Option<Authentication>,
     retries: Retries,
@@ -78,12 +87,13 @@ impl Client {
             .seconds("connect_timeout")?
             .unwrap_or(DEFAULT_TIMEOUT);
         let read_timeout = options.seconds("read_timeout")?.unwrap_or(DEFAULT_TIMEOUT);
-        let http = http_client(&options, connect_timeout, read_timeout)?;
+        let http = http_client_without_redirects(&options, connect_timeout, read_timeout)?;
         let authentication = authentication(&options)?;
         Ok(Client {
             label: label.clone(),
             base: url.trim_end_matches('/').to_owned(),
             origin,
+            root: parsed,
             http,
             authentication,
             retries: config.retries,
@@ -145,11 +155,19 @@ impl Client {
         }
     }
 
-    /// A request for `path` with the authentication added.
-    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let request = self.http.request(method, self.url(path));
+    /// The parsed URL of `path` under the root.
+    fn parsed_url(&self, action: &'static str, path: &str) -> Result<Url, RemoteError> {
+        Url::parse(&self.url(path))
+            .map_err(|error| self.storage_error(action, path, format!("not a valid URL: {error}")))
+    }
+
+    /// A request to `url` with the authentication added if `url` has the root's origin.
+    fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        let same_origin = same_origin(&url, &self.root);
+        let request = self.http.request(method, url);
         match &self.authentication {
             None => request,
+            Some(_) if !same_origin => request,
             Some(Authentication::Basic { user, password }) => {
                 request.basic_auth(user, Some(password))
             }
@@ -159,18 +177,46 @@ impl Client {
         }
     }
 
-    /// Sends `method` (a read) for `path`, retrying server errors and failed connections; the
-    /// response whatever its status.
+    /// Sends `method` (a read) for `path`, following redirects (credentials only to the
+    /// root's origin) and retrying server errors and failed connections; the response whatever
+    /// its status.
     async fn send(
         &self,
         action: &'static str,
         method: Method,
         path: &str,
     ) -> Result<reqwest::Response, RemoteError> {
+        let mut url = self.parsed_url(action, path)?;
+        let mut redirects = 0;
+        loop {
+            let response = self.send_to(action, method.clone(), &url, path).await?;
+            let Some(next) = redirect_target(&response, &url) else {
+                return Ok(response);
+            };
+            if redirects == MAX_REDIRECTS {
+                return Err(self.storage_error(
+                    action,
+                    path,
+                    format!("more than {MAX_REDIRECTS} redirects"),
+                ));
+            }
+            redirects += 1;
+            url = next;
+        }
+    }
+
+    /// One request of [`send`](Self::send) to `url`, with its retries.
+    async fn send_to(
+        &self,
+        action: &'static str,
+        method: Method,
+        url: &Url,
+        path: &str,
+    ) -> Result<reqwest::Response, RemoteError> {
         let mut delay = self.retries.min_delay;
         let mut attempt = 0;
         loop {
-            let result = self.request(method.clone(), path).send().await;
+            let result = self.request(method.clone(), url.clone()).send().await;
             let transient = match &result {
                 Ok(response) => {
                     response.status().is_server_error()
@@ -313,7 +359,7 @@ impl Client {
             },
         );
         let sent = self
-            .request(method, path)
+            .request(method, self.parsed_url("upload", path)?)
             .header(CONTENT_LENGTH, size)
             .header(CONTENT_TYPE, "application/octet-stream")
             .body(reqwest::Body::wrap_stream(chunks.boxed()))
@@ -334,6 +380,33 @@ impl Client {
             Err(self.status_error("upload", path, status))
         }
     }
+}
+
+/// Whether `a` and `b` have the same origin: scheme, host and port (the scheme's default when
+/// none is written).
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Where a redirect answer to a request for `current` sends the client: an `http(s)` URL
+/// from `Location` (relative to `current`), for the statuses that redirect a read.
+fn redirect_target(response: &reqwest::Response, current: &Url) -> Option<Url> {
+    let redirects = matches!(
+        response.status(),
+        StatusCode::MOVED_PERMANENTLY
+            | StatusCode::FOUND
+            | StatusCode::SEE_OTHER
+            | StatusCode::TEMPORARY_REDIRECT
+            | StatusCode::PERMANENT_REDIRECT
+    );
+    if !redirects {
+        return None;
+    }
+    let location = response.headers().get(LOCATION)?.to_str().ok()?;
+    let next = current.join(location).ok()?;
+    matches!(next.scheme(), "http" | "https").then_some(next)
 }
 
 /// The `auth` option and its companions, as dvc-http reads them: `basic` needs `user` and
@@ -395,5 +468,22 @@ fn authentication(options: &Options<'_>) -> Result<Option<Authentication>, Remot
             other,
             "expected `basic` or `custom` (dvc does not support other methods either)",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_differ_by_scheme_host_or_port() {
+        let url = |text: &str| Url::parse(text).expect("url");
+        let root = url("https://example.com/store");
+        assert!(same_origin(&url("https://example.com:443/other/x"), &root));
+        assert!(same_origin(&url("https://user@example.com/x"), &root));
+        assert!(!same_origin(&url("http://example.com/store"), &root));
+        assert!(!same_origin(&url("https://example.com:8443/store"), &root));
+        assert!(!same_origin(&url("https://example.org/store"), &root));
+        assert!(!same_origin(&url("https://sub.example.com/store"), &root));
     }
 }

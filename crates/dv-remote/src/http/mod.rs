@@ -26,7 +26,7 @@ pub(crate) use self::client::Client;
 use crate::config::RemoteConfig;
 use crate::content_check::{ContentHasher, to_hex};
 use crate::error::{RemoteError, RemoteLabel};
-use crate::object_key::ObjectKey;
+use crate::object_key::{ObjectDownload, ObjectKey};
 use crate::progress::TransferProgress;
 use crate::run_entry::RunEntryPath;
 use crate::runtime::{run_tasks, start_runtime};
@@ -181,7 +181,7 @@ impl HttpStore {
     /// remaining objects are missing without being asked for.
     pub(crate) fn download_many(
         &self,
-        items: &[(ObjectKey, PathBuf)],
+        items: &[ObjectDownload],
         jobs: usize,
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {
@@ -193,7 +193,12 @@ impl HttpStore {
             items.to_vec(),
             jobs,
             progress,
-            move |(key, destination), reporter| {
+            move |ObjectDownload {
+                      key,
+                      size,
+                      destination,
+                  },
+                  reporter| {
                 let (client, unusable) = (Arc::clone(&client), Arc::clone(&unusable));
                 async move {
                     let path = key.remote_path();
@@ -213,7 +218,7 @@ impl HttpStore {
                             return Err(missing());
                         }
                     };
-                    let hasher = ContentHasher::for_key(&key);
+                    let hasher = ContentHasher::for_key(&key, size);
                     let incoming = client
                         .receive_body(&path, response, destination, hasher, &reporter)
                         .await?;

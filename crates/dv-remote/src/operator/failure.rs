@@ -54,7 +54,10 @@ impl Target {
                 .unwrap_or_default();
             return RemoteError::Credentials {
                 remote: self.label.clone(),
-                detail: format!("no usable AWS credentials were found ({cause})"),
+                detail: format!(
+                    "no usable {} credentials were found ({cause})",
+                    self.label.service()
+                ),
             };
         }
         let detail = describe(code.as_deref(), message.as_deref(), error);

@@ -32,7 +32,7 @@ use self::transfer::{download, download_unchecked, upload, upload_to};
 use crate::config::Retries;
 use crate::error::RemoteError;
 use crate::existence::{self, SHARDS, Strategy};
-use crate::object_key::{Layout, MD5_PREFIX, ObjectKey};
+use crate::object_key::{Layout, MD5_PREFIX, ObjectDownload, ObjectKey};
 use crate::progress::TransferProgress;
 use crate::run_entry::{RUNS_DIR, RunEntryPath};
 use crate::runtime::{run_tasks, start_runtime};
@@ -272,7 +272,7 @@ impl OperatorStore {
 
     pub(crate) fn download_many(
         &self,
-        items: &[(ObjectKey, PathBuf)],
+        items: &[ObjectDownload],
         jobs: usize,
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {
@@ -284,15 +284,7 @@ impl OperatorStore {
             items.to_vec(),
             jobs,
             progress,
-            move |(key, destination), reporter| {
-                download(
-                    Arc::clone(&target),
-                    operator.clone(),
-                    key,
-                    destination,
-                    reporter,
-                )
-            },
+            move |item, reporter| download(Arc::clone(&target), operator.clone(), item, reporter),
         )
     }
 }

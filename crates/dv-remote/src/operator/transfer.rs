@@ -13,7 +13,7 @@ use super::failure::Target;
 use crate::content_check::{ContentHasher, to_hex};
 use crate::error::RemoteError;
 use crate::incoming::IncomingFile;
-use crate::object_key::ObjectKey;
+use crate::object_key::{ObjectDownload, ObjectKey};
 use crate::runtime::TaskReporter;
 
 /// Files up to this size are uploaded with one `PUT` (so their ETag is their MD5, as with DVC,
@@ -107,12 +107,16 @@ pub(super) async fn upload_to(
 pub(super) async fn download(
     target: Arc<Target>,
     operator: Operator,
-    key: ObjectKey,
-    destination: PathBuf,
+    item: ObjectDownload,
     reporter: TaskReporter,
 ) -> Result<(), RemoteError> {
+    let ObjectDownload {
+        key,
+        size,
+        destination,
+    } = item;
     let path = key.remote_path();
-    let hasher = ContentHasher::for_key(&key);
+    let hasher = ContentHasher::for_key(&key, size);
     let incoming = receive(
         &target,
         &operator,

@@ -135,8 +135,14 @@ fn fetch_layout(
         .zip(in_cache)
         .filter_map(|(id, present)| (!present).then_some(id))
         .collect();
-    let files =
-        transfer::download_into_cache(&set.odb, remote, set.layout, &wanted, jobs, progress)?;
+    let files = transfer::download_into_cache(
+        &set.odb,
+        remote,
+        set.layout,
+        &set.sized(&wanted),
+        jobs,
+        progress,
+    )?;
     report.fetched += files.fetched;
     report.missing.extend(
         files

@@ -114,6 +114,11 @@ pub fn gc(
         if !options.dry {
             dv_data::gc::remove(&unused, progress)
                 .with_context(|| format!("failed to collect the '{scheme}' cache"))?;
+            // Temporary files of writers that died long ago (not counted: they are not
+            // objects).
+            dv_data::gc::stale_temporaries(&odb, dv_data::gc::STALE_TEMPORARY)
+                .and_then(|stale| dv_data::gc::remove_files(&stale))
+                .with_context(|| format!("failed to collect the '{scheme}' cache"))?;
         }
         let removed = unused.len();
         report.caches.push(CacheCollected { scheme, removed });

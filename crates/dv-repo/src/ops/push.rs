@@ -6,11 +6,18 @@
 //! list them, and a `.dir` is uploaded only once every one of its files is on the remote, so a
 //! remote never claims a directory it cannot deliver. Objects neither the cache nor the remote
 //! has are reported, not fatal. With `--run-cache`, every run-cache entry is copied first.
+//!
+//! A cache object is uploaded only if its content still hashes to its name (checked through
+//! the hash cache, so an object is hashed once): a damaged or planted file in the cache fails
+//! its object, and the directories listing it, instead of reaching the remote under a name
+//! that lies.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 
 use dv_data::progress::{Phase, Progress};
+use dv_data::state::State;
+use dv_data::verify::{Verified, verify_objects};
 use dv_remote::{ObjectKey, Remote, RemoteKind};
 use dv_schema::hash::{HashName, ObjectId};
 
@@ -101,34 +108,43 @@ pub fn push(
         };
         remotes.push((remote, outputs));
     }
+    let mut state = workspace.load_state();
     for (remote, outputs) in &remotes {
         for (hash_name, part) in transfer::split_by_layout(outputs) {
-            push_layout(
+            let mut pushing = Pushing {
                 workspace,
                 remote,
-                hash_name,
-                &part,
-                options.jobs,
-                &mut report,
+                jobs: options.jobs,
+                state: &mut state,
+                report: &mut report,
                 progress,
-            )?;
+            };
+            push_layout(&mut pushing, hash_name, &part)?;
         }
     }
+    workspace.save_state(&mut state);
     Ok(report)
+}
+
+/// What pushing to one remote works with.
+struct Pushing<'a> {
+    workspace: &'a Workspace,
+    remote: &'a Remote,
+    jobs: Option<usize>,
+    /// The hash cache, which spares re-hashing objects verified before.
+    state: &'a mut State,
+    report: &'a mut PushReport,
+    progress: &'a Progress,
 }
 
 /// Pushes the objects of one layout to one remote.
 fn push_layout(
-    workspace: &Workspace,
-    remote: &Remote,
+    pushing: &mut Pushing<'_>,
     hash_name: HashName,
     outputs: &[&UsedOutput],
-    jobs: Option<usize>,
-    report: &mut PushReport,
-    progress: &Progress,
 ) -> anyhow::Result<()> {
-    let set = ObjectSet::collect(workspace, hash_name, outputs)?;
-    let presence = transfer::compare(&set, remote, jobs, progress)?;
+    let set = ObjectSet::collect(pushing.workspace, hash_name, outputs)?;
+    let presence = transfer::compare(&set, pushing.remote, pushing.jobs, pushing.progress)?;
     let state = |id: &ObjectId| {
         presence.get(id).copied().unwrap_or(Presence {
             in_cache: false,
@@ -144,7 +160,7 @@ fn push_layout(
             !presence.in_cache && !presence.on_remote
         })
         .collect();
-    report.missing.extend(
+    pushing.report.missing.extend(
         set.names
             .iter()
             .filter(|(id, _)| missing.contains(id))
@@ -162,7 +178,7 @@ fn push_layout(
         .map(|(id, _)| *id)
         .filter(|id| !id.is_tree() && is_new(id))
         .collect();
-    let failed = upload(&set, remote, &files, jobs, report, progress)?;
+    let failed = upload(pushing, &set, &files)?;
 
     // Then the `.dir` objects whose files are all on the remote now.
     let mut trees = Vec::new();
@@ -174,7 +190,7 @@ fn push_layout(
             continue;
         };
         if tree_files.iter().any(|id| failed.contains(id)) {
-            report.failures.push(TransferFailure {
+            pushing.report.failures.push(TransferFailure {
                 object: tree.id.to_string(),
                 error: "not uploaded because some of its files failed to upload".to_owned(),
             });
@@ -182,20 +198,30 @@ fn push_layout(
             trees.push(tree.id);
         }
     }
-    upload(&set, remote, &trees, jobs, report, progress)?;
+    upload(pushing, &set, &trees)?;
     Ok(())
 }
 
-/// Uploads `ids` from the cache; returns those that failed.
+/// Uploads `ids` from the cache, those whose content matches their name; returns those that
+/// failed.
 fn upload(
+    pushing: &mut Pushing<'_>,
     set: &ObjectSet,
-    remote: &Remote,
     ids: &[ObjectId],
-    jobs: Option<usize>,
-    report: &mut PushReport,
-    progress: &Progress,
 ) -> anyhow::Result<HashSet<ObjectId>> {
     let mut failed = HashSet::new();
+    if ids.is_empty() {
+        return Ok(failed);
+    }
+    let ids = verified(pushing, set, ids, &mut failed);
+    let Pushing {
+        remote,
+        jobs,
+        report,
+        progress,
+        ..
+    } = pushing;
+    let (remote, jobs, progress) = (*remote, *jobs, *progress);
     if ids.is_empty() {
         return Ok(failed);
     }
@@ -230,4 +256,44 @@ fn upload(
         }
     }
     Ok(failed)
+}
+
+/// The objects of `ids` whose content matches their name; the others are reported as failed
+/// (naming the object, its output and its file in the cache) and added to `failed`.
+fn verified(
+    pushing: &mut Pushing<'_>,
+    set: &ObjectSet,
+    ids: &[ObjectId],
+    failed: &mut HashSet<ObjectId>,
+) -> Vec<ObjectId> {
+    let checks = verify_objects(&set.odb, ids, pushing.state, pushing.workspace.jobs(None));
+    let mut sound = Vec::with_capacity(ids.len());
+    for (id, check) in ids.iter().zip(checks) {
+        let problem = match check {
+            // A vanished object fails its upload, which says so.
+            Ok(Verified::Valid | Verified::Missing) => {
+                sound.push(*id);
+                continue;
+            }
+            Ok(Verified::Corrupted { actual }) => {
+                let output = set
+                    .names
+                    .iter()
+                    .find(|(other, _)| other == id)
+                    .map_or_else(String::new, |(_, name)| name.clone());
+                format!(
+                    "the cache object of '{output}' ('{}') is corrupted: its content hashes \
+                     to {actual}, not to its name; it was not uploaded",
+                    pushing.workspace.display_path(&set.odb.object_path(id)),
+                )
+            }
+            Err(error) => format!("{:#}", anyhow::Error::new(error)),
+        };
+        failed.insert(*id);
+        pushing.report.failures.push(TransferFailure {
+            object: id.to_string(),
+            error: problem,
+        });
+    }
+    sound
 }

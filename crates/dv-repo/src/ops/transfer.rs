@@ -9,10 +9,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
-use dv_data::odb::Odb;
+use dv_data::odb::{ObjectState, Odb};
 use dv_data::progress::{Phase, Progress};
 use dv_remote::{
-    Layout, ObjectKey, ObjectKind as KeyKind, Remote, RemoteConfig, RemoteError, TransferProgress,
+    Layout, ObjectDownload, ObjectKey, ObjectKind as KeyKind, Remote, RemoteConfig, RemoteError,
+    TransferProgress,
 };
 use dv_schema::config::{Node, Table, Value};
 use dv_schema::hash::{HashName, ObjectId};
@@ -237,6 +238,8 @@ pub(crate) struct UsedOutput {
     pub(crate) hash_name: HashName,
     /// The output's own `remote:`, if any.
     pub(crate) remote: Option<String>,
+    /// Its recorded `size:`, which bounds the download of a file output's object.
+    pub(crate) size: Option<u64>,
 }
 
 /// The outputs of the targets' `.dvc` files (all of them, and every output `dvc.lock` files
@@ -304,6 +307,7 @@ pub(crate) fn used_outputs(
             id,
             hash_name: output.hash_name,
             remote: output.remote.clone(),
+            size: output.size,
         });
     }
     Ok(used)
@@ -397,6 +401,9 @@ pub(crate) struct ObjectSet {
     /// Every object (trees and files) with the name DVC shows for it: the output path, or
     /// `output/relpath` for a directory's file. The first name wins for shared content.
     pub(crate) names: Vec<(ObjectId, String)>,
+    /// The recorded sizes of file outputs' objects (the smallest, for shared content);
+    /// `.dir` manifests record no sizes.
+    pub(crate) sizes: HashMap<ObjectId, u64>,
 }
 
 impl ObjectSet {
@@ -411,9 +418,18 @@ impl ObjectSet {
         let mut seen = HashSet::new();
         let mut trees: Vec<TreeObject> = Vec::new();
         let mut names = Vec::new();
+        let mut sizes: HashMap<ObjectId, u64> = HashMap::new();
         for output in outputs {
             if seen.insert(output.id) {
                 names.push((output.id, output.name.clone()));
+            }
+            if let Some(size) = output.size
+                && !output.id.is_tree()
+            {
+                sizes
+                    .entry(output.id)
+                    .and_modify(|known| *known = (*known).min(size))
+                    .or_insert(size);
             }
             if !output.id.is_tree() || trees.iter().any(|tree| tree.id == output.id) {
                 continue;
@@ -445,12 +461,20 @@ impl ObjectSet {
             layout: layout(hash_name),
             trees,
             names,
+            sizes,
         })
     }
 
     /// The remote key of `id`.
     pub(crate) fn key(&self, id: &ObjectId) -> ObjectKey {
         key(id, self.layout)
+    }
+
+    /// `ids` with their recorded sizes, for [`download_into_cache`].
+    pub(crate) fn sized(&self, ids: &[ObjectId]) -> Vec<(ObjectId, Option<u64>)> {
+        ids.iter()
+            .map(|id| (*id, self.sizes.get(id).copied()))
+            .collect()
     }
 }
 
@@ -633,8 +657,9 @@ pub(crate) struct Downloaded {
     pub(crate) failures: Vec<TransferFailure>,
 }
 
-/// Downloads the `.dir` objects of `outputs` that the cache lacks (needed to know which files
-/// a directory has), verified and made read-only.
+/// Downloads the `.dir` objects of `outputs` that the cache lacks or holds corrupted (needed
+/// to know which files a directory has; manifests are small, so each one in the cache is
+/// hashed, its read-only mode not trusted), verified and made read-only.
 pub(crate) fn download_missing_trees(
     workspace: &Workspace,
     remote: &Remote,
@@ -644,22 +669,27 @@ pub(crate) fn download_missing_trees(
     progress: &Progress,
 ) -> anyhow::Result<Downloaded> {
     let odb = workspace.odb(hash_name);
-    let mut wanted: Vec<ObjectId> = Vec::new();
+    let mut wanted: Vec<(ObjectId, Option<u64>)> = Vec::new();
     for output in outputs {
-        if output.id.is_tree() && !odb.contains(&output.id) && !wanted.contains(&output.id) {
-            wanted.push(output.id);
+        if output.id.is_tree()
+            && !wanted.iter().any(|(id, _)| *id == output.id)
+            && odb.check(&output.id, false)? != ObjectState::Valid
+        {
+            // The size of a directory output is that of its files, not of its manifest.
+            wanted.push((output.id, None));
         }
     }
     download_into_cache(&odb, remote, layout(hash_name), &wanted, jobs, progress)
 }
 
-/// Downloads `ids` into the cache of `odb`; objects the remote lacks are reported missing.
-/// Downloads are counted in `progress` ([`Phase::Downloading`]).
+/// Downloads `ids` (each with its recorded size, when known: a larger object fails) into the
+/// cache of `odb`; objects the remote lacks are reported missing. Downloads are counted in
+/// `progress` ([`Phase::Downloading`]).
 pub(crate) fn download_into_cache(
     odb: &Odb,
     remote: &Remote,
     layout: Layout,
-    ids: &[ObjectId],
+    ids: &[(ObjectId, Option<u64>)],
     jobs: Option<usize>,
     progress: &Progress,
 ) -> anyhow::Result<Downloaded> {
@@ -667,15 +697,19 @@ pub(crate) fn download_into_cache(
     if ids.is_empty() {
         return Ok(outcome);
     }
-    let items: Vec<(ObjectKey, PathBuf)> = ids
+    let items: Vec<ObjectDownload> = ids
         .iter()
-        .map(|id| (key(id, layout), odb.object_path(id)))
+        .map(|(id, size)| ObjectDownload {
+            key: key(id, layout),
+            size: *size,
+            destination: odb.object_path(id),
+        })
         .collect();
     // The cache creates the shard directories (and their parents), so that they get its
     // modes (`cache.shared = group`: `2775`, as DVC's downloads make them).
     let mut shards = HashSet::new();
-    for (id, (_, path)) in ids.iter().zip(&items) {
-        if shards.insert(path.parent().map(std::path::Path::to_path_buf)) {
+    for ((id, _), item) in ids.iter().zip(&items) {
+        if shards.insert(item.destination.parent().map(std::path::Path::to_path_buf)) {
             anyhow::Context::with_context(odb.ensure_shard(id), || {
                 format!("failed to create the cache directory of {id}")
             })?;
@@ -687,10 +721,10 @@ pub(crate) fn download_into_cache(
         phase: Phase::Downloading,
     };
     let results = check_fatal(remote.download_many(&items, jobs, &mut counter))?;
-    for ((id, (_, path)), result) in ids.iter().zip(&items).zip(results) {
+    for (((id, _), item), result) in ids.iter().zip(&items).zip(results) {
         match result {
             Ok(()) => {
-                protect(path)?;
+                protect(&item.destination)?;
                 outcome.fetched += 1;
             }
             Err(RemoteError::MissingObject { .. }) => outcome.missing.push(*id),

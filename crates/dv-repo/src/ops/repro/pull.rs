@@ -202,6 +202,7 @@ fn pull_outputs(
                 id: out.output.md5?,
                 hash_name: out.output.hash_name,
                 remote: out.output.remote.clone(),
+                size: out.output.size,
             })
         })
         .collect();
@@ -290,6 +291,7 @@ pub(super) fn pull_run_outputs(
                 id: out.output.md5?,
                 hash_name: out.output.hash_name,
                 remote: out.output.remote.clone(),
+                size: out.output.size,
             })
         })
         .collect();
@@ -361,7 +363,12 @@ fn fetch(
                 .filter(|id| !id.is_tree() && !set.odb.contains(id))
                 .collect();
             let downloaded = transfer::download_into_cache(
-                &set.odb, &remote, set.layout, &files, None, &progress,
+                &set.odb,
+                &remote,
+                set.layout,
+                &set.sized(&files),
+                None,
+                &progress,
             )?;
             missing.extend(
                 downloaded
