@@ -160,3 +160,52 @@ fn data_status_reports_pipeline_outputs_like_dvc() {
     let (ours, theirs) = twins.both_in(".", &["data", "status"]);
     assert_eq!(ours.code, theirs.code, "{ours}\n{theirs}");
 }
+
+/// A stage that reads an object of an S3 remote (`remote://src/...`) and one that only writes
+/// to S3 (`-O remote://...`, not cached): `dvc.lock` records their `etag` and `size`, and a
+/// changed object makes the stage `modified`, in both tools alike.
+#[test]
+fn external_s3_dependencies_and_outputs_match_dvc() {
+    let server = dv_test::S3Server::start();
+    server.create_bucket("src");
+    server.put_object("src", "in/data.csv", b"a,b\n1,2\n");
+    server.put_object("src", "out/result.csv", b"result\n");
+    let twins = Twins::new(&format!(
+        "$DVC remote add src s3://src && $DVC remote modify src endpointurl {} && \
+         $DVC remote modify --local src access_key_id test && \
+         $DVC remote modify --local src secret_access_key test && \
+         $DVC stage add -q -n fetch -d remote://src/in/data.csv -O remote://src/out/result.csv -o local.txt \
+         'echo ran >> local.txt && sh put.sh local.txt src/out/result.csv'",
+        server.endpoint
+    ));
+    // The stage's own upload: a plain PUT the loopback server accepts.
+    let put = format!(
+        "curl -sf -X PUT --data-binary @\"$1\" -H 'Content-Type: application/octet-stream' \
+         -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+         -H 'Authorization: AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature={}' \
+         {}/\"$2\"\n",
+        "0".repeat(64),
+        server.endpoint
+    );
+    twins.ours.write("put.sh", &put);
+    twins.theirs.write("put.sh", &put);
+    twins.same(&["status"]);
+    twins.same(&["repro"]);
+    twins.same_file("dvc.lock");
+    assert!(twins.ours.read("dvc.lock").contains("etag:"));
+    twins.same(&["status"]);
+    twins.same(&["repro"]);
+    // The objects change on the server: both stages see it.
+    server.put_object("src", "in/data.csv", b"a,b\n3,4\n");
+    twins.same(&["status"]);
+    twins.same(&["status", "--json"]);
+    twins.same(&["repro"]);
+    twins.same_file("dvc.lock");
+    server.put_object("src", "out/result.csv", b"changed by hand\n");
+    twins.same(&["status"]);
+    // Each tool reads the other's lock file as up to date.
+    twins.each("$DVC repro -q");
+    twins.same(&["status"]);
+    std::fs::copy(twins.theirs.path("dvc.lock"), twins.ours.path("dvc.lock")).unwrap();
+    twins.same(&["status"]);
+}
