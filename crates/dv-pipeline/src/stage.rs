@@ -234,10 +234,11 @@ impl Output {
     /// inside `.git`/`.dvc` or with a line break in its name. Outputs that are URLs are
     /// external data dv writes only through its remote code.
     fn check_writable(&self, file: &RepoPath, stage: &str) -> Result<(), StageError> {
+        let shown = |text: &str| dv_schema::shown::escape_name(text).into_owned();
         let refused = |refusal| StageError::OutputRefused {
-            file: file.to_string(),
-            stage: stage.to_owned(),
-            path: self.def_path.clone(),
+            file: shown(file.as_str()),
+            stage: shown(stage),
+            path: shown(&self.def_path),
             refusal,
         };
         match &self.path {
@@ -246,9 +247,9 @@ impl Output {
                 None => Ok(()),
             },
             EntryPath::Outside(_) if self.definition.cache => Err(StageError::OutputOutside {
-                file: file.to_string(),
-                stage: stage.to_owned(),
-                path: self.def_path.clone(),
+                file: shown(file.as_str()),
+                stage: shown(stage),
+                path: shown(&self.def_path),
             }),
             EntryPath::Outside(path) => {
                 match dv_schema::repo_path::write_refusal(path.split('/')) {

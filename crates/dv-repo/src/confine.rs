@@ -79,7 +79,7 @@ pub fn guard_write_error(workspace: &Workspace, path: &Path) -> anyhow::Result<(
     guard_write(workspace, path).map_err(|refusal| {
         crate::DvcError(format!(
             "refusing to write '{}': it {refusal}",
-            escape_path(&workspace.display_path(path))
+            dv_schema::shown::escape_name(&workspace.display_path(path))
         ))
         .into()
     })
@@ -98,7 +98,7 @@ pub fn write_metafile(workspace: &Workspace, path: &Path, contents: &[u8]) -> an
     if let Some(refusal) = refusal {
         return Err(crate::DvcError(format!(
             "refusing to write '{}': it {refusal}",
-            escape_path(&workspace.display_path(path))
+            dv_schema::shown::escape_name(&workspace.display_path(path))
         ))
         .into());
     }
@@ -147,27 +147,6 @@ pub fn is_special_file_error(error: &anyhow::Error) -> bool {
     })
 }
 
-/// `text` with control characters shown as escapes (`\n`, `\r`, `\t`, `\xNN`, `\u{NN}`), so a
-/// path from a repository file cannot rewrite what the terminal shows.
-pub fn escape_path(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if (0x80..0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -187,14 +166,5 @@ mod tests {
         // The path itself may be a link: writers replace it.
         assert_eq!(linked_ancestor(root, &root.join("link")), None);
         assert_eq!(linked_ancestor(root, &root.join("missing/a/b")), None);
-    }
-
-    #[test]
-    fn escapes_control_characters() {
-        assert_eq!(
-            escape_path("a\nb\r\x1b[2K\u{9b}"),
-            "a\\nb\\r\\x1b[2K\\u{9b}"
-        );
-        assert_eq!(escape_path("plain/ü"), "plain/ü");
     }
 }

@@ -60,8 +60,9 @@ impl DvcFileEntry {
             crate::confine::check_output(workspace, &resolved, output.cache).map_err(
                 |refusal| {
                     CommandError(format!(
-                        "'{shown}': output '{}' {refusal}",
-                        crate::confine::escape_path(&output.path)
+                        "'{}': output '{}' {refusal}",
+                        dv_schema::shown::escape_name(shown),
+                        dv_schema::shown::escape_name(&output.path)
                     ))
                 },
             )?;

@@ -29,7 +29,7 @@ pub enum WriteRefusal {
     #[error("is inside '{0}', where dv never writes outputs")]
     Reserved(String),
     /// A component holds a line break or NUL, which would inject lines into `.gitignore`.
-    #[error("has a line break or NUL in its name")]
+    #[error("contains a line break or NUL in its name")]
     ControlCharacter,
 }
 

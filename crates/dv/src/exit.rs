@@ -38,7 +38,10 @@ pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
         printer.error(message);
         FAILURE
     } else if error.downcast_ref::<DvcError>().is_some()
-        || error.downcast_ref::<dv_repo::lock::LockError>().is_some()
+        || matches!(
+            error.downcast_ref::<dv_repo::lock::LockError>(),
+            Some(dv_repo::lock::LockError::Busy | dv_repo::lock::LockError::Symlink(_))
+        )
         || dv_repo::confine::is_special_file_error(error)
     {
         printer.error(message);

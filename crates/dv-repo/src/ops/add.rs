@@ -349,7 +349,7 @@ fn check_target(workspace: &Workspace, path: &Path, shown: &str) -> anyhow::Resu
     ) {
         return Err(CommandError(format!(
             "output '{}' {refusal}",
-            crate::confine::escape_path(shown)
+            dv_schema::shown::escape_name(shown)
         ))
         .into());
     }

@@ -135,6 +135,18 @@ pub fn gc(
     Ok(report)
 }
 
+/// What `gc` with `options` would purge, for the question before it: the cache directory and,
+/// with `cloud`, the remote's name (`None` when none is configured; `gc` fails on it later).
+pub fn targets_shown(workspace: &Workspace, options: &GcOptions) -> (String, Option<String>) {
+    let cache = workspace.display_path(&workspace.cache_dir());
+    let remote = if options.cloud {
+        transfer::default_remote(workspace, options.remote.as_deref())
+    } else {
+        None
+    };
+    (cache, remote)
+}
+
 /// Objects deleted from a remote per request batch, so that progress moves while a large
 /// collection runs (S3 deletes at most 1,000 keys a request anyway).
 const DELETE_BATCH: usize = 1000;

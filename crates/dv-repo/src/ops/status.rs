@@ -94,7 +94,7 @@ pub(crate) fn output_state(
     .map_err(|error| {
         anyhow::Error::new(error).context(crate::DvcError(format!(
             "failed to hash '{}'",
-            crate::confine::escape_path(&workspace.display_path(path))
+            dv_schema::shown::escape_name(&workspace.display_path(path))
         )))
     })?;
     if Some(built.object_id()) == output.md5 {

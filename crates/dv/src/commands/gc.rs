@@ -1,5 +1,7 @@
 //! `dv gc`.
 
+use std::io::IsTerminal;
+
 use clap::Args;
 use dv_repo::ops::gc::{GcOptions, NO_SCOPE_MESSAGE, gc};
 use dv_repo::ops::transfer::{RemoteFailure, UnknownRemote};
@@ -89,6 +91,23 @@ pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow
     }
     printer
         .warn("This will remove all cache except items used in the workspace of the current repo.");
+    let options = GcOptions {
+        workspace: true,
+        dry: args.dry,
+        cloud: args.cloud,
+        remote: args.remote,
+        jobs: args.jobs,
+    };
+    // Before asking someone at a terminal, say which cache (and remote) is purged; DVC does
+    // not, and its output without a terminal stays the same.
+    if !args.force && !args.dry && std::io::stdin().is_terminal() {
+        let (cache, remote) = dv_repo::ops::gc::targets_shown(&workspace, &options);
+        let target = match remote {
+            Some(remote) => format!("the cache '{cache}' and the remote '{remote}'"),
+            None => format!("the cache '{cache}'"),
+        };
+        printer.notice(format!("Unused objects will be deleted from {target}."));
+    }
     let confirmed = args.force
         || args.dry
         || crate::prompt::confirm("Are you sure you want to proceed?", printer);
@@ -96,17 +115,7 @@ pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow
         return Ok(crate::exit::FAILURE);
     }
     let activity = printer.activity("Collecting garbage");
-    let report = gc(
-        &workspace,
-        &GcOptions {
-            workspace: true,
-            dry: args.dry,
-            cloud: args.cloud,
-            remote: args.remote,
-            jobs: args.jobs,
-        },
-        activity.progress(),
-    );
+    let report = gc(&workspace, &options, activity.progress());
     drop(activity);
     let report = report.map_err(|error| {
         // A remote failing as a whole escapes DVC's gc as an unexpected error (255).
