@@ -111,7 +111,6 @@ pub fn commit(
             confirm,
             &mut crate::ops::pipeline::RepoWorkspace::new(workspace, &mut state, jobs),
             &mut report,
-            progress,
         );
         workspace.save_state(&mut state);
         result?;

@@ -343,7 +343,7 @@ impl RepoWorkspace<'_> {
         }
         let built = build::build(
             self.workspace.root(),
-            &full,
+            full,
             &BuildOptions {
                 hash_name,
                 jobs: self.jobs,

@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 
-use dv_data::progress::Progress;
 use dv_pipeline::lock;
 use dv_pipeline::stage::Stage;
 use dv_pipeline::status::{CheckMode, CheckOptions, StageChanges, check};
@@ -30,7 +29,6 @@ pub(super) fn commit_stages(
     confirm: &dyn Fn(&str) -> bool,
     repo_workspace: &mut RepoWorkspace<'_>,
     report: &mut CommitReport,
-    _progress: &Progress,
 ) -> anyhow::Result<()> {
     let mut locks: HashMap<RepoPath, LockDocument> = HashMap::new();
     for &index in selected {
