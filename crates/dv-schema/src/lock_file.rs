@@ -243,6 +243,15 @@ impl LockFile {
 }
 
 impl LockStage {
+    /// The hash algorithm the entry records for the output written `def_path` (MD5 when it
+    /// records none): what saving that output to the cache hashes with.
+    pub fn out_hash_name(&self, def_path: &str) -> HashName {
+        self.outs
+            .iter()
+            .find(|recorded| recorded.path == def_path)
+            .map_or(HashName::Md5, |recorded| recorded.hash_name)
+    }
+
     /// Reads one stage entry; errors carry DVC's message and the path inside the entry.
     pub fn from_value(value: &Value) -> Result<LockStage, (String, Vec<String>)> {
         let invalid = |message: &str, path: &[&str]| {

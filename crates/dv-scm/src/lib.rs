@@ -143,21 +143,27 @@ impl Git {
     /// Files git does not track and does not ignore (`git ls-files --others
     /// --exclude-standard`), relative to the work tree root, `/`-separated.
     pub fn untracked(&self) -> Result<Vec<String>, ScmError> {
+        self.names(&[
+            "ls-files",
+            "-z",
+            "--others",
+            "--exclude-standard",
+            "--full-name",
+            ":/",
+        ])
+    }
+
+    /// The NUL-separated names a git command prints.
+    fn names(&self, args: &[&str]) -> Result<Vec<String>, ScmError> {
+        let name = args[0];
         let output = self
             .command()
-            .args([
-                "ls-files",
-                "-z",
-                "--others",
-                "--exclude-standard",
-                "--full-name",
-                ":/",
-            ])
+            .args(args)
             .output()
-            .map_err(|e| git_error("ls-files", e.to_string()))?;
+            .map_err(|e| git_error(name, e.to_string()))?;
         if !output.status.success() {
             return Err(git_error(
-                "ls-files",
+                name,
                 String::from_utf8_lossy(&output.stderr).trim().to_string(),
             ));
         }
@@ -182,23 +188,7 @@ impl Git {
 
     /// Every file in the tree of commit `rev`, relative to the work tree root, `/`-separated.
     pub fn files_at(&self, rev: &str) -> Result<Vec<String>, ScmError> {
-        let output = self
-            .command()
-            .args(["ls-tree", "-r", "-z", "--full-tree", "--name-only", rev])
-            .output()
-            .map_err(|e| git_error("ls-tree", e.to_string()))?;
-        if !output.status.success() {
-            return Err(git_error(
-                "ls-tree",
-                String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            ));
-        }
-        Ok(output
-            .stdout
-            .split(|b| *b == 0)
-            .filter(|s| !s.is_empty())
-            .map(|s| String::from_utf8_lossy(s).into_owned())
-            .collect())
+        self.names(&["ls-tree", "-r", "-z", "--full-tree", "--name-only", rev])
     }
 
     /// The contents of `paths` (relative to the work tree root, `/`-separated) in commit `rev`,

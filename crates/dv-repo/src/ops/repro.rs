@@ -1073,13 +1073,7 @@ impl Run<'_> {
             let Some(path) = out.path.to_path(workspace.root()) else {
                 continue;
             };
-            let hash_name = entry
-                .outs
-                .iter()
-                .find(|recorded| recorded.path == out.def_path)
-                .map_or(dv_schema::hash::HashName::Md5, |recorded| {
-                    recorded.hash_name
-                });
+            let hash_name = entry.out_hash_name(&out.def_path);
             self.ignore(&path)?;
             if !options.no_commit {
                 repo_workspace.commit(&path, hash_name)?;

@@ -131,13 +131,7 @@ fn store_outputs(
             ))
             .into());
         }
-        let hash_name = entry
-            .outs
-            .iter()
-            .find(|recorded| recorded.path == out.def_path)
-            .map_or(dv_schema::hash::HashName::Md5, |recorded| {
-                recorded.hash_name
-            });
+        let hash_name = entry.out_hash_name(&out.def_path);
         super::ignore_output(workspace, &path)?;
         repo_workspace.commit(&path, hash_name)?;
     }
