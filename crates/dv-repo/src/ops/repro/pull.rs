@@ -202,6 +202,7 @@ fn pull_outputs(
                 id: out.output.md5?,
                 hash_name: out.output.hash_name,
                 remote: out.output.remote.clone(),
+                source: None,
             })
         })
         .collect();
@@ -290,6 +291,7 @@ pub(super) fn pull_run_outputs(
                 id: out.output.md5?,
                 hash_name: out.output.hash_name,
                 remote: out.output.remote.clone(),
+                source: None,
             })
         })
         .collect();
