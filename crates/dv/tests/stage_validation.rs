@@ -105,3 +105,56 @@ fn stage_names_with_an_at_sign_are_refused_everywhere() {
     assert!(!twins.ours.exists("o.txt"));
     assert!(!twins.ours.exists("dvc.lock"));
 }
+
+/// `dvc status` does not build the stage graph: with overlapping or duplicated outputs, or a
+/// cycle, it still reports every stage; `repro` and `dag` are the commands that fail.
+#[test]
+fn status_reports_stages_of_a_pipeline_repro_refuses() {
+    for (pipeline, failing) in [
+        // One output inside another's directory.
+        (
+            "stages:\\n  a:\\n    cmd: mkdir -p d && echo 1 > d/x\\n    outs:\\n    - d\\n  b:\\n    \
+             cmd: echo 2 > d/y\\n    outs:\\n    - d/y\\n",
+            "overlap and are thus in the same tracked directory",
+        ),
+        // A cycle.
+        (
+            "stages:\\n  a:\\n    cmd: cp y x\\n    deps:\\n    - y\\n    outs:\\n    - x\\n  b:\\n    \
+             cmd: cp x y\\n    deps:\\n    - x\\n    outs:\\n    - y\\n",
+            "Same item(s) are defined as both a dependency and an output in stages:",
+        ),
+        // The same output twice, and one inside a directory a `.dvc` file tracks.
+        (
+            "stages:\\n  a:\\n    cmd: echo 1 > o\\n    outs:\\n    - o\\n  b:\\n    cmd: echo 2 > o\\n    \
+             outs:\\n    - o\\n  c:\\n    cmd: echo 2 > dd/z\\n    outs:\\n    - dd/z\\n",
+            "output 'o' is specified in:",
+        ),
+    ] {
+        let twins = tracked();
+        twins.each(&format!("printf '{pipeline}' > dvc.yaml"));
+        for args in [
+            &["status"][..],
+            &["status", "--json"],
+            &["status", "a"],
+            &["status", "-q"],
+            &["status", "dd.dvc"],
+        ] {
+            let outcome = twins.same(args);
+            assert!(outcome.code <= 1, "{args:?}: {outcome}");
+            assert!(!outcome.stderr.contains("ERROR"), "{args:?}: {outcome}");
+        }
+        // dvc lists the stages of a cycle in hash-set order, which changes from run to run.
+        let (ours, theirs) = twins.both_in(".", &["repro"]);
+        assert_eq!((ours.code, theirs.code), (255, 255), "{ours}\n{theirs}");
+        let words = |stderr: &str| {
+            let mut words: Vec<String> = stderr
+                .split_whitespace()
+                .map(|word| word.trim_end_matches([',', '.']).to_owned())
+                .collect();
+            words.sort();
+            words
+        };
+        assert_eq!(words(&ours.stderr), words(&theirs.stderr));
+        assert!(ours.stderr.contains(failing), "{ours}");
+    }
+}
