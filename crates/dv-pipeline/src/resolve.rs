@@ -321,6 +321,15 @@ pub fn resolve_text(
                 resolver.matrix(&mut context, &wdir, &name, definition, &mut stages)?;
             } else if definition.contains_key("foreach") {
                 resolver.foreach(&mut context, &wdir, &name, definition, &mut stages)?;
+            } else if name.contains(GENERATED_NAME_SEPARATOR) {
+                // DVC reads `a@b` as member `b` of a `foreach`/`matrix` group `a`, and finds
+                // none: every command that loads the file fails.
+                return Err(LoadError::Resolve {
+                    file: shown.clone(),
+                    stage: Some(name.clone()),
+                    message: format!("Stage '{name}' not found inside '{shown}' file"),
+                    line: None,
+                });
             } else {
                 let stage = resolver.entry(
                     &mut context,

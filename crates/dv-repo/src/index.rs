@@ -41,11 +41,8 @@ impl DvcFileEntry {
             };
             CommandError(format!("'{shown}' is invalid: {}{location}", e.message))
         })?;
-        if let Some(key) = unknown_key(&file) {
-            return Err(CommandError(format!(
-                "'{shown}' validation failed: extra keys not allowed, in {key}"
-            ))
-            .into());
+        if let Some(problem) = file.schema_problem() {
+            return Err(CommandError(format!("'{shown}' validation failed: {problem}")).into());
         }
         let entry = DvcFileEntry {
             path: path.to_path_buf(),
@@ -85,25 +82,6 @@ impl DvcFileEntry {
     pub fn resolve(&self, output: &Output) -> PathBuf {
         crate::path::normalize(&self.base_dir().join(&output.path))
     }
-}
-
-/// The first key DVC's `.dvc` schema would reject, as `outs -> 0 -> bogus`.
-fn unknown_key(file: &DvcFile) -> Option<String> {
-    let name = |key: &dv_schema::yaml::Value| match key {
-        dv_schema::yaml::Value::String(s) => s.clone(),
-        other => format!("{other:?}"),
-    };
-    if let Some((key, _)) = file.extra.iter().next() {
-        return Some(name(key));
-    }
-    for (list, items) in [("deps", &file.deps), ("outs", &file.outs)] {
-        for (i, item) in items.iter().enumerate() {
-            if let Some((key, _)) = item.extra.iter().next() {
-                return Some(format!("{list} -> {i} -> {}", name(key)));
-            }
-        }
-    }
-    None
 }
 
 /// Every `.dvc` file under `root`, in directory-listing order.

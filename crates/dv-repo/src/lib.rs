@@ -10,6 +10,7 @@
 //! - [`index`]: the `.dvc` files of the repository and command targets;
 //! - [`workspace`]: an opened repository (validated config, cache, links, hash cache, git);
 //! - [`stages`]: every stage (`.dvc` files and `dvc.yaml` stages) and DVC's stage targets;
+//! - [`repo_import`]: `.dvc` files written by `dvc import` (another repository's data);
 //! - [`run_cache`]: the run-cache entries of the cache directory;
 //! - [`ops`]: one module per operation.
 //!
@@ -26,6 +27,7 @@ pub mod lock;
 pub mod ops;
 pub mod path;
 pub mod repo;
+pub mod repo_import;
 pub mod run_cache;
 pub mod stages;
 pub mod workspace;

@@ -222,9 +222,10 @@ impl RepoStage {
                 };
                 let file = &entry.file;
                 let links_deps = !(file.is_import()
-                    && file.deps.first().is_some_and(|dep| {
-                        dep.extra.contains_key("repo") || dep.extra.contains_key("db")
-                    }));
+                    && file
+                        .deps
+                        .first()
+                        .is_some_and(|dep| dep.repo.is_some() || dep.extra.contains_key("db")));
                 GraphNode {
                     addressing: self.addressing(cwd),
                     file: path.clone(),

@@ -69,6 +69,9 @@ pub struct Output {
     pub hash_name: HashName,
     /// `path`: relative to the `.dvc` file's directory (POSIX), or a URL for import deps.
     pub path: String,
+    /// `repo`: the source repository of a `dvc import` dependency (`url`, `rev`, `rev_lock`,
+    /// `config`, `remote`), kept as written; see [`Output::repo_problem`].
+    pub repo: Option<Value>,
     /// `fs_config`: filesystem options of import deps, kept as written.
     pub fs_config: Option<Value>,
     /// `desc` annotation.
@@ -111,6 +114,7 @@ impl Default for Output {
             cloud: None,
             hash_name: HashName::Md5,
             path: String::new(),
+            repo: None,
             fs_config: None,
             desc: None,
             type_: None,
@@ -186,6 +190,7 @@ impl Output {
             put(&mut map, "hash", Some(string("md5".to_owned())));
         }
         put(&mut map, "path", Some(string(self.path.clone())));
+        put(&mut map, "repo", self.repo.clone());
         put(
             &mut map,
             "fs_config",
@@ -350,6 +355,100 @@ impl DvcFile {
         }
         strip_checksum_excluded(&mut value);
         Md5::digest(crate::python_json::dumps_sorted(&value).as_bytes())
+    }
+}
+
+impl DvcFile {
+    /// The first thing DVC's `.dvc` schema rejects that the lenient reader kept, in DVC's words
+    /// (`extra keys not allowed, in deps -> 0 -> repo -> bogus`), or `None` for a valid file.
+    pub fn schema_problem(&self) -> Option<String> {
+        if let Some((key, _)) = self.extra.iter().next() {
+            return Some(format!("extra keys not allowed, in {}", key_name(key)));
+        }
+        for (list, items) in [("deps", &self.deps), ("outs", &self.outs)] {
+            for (i, item) in items.iter().enumerate() {
+                let at = format!("{list} -> {i}");
+                if let Some((key, _)) = item.extra.iter().next() {
+                    return Some(format!(
+                        "extra keys not allowed, in {at} -> {}",
+                        key_name(key)
+                    ));
+                }
+                match &item.repo {
+                    Some(_) if list == "outs" => {
+                        return Some(format!("extra keys not allowed, in {at} -> repo"));
+                    }
+                    Some(repo) => {
+                        if let Some((message, key)) = repo_problem(repo) {
+                            let key = key.map(|key| format!(" -> {key}")).unwrap_or_default();
+                            return Some(format!("{message}, in {at} -> repo{key}"));
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether this is a `dvc import` stage: an import whose dependency names a source
+    /// repository (`repo:`).
+    pub fn is_repo_import(&self) -> bool {
+        self.is_import() && self.deps.first().is_some_and(|dep| dep.repo.is_some())
+    }
+}
+
+impl Output {
+    /// `repo: url` of a `dvc import` dependency.
+    pub fn repo_url(&self) -> Option<&str> {
+        self.repo_field("url")
+    }
+
+    /// A string field of `repo:` (`url`, `rev`, `rev_lock`).
+    pub fn repo_field(&self, key: &str) -> Option<&str> {
+        match &self.repo {
+            Some(Value::Mapping(map)) => map.get(key).and_then(Value::as_str),
+            _ => None,
+        }
+    }
+}
+
+/// What DVC's schema rejects in a `repo:` mapping: the message and the key it is about (none
+/// when the value itself is wrong).
+fn repo_problem(repo: &Value) -> Option<(&'static str, Option<String>)> {
+    let Value::Mapping(map) = repo else {
+        return Some(("expected a dictionary", None));
+    };
+    for (key, _) in map {
+        let known = key
+            .as_str()
+            .is_some_and(|key| ["url", "rev", "rev_lock", "config", "remote"].contains(&key));
+        if !known {
+            return Some(("extra keys not allowed", Some(key_name(key))));
+        }
+    }
+    if !map.contains_key("url") {
+        return Some(("required key not provided", Some("url".to_owned())));
+    }
+    ["url", "rev", "rev_lock", "config", "remote"]
+        .into_iter()
+        .find(|key| {
+            // `config` and `remote` may also be mappings.
+            let mapping_allowed = matches!(*key, "config" | "remote");
+            map.get(*key).is_some_and(|value| {
+                !(value.is_string() || (mapping_allowed && value.is_mapping()))
+            })
+        })
+        .map(|key| ("expected str", Some(key.to_owned())))
+}
+
+fn key_name(key: &Value) -> String {
+    match key {
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        Value::Bool(flag) => if *flag { "True" } else { "False" }.to_owned(),
+        Value::Null => "None".to_owned(),
+        other => format!("{other:?}"),
     }
 }
 
@@ -546,6 +645,7 @@ impl<'de> serde::Deserialize<'de> for Output {
                 let mut cloud: Option<Value> = None;
                 let mut hash: Option<Value> = None;
                 let mut path: Option<String> = None;
+                let mut repo: Option<Value> = None;
                 let mut fs_config: Option<Value> = None;
                 let mut desc: Option<Option<String>> = None;
                 let mut type_: Option<Option<String>> = None;
@@ -571,6 +671,7 @@ impl<'de> serde::Deserialize<'de> for Output {
                         "cloud" => set_once(&mut map, &mut cloud, &key)?,
                         "hash" => set_once(&mut map, &mut hash, &key)?,
                         "path" => set_once(&mut map, &mut path, &key)?,
+                        "repo" => set_once(&mut map, &mut repo, &key)?,
                         "fs_config" => set_once(&mut map, &mut fs_config, &key)?,
                         "desc" => set_once(&mut map, &mut desc, &key)?,
                         "type" => set_once(&mut map, &mut type_, &key)?,
@@ -602,6 +703,7 @@ impl<'de> serde::Deserialize<'de> for Output {
                     cloud,
                     hash_name,
                     path,
+                    repo,
                     fs_config,
                     desc: desc.flatten(),
                     type_: type_.flatten(),

@@ -332,3 +332,60 @@ fn run_cache_entries_round_trip_byte_for_byte() {
     let bad = LockStage::from_yaml("cmd: x\nbogus: 1\n").expect_err("extra key");
     assert_eq!(bad.to_string(), "extra keys not allowed, in bogus");
 }
+
+#[test]
+fn repo_imports_are_read_and_written_back_byte_for_byte() {
+    for name in ["importrepo/dimp.dvc", "importrepo/frev.txt.dvc"] {
+        let text = fixture(name);
+        let file = DvcFile::from_yaml(&text).expect("dvc import files are valid");
+        assert_eq!(file.schema_problem(), None, "{name}");
+        assert!(file.is_repo_import(), "{name}");
+        assert_eq!(file.deps[0].repo_url(), Some("../src"), "{name}");
+        assert_eq!(file.to_yaml(), text, "{name}");
+        assert_eq!(file.update_yaml(&text).expect("valid"), text, "{name}");
+        assert_eq!(file.md5, Some(file.stage_md5()), "{name}");
+    }
+    let with_rev = DvcFile::from_yaml(&fixture("importrepo/frev.txt.dvc")).expect("valid");
+    assert_eq!(with_rev.deps[0].repo_field("rev"), Some("main"));
+}
+
+#[test]
+fn repo_mappings_are_checked_as_dvc_checks_them() {
+    let problem = |repo: &str| {
+        let text = format!("deps:\n- path: d\n  repo:{repo}\nouts:\n- path: o\n");
+        DvcFile::from_yaml(&text)
+            .expect("readable")
+            .schema_problem()
+    };
+    assert_eq!(
+        problem("\n    url: u\n    bogus: 1"),
+        Some("extra keys not allowed, in deps -> 0 -> repo -> bogus".to_owned())
+    );
+    assert_eq!(
+        problem("\n    rev: main"),
+        Some("required key not provided, in deps -> 0 -> repo -> url".to_owned())
+    );
+    assert_eq!(
+        problem("\n    url: 3"),
+        Some("expected str, in deps -> 0 -> repo -> url".to_owned())
+    );
+    assert_eq!(
+        problem(" ../src"),
+        Some("expected a dictionary, in deps -> 0 -> repo".to_owned())
+    );
+    assert_eq!(
+        problem("\n    url: u\n    remote: 3"),
+        Some("expected str, in deps -> 0 -> repo -> remote".to_owned())
+    );
+    assert_eq!(
+        problem("\n    url: u\n    rev: main\n    config: {a: 1}\n    remote: {url: /x}"),
+        None
+    );
+    let on_output = DvcFile::from_yaml("outs:\n- path: o\n  repo:\n    url: u\n")
+        .expect("readable")
+        .schema_problem();
+    assert_eq!(
+        on_output,
+        Some("extra keys not allowed, in outs -> 0 -> repo".to_owned())
+    );
+}

@@ -26,11 +26,12 @@ fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(error) => return exit::clap_error(&error),
+        Err(error) => return commands::unimplemented::parse_error(&error, &args),
     };
     let printer = Printer::new(cli.global.quiet, cli.global.verbose).with_progress_delay(
         printer::progress_delay(std::env::var("DV_PROGRESS_DELAY_MS").ok()),
     );
+
     // Ctrl-C: DVC's message and exit code. Every file dv writes goes to a temporary name
     // first, so stopping here leaves no half-written file under a final name. While a stage's
     // command runs, the interrupt is left to the command, as DVC leaves it.

@@ -313,7 +313,7 @@ fn commit_stage(
 fn is_repo_import(file: &DvcFile) -> bool {
     file.deps
         .first()
-        .is_some_and(|dep| dep.extra.contains_key("repo") || dep.extra.contains_key("db"))
+        .is_some_and(|dep| dep.repo.is_some() || dep.extra.contains_key("db"))
 }
 
 /// The stage checksum DVC expects in `md5:` of a `.dvc` file without a command: an import's

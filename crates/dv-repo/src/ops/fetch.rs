@@ -32,6 +32,9 @@ pub struct FetchReport {
     pub missing: Vec<MissingObject>,
     /// Objects whose download failed (e.g. corrupted on the remote).
     pub failures: Vec<TransferFailure>,
+    /// Outputs of `dvc import` stages the cache lacks: DVC downloads them from their source
+    /// repository, which dv does not do yet. One message each.
+    pub source_imports: Vec<String>,
 }
 
 /// Downloads what the cache lacks, counting the downloads in `progress`.
@@ -74,6 +77,19 @@ pub fn fetch(
         Direction::Fetch,
         explicit,
     )?;
+    let (imports, outputs): (Vec<UsedOutput>, Vec<UsedOutput>) = outputs
+        .into_iter()
+        .partition(|output| output.source.is_some());
+    for output in &imports {
+        if !crate::repo_import::in_cache(workspace, output.hash_name, &output.id)? {
+            report
+                .source_imports
+                .push(crate::repo_import::fetch_not_implemented(
+                    &output.name,
+                    output.source.as_deref().unwrap_or_default(),
+                ));
+        }
+    }
     let mut remotes = Vec::new();
     for (name, outputs) in transfer::group_by_remote(outputs, default.as_deref()) {
         // Outputs without any remote are not fetched (DVC: no remote storage for them).

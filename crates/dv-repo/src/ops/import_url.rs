@@ -1134,6 +1134,14 @@ pub fn update(
             ))
             .into());
         }
+        if entry.file.is_repo_import() {
+            let shown = workspace.display_path(&entry.path);
+            return Err(CommandError(format!(
+                "failed update data - {}",
+                crate::repo_import::not_implemented_message(&shown, "updating")
+            ))
+            .into());
+        }
         plans.push(plan_from_import(
             workspace,
             entry,

@@ -247,7 +247,7 @@ fn moved_dependencies(entry: &DvcFileEntry, new_dir: &Path) -> Vec<dv_schema::dv
         .map(|dep| {
             let mut moved = dep.clone();
             let local = crate::ops::import_url::split_scheme(&dep.path).is_none()
-                && !dep.extra.contains_key("repo")
+                && dep.repo.is_none()
                 && !dep.extra.contains_key("db");
             if local && !Path::new(&dep.path).is_absolute() {
                 moved.path = relative_posix(&entry.resolve(dep), new_dir);

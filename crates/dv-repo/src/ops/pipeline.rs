@@ -78,6 +78,21 @@ impl Pipelines {
     /// duplicate and overlapping outputs, cycles). `extra` stages (from `dvc stage add`)
     /// replace stages of the same file and name or are appended.
     pub fn load(workspace: &Workspace, extra: Option<Stage>) -> anyhow::Result<Pipelines> {
+        Self::load_with(workspace, extra, true)
+    }
+
+    /// Loads every `dvc.yaml` without the graph checks, as `dvc status` does: duplicate or
+    /// overlapping outputs and cycles fail only the commands that need the graph. The graph
+    /// of the result is empty.
+    pub fn load_unchecked(workspace: &Workspace) -> anyhow::Result<Pipelines> {
+        Self::load_with(workspace, None, false)
+    }
+
+    fn load_with(
+        workspace: &Workspace,
+        extra: Option<Stage>,
+        checked: bool,
+    ) -> anyhow::Result<Pipelines> {
         let cwd = repo_cwd(workspace);
         let files = collect_files(workspace)?;
         let source = WorkingTree::new(workspace.root());
@@ -102,7 +117,11 @@ impl Pipelines {
             stages.retain(|stage| !(stage.file == extra.file && stage.name == extra.name));
             stages.insert(0, extra);
         }
-        let nodes: Vec<_> = stages.iter().map(|stage| stage.graph_node(&cwd)).collect();
+        let nodes: Vec<_> = if checked {
+            stages.iter().map(|stage| stage.graph_node(&cwd)).collect()
+        } else {
+            Vec::new()
+        };
         let graph = StageGraph::build(&nodes).map_err(|error| match error {
             GraphError::OutputDuplication { output, mut stages }
                 if stages.len() > 1 && extra_addressing.is_some() =>

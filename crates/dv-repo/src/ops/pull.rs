@@ -64,11 +64,12 @@ pub fn pull(
         },
         progress,
     )?;
+    let mut import_failures = fetched.source_imports.clone();
     if !fetched.failures.is_empty() {
         return Ok(PullReport {
             fetch: fetched,
             checkout: None,
-            import_failures: Vec::new(),
+            import_failures,
         });
     }
     let targets = if options.recursive {
@@ -80,7 +81,7 @@ pub fn pull(
         return Ok(PullReport {
             fetch: fetched,
             checkout: Some(CheckoutReport::default()),
-            import_failures: Vec::new(),
+            import_failures,
         });
     }
     let mut checked_out = checkout::checkout_available(
@@ -97,12 +98,13 @@ pub fn pull(
     )?;
     // Imports registered with `--no-download` come from their source, as with DVC.
     let entries = crate::index::load_targets(workspace, &targets)?;
-    let (written, import_failures) = crate::ops::import_url::pull_unrecorded_imports(
+    let (written, url_import_failures) = crate::ops::import_url::pull_unrecorded_imports(
         workspace,
         &entries,
         options.jobs,
         progress,
     )?;
+    import_failures.extend(url_import_failures);
     for path in written {
         let shown = if workspace.absolute(std::path::Path::new(&path)).is_dir() {
             format!("{path}/")

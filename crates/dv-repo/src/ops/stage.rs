@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use dv_pipeline::graph::{GraphError, StageGraph};
 use dv_pipeline::resolve::{DVC_YAML, ResolvedStage, is_valid_stage_name};
 use dv_pipeline::stage::Stage;
 use dv_schema::dvc_yaml::{StageDefinition, dump_stages};
@@ -15,6 +16,69 @@ use crate::error::DvcError;
 use crate::ops::commit::ignore_output;
 use crate::ops::pipeline::{Pipelines, absolute, repo_cwd};
 use crate::workspace::Workspace;
+
+/// DVC's checks of a new stage on its own: no output is a stage file (`x.dvc`, `dvc.yaml`),
+/// and none is also a dependency (params files included).
+fn check_outputs(workspace: &Workspace, stage: &Stage) -> anyhow::Result<()> {
+    for out in &stage.outs {
+        let name = out.def_path.rsplit('/').next().unwrap_or_default();
+        if name.ends_with(".dvc") || name == DVC_YAML {
+            return Err(
+                DvcError(format!("DVC file '{}' cannot be an output.", out.def_path)).into(),
+            );
+        }
+    }
+    let root = workspace.root();
+    let deps: Vec<PathBuf> = stage
+        .deps
+        .iter()
+        .map(|dep| &dep.path)
+        .chain(stage.params.iter().map(|params| &params.path))
+        .filter_map(|path| path.to_path(root))
+        .collect();
+    for out in &stage.outs {
+        if let Some(path) = out.path.to_path(root)
+            && deps.contains(&path)
+        {
+            return Err(DvcError(format!(
+                "'{}' is specified as an output and as a dependency.",
+                path.display()
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// DVC checks a new stage against every stage of the repository, `.dvc` files included: an
+/// output already tracked by a `.dvc` file, or inside a directory one tracks, is refused with
+/// DVC's message (naming only the existing stage).
+fn check_with_data_sources(
+    workspace: &Workspace,
+    stage: &Stage,
+    cwd: &RepoPath,
+) -> anyhow::Result<()> {
+    let index = crate::stages::Index::collect(workspace, crate::stages::OnError::Fail)?;
+    let new = stage.graph_node(cwd);
+    let addressing = new.addressing.clone();
+    let mut nodes = vec![new];
+    nodes.extend(
+        index
+            .nodes(workspace)
+            .into_iter()
+            .filter(|node| node.addressing != addressing),
+    );
+    StageGraph::build(&nodes).map_err(|error| match error {
+        GraphError::OutputDuplication { output, mut stages } if stages.len() > 1 => {
+            stages.retain(|stage| *stage != addressing);
+            anyhow::Error::from(DvcError(
+                GraphError::OutputDuplication { output, stages }.to_string(),
+            ))
+        }
+        other => anyhow::Error::from(DvcError(other.to_string())),
+    })?;
+    Ok(())
+}
 
 /// The options of `dvc stage add`.
 #[derive(Debug, Clone, Default)]
@@ -62,6 +126,9 @@ pub struct StageAddReport {
     pub to_track: Vec<PathBuf>,
     /// Whether they were staged (`core.autostage`).
     pub staged: bool,
+    /// Notices for stderr (an output whose directory does not exist yet gets no `.gitignore`
+    /// entry, as with DVC).
+    pub notices: Vec<String>,
 }
 
 /// DVC's `parse_cmd`: words joined by spaces, a word with a space (and no `"`) quoted.
@@ -246,7 +313,9 @@ pub fn add_stage(
         value: canonical.clone(),
     };
     let stage = Stage::new(&file, &resolved).map_err(|error| DvcError(error.to_string()))?;
+    check_outputs(workspace, &stage)?;
     Pipelines::load(workspace, Some(stage.clone()))?;
+    check_with_data_sources(workspace, &stage, &cwd)?;
 
     let update = dump_stages(previous.as_deref(), &[(options.name.as_str(), canonical)])
         .map_err(|error| DvcError(format!("failed to update '{shown}': {}", error.message)))?;
@@ -256,6 +325,7 @@ pub fn add_stage(
         file: shown,
         to_track: vec![file_path],
         staged: false,
+        notices: Vec::new(),
     };
     for (def_path, cached) in created {
         if !cached {
@@ -269,6 +339,17 @@ pub fn add_stage(
         else {
             continue;
         };
+        if let Some(parent) = out.parent()
+            && !parent.is_dir()
+        {
+            report.notices.push(format!(
+                "Could not create .gitignore entry in {}. DVC will attempt to create .gitignore \
+                 entry again when the stage is run.",
+                parent.join(".gitignore").display()
+            ));
+            // DVC gives up on the remaining outputs too.
+            break;
+        }
         if let Some(gitignore) = ignore_output(workspace, &out)?
             && !report.to_track.contains(&gitignore)
         {

@@ -166,12 +166,13 @@ pub(crate) fn in_cache_with(odb: &Odb, id: &ObjectId, state: Option<&mut State>)
     complete
 }
 
-/// Compares every tracked output with the workspace and the cache.
+/// Compares every tracked output with the workspace and the cache; a `dvc import` stage also
+/// asks its source repository whether an update is available.
 pub fn status(workspace: &Workspace, options: &StatusOptions) -> anyhow::Result<StatusReport> {
     let entries = index::load_targets(workspace, &options.targets)?;
     let jobs = workspace.jobs(options.jobs);
     let mut state = workspace.load_state();
-    let result = stage_statuses(workspace, &entries, jobs, &mut state);
+    let result = stage_statuses(workspace, &entries, jobs, &mut state, true);
     workspace.save_state(&mut state);
     Ok(StatusReport {
         tracked: !entries.is_empty(),
@@ -191,12 +192,7 @@ pub fn status(workspace: &Workspace, options: &StatusOptions) -> anyhow::Result<
 /// A `dvc import` stage (its dependency names a repository): DVC shows its status although it
 /// is frozen, so it gets no frozen warning.
 fn is_repo_import(entry: &DvcFileEntry) -> bool {
-    entry.file.is_import()
-        && entry
-            .file
-            .deps
-            .first()
-            .is_some_and(|dep| dep.extra.contains_key("repo"))
+    entry.file.is_repo_import()
 }
 
 /// The changes of each `.dvc` file of `entries` that has any, in DVC's words (DVC's
@@ -207,6 +203,7 @@ pub(crate) fn stage_statuses(
     entries: &[DvcFileEntry],
     jobs: std::num::NonZeroUsize,
     state: &mut State,
+    check_updates: bool,
 ) -> anyhow::Result<Vec<StageStatus>> {
     let mut stages = Vec::new();
     for entry in entries {
@@ -219,6 +216,16 @@ pub(crate) fn stage_statuses(
                 path: entry.file.deps[0].path.clone(),
                 status,
             });
+        }
+        if check_updates && entry.file.is_repo_import() {
+            // `dvc status` asks the source repository even when the import is frozen.
+            let dep = &entry.file.deps[0];
+            if crate::repo_import::update_available(dep)? {
+                changed_deps.push(ChangedOutput {
+                    path: crate::repo_import::shown_dependency(dep),
+                    status: "update available",
+                });
+            }
         }
         let mut changed_outs = Vec::new();
         for output in &entry.file.outs {

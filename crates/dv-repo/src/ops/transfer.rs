@@ -240,6 +240,9 @@ pub(crate) struct UsedOutput {
     pub(crate) remote: Option<String>,
     /// Its recorded `size:`, which bounds the download of a file output's object.
     pub(crate) size: Option<u64>,
+    /// For the output of a `dvc import` (fetch only): its source as DVC shows it,
+    /// `path (url)`. DVC fetches such outputs from the source repository, never from a remote.
+    pub(crate) source: Option<String>,
 }
 
 /// The outputs of the targets' `.dvc` files (all of them, and every output `dvc.lock` files
@@ -262,6 +265,14 @@ pub(crate) fn used_outputs(
         return Ok(Vec::new());
     }
     let entries = index::load_targets(workspace, &targets)?;
+    let imported: std::collections::HashMap<PathBuf, String> = entries
+        .iter()
+        .filter(|entry| entry.file.is_repo_import())
+        .map(|entry| {
+            let shown = crate::repo_import::shown_dependency(&entry.file.deps[0]);
+            (entry.resolve(&entry.file.outs[0]), shown)
+        })
+        .collect();
     let mut outputs: Vec<(PathBuf, &dv_schema::dvc_file::Output)> = entries
         .iter()
         .flat_map(|entry| {
@@ -302,12 +313,18 @@ pub(crate) fn used_outputs(
         {
             continue;
         }
+        // A `dvc import`'s output is neither pushed nor compared with a remote (DVC).
+        let source = imported.get(&path).cloned();
+        if source.is_some() && direction != Direction::Fetch {
+            continue;
+        }
         used.push(UsedOutput {
             name: workspace.display_path(&path),
             id,
             hash_name: output.hash_name,
             remote: output.remote.clone(),
             size: output.size,
+            source,
         });
     }
     Ok(used)

@@ -61,6 +61,12 @@ pub fn run(args: FetchArgs, environment: &Environment, printer: &Printer) -> any
         report.default_remote.is_some(),
         &[("fetched", report.fetched)],
     );
+    if !report.source_imports.is_empty() {
+        for message in &report.source_imports {
+            printer.error(message);
+        }
+        return Err(download_failed(ACTION, report.source_imports.len()));
+    }
     Ok(0)
 }
 

@@ -25,6 +25,7 @@ pub mod repro;
 pub mod root;
 pub mod stage;
 pub mod status;
+pub mod unimplemented;
 pub mod unprotect;
 pub mod version;
 

@@ -176,6 +176,9 @@ fn add(args: StageAddArgs, environment: &Environment, printer: &Printer) -> anyh
             command: args.command,
         },
     )?;
+    for notice in &report.notices {
+        printer.notice(notice);
+    }
     printer.info(format!("Added stage '{}' in '{}'", args.name, report.file));
     if !report.staged {
         crate::git_hint::print_git_add_hint(&workspace, &report.to_track, printer);

@@ -67,6 +67,9 @@ pub(super) fn reproduce(
         if options.dry {
             return Ok(true);
         }
+        if file.is_repo_import() {
+            return Err(crate::repo_import::not_implemented(addressing, "importing"));
+        }
         let dep = &file.deps[0];
         if is_local_dependency(dep) && std::fs::symlink_metadata(entry.resolve(dep)).is_err() {
             return Err(DvcError(format!(
@@ -130,6 +133,7 @@ fn changed(
         std::slice::from_ref(entry),
         jobs,
         repo_workspace.state(),
+        !entry.file.frozen,
     )?;
     if !entry.file.frozen && dependency_changed(run, entry, repo_workspace)? {
         return Ok(true);
@@ -273,6 +277,9 @@ fn record_hash(entry: &mut Output, hash: &EntryHash) {
 /// to the working directory inside the repository, absolute outside it.
 fn import_source(run: &Run<'_>, entry: &DvcFileEntry) -> String {
     let dep = &entry.file.deps[0];
+    if dep.repo.is_some() {
+        return crate::repo_import::shown_dependency(dep);
+    }
     if !is_local_dependency(dep) {
         return dep.path.clone();
     }
@@ -286,9 +293,7 @@ fn import_source(run: &Run<'_>, entry: &DvcFileEntry) -> String {
 /// Whether an import's dependency is a path on this machine (not a URL, not another
 /// repository).
 fn is_local_dependency(dep: &Output) -> bool {
-    !dv_pipeline::stage::is_url(&dep.path)
-        && !dep.extra.contains_key("repo")
-        && !dep.extra.contains_key("db")
+    !dv_pipeline::stage::is_url(&dep.path) && dep.repo.is_none() && !dep.extra.contains_key("db")
 }
 
 /// An absolute path as the pipeline workspace names it.

@@ -203,6 +203,7 @@ fn pull_outputs(
                 hash_name: out.output.hash_name,
                 remote: out.output.remote.clone(),
                 size: out.output.size,
+                source: None,
             })
         })
         .collect();
@@ -292,6 +293,7 @@ pub(super) fn pull_run_outputs(
                 hash_name: out.output.hash_name,
                 remote: out.output.remote.clone(),
                 size: out.output.size,
+                source: None,
             })
         })
         .collect();
