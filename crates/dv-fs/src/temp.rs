@@ -31,6 +31,17 @@ pub fn is_temp_name(name: &str) -> bool {
     name.len() > ".tmp".len() + 1 && name.starts_with('.') && name.ends_with(".tmp")
 }
 
+/// Whether `name` is exactly what [`create_in`] names a temporary (`.` + 22 random
+/// alphanumerics + `.tmp`): a file of that name that nobody holds (the repository lock is
+/// taken) is what a killed process left behind.
+pub fn is_leftover_name(name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .is_some_and(|middle| {
+            middle.len() == RANDOM_LENGTH && middle.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +61,8 @@ mod tests {
         let path = temp.path().to_path_buf();
         drop(temp);
         assert!(!path.exists());
+        assert!(is_leftover_name(&name), "{name}");
+        assert!(!is_leftover_name(".notes.tmp"));
         assert!(!is_temp_name(".tmp"));
         assert!(!is_temp_name("a.tmp"));
     }

@@ -339,3 +339,22 @@ fn dangling_and_special_files_at_output_paths() {
         }
     }
 }
+
+/// A checkout killed with `kill -9` leaves its temporary (`.<random>.tmp`) inside a tracked
+/// directory: the next checkout removes it without asking, while a file of the user's with a
+/// similar name still needs `--force`.
+#[test]
+fn a_killed_checkouts_leftover_is_removed_by_the_next_checkout() {
+    let repo = attacker();
+    repo.write("tree/.AbCdEfGhIjKlMnOpQrStUv.tmp", "half a file");
+    run(repo.dv().arg("checkout")).success();
+    assert!(!repo.exists("tree/.AbCdEfGhIjKlMnOpQrStUv.tmp"));
+    assert_eq!(
+        run(repo.dv().arg("status")).stdout,
+        "Data and pipelines are up to date.\n"
+    );
+    repo.write("tree/.notes.tmp", "mine");
+    let out = run(repo.dv().arg("checkout"));
+    assert_ne!(out.code, 0, "{out}");
+    assert!(repo.exists("tree/.notes.tmp"));
+}

@@ -416,6 +416,14 @@ fn unsaved_files(
             Ok(files
                 .iter()
                 .filter(|f| scope.contains(f.file.relpath.as_str()))
+                // What a killed checkout left behind is removed without asking.
+                .filter(|f| {
+                    !f.file
+                        .path
+                        .file_name()
+                        .and_then(|name| name.to_str())
+                        .is_some_and(dv_fs::temp::is_leftover_name)
+                })
                 .filter(|f| {
                     let same = wanted
                         .as_ref()
