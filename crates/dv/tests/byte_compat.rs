@@ -1,0 +1,140 @@
+//! Files dv writes in repositories it shares with dvc, byte for byte as dvc writes them, so a
+//! mixed team's git history does not churn: `fs_config` of URL imports, granular `add` inside
+//! a tracked directory, `commit` of a `.dvc` file, `freeze`/`unfreeze` of long commands,
+//! `update` with `core.autostage`, and the cache's shard directories. Each against the oracle
+//! dvc in a twin repository, and where files are written, each tool reading the other's.
+//!
+//! The S3 tests need the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
+#![allow(clippy::unwrap_used)]
+
+use dv_test::twins::Twins;
+use dv_test::{Outcome, S3Server, TestRepo, run};
+
+/// Shared AWS credentials and region in each repository's isolated home, read alike by dvc
+/// (botocore) and dv: URL imports of `s3://` carry no credentials of their own.
+const AWS_HOME: &str = "mkdir -p \"$HOME/.aws\" && \
+    printf '[default]\\naws_access_key_id = test\\naws_secret_access_key = test\\n' > \"$HOME/.aws/credentials\" && \
+    printf '[default]\\nregion = us-east-1\\n' > \"$HOME/.aws/config\"";
+
+fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
+    run(repo.dv().args(args)).redacted(repo)
+}
+
+fn dvc(repo: &TestRepo, args: &[&str]) -> Outcome {
+    run(repo.dvc().args(args)).redacted(repo)
+}
+
+/// The sorted lines of a stream: dvc prints some lists in a random order.
+fn sorted_lines(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    lines
+}
+
+/// `import-url --fs-config endpointurl=...`: the options are recorded on the dependency as dvc
+/// records them (in the order given, string values), the import's source is read through
+/// them by `update` and `pull` (not through AWS), and `update` keeps them.
+#[test]
+fn fs_config_of_url_imports_matches_dvc_both_ways() {
+    let server = S3Server::start();
+    server.create_bucket("src");
+    server.put_object("src", "data/file.csv", b"a,b\n1,2\n");
+    server.put_object("src", "data/dir/x.txt", b"x\n");
+    server.put_object("src", "data/dir/y/z.txt", b"zz\n");
+    let endpoint = format!("endpointurl={}", server.endpoint);
+    let twins = Twins::new(AWS_HOME);
+    let imports: &[&[&str]] = &[
+        &[
+            "import-url",
+            "s3://src/data/file.csv",
+            "--fs-config",
+            "region=us-east-1",
+            &endpoint,
+            "use_ssl=false",
+        ],
+        &[
+            "import-url",
+            "--fs-config",
+            &endpoint,
+            "--",
+            "s3://src/data/dir",
+            "imported",
+        ],
+        &[
+            "import-url",
+            "--no-download",
+            "s3://src/data/file.csv",
+            "nodl.csv",
+            "--fs-config",
+            &endpoint,
+        ],
+    ];
+    for args in imports {
+        twins.same(args);
+    }
+    let files = [
+        "file.csv.dvc",
+        "imported.dvc",
+        "nodl.csv.dvc",
+        ".gitignore",
+        "file.csv",
+        "imported/x.txt",
+        "imported/y/z.txt",
+    ];
+    for file in files {
+        twins.same_file(file);
+    }
+    assert!(
+        twins
+            .ours
+            .read("file.csv.dvc")
+            .contains("  fs_config:\n    region: us-east-1\n    endpointurl: http://"),
+        "{}",
+        twins.ours.read("file.csv.dvc")
+    );
+    assert!(!twins.ours.read("file.csv.dvc").contains("push: false"));
+    // An option the source's filesystem does not know is dvc's config error.
+    twins.same(&[
+        "import-url",
+        "s3://src/data/file.csv",
+        "bad.csv",
+        "--fs-config",
+        "bogus=1",
+    ]);
+    twins.each("git add -A && git commit -qm imports");
+
+    // Each tool on the other's files: nothing changed, then the sources change and `update`
+    // re-imports through the recorded endpoint, keeping `fs_config`.
+    let (ours, theirs) = (&twins.ours, &twins.theirs);
+    let args = ["update", "file.csv.dvc", "imported.dvc"];
+    let (a, b) = (dv(theirs, &args), dvc(ours, &args));
+    assert_eq!(
+        (a.code, sorted_lines(&a.stdout)),
+        (b.code, sorted_lines(&b.stdout)),
+        "{a}\n{b}"
+    );
+    // `pull` of the no-download import reads its source through the recorded endpoint.
+    let args = ["pull", "nodl.csv.dvc"];
+    let (a, b) = (dv(theirs, &args), dvc(ours, &args));
+    assert_eq!((a.code, &a.stdout), (b.code, &b.stdout), "{a}\n{b}");
+    twins.same_file("nodl.csv");
+    twins.same_file("nodl.csv.dvc");
+
+    let args = ["update", "file.csv.dvc", "imported.dvc"];
+    server.put_object("src", "data/file.csv", b"a,b\n3,4\n");
+    server.put_object("src", "data/dir/new.txt", b"new\n");
+    let (a, b) = (dv(theirs, &args), dvc(ours, &args));
+    assert_eq!(
+        (a.code, sorted_lines(&a.stdout)),
+        (b.code, sorted_lines(&b.stdout)),
+        "{a}\n{b}"
+    );
+    for file in files {
+        twins.same_file(file);
+    }
+    twins.same_file("imported/new.txt");
+    assert_eq!(theirs.read("file.csv"), "a,b\n3,4\n");
+    assert!(theirs.read("file.csv.dvc").contains("fs_config:"));
+
+    twins.same(&["status"]);
+}
