@@ -138,3 +138,36 @@ fn fs_config_of_url_imports_matches_dvc_both_ways() {
 
     twins.same(&["status"]);
 }
+
+/// `add d/x` inside a tracked directory `d` keeps `size` in `d.dvc` as dvc does: grown by a
+/// new file's or directory's size, kept when nothing changed, dropped when an entry is
+/// replaced (and then stays dropped), dropped for a directory tracked empty.
+#[test]
+fn adding_inside_a_tracked_directory_keeps_size_as_dvc() {
+    let twins = Twins::new(
+        "mkdir -p data/sub empty && echo a > data/a && echo s > data/sub/s && touch empty/.keep && \
+         rm empty/.keep && $DVC add -q data empty && git add -A && git commit -qm data",
+    );
+    let steps: &[(&str, &str)] = &[
+        ("echo new > data/new", "data/new"),
+        (
+            "mkdir -p data/t/u && echo x > data/t/x && echo yy > data/t/u/y",
+            "data/t",
+        ),
+        ("true", "data/a"),
+        ("echo z > data/sub/z", "data/sub/z"),
+        ("echo changed > data/a", "data/a"),
+        ("echo later > data/later", "data/later"),
+        ("echo e > empty/e", "empty/e"),
+    ];
+    for (change, target) in steps {
+        twins.each(change);
+        twins.same(&["add", target]);
+        twins.same_file("data.dvc");
+        twins.same_file("empty.dvc");
+    }
+    // Each tool reads the other's file as its own.
+    for repo in [&twins.ours, &twins.theirs] {
+        assert_eq!(dv(repo, &["status"]), dvc(repo, &["status"]));
+    }
+}
