@@ -171,3 +171,44 @@ fn adding_inside_a_tracked_directory_keeps_size_as_dvc() {
         assert_eq!(dv(repo, &["status"]), dvc(repo, &["status"]));
     }
 }
+
+/// `commit -f` of `.dvc` files dvc wrote, after their data changed: the same bytes as dvc's
+/// commit, keys kept where they were (a file of an older dvc without `hash:`, keys in an
+/// unusual order, annotations, an executable bit gained and lost, imports).
+#[test]
+fn commit_rewrites_dvc_files_as_dvc() {
+    let twins = Twins::new(
+        "echo f > f.txt && echo g > g.txt && echo e > e.sh && chmod +x e.sh && \
+         mkdir -p d ext/dir && echo 1 > d/1 && echo x > ext/x && echo y > ext/dir/y && \
+         $DVC add -q f.txt g.txt e.sh d && \
+         printf 'outs:\\n- md5: 9ffbf43126e33be52cd2bf7e01d627f9\\n  size: 2\\n  path: f.txt\\n' > f.txt.dvc && \
+         printf 'outs:\\n- desc: x\\n  path: g.txt\\n  cache: true\\n  remote: r\\n  meta:\\n    k: v\\n' > g.txt.dvc && \
+         printf 'outs:\\n- path: d\\n  md5: 562ee692a592790b08e880eff9046f72.dir\\n  nfiles: 2\\n  hash: md5\\n' > d.dvc && \
+         $DVC import-url -q ext/x imp.txt && $DVC import-url -q ext/dir impd && \
+         $DVC import-url -q --no-download ext/x nd.txt && \
+         git add -A && git commit -qm data && \
+         echo ff > f.txt && echo gg > g.txt && chmod -x e.sh && echo 3 > d/3 && chmod +x d/1 && \
+         echo changed > imp.txt && echo z > impd/z && echo n > nd.txt",
+    );
+    twins.same(&["commit", "-f", "g.txt.dvc"]);
+    twins.same_file("g.txt.dvc");
+    twins.same(&["commit", "-f"]);
+    for file in [
+        "f.txt.dvc",
+        "g.txt.dvc",
+        "e.sh.dvc",
+        "d.dvc",
+        "imp.txt.dvc",
+        "impd.dvc",
+        "nd.txt.dvc",
+    ] {
+        twins.same_file(file);
+    }
+    twins.same_cache();
+    twins.each("chmod +x f.txt && git add -A && git commit -qm again");
+    twins.same(&["commit", "-f"]);
+    twins.same_file("f.txt.dvc");
+    for repo in [&twins.ours, &twins.theirs] {
+        assert_eq!(dv(repo, &["status"]), dvc(repo, &["status"]));
+    }
+}
