@@ -212,3 +212,49 @@ fn commit_rewrites_dvc_files_as_dvc() {
         assert_eq!(dv(repo, &["status"]), dvc(repo, &["status"]));
     }
 }
+
+/// A hand-written `dvc.yaml` (long one-line commands, quotes it does not need, other
+/// indentation, comments and blank lines): `freeze`, `unfreeze` and `stage add` write it back
+/// as dvc's round trip does — long commands folded at 80 columns, each comment and blank line
+/// after the entry it follows, gone with a deleted entry — in both tools alike.
+#[test]
+fn freeze_unfreeze_and_stage_add_rewrite_hand_written_pipelines_as_dvc() {
+    let long = "python -c 'import sys; open(\"out.txt\", \"w\").write(\"a very long command line that goes past eighty columns\")' --and-more";
+    let text = format!(
+        "# top comment\n\nstages:\n  # the first\n  long:\n      cmd: {long}\n      outs:\n        - out.txt\n\n  other:\n    cmd: \"echo x > o2.txt\"\n    frozen: true\n\n  # third\n  third:\n    cmd:\n    - echo \"another very long command line that goes past eighty columns for sure, yes\" > o3.txt\n    - echo short\n# trailing\n"
+    );
+    let twins = Twins::new("true");
+    twins.ours.write("dvc.yaml", &text);
+    twins.theirs.write("dvc.yaml", &text);
+    let steps: &[&[&str]] = &[
+        &["freeze", "long"],
+        &["unfreeze", "other"],
+        &["freeze", "third"],
+        &["unfreeze", "long"],
+        &["stage", "add", "-n", "added", "-o", "added.txt", long],
+        &[
+            "stage",
+            "add",
+            "-f",
+            "-n",
+            "other",
+            "-o",
+            "o2.txt",
+            "echo y > o2.txt",
+        ],
+    ];
+    for args in steps {
+        twins.same(args);
+        twins.same_file("dvc.yaml");
+    }
+    assert!(
+        twins
+            .ours
+            .read("dvc.yaml")
+            .lines()
+            .all(|line| line.len() <= 81),
+        "{}",
+        twins.ours.read("dvc.yaml")
+    );
+    twins.same(&["status"]);
+}
