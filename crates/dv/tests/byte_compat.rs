@@ -258,3 +258,40 @@ fn freeze_unfreeze_and_stage_add_rewrite_hand_written_pipelines_as_dvc() {
     );
     twins.same(&["status"]);
 }
+
+/// With `core.autostage`, `import-url` stages its files but `update` stages nothing, as in
+/// dvc.
+#[test]
+fn update_stages_nothing_with_autostage_as_dvc() {
+    let twins = Twins::new("$DVC config core.autostage true && mkdir ext && echo 1 > ext/f");
+    let staged = |twins: &Twins| {
+        twins.same_file(".gitignore");
+        let status = |repo: &TestRepo| repo.git(&["status", "--short", "--untracked-files=no"]);
+        assert_eq!(status(&twins.ours), status(&twins.theirs));
+        status(&twins.ours)
+    };
+    twins.same(&["import-url", "ext/f", "f"]);
+    assert!(staged(&twins).contains("A  f.dvc"));
+    twins.each("git commit -qm import && echo 2 > ext/f");
+    twins.same(&["update", "f.dvc"]);
+    twins.same_file("f.dvc");
+    assert!(staged(&twins).contains(" M f.dvc"));
+
+    // A source inside the repository given as an absolute path is recorded relative to the
+    // `.dvc` file and shown relative to the working directory.
+    twins.each("mkdir sub && echo 3 > ext/g");
+    let absolute = |repo: &TestRepo| repo.path("ext/g").display().to_string();
+    let a = run(twins.ours.dv().current_dir(twins.ours.path("sub")).args([
+        "import-url",
+        &absolute(&twins.ours),
+        "g",
+    ]));
+    let b = run(twins
+        .theirs
+        .dvc()
+        .current_dir(twins.theirs.path("sub"))
+        .args(["import-url", &absolute(&twins.theirs), "g"]));
+    assert_eq!(a, b);
+    assert_eq!(a.stdout, "Importing '../ext/g' -> 'g'\n");
+    twins.same_file("sub/g.dvc");
+}

@@ -206,14 +206,22 @@ pub fn import_url(
         ));
     }
     check_outputs(workspace, &mut plans, options.force)?;
-    run_imports(
+    let mut report = run_imports(
         workspace,
         &mut plans,
         &mut storages,
         options,
         batch,
         progress,
-    )
+    )?;
+    // `update` stages nothing, even with `core.autostage`: as in DVC, only `import-url` does.
+    if workspace.autostage()
+        && let Some(git) = workspace.git()
+    {
+        git.add(&report.to_track)?;
+        report.staged = true;
+    }
+    Ok(report)
 }
 
 /// Resolves `url`, read with the filesystem options `fs_config`, to a source and an output.
@@ -287,13 +295,20 @@ fn resolve_source(
     let source = resolve_url(&scope, url, extra, storages)?;
     match (split_scheme(url), &source) {
         (None, Source::Local(absolute)) => {
-            let recorded = if Path::new(url).is_absolute() {
+            // As in DVC, a source inside the repository is recorded relative to the `.dvc`
+            // file and shown relative to the working directory, even when given absolute.
+            let inside = absolute.starts_with(workspace.root());
+            let recorded = if Path::new(url).is_absolute() && !inside {
                 url.to_owned()
             } else {
                 let base = dvc_path.parent().unwrap_or(workspace.root());
                 crate::path::relative(absolute, base)
             };
-            let shown = absolute.display().to_string();
+            let shown = if inside {
+                workspace.display_path(absolute)
+            } else {
+                absolute.display().to_string()
+            };
             Ok((source, recorded, shown))
         }
         (Some((scheme, _)), Source::Local(path)) if scheme.eq_ignore_ascii_case("file") => {
@@ -592,12 +607,6 @@ fn run_imports(
         .extend(ignore_outputs(workspace, &outputs_to_ignore)?);
     report.to_track.sort();
     report.to_track.dedup();
-    if workspace.autostage()
-        && let Some(git) = workspace.git()
-    {
-        git.add(&report.to_track)?;
-        report.staged = true;
-    }
     if !batch && let Some(failure) = report.failed.first() {
         return Err(CommandError(failure.message.clone()).into());
     }
