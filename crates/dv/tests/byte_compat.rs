@@ -295,3 +295,82 @@ fn update_stages_nothing_with_autostage_as_dvc() {
     assert_eq!(a.stdout, "Importing '../ext/g' -> 'g'\n");
     twins.same_file("sub/g.dvc");
 }
+
+/// The empty directories under `dir` (relative to the repository root), sorted.
+fn empty_dirs(repo: &TestRepo, dir: &str) -> Vec<String> {
+    fn walk(path: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return;
+        };
+        let entries: Vec<_> = entries.flatten().collect();
+        if entries.is_empty() {
+            out.push(path.strip_prefix(root).unwrap().display().to_string());
+        }
+        for entry in entries {
+            if entry.file_type().unwrap().is_dir() {
+                walk(&entry.path(), root, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&repo.path(dir), repo.root(), &mut out);
+    out.sort();
+    out
+}
+
+/// Shard directories of the cache and of a local remote left empty: after a fetch that misses
+/// an object (both keep the shard made for it), one that meets a corrupted object (dvc stores
+/// it, dv refuses it and removes the shard it made), and after `gc -w -c` (both keep the
+/// emptied shards).
+#[test]
+fn empty_cache_shards_match_dvc() {
+    let twins = Twins::new(
+        "$DVC remote add -q -d loc ../remote && mkdir data && echo 1 > data/1 && \
+         echo 2 > data/2 && echo 3 > data/3 && echo x > x.txt && $DVC add -q data x.txt && \
+         $DVC push -q && git add -A && git commit -qm data && rm -rf .dvc/cache data x.txt && \
+         rm ../remote/files/md5/6d/7fce9fee471194aa8b5b6e47267f03 && \
+         chmod u+w ../remote/files/md5/26/ab0db90d72e28ad0ba1e22ee510510 && \
+         echo corrupted > ../remote/files/md5/26/ab0db90d72e28ad0ba1e22ee510510",
+    );
+    let (ours, theirs) = (&twins.ours, &twins.theirs);
+    for args in [&["fetch", "-q"][..], &["pull", "-q"]] {
+        assert_eq!(dv(ours, args).code, 1);
+        dvc(theirs, args);
+        assert_eq!(
+            empty_dirs(ours, ".dvc/cache"),
+            vec![".dvc/cache/files/md5/6d"],
+            "{args:?}"
+        );
+        assert_eq!(
+            empty_dirs(ours, ".dvc/cache"),
+            empty_dirs(theirs, ".dvc/cache")
+        );
+    }
+    // The same objects in both caches, then some of them unused.
+    twins.each(
+        "rm -rf .dvc/cache && $DVC pull -q x.txt.dvc && echo 9 > y.txt && $DVC add -q y.txt && \
+         $DVC push -q y.txt.dvc && rm y.txt.dvc && git rm -q data.dvc",
+    );
+    twins.same_cache();
+    twins.same(&["gc", "-w", "-c", "-f"]);
+    twins.same_cache();
+    assert!(!empty_dirs(ours, ".dvc/cache").is_empty());
+    assert_eq!(
+        empty_dirs(ours, ".dvc/cache"),
+        empty_dirs(theirs, ".dvc/cache")
+    );
+    let remote = |repo: &TestRepo| {
+        let root = repo.temp_dir().join("remote/files/md5");
+        let mut dirs: Vec<String> = std::fs::read_dir(root)
+            .unwrap()
+            .flatten()
+            .map(|entry| {
+                let empty = std::fs::read_dir(entry.path()).unwrap().next().is_none();
+                format!("{} {empty}", entry.file_name().to_string_lossy())
+            })
+            .collect();
+        dirs.sort();
+        dirs
+    };
+    assert_eq!(remote(ours), remote(theirs));
+}
