@@ -176,6 +176,12 @@ pub fn update_text(previous: &str, new: &Value) -> Result<UpdatedText, YamlError
             kept_formatting: true,
         });
     }
+    if let Some(text) = crate::yaml_roundtrip::reemit(previous, &old, &merged) {
+        return Ok(UpdatedText {
+            text,
+            kept_formatting: true,
+        });
+    }
     if let Some(text) = edit::edit_in_place(previous, &old, &merged)
         && parse(&text).is_ok_and(|reparsed| to_string(&reparsed) == canonical)
     {

@@ -416,8 +416,8 @@ fn autostage_stages_the_files() {
     );
 }
 
-/// `add d/x` inside a tracked directory `d` updates only that entry of `d`'s manifest (and,
-/// as dvc does, drops `size` from `d.dvc`) instead of creating an overlapping `d/x.dvc`.
+/// `add d/x` inside a tracked directory `d` updates only that entry of `d`'s manifest (with
+/// `size` as dvc keeps it) instead of creating an overlapping `d/x.dvc`.
 #[test]
 fn adding_a_path_inside_a_tracked_directory_updates_it() {
     let ours = TestRepo::new();

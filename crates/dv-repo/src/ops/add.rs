@@ -429,7 +429,9 @@ fn tracked_parent(workspace: &Workspace, path: &Path) -> anyhow::Result<Option<T
 }
 
 /// `dvc add d/x` where `d` is a tracked directory: only `x`'s entries of `d`'s manifest are
-/// replaced, and (as DVC does) `size` is dropped from `d.dvc`.
+/// replaced. `size` of `d.dvc` is kept as DVC keeps it: grown by `x`'s size when `x` is new
+/// to the directory, unchanged when the directory's hash is, and dropped otherwise (the
+/// sizes of replaced entries are not known).
 #[allow(clippy::too_many_arguments)]
 fn add_inside(
     workspace: &Workspace,
@@ -471,10 +473,13 @@ fn add_inside(
         .to_string_lossy()
         .replace('\\', "/");
     let prefix = format!("{relative}/");
+    let replaced =
+        |e: &DirEntry| e.relpath.as_str() == relative || e.relpath.as_str().starts_with(&prefix);
+    let append_only = !old.entries().iter().any(replaced);
     let mut entries: Vec<DirEntry> = old
         .entries()
         .iter()
-        .filter(|e| e.relpath.as_str() != relative && !e.relpath.as_str().starts_with(&prefix))
+        .filter(|e| !replaced(e))
         .cloned()
         .collect();
     let relpath = |p: String| RelPath::new(p).map_err(|e| CommandError(e.to_string()));
@@ -491,9 +496,14 @@ fn add_inside(
     }
     let manifest = DirManifest::new(entries);
     let id = odb.add_tree(&manifest)?;
+    let old_size = output.size.filter(|size| *size != 0);
+    output.size = match old_size {
+        Some(size) if append_only => Some(size + built.size()),
+        _ if id == old_id => output.size,
+        _ => None,
+    };
     output.md5 = Some(id);
     output.nfiles = Some(manifest.len() as u64);
-    output.size = None;
     let mut file = parent.entry.file.clone();
     file.outs[parent.index] = output;
     let text = file.update_yaml(&parent.entry.text).map_err(|e| {

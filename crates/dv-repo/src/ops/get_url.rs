@@ -18,13 +18,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::Context;
 use dv_remote::{ExternalEntry, ExternalFs, RemoteError, TransferProgress};
-use dv_schema::config::{Node, Setting, Table};
+use dv_schema::config::Table;
 
 use crate::environment::Environment;
-use crate::error::{CommandError, ConfigError};
-use crate::ops::import_url::{
-    Source, Storages, UrlScope, remote_options, resolve_url, split_scheme,
-};
+use crate::error::CommandError;
+use crate::ops::import_url::{Source, Storages, UrlScope, resolve_url, split_scheme};
 
 /// What `get-url` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -59,7 +57,7 @@ pub struct GetUrlReport {
 /// # Errors
 ///
 /// [`CommandError`] for an existing output without `force` and a missing source,
-/// [`ConfigError`] for unsupported URLs, unknown remotes and invalid `--fs-config` options
+/// [`ConfigError`](crate::error::ConfigError) for unsupported URLs, unknown remotes and invalid `--fs-config` options
 /// (DVC reports all of them as `failed to get '<url>' - ...`, exit 1); anything else (a
 /// storage failing, a file that cannot be written) as it is.
 pub fn get_url(
@@ -75,8 +73,8 @@ pub fn get_url(
     };
     let mut storages = Storages::default();
     let extra: BTreeMap<String, String> = options.fs_config.iter().cloned().collect();
-    let source = resolve_url(&scope, url, extra, &mut storages)?;
-    validate_fs_config(config, url, &options.fs_config)?;
+    let source = resolve_url(&scope, url, extra.clone(), &mut storages)?;
+    crate::ops::fs_config::validate(config, url, &extra)?;
     let missing = || CommandError(format!("The path '{url}' does not exist"));
     match source {
         Source::Local(path) => {
@@ -180,46 +178,6 @@ fn url_basename(url: &str) -> String {
         None if absolute => String::new(),
         None => ".".to_owned(),
     }
-}
-
-/// Checks `--fs-config` against DVC's schema of a remote with the source's URL, as DVC does
-/// for the filesystem it opens (`extra keys not allowed @ data['foo']`).
-fn validate_fs_config(
-    config: &Table,
-    url: &str,
-    fs_config: &[(String, String)],
-) -> Result<(), ConfigError> {
-    if fs_config.is_empty() {
-        return Ok(());
-    }
-    let mut options = match split_scheme(url) {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("remote") => {
-            let (name, path) = rest.split_once('/').unwrap_or((rest, ""));
-            let mut options = remote_options(config, name, 0)?;
-            if let Some(base) = options.get_mut("url")
-                && !path.is_empty()
-            {
-                *base = format!("{}/{path}", base.trim_end_matches('/'));
-            }
-            options
-        }
-        _ => BTreeMap::from([("url".to_owned(), url.to_owned())]),
-    };
-    options.extend(fs_config.iter().cloned());
-    const NAME: &str = "get-url";
-    let mut section = Table::new();
-    for (key, value) in options {
-        section.insert(key, Node::Setting(Setting::new(value)));
-    }
-    let mut root = Table::new();
-    root.table_mut("remote").insert(NAME, Node::Table(section));
-    dv_schema::config::validate(&root).map_err(|error| {
-        ConfigError(
-            error
-                .message
-                .replace(&format!("data['remote']['{NAME}']"), "data"),
-        )
-    })
 }
 
 /// Copies a local file or directory to `out`, `jobs` files at a time.

@@ -31,6 +31,7 @@ use crate::error::{CommandError, ConfigError};
 use crate::index::DvcFileEntry;
 use crate::ops::checkout::link_from_cache;
 use crate::ops::commit::record_built;
+use crate::ops::fs_config;
 use crate::ops::status::{OutputState, output_state};
 use crate::ops::transfer;
 use crate::workspace::Workspace;
@@ -143,6 +144,8 @@ struct Plan {
     failure: Option<String>,
     /// The first failure without the import wrapper.
     cause: Option<String>,
+    /// The dependency's `fs_config`, as recorded.
+    fs_config: Option<Value>,
 }
 
 impl Plan {
@@ -186,6 +189,7 @@ pub fn import_url(
     };
     let mut storages = Storages::default();
     let mut plans = Vec::with_capacity(options.urls.len());
+    let fs_config = fs_config::recorded(&options.fs_config, options.version_aware);
     for url in &options.urls {
         let out = match (&options.out, &out_dir) {
             (_, Some(dir)) => Some(dir.clone()),
@@ -197,28 +201,36 @@ pub fn import_url(
             url,
             out,
             false,
-            options,
+            fs_config.clone(),
             &mut storages,
         ));
     }
     check_outputs(workspace, &mut plans, options.force)?;
-    run_imports(
+    let mut report = run_imports(
         workspace,
         &mut plans,
         &mut storages,
         options,
         batch,
         progress,
-    )
+    )?;
+    // `update` stages nothing, even with `core.autostage`: as in DVC, only `import-url` does.
+    if workspace.autostage()
+        && let Some(git) = workspace.git()
+    {
+        git.add(&report.to_track)?;
+        report.staged = true;
+    }
+    Ok(report)
 }
 
-/// Resolves `url` to a source and an output.
+/// Resolves `url`, read with the filesystem options `fs_config`, to a source and an output.
 fn plan_import(
     workspace: &Workspace,
     url: &str,
     out: Option<PathBuf>,
     exact_out: bool,
-    options: &ImportUrlOptions,
+    fs_config: Option<Value>,
     storages: &mut Storages,
 ) -> Plan {
     let basename = url
@@ -250,8 +262,14 @@ fn plan_import(
         downloaded: None,
         failure: None,
         cause: None,
+        fs_config,
     };
-    match resolve_source(workspace, url, options, storages, &plan.dvc_path) {
+    let extra = fs_config::options(plan.fs_config.as_ref());
+    if let Err(error) = fs_config::validate(workspace.config(), url, &extra) {
+        plan.fail(error);
+        return plan;
+    }
+    match resolve_source(workspace, url, extra, storages, &plan.dvc_path) {
         Ok((source, recorded, shown)) => {
             plan.source = source;
             plan.recorded = recorded;
@@ -266,7 +284,7 @@ fn plan_import(
 fn resolve_source(
     workspace: &Workspace,
     url: &str,
-    options: &ImportUrlOptions,
+    extra: BTreeMap<String, String>,
     storages: &mut Storages,
     dvc_path: &Path,
 ) -> anyhow::Result<(Source, String, String)> {
@@ -274,20 +292,23 @@ fn resolve_source(
         environment: workspace.environment(),
         config: workspace.config(),
     };
-    let mut extra: BTreeMap<String, String> = options.fs_config.iter().cloned().collect();
-    if options.version_aware {
-        extra.insert("version_aware".to_owned(), "true".to_owned());
-    }
     let source = resolve_url(&scope, url, extra, storages)?;
     match (split_scheme(url), &source) {
         (None, Source::Local(absolute)) => {
-            let recorded = if Path::new(url).is_absolute() {
+            // As in DVC, a source inside the repository is recorded relative to the `.dvc`
+            // file and shown relative to the working directory, even when given absolute.
+            let inside = absolute.starts_with(workspace.root());
+            let recorded = if Path::new(url).is_absolute() && !inside {
                 url.to_owned()
             } else {
                 let base = dvc_path.parent().unwrap_or(workspace.root());
                 crate::path::relative(absolute, base)
             };
-            let shown = absolute.display().to_string();
+            let shown = if inside {
+                workspace.display_path(absolute)
+            } else {
+                absolute.display().to_string()
+            };
             Ok((source, recorded, shown))
         }
         (Some((scheme, _)), Source::Local(path)) if scheme.eq_ignore_ascii_case("file") => {
@@ -410,7 +431,9 @@ impl Storages {
         name: &str,
         options: BTreeMap<String, String>,
     ) -> usize {
-        if let Some(index) = self.keys.iter().position(|k| k == key) {
+        // The same storage read with other options (`fs_config`) is another storage.
+        let key = format!("{key} {options:?}");
+        if let Some(index) = self.keys.iter().position(|k| *k == key) {
             return index;
         }
         let version_aware = options.get("version_aware").is_some_and(|v| v == "true");
@@ -421,7 +444,7 @@ impl Storages {
         let opened = ExternalFs::open(&config)
             .map(Arc::new)
             .map_err(|error| error.to_string());
-        self.keys.push(key.to_owned());
+        self.keys.push(key);
         self.opened.push(opened);
         self.version_aware.push(version_aware);
         self.keys.len() - 1
@@ -584,12 +607,6 @@ fn run_imports(
         .extend(ignore_outputs(workspace, &outputs_to_ignore)?);
     report.to_track.sort();
     report.to_track.dedup();
-    if workspace.autostage()
-        && let Some(git) = workspace.git()
-    {
-        git.add(&report.to_track)?;
-        report.staged = true;
-    }
     if !batch && let Some(failure) = report.failed.first() {
         return Err(CommandError(failure.message.clone()).into());
     }
@@ -777,13 +794,9 @@ fn build_dependency(
                 }
                 None => unreachable!("stat_sources fills in the entry"),
             }
-            if version_aware {
-                let mut config = Mapping::new();
-                config.insert(Value::String("version_aware".to_owned()), Value::Bool(true));
-                dep.fs_config = Some(Value::Mapping(config));
-            }
         }
     }
+    dep.fs_config = plan.fs_config.clone();
     plan.dep = Some(dep);
     Ok(())
 }
@@ -1027,7 +1040,7 @@ fn write_stage(
             link_from_cache(workspace, odb, &built, &plan.out, links, jobs, progress)?;
         }
     }
-    if dep.fs_config.is_some() {
+    if fs_config::is_version_aware(dep.fs_config.as_ref()) {
         out.push = false;
     }
     let mut file = match &plan.previous {
@@ -1142,12 +1155,7 @@ pub fn update(
             ))
             .into());
         }
-        plans.push(plan_from_import(
-            workspace,
-            entry,
-            &import_options,
-            &mut storages,
-        ));
+        plans.push(plan_from_import(workspace, entry, &mut storages));
     }
     stat_sources(workspace, &mut plans, &storages, options.jobs);
     let odb = workspace.odb(HashName::Md5);
@@ -1212,22 +1220,9 @@ pub fn update(
 }
 
 /// A plan to import the source of the import stage `entry` again, into its output.
-fn plan_from_import(
-    workspace: &Workspace,
-    entry: DvcFileEntry,
-    import_options: &ImportUrlOptions,
-    storages: &mut Storages,
-) -> Plan {
+fn plan_from_import(workspace: &Workspace, entry: DvcFileEntry, storages: &mut Storages) -> Plan {
     let dep = &entry.file.deps[0];
     let out = entry.resolve(&entry.file.outs[0]);
-    let version_aware = dep
-        .fs_config
-        .as_ref()
-        .and_then(|c| c.get("version_aware"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let mut options_for_source = import_options.clone();
-    options_for_source.version_aware = version_aware;
     let url = if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
         dep.path.clone()
     } else {
@@ -1238,7 +1233,7 @@ fn plan_from_import(
         &url,
         Some(out),
         true,
-        &options_for_source,
+        dep.fs_config.clone(),
         storages,
     );
     plan.url = dep.path.clone();
@@ -1261,15 +1256,10 @@ pub(crate) fn current_dependencies(
     progress: &Progress,
 ) -> Vec<Result<Output, String>> {
     let mut storages = Storages::default();
-    let import_options = ImportUrlOptions {
-        jobs,
-        ..ImportUrlOptions::default()
-    };
     let mut plans: Vec<Plan> = entries
         .iter()
         .map(|entry| {
-            let mut plan =
-                plan_from_import(workspace, (*entry).clone(), &import_options, &mut storages);
+            let mut plan = plan_from_import(workspace, (*entry).clone(), &mut storages);
             if let Source::Local(path) = &plan.source
                 && plan.ok()
                 && std::fs::symlink_metadata(path).is_err()
@@ -1333,13 +1323,7 @@ pub(crate) fn dependency_shown(workspace: &Workspace, entry: &DvcFileEntry) -> S
 /// Whether `entry` is a version-aware URL import (`fs_config: {version_aware: true}` on its
 /// dependency): `dvc status` checks those for newer versions although they are frozen.
 pub(crate) fn is_version_aware_import(entry: &DvcFileEntry) -> bool {
-    entry.file.is_import()
-        && entry.file.deps[0]
-            .fs_config
-            .as_ref()
-            .and_then(|config| config.get("version_aware"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+    entry.file.is_import() && fs_config::is_version_aware(entry.file.deps[0].fs_config.as_ref())
 }
 
 /// `dvc status` for a version-aware import (spec §6.4): `update available` when the source
@@ -1355,7 +1339,8 @@ pub(crate) fn versioned_dependency_change(
         config: workspace.config(),
     };
     let mut storages = Storages::default();
-    let extra = BTreeMap::from([("version_aware".to_owned(), "true".to_owned())]);
+    let mut extra = fs_config::options(dep.fs_config.as_ref());
+    extra.insert("version_aware".to_owned(), "true".to_owned());
     let Source::External { fs, path } = resolve_url(&scope, &dep.path, extra, &mut storages)?
     else {
         return Ok(None);
@@ -1377,16 +1362,19 @@ pub(crate) fn versioned_dependency_change(
     })
 }
 
+/// An import output `pull` wrote: its shown path and the number of files it holds.
+pub(crate) type PulledImport = (String, u64);
+
 /// `dvc pull` for imports made with `--no-download` (no hash recorded for the output): the
 /// data is downloaded from the import's source into the workspace, the `.dvc` file is left as
-/// it is. Returns the outputs written (shown paths) and the errors of those that failed. Files
-/// are counted in `progress`.
+/// it is. Returns the outputs written (shown paths, with the number of files each holds) and
+/// the errors of those that failed. Files are counted in `progress`.
 pub(crate) fn pull_unrecorded_imports(
     workspace: &Workspace,
     entries: &[DvcFileEntry],
     jobs: Option<usize>,
     progress: &Progress,
-) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+) -> anyhow::Result<(Vec<PulledImport>, Vec<String>)> {
     let options = ImportUrlOptions {
         jobs,
         force: true,
@@ -1403,14 +1391,19 @@ pub(crate) fn pull_unrecorded_imports(
             continue;
         }
         let dep = &entry.file.deps[0];
-        let mut options = options.clone();
-        options.version_aware = is_version_aware_import(entry);
         let url = if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
             dep.path.clone()
         } else {
             entry.base_dir().join(&dep.path).display().to_string()
         };
-        let mut plan = plan_import(workspace, &url, Some(out), true, &options, &mut storages);
+        let mut plan = plan_import(
+            workspace,
+            &url,
+            Some(out),
+            true,
+            dep.fs_config.clone(),
+            &mut storages,
+        );
         plan.recorded = dep.path.clone();
         plans.push(plan);
     }
@@ -1443,7 +1436,13 @@ pub(crate) fn pull_unrecorded_imports(
             match link_from_cache(
                 workspace, &odb, &built, &plan.out, &links, threads, progress,
             ) {
-                Ok(()) => written.push(plan.out_shown.clone()),
+                Ok(()) => {
+                    let files = match &built {
+                        Built::File { .. } => 1,
+                        Built::Tree { nfiles, .. } => *nfiles,
+                    };
+                    written.push((plan.out_shown.clone(), files));
+                }
                 Err(error) => plan.fail(format!("{error:#}")),
             }
         }

@@ -10,6 +10,7 @@ pub mod data_status;
 pub mod destroy;
 pub mod fetch;
 pub mod freeze;
+pub(crate) mod fs_config;
 pub mod gc;
 pub mod get_url;
 pub mod import_url;

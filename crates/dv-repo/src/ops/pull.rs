@@ -105,7 +105,10 @@ pub fn pull(
         progress,
     )?;
     import_failures.extend(url_import_failures);
-    for path in written {
+    // Like DVC, every file of an import counts as fetched and as added.
+    let mut fetched = fetched;
+    for (path, files) in written {
+        fetched.fetched += usize::try_from(files).unwrap_or(usize::MAX);
         let shown = if workspace.absolute(std::path::Path::new(&path)).is_dir() {
             format!("{path}/")
         } else {
@@ -113,7 +116,7 @@ pub fn pull(
         };
         checked_out.changes.push(("A", shown.clone()));
         checked_out.added.push(shown);
-        checked_out.stats.added += 1;
+        checked_out.stats.added += usize::try_from(files).unwrap_or(usize::MAX);
     }
     Ok(PullReport {
         fetch: fetched,

@@ -745,10 +745,21 @@ pub(crate) fn download_into_cache(
                 outcome.fetched += 1;
             }
             Err(RemoteError::MissingObject { .. }) => outcome.missing.push(*id),
-            Err(error) => outcome.failures.push(TransferFailure {
-                object: id.to_string(),
-                error: error.to_string(),
-            }),
+            Err(error) => {
+                // dv refuses a corrupted object where DVC stores it: the shard directory made
+                // for it is not left behind empty (a directory holding other objects stays).
+                if matches!(
+                    error,
+                    RemoteError::Corrupted { .. } | RemoteError::TooLarge { .. }
+                ) && let Some(shard) = item.destination.parent()
+                {
+                    let _ = std::fs::remove_dir(shard);
+                }
+                outcome.failures.push(TransferFailure {
+                    object: id.to_string(),
+                    error: error.to_string(),
+                });
+            }
         }
     }
     Ok(outcome)

@@ -44,8 +44,8 @@ pub struct ImportUrlArgs {
     /// Import using cloud versioning. Implied if the URL contains a version ID.
     #[arg(long)]
     pub version_aware: bool,
-    /// Config options for the target url.
-    #[arg(long, value_name = "name>=<value")]
+    /// Config options for the target url (`--fs-config a=1 b=2`, or the option repeated).
+    #[arg(long, value_name = "name>=<value", num_args = 1..)]
     pub fs_config: Vec<String>,
     /// User description of the data.
     #[arg(long, value_name = "text")]
@@ -73,9 +73,9 @@ pub fn run(
     urls.extend(listed);
     let mut fs_config = Vec::new();
     for pair in &args.fs_config {
-        let Some((key, value)) = pair.split_once('=') else {
+        let Some((key, value)) = pair.split_once('=').filter(|(_, value)| !value.is_empty()) else {
             return Err(dv_repo::ArgumentError(format!(
-                "--fs-config: expected <name>=<value>, got '{pair}'"
+                "argument --fs-config: Could not parse argument \"{pair}\" as k1=v1 k2=v2 ... format"
             ))
             .into());
         };
