@@ -532,11 +532,14 @@ fn s3_existence_of_many_objects_is_answered_by_listing() {
     let listed: BTreeSet<ObjectKey> = remote.list_all().map(Result::unwrap).collect();
     assert_eq!(listed, present.iter().copied().collect());
 
-    // With very many jobs, listing the 256 shards concurrently beats one long listing.
+    // A huge `jobs` is capped (a committed `jobs = 100000000` must not open that many
+    // connections): the same answers, still by listing, with no more requests than the
+    // 256 shards concurrently (which of the two listings wins is `existence::choose`'s call,
+    // unit-tested there).
     let lists_before = count_requests(&server, "GET /many?");
     assert_eq!(remote.exists_many(&keys, Some(1000)).unwrap(), found);
     let lists = count_requests(&server, "GET /many?") - lists_before;
-    assert_eq!(lists, 256, "{}", server.log());
+    assert!((1..=256).contains(&lists), "{lists}: {}", server.log());
     assert_eq!(count_requests(&server, "HEAD"), heads_before);
 }
 
