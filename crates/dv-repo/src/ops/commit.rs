@@ -83,14 +83,7 @@ pub fn commit(
 ) -> anyhow::Result<CommitReport> {
     // Pipeline stages: every one without a target, else those a stage name or `dvc.yaml`
     // names (a target naming none is looked up among the `.dvc` files).
-    let has_pipelines = !crate::stages::stage_files(workspace)?
-        .iter()
-        .all(|file| file.as_str().ends_with(".dvc"));
-    let pipelines = if has_pipelines {
-        Some(crate::ops::pipeline::Pipelines::load(workspace, None)?)
-    } else {
-        None
-    };
+    let pipelines = crate::ops::pipeline::Pipelines::load_any(workspace)?;
     let stages: Vec<usize> = match (&pipelines, &options.target) {
         (None, _) => Vec::new(),
         (Some(pipelines), None) => (0..pipelines.stages.len()).collect(),

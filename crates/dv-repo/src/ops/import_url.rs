@@ -1219,15 +1219,22 @@ pub fn update(
     Ok(report)
 }
 
+/// Where the dependency of the import stage `entry` is read from: a URL or absolute path as
+/// written, a relative path against the `.dvc` file's directory.
+fn dependency_url(entry: &DvcFileEntry) -> String {
+    let dep = &entry.file.deps[0];
+    if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
+        dep.path.clone()
+    } else {
+        entry.base_dir().join(&dep.path).display().to_string()
+    }
+}
+
 /// A plan to import the source of the import stage `entry` again, into its output.
 fn plan_from_import(workspace: &Workspace, entry: DvcFileEntry, storages: &mut Storages) -> Plan {
     let dep = &entry.file.deps[0];
     let out = entry.resolve(&entry.file.outs[0]);
-    let url = if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
-        dep.path.clone()
-    } else {
-        entry.base_dir().join(&dep.path).display().to_string()
-    };
+    let url = dependency_url(&entry);
     let mut plan = plan_import(
         workspace,
         &url,
@@ -1391,11 +1398,7 @@ pub(crate) fn pull_unrecorded_imports(
             continue;
         }
         let dep = &entry.file.deps[0];
-        let url = if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
-            dep.path.clone()
-        } else {
-            entry.base_dir().join(&dep.path).display().to_string()
-        };
+        let url = dependency_url(entry);
         let mut plan = plan_import(
             workspace,
             &url,

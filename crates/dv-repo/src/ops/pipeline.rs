@@ -88,13 +88,31 @@ impl Pipelines {
         Self::load_with(workspace, None, false)
     }
 
+    /// [`Pipelines::load`] when the repository has a `dvc.yaml`, `None` otherwise (one walk
+    /// either way): what commands that also work on `.dvc` files alone ask.
+    pub fn load_any(workspace: &Workspace) -> anyhow::Result<Option<Pipelines>> {
+        let files = collect_files(workspace)?;
+        if files.is_empty() {
+            return Ok(None);
+        }
+        Self::load_files(workspace, files, None, true).map(Some)
+    }
+
     fn load_with(
         workspace: &Workspace,
         extra: Option<Stage>,
         checked: bool,
     ) -> anyhow::Result<Pipelines> {
+        Self::load_files(workspace, collect_files(workspace)?, extra, checked)
+    }
+
+    fn load_files(
+        workspace: &Workspace,
+        files: Vec<RepoPath>,
+        extra: Option<Stage>,
+        checked: bool,
+    ) -> anyhow::Result<Pipelines> {
         let cwd = repo_cwd(workspace);
-        let files = collect_files(workspace)?;
         let source = WorkingTree::new(workspace.root());
         let options = LoadOptions {
             cwd: cwd.clone(),

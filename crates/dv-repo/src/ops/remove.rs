@@ -71,14 +71,12 @@ fn remove_stages(
     options: &RemoveOptions,
 ) -> anyhow::Result<Option<RemoveReport>> {
     let target = options.target.to_string_lossy();
-    if target.ends_with(".dvc")
-        || !crate::stages::stage_files(workspace)?
-            .iter()
-            .any(|f| !f.as_str().ends_with(".dvc"))
-    {
+    if target.ends_with(".dvc") {
         return Ok(None);
     }
-    let pipelines = crate::ops::pipeline::Pipelines::load(workspace, None)?;
+    let Some(pipelines) = crate::ops::pipeline::Pipelines::load_any(workspace)? else {
+        return Ok(None);
+    };
     let Some(found) = pipelines.resolve_target(workspace, &target) else {
         return Ok(None);
     };
