@@ -26,10 +26,13 @@ pub mod interrupt;
 pub mod lock;
 pub mod ops;
 pub mod path;
+pub mod remotes;
+pub mod pipelines;
 pub mod repo;
 pub mod repo_import;
 pub mod run_cache;
 pub mod stages;
+pub mod transfer;
 pub mod workspace;
 
 pub use config::{Config, Level};

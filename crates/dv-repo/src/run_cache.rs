@@ -15,7 +15,8 @@ use dv_remote::run_entry::RUNS_DIR;
 use dv_remote::{Remote, RunEntryPath};
 use dv_schema::lock_file::LockStage;
 
-use crate::ops::transfer::{RemoteFailure, TransferFailure, check_fatal};
+use crate::remotes::RemoteFailure;
+use crate::transfer::{TransferFailure, check_fatal};
 
 /// The run-cache under one cache directory.
 #[derive(Debug, Clone)]

@@ -25,7 +25,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::error::DvcError;
 use crate::index::DvcFileEntry;
-use crate::ops::pipeline::{repo_cwd, repo_path_of};
+use crate::pipelines::{repo_cwd, repo_path_of};
 use crate::workspace::Workspace;
 
 /// The suffix of single-stage files.

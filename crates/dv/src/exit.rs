@@ -2,7 +2,7 @@
 //! 252 interrupted, 253 not a DVC repo, 254 bad arguments, 255 anything else.
 
 use clap::error::ErrorKind;
-use dv_repo::ops::transfer::RemoteConfigError;
+use dv_repo::remotes::RemoteConfigError;
 use dv_repo::{ArgumentError, CommandError, ConfigError, DvcError, NotDvcRepoError};
 
 use crate::printer::Printer;
@@ -139,7 +139,7 @@ pub fn data_command_failure(
     error: anyhow::Error,
     remote_code: u8,
 ) -> anyhow::Error {
-    use dv_repo::ops::transfer::{RemoteFailure, UnknownRemote};
+    use dv_repo::remotes::{RemoteFailure, UnknownRemote};
 
     // Bad targets and unknown remotes of outputs surface while DVC collects the workspace.
     let collecting = error.downcast_ref::<CommandError>().is_some()

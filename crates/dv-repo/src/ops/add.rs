@@ -10,6 +10,7 @@ use dv_fs::link::LinkType;
 use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::HashName;
 
+use crate::remotes;
 use crate::error::CommandError;
 use crate::index::DvcFileEntry;
 use crate::ops::checkout::link_from_cache;
@@ -199,7 +200,7 @@ fn add_to_remote(
     options: &AddOptions,
     progress: &Progress,
 ) -> anyhow::Result<AddReport> {
-    use crate::ops::transfer;
+    use crate::transfer;
     let out = match &options.out {
         Some(out) => workspace.absolute(out),
         None => workspace
@@ -218,9 +219,9 @@ fn add_to_remote(
         ))
         .into());
     }
-    let name = transfer::default_remote(workspace, options.remote.as_deref())
-        .ok_or_else(|| CommandError(transfer::no_remote_error(workspace, "add").to_string()))?;
-    let remote = transfer::open_remote(workspace, &name, false)
+    let name = remotes::default_remote(workspace, options.remote.as_deref())
+        .ok_or_else(|| CommandError(remotes::no_remote_error(workspace, "add").to_string()))?;
+    let remote = remotes::open_remote(workspace, &name, false)
         .map_err(|error| CommandError(format!("{error:#}")))?;
     if std::fs::symlink_metadata(source).is_err() {
         return Err(CommandError(format!(

@@ -21,7 +21,7 @@ use dv_schema::hash::ObjectId;
 
 use crate::error::DvcError;
 use crate::index;
-use crate::ops::pipeline::{locked_outputs, locked_outputs_of};
+use crate::pipelines::{locked_outputs, locked_outputs_of};
 use crate::ops::status::{OutputState, in_cache, output_state};
 use crate::stages::{self, GranularError, RepoStage};
 use crate::workspace::Workspace;

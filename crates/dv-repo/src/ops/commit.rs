@@ -83,7 +83,7 @@ pub fn commit(
 ) -> anyhow::Result<CommitReport> {
     // Pipeline stages: every one without a target, else those a stage name or `dvc.yaml`
     // names (a target naming none is looked up among the `.dvc` files).
-    let pipelines = crate::ops::pipeline::Pipelines::load_any(workspace)?;
+    let pipelines = crate::pipelines::Pipelines::load_any(workspace)?;
     let stages: Vec<usize> = match (&pipelines, &options.target) {
         (None, _) => Vec::new(),
         (Some(pipelines), None) => (0..pipelines.stages.len()).collect(),
@@ -102,7 +102,7 @@ pub fn commit(
             &stages,
             options.force,
             confirm,
-            &mut crate::ops::pipeline::RepoWorkspace::new(workspace, &mut state, jobs),
+            &mut crate::pipelines::RepoWorkspace::new(workspace, &mut state, jobs),
             &mut report,
         );
         workspace.save_state(&mut state);

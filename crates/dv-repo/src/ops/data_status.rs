@@ -230,9 +230,9 @@ fn of_dvc_files(entries: &[DvcFileEntry]) -> Vec<Recorded> {
 /// stage never run, which DVC shows as added); and the paths of uncached ones (`cache: false`
 /// metrics and plots), which DVC's data index leaves out.
 fn stage_outputs(workspace: &Workspace) -> anyhow::Result<(Vec<Recorded>, HashSet<PathBuf>)> {
-    let pipelines = crate::ops::pipeline::Pipelines::load(workspace, None)?;
+    let pipelines = crate::pipelines::Pipelines::load(workspace, None)?;
     let stages: Vec<&dv_pipeline::stage::Stage> = pipelines.stages.iter().collect();
-    let locked = crate::ops::pipeline::locked_outputs_of(workspace, &stages)?;
+    let locked = crate::pipelines::locked_outputs_of(workspace, &stages)?;
     let mut recorded = Vec::new();
     let mut uncached = HashSet::new();
     for (stage, locked) in stages.iter().zip(locked) {

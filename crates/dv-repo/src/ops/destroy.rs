@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::ops::pipeline::DVC_LOCK;
+use crate::pipelines::DVC_LOCK;
 use crate::ops::unprotect::unprotect_path;
 use crate::stages::{Index, OnError, RepoStage};
 use crate::workspace::Workspace;
@@ -30,7 +30,7 @@ pub fn destroy(workspace: Workspace) -> anyhow::Result<DestroyReport> {
                 unprotect_path(&path)?;
             }
         }
-        let file = crate::ops::pipeline::absolute(&workspace, stage.file());
+        let file = crate::pipelines::absolute(&workspace, stage.file());
         if remove_if_present(&workspace, &file)? {
             report.removed += 1;
         }

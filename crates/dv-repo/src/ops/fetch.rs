@@ -12,7 +12,8 @@ use dv_data::progress::Progress;
 use dv_remote::Remote;
 use dv_schema::hash::{HashName, ObjectId};
 
-use crate::ops::transfer::{
+use crate::remotes;
+use crate::transfer::{
     self, Direction, MissingObject, ObjectSet, TransferFailure, UsedOutput,
 };
 use crate::run_cache::RunCache;
@@ -41,15 +42,15 @@ pub struct FetchReport {
 ///
 /// # Errors
 ///
-/// An unknown remote ([`transfer::UnknownRemote`]) or a remote-wide failure
-/// ([`transfer::RemoteFailure`]). Per-object failures are in the report.
+/// An unknown remote ([`remotes::UnknownRemote`]) or a remote-wide failure
+/// ([`remotes::RemoteFailure`]). Per-object failures are in the report.
 pub fn fetch(
     workspace: &Workspace,
     options: &FetchOptions,
     progress: &Progress,
 ) -> anyhow::Result<FetchReport> {
     let explicit = options.remote.as_deref();
-    let default = transfer::default_remote(workspace, explicit);
+    let default = remotes::default_remote(workspace, explicit);
     let mut report = FetchReport {
         default_remote: default.clone(),
         ..FetchReport::default()
@@ -59,14 +60,14 @@ pub fn fetch(
     if options.run_cache
         && let Some(name) = &default
     {
-        match transfer::open_remote(workspace, name, true).map_err(transfer::while_collecting) {
+        match remotes::open_remote(workspace, name, true).map_err(remotes::while_collecting) {
             Ok(remote) => {
                 let runs =
                     RunCache::new(workspace.cache_dir()).fetch_from(&remote, options.jobs)?;
                 report.failures.extend(runs.failures);
             }
             // An unknown remote is reported while collecting the outputs.
-            Err(error) if error.is::<transfer::UnknownRemote>() => {}
+            Err(error) if error.is::<remotes::UnknownRemote>() => {}
             Err(error) => return Err(error),
         }
     }
@@ -97,7 +98,7 @@ pub fn fetch(
             continue;
         };
         let remote =
-            transfer::open_remote(workspace, &name, true).map_err(transfer::while_collecting)?;
+            remotes::open_remote(workspace, &name, true).map_err(remotes::while_collecting)?;
         remotes.push((remote, outputs));
     }
     for (remote, outputs) in &remotes {

@@ -6,7 +6,7 @@ use anyhow::Context;
 use dv_schema::dvc_yaml::dump_stages;
 
 use crate::error::DvcError;
-use crate::ops::pipeline::absolute;
+use crate::pipelines::absolute;
 use crate::stages::{RepoStage, load_one};
 use crate::workspace::Workspace;
 
@@ -33,7 +33,7 @@ pub fn set_frozen(
     let Some(stage) = found.stages.into_iter().next() else {
         return Ok(report);
     };
-    let cwd = crate::ops::pipeline::repo_cwd(workspace);
+    let cwd = crate::pipelines::repo_cwd(workspace);
     match stage {
         RepoStage::Pipeline {
             stage,

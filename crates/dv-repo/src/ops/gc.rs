@@ -13,7 +13,7 @@ use dv_remote::{Layout, ObjectKey, ObjectKind, Remote};
 use dv_schema::hash::{HashName, Md5, ObjectId};
 
 use crate::index;
-use crate::ops::transfer::{self, RemoteFailure};
+use crate::remotes::{self, RemoteFailure};
 use crate::workspace::Workspace;
 
 /// What `gc` was asked to do.
@@ -65,7 +65,7 @@ pub fn gc(
     let entries = index::load_targets(workspace, &[]).map_err(|error| {
         crate::error::DvcError(format!("Failed to collect 'workspace': {error:#}"))
     })?;
-    let locked = crate::ops::pipeline::locked_outputs(workspace).map_err(|error| {
+    let locked = crate::pipelines::locked_outputs(workspace).map_err(|error| {
         crate::error::DvcError(format!("Failed to collect 'workspace': {error:#}"))
     })?;
     let outputs = entries
@@ -97,9 +97,9 @@ pub fn gc(
     }
     // DVC resolves the remote before it deletes anything.
     let remote = if options.cloud {
-        let name = transfer::default_remote(workspace, options.remote.as_deref())
-            .ok_or_else(|| transfer::no_remote_error(workspace, "gc -c"))?;
-        Some(transfer::open_remote(workspace, &name, false)?)
+        let name = remotes::default_remote(workspace, options.remote.as_deref())
+            .ok_or_else(|| remotes::no_remote_error(workspace, "gc -c"))?;
+        Some(remotes::open_remote(workspace, &name, false)?)
     } else {
         None
     };
@@ -140,7 +140,7 @@ pub fn gc(
 pub fn targets_shown(workspace: &Workspace, options: &GcOptions) -> (String, Option<String>) {
     let cache = workspace.display_path(&workspace.cache_dir());
     let remote = if options.cloud {
-        transfer::default_remote(workspace, options.remote.as_deref())
+        remotes::default_remote(workspace, options.remote.as_deref())
     } else {
         None
     };

@@ -26,6 +26,7 @@ use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::HashName;
 use dv_schema::yaml::{Mapping, Value};
 
+use crate::remotes;
 use crate::environment::Environment;
 use crate::error::{CommandError, ConfigError};
 use crate::index::DvcFileEntry;
@@ -33,7 +34,7 @@ use crate::ops::checkout::link_from_cache;
 use crate::ops::commit::record_built;
 use crate::ops::fs_config;
 use crate::ops::status::{OutputState, output_state};
-use crate::ops::transfer;
+use crate::transfer;
 use crate::workspace::Workspace;
 
 /// What `import-url` was asked to do.
@@ -400,18 +401,18 @@ pub(crate) fn resolve_url(
     }
 }
 
-/// The options of remote `name` in `config` (see [`transfer::remote_section`]); an unknown
+/// The options of remote `name` in `config` (see [`remotes::remote_section`]); an unknown
 /// remote is DVC's config error.
 pub(crate) fn remote_options(
     config: &Table,
     name: &str,
     depth: usize,
 ) -> Result<BTreeMap<String, String>, ConfigError> {
-    transfer::remote_section(config, name, depth).map_err(|error| match error {
-        transfer::RemoteLookupError::Unknown(name) => {
+    remotes::remote_section(config, name, depth).map_err(|error| match error {
+        remotes::RemoteLookupError::Unknown(name) => {
             ConfigError(format!("remote '{name}' doesn't exist"))
         }
-        transfer::RemoteLookupError::Config(error) => error,
+        remotes::RemoteLookupError::Config(error) => error,
     })
 }
 
@@ -515,10 +516,10 @@ fn run_imports(
 ) -> anyhow::Result<ImportReport> {
     let jobs = workspace.jobs(options.jobs);
     let remote = if options.to_remote {
-        let name = transfer::default_remote(workspace, options.remote.as_deref())
-            .ok_or_else(|| transfer::no_remote_error(workspace, "import-url"));
+        let name = remotes::default_remote(workspace, options.remote.as_deref())
+            .ok_or_else(|| remotes::no_remote_error(workspace, "import-url"));
         match name {
-            Ok(name) => Some(transfer::open_remote(workspace, &name, false)),
+            Ok(name) => Some(remotes::open_remote(workspace, &name, false)),
             Err(error) => {
                 let message = error.to_string();
                 plans.iter_mut().for_each(|p| p.fail(&message));
@@ -676,7 +677,7 @@ fn matching_remote_hint(workspace: &Workspace, url: &str) -> String {
         return String::new();
     };
     for (name, _) in remotes.iter() {
-        let Ok(options) = transfer::remote_options(workspace, name, false, 0) else {
+        let Ok(options) = remotes::remote_options(workspace, name, false, 0) else {
             continue;
         };
         let Some(remote_rest) = options.get("url").and_then(|u| u.strip_prefix("s3://")) else {

@@ -5,7 +5,7 @@ use dv_pipeline::status::{CheckMode, CheckOptions, StageReport, StatusReport, ch
 use dv_schema::repo_path::RepoPath;
 
 use crate::error::DvcError;
-use crate::ops::pipeline::{Pipelines, RepoWorkspace, read_lock};
+use crate::pipelines::{Pipelines, RepoWorkspace, read_lock};
 use crate::workspace::Workspace;
 
 /// The status of pipeline stages.

@@ -9,7 +9,7 @@ use dv_data::progress::Progress;
 
 use crate::ops::checkout::{self, CheckoutOptions, CheckoutReport};
 use crate::ops::fetch::{self, FetchOptions, FetchReport};
-use crate::ops::transfer;
+use crate::transfer;
 use crate::workspace::Workspace;
 
 /// What `pull` was asked to do.

@@ -21,7 +21,8 @@ use dv_data::verify::{Verified, verify_objects};
 use dv_remote::{ObjectKey, Remote, RemoteKind};
 use dv_schema::hash::{HashName, ObjectId};
 
-use crate::ops::transfer::{
+use crate::remotes;
+use crate::transfer::{
     self, Direction, MissingObject, ObjectSet, Presence, TransferFailure, UsedOutput,
 };
 use crate::run_cache::RunCache;
@@ -49,7 +50,7 @@ pub struct PushReport {
 /// # Errors
 ///
 /// No remote for outputs that need the default one, an unknown remote, or a remote-wide
-/// failure ([`transfer::RemoteFailure`]). Per-object failures are in the report.
+/// failure ([`remotes::RemoteFailure`]). Per-object failures are in the report.
 pub fn push(
     workspace: &Workspace,
     options: &PushOptions,
@@ -58,10 +59,10 @@ pub fn push(
     let explicit = options.remote.as_deref();
     // DVC opens the remote named by `-r` before anything else.
     let mut explicit_remote = match explicit {
-        Some(name) => Some(transfer::open_remote(workspace, name, false)?),
+        Some(name) => Some(remotes::open_remote(workspace, name, false)?),
         None => None,
     };
-    let default = transfer::default_remote(workspace, explicit);
+    let default = remotes::default_remote(workspace, explicit);
     let mut report = PushReport {
         default_remote: default.clone(),
         ..PushReport::default()
@@ -72,7 +73,7 @@ pub fn push(
     {
         let remote = match explicit_remote.take_if(|_| Some(name.as_str()) == explicit) {
             Some(remote) => Ok(remote),
-            None => transfer::open_remote(workspace, name, true),
+            None => remotes::open_remote(workspace, name, true),
         };
         match remote {
             Ok(remote) => {
@@ -84,7 +85,7 @@ pub fn push(
                 }
             }
             // An unknown default remote is reported while collecting the outputs.
-            Err(error) if error.is::<transfer::UnknownRemote>() => {}
+            Err(error) if error.is::<remotes::UnknownRemote>() => {}
             Err(error) => return Err(error),
         }
     }
@@ -97,14 +98,14 @@ pub fn push(
     )?;
     // Like DVC, a default remote is required unless every output names its own.
     if default.is_none() && (outputs.is_empty() || outputs.iter().any(|o| o.remote.is_none())) {
-        return Err(transfer::no_remote_error(workspace, "<command>").into());
+        return Err(remotes::no_remote_error(workspace, "<command>").into());
     }
     let mut remotes = Vec::new();
     for (name, outputs) in transfer::group_by_remote(outputs, default.as_deref()) {
         let name = name.expect("a default remote exists whenever an output lacks its own");
         let remote = match explicit_remote.take_if(|_| Some(name.as_str()) == explicit) {
             Some(remote) => remote,
-            None => transfer::open_remote(workspace, &name, true)?,
+            None => remotes::open_remote(workspace, &name, true)?,
         };
         remotes.push((remote, outputs));
     }

@@ -10,8 +10,9 @@ use std::path::PathBuf;
 
 use dv_data::progress::Progress;
 
+use crate::remotes;
 use crate::index;
-use crate::ops::transfer::{self, Direction, MissingObject, ObjectSet, TransferFailure};
+use crate::transfer::{self, Direction, MissingObject, ObjectSet, TransferFailure};
 use crate::workspace::Workspace;
 
 /// What `status -c` was asked to do.
@@ -58,14 +59,14 @@ pub struct RemoteStatusReport {
 /// # Errors
 ///
 /// No remote configured ([`crate::ConfigError`]), an unknown remote
-/// ([`transfer::UnknownRemote`]) or a remote-wide failure ([`transfer::RemoteFailure`]).
+/// ([`remotes::UnknownRemote`]) or a remote-wide failure ([`remotes::RemoteFailure`]).
 pub fn remote_status(
     workspace: &Workspace,
     options: &RemoteStatusOptions,
     progress: &Progress,
 ) -> anyhow::Result<RemoteStatusReport> {
     let explicit = options.remote.as_deref();
-    let default = transfer::default_remote(workspace, explicit);
+    let default = remotes::default_remote(workspace, explicit);
     let outputs = transfer::used_outputs(
         workspace,
         &options.targets,
@@ -83,9 +84,9 @@ pub fn remote_status(
         return Ok(report);
     }
     let Some(name) = default else {
-        return Err(transfer::no_remote_error(workspace, "status").into());
+        return Err(remotes::no_remote_error(workspace, "status").into());
     };
-    let remote = transfer::open_remote(workspace, &name, false)?;
+    let remote = remotes::open_remote(workspace, &name, false)?;
 
     let mut deleted = Vec::new();
     let mut new = Vec::new();

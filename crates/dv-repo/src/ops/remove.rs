@@ -74,7 +74,7 @@ fn remove_stages(
     if target.ends_with(".dvc") {
         return Ok(None);
     }
-    let Some(pipelines) = crate::ops::pipeline::Pipelines::load_any(workspace)? else {
+    let Some(pipelines) = crate::pipelines::Pipelines::load_any(workspace)? else {
         return Ok(None);
     };
     let Some(found) = pipelines.resolve_target(workspace, &target) else {
@@ -124,7 +124,7 @@ fn remove_stages(
         }
         let lock = workspace
             .root()
-            .join(crate::ops::pipeline::lock_path(&stage.file).as_str());
+            .join(crate::pipelines::lock_path(&stage.file).as_str());
         let lock_shown = workspace.display_path(&lock);
         if let Ok(text) = std::fs::read_to_string(&lock) {
             match dv_schema::lock_file::remove_stage(&text, &stage.name).map_err(|error| {

@@ -40,7 +40,7 @@ use dv_schema::yaml::Value;
 
 use crate::error::DvcError;
 use crate::interrupt::Interrupts;
-use crate::ops::pipeline::{RepoWorkspace, absolute, lock_path, read_lock};
+use crate::pipelines::{RepoWorkspace, absolute, lock_path, read_lock};
 use crate::run_cache::{Lookup, RunCache};
 use crate::stages::{self, Index, RepoStage};
 use crate::workspace::Workspace;

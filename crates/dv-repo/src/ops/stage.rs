@@ -14,7 +14,7 @@ use dv_schema::yaml::{Mapping, Value};
 
 use crate::error::DvcError;
 use crate::ops::commit::ignore_output;
-use crate::ops::pipeline::{Pipelines, absolute, repo_cwd};
+use crate::pipelines::{Pipelines, absolute, repo_cwd};
 use crate::workspace::Workspace;
 
 /// DVC's checks of a new stage on its own: no output is a stage file (`x.dvc`, `dvc.yaml`),

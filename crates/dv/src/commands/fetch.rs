@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dv_repo::ops::fetch::{FetchOptions, fetch};
-use dv_repo::ops::transfer::{MissingObject, TransferFailure};
+use dv_repo::transfer::{MissingObject, TransferFailure};
 use dv_repo::{CommandError, Environment, Workspace};
 
 use crate::exit;

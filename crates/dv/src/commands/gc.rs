@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use clap::Args;
 use dv_repo::ops::gc::{GcOptions, NO_SCOPE_MESSAGE, gc};
-use dv_repo::ops::transfer::{RemoteFailure, UnknownRemote};
+use dv_repo::remotes::{RemoteFailure, UnknownRemote};
 use dv_repo::{ConfigError, DvcError, Environment, Workspace};
 
 use crate::printer::Printer;

@@ -17,7 +17,7 @@ use dv_schema::repo_path::RepoPath;
 
 use super::{CommitReport, question};
 use crate::error::{CommandError, DvcError};
-use crate::ops::pipeline::{Pipelines, RepoWorkspace, lock_path, read_lock};
+use crate::pipelines::{Pipelines, RepoWorkspace, lock_path, read_lock};
 use crate::workspace::Workspace;
 
 /// Commits `selected` stages of `pipelines` (indices, in order).

@@ -17,7 +17,7 @@ use crate::error::DvcError;
 use crate::index::DvcFileEntry;
 use crate::ops::commit::record_built;
 use crate::ops::import_url::{self, UpdateOptions};
-use crate::ops::pipeline::{RepoWorkspace, repo_path_of};
+use crate::pipelines::{RepoWorkspace, repo_path_of};
 use crate::ops::status::stage_statuses;
 
 /// DVC's `MissingDataSource`: `missing data 'source': a` (`'sources'` for several).

@@ -18,9 +18,10 @@ use super::{Failure, ReproEvent, Run};
 use crate::error::DvcError;
 use crate::index::DvcFileEntry;
 use crate::ops::checkout::missing_error;
-use crate::ops::pipeline::RepoWorkspace;
+use crate::pipelines::RepoWorkspace;
 use crate::ops::status::{OutputState, in_cache, output_state};
-use crate::ops::transfer::{self, ObjectSet, UnknownRemote, UsedOutput};
+use crate::remotes::{self, UnknownRemote};
+use crate::transfer::{self, ObjectSet, UsedOutput};
 use crate::run_cache::RunCache;
 use crate::stages::{self, RepoStage};
 use crate::workspace::Workspace;
@@ -31,12 +32,12 @@ pub(super) fn pull_run_cache(
     workspace: &Workspace,
     events: &mut dyn FnMut(ReproEvent),
 ) -> anyhow::Result<()> {
-    let Some(name) = transfer::default_remote(workspace, None) else {
-        let error = transfer::no_remote_error(workspace, "fetch --run-cache");
+    let Some(name) = remotes::default_remote(workspace, None) else {
+        let error = remotes::no_remote_error(workspace, "fetch --run-cache");
         events(ReproEvent::RunCachePullFailed(error.to_string()));
         return Ok(());
     };
-    let remote = match transfer::open_remote(workspace, &name, false) {
+    let remote = match remotes::open_remote(workspace, &name, false) {
         Ok(remote) => remote,
         Err(error) if error.is::<UnknownRemote>() => {
             events(ReproEvent::RunCachePullFailed(error.to_string()));
@@ -140,7 +141,7 @@ pub(super) fn pull_missing_dependencies(
         for other in &run.index.stages {
             let recorded = match other {
                 RepoStage::Pipeline { stage: other, .. } => {
-                    let (_, lock_file) = crate::ops::pipeline::read_lock(workspace, &other.file)?;
+                    let (_, lock_file) = crate::pipelines::read_lock(workspace, &other.file)?;
                     stage_outputs(workspace, other, lock_file.stage(&other.name))
                 }
                 RepoStage::File { entry, .. } => entry
@@ -332,19 +333,19 @@ fn fetch(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let default = transfer::default_remote(workspace, None);
+    let default = remotes::default_remote(workspace, None);
     let progress = Progress::default();
     let mut missing = Vec::new();
     for (name, outputs) in transfer::group_by_remote(wanted, default.as_deref()) {
         let Some(name) = name else {
             match remotes {
                 Remotes::Required => {
-                    return Err(transfer::no_remote_error(workspace, "pull").into());
+                    return Err(remotes::no_remote_error(workspace, "pull").into());
                 }
                 Remotes::SkipMissing => continue,
             }
         };
-        let remote = transfer::open_remote(workspace, &name, false)?;
+        let remote = remotes::open_remote(workspace, &name, false)?;
         for (hash_name, part) in transfer::split_by_layout(&outputs) {
             let trees = transfer::download_missing_trees(
                 workspace, &remote, hash_name, &part, None, &progress,
