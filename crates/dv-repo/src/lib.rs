@@ -25,6 +25,7 @@ pub mod index;
 pub mod interrupt;
 pub mod lock;
 pub mod ops;
+pub mod outputs;
 pub mod path;
 pub mod remotes;
 pub mod pipelines;
@@ -32,6 +33,7 @@ pub mod repo;
 pub mod repo_import;
 pub mod run_cache;
 pub mod stages;
+pub mod tracking;
 pub mod transfer;
 pub mod workspace;
 

@@ -17,7 +17,7 @@ use dv_schema::lock_file::{LockFile, LockStage};
 use dv_schema::repo_path::RepoPath;
 
 use crate::error::DvcError;
-use crate::ops::status::in_cache_with;
+use crate::outputs::in_cache_with;
 use crate::workspace::Workspace;
 
 /// The file name of lock files.

@@ -13,9 +13,10 @@ use dv_schema::hash::HashName;
 use crate::remotes;
 use crate::error::CommandError;
 use crate::index::DvcFileEntry;
-use crate::ops::checkout::link_from_cache;
-use crate::ops::commit::{ignore_output, record_built};
-use crate::ops::status::{in_cache_with, mark_complete};
+use crate::outputs::link_from_cache;
+use crate::outputs::record_built;
+use crate::tracking::ignore_output;
+use crate::outputs::{in_cache_with, mark_complete};
 use crate::workspace::Workspace;
 
 /// What `add` was asked to do.

@@ -22,7 +22,7 @@ use dv_schema::hash::ObjectId;
 use crate::error::DvcError;
 use crate::index;
 use crate::pipelines::{locked_outputs, locked_outputs_of};
-use crate::ops::status::{OutputState, in_cache, output_state};
+use crate::outputs::{OutputState, in_cache, output_state};
 use crate::stages::{self, GranularError, RepoStage};
 use crate::workspace::Workspace;
 
@@ -547,39 +547,4 @@ fn apply(
             })
         }
     }
-}
-
-/// Replaces the workspace copy of a freshly cached output with links from the cache
-/// (`dvc add` with a hardlink or symlink `cache.type`), counting the files linked in
-/// `progress`.
-pub(crate) fn link_from_cache(
-    workspace: &Workspace,
-    odb: &Odb,
-    built: &Built,
-    path: &Path,
-    links: &[LinkType],
-    jobs: NonZeroUsize,
-    progress: &Progress,
-) -> anyhow::Result<()> {
-    crate::confine::guard_write_error(workspace, path)?;
-    match built {
-        Built::File { md5, isexec, .. } => {
-            progress.start(Phase::Linking, 1, 0);
-            data_checkout::checkout_file(odb, &ObjectId::file(*md5), path, *isexec, links)?;
-            progress.advance(Phase::Linking, 1, 0);
-        }
-        Built::Tree { manifest, .. } => {
-            data_checkout::checkout_tree(
-                odb,
-                manifest,
-                path,
-                &LinkOptions {
-                    links: links.to_vec(),
-                    jobs,
-                },
-                progress,
-            )?;
-        }
-    }
-    Ok(())
 }

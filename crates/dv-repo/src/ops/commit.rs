@@ -15,18 +15,19 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use dv_data::build::{self, BuildOptions, Built};
+use dv_data::build::{self, Built};
 use dv_data::progress::Progress;
 use dv_data::state::State;
 use dv_fs::link::LinkType;
 use dv_schema::dir_manifest::DirManifest;
 use dv_schema::dvc_file::{DvcFile, Output};
-use dv_schema::hash::HashName;
 
 use crate::error::CommandError;
 use crate::index::{self, DvcFileEntry};
-use crate::ops::checkout::link_from_cache;
-use crate::ops::status::{OutputState, output_state};
+use crate::outputs::link_from_cache;
+use crate::outputs::{OutputState, output_state};
+use crate::outputs::{build_as_recorded, build_for_save, record_built};
+use crate::tracking::ignore_output;
 use crate::workspace::Workspace;
 
 mod pipeline;
@@ -436,80 +437,4 @@ fn changed_outputs(
         }
     }
     Ok(changed)
-}
-
-fn build_as_recorded(
-    workspace: &Workspace,
-    path: &Path,
-    output: &Output,
-    jobs: NonZeroUsize,
-    state: &mut State,
-    progress: &Progress,
-) -> anyhow::Result<Built> {
-    build::build_with_progress(
-        workspace.root(),
-        path,
-        &BuildOptions {
-            hash_name: output.hash_name,
-            jobs,
-        },
-        state,
-        progress,
-    )
-    .with_context(|| format!("failed to hash '{}'", workspace.display_path(path)))
-}
-
-/// Hashes an output for saving: a legacy output keeps md5-dos2unix while its content is
-/// unchanged and switches to md5 once it changed (spec §3.3). Files hashed are counted in
-/// `progress`.
-pub(crate) fn build_for_save(
-    workspace: &Workspace,
-    path: &Path,
-    output: &Output,
-    jobs: NonZeroUsize,
-    state: &mut State,
-    progress: &Progress,
-) -> anyhow::Result<(HashName, Built)> {
-    let built = build_as_recorded(workspace, path, output, jobs, state, progress)?;
-    if output.is_legacy() && Some(built.object_id()) != output.md5 {
-        let upgraded = Output {
-            hash_name: HashName::Md5,
-            ..output.clone()
-        };
-        return Ok((
-            HashName::Md5,
-            build_as_recorded(workspace, path, &upgraded, jobs, state, progress)?,
-        ));
-    }
-    Ok((output.hash_name, built))
-}
-
-/// Records a built object in an output entry (`md5`, `size`, `nfiles` or `isexec`, `hash`),
-/// as DVC's `Output.save` does; version-aware `files` are dropped.
-pub(crate) fn record_built(output: &mut Output, built: &Built, hash_name: HashName) {
-    output.md5 = Some(built.object_id());
-    output.size = Some(built.size());
-    output.hash_name = hash_name;
-    output.files = None;
-    match built {
-        Built::File { isexec, .. } => {
-            output.nfiles = None;
-            output.isexec = *isexec;
-        }
-        Built::Tree { nfiles, .. } => {
-            output.nfiles = Some(*nfiles);
-            output.isexec = false;
-        }
-    }
-}
-
-/// Adds the output's `.gitignore` entry unless git already ignores it; returns the changed
-/// `.gitignore`.
-pub(crate) fn ignore_output(workspace: &Workspace, path: &Path) -> anyhow::Result<Option<PathBuf>> {
-    if let Some(git) = workspace.git()
-        && !git.ignored(&[path.to_path_buf()])?[0]
-    {
-        return Ok(dv_scm::ignore_entry_add(git.root(), path)?);
-    }
-    Ok(None)
 }

@@ -30,10 +30,10 @@ use crate::remotes;
 use crate::environment::Environment;
 use crate::error::{CommandError, ConfigError};
 use crate::index::DvcFileEntry;
-use crate::ops::checkout::link_from_cache;
-use crate::ops::commit::record_built;
+use crate::outputs::link_from_cache;
+use crate::outputs::record_built;
 use crate::ops::fs_config;
-use crate::ops::status::{OutputState, output_state};
+use crate::outputs::{OutputState, output_state};
 use crate::transfer;
 use crate::workspace::Workspace;
 

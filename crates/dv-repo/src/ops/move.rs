@@ -17,8 +17,9 @@ use dv_schema::dvc_file::DvcFile;
 
 use crate::error::{CommandError, DvcError};
 use crate::index::{self, DvcFileEntry};
-use crate::ops::checkout::link_from_cache;
-use crate::ops::commit::{build_for_save, ignore_output};
+use crate::outputs::link_from_cache;
+use crate::outputs::build_for_save;
+use crate::tracking::ignore_output;
 use crate::workspace::Workspace;
 
 /// What `move` was asked to do.

@@ -13,7 +13,7 @@ use dv_schema::repo_path::{Joined, RepoPath};
 use dv_schema::yaml::{Mapping, Value};
 
 use crate::error::DvcError;
-use crate::ops::commit::ignore_output;
+use crate::tracking::ignore_output;
 use crate::pipelines::{Pipelines, absolute, repo_cwd};
 use crate::workspace::Workspace;
 

@@ -1,15 +1,12 @@
 //! `dvc status` for `.dvc`-tracked outputs (spec §9.5): which outputs were modified, deleted or
 //! are missing from the cache, in DVC's wording.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use dv_data::build::{self, BuildOptions, Built};
-use dv_data::odb::Odb;
 use dv_data::state::State;
-use dv_schema::dvc_file::Output;
-use dv_schema::hash::ObjectId;
 
 use crate::index::{self, DvcFileEntry};
+use crate::outputs::{OutputState, in_cache_with, output_state};
 use crate::workspace::Workspace;
 
 /// What `status` was asked to do.
@@ -53,117 +50,6 @@ pub struct StatusReport {
     /// Frozen stages, whose dependencies are not checked (DVC warns about each, except for
     /// repository and version-aware imports).
     pub frozen: Vec<String>,
-}
-
-/// How a workspace output compares with what its `.dvc` file records.
-#[derive(Debug)]
-pub(crate) enum OutputState {
-    /// Nothing at the path.
-    Missing,
-    /// The workspace content hashes to the recorded object.
-    Unchanged,
-    /// The workspace content differs.
-    Changed(Built),
-}
-
-/// Builds the workspace content of `output` (hashed like the recorded entry) and compares it.
-pub(crate) fn output_state(
-    workspace: &Workspace,
-    path: &Path,
-    output: &Output,
-    jobs: std::num::NonZeroUsize,
-    state: &mut State,
-) -> anyhow::Result<OutputState> {
-    // Nothing there, or a link to nothing (or to itself): the output is deleted, and checkout
-    // replaces the link.
-    if let Err(error) = std::fs::metadata(path)
-        && (error.kind() == std::io::ErrorKind::NotFound
-            || error.raw_os_error() == Some(libc::ELOOP))
-    {
-        return Ok(OutputState::Missing);
-    }
-    let built = build::build(
-        workspace.root(),
-        path,
-        &BuildOptions {
-            hash_name: output.hash_name,
-            jobs,
-        },
-        state,
-    )
-    .map_err(|error| {
-        anyhow::Error::new(error).context(crate::DvcError(format!(
-            "failed to hash '{}'",
-            dv_schema::shown::escape_name(&workspace.display_path(path))
-        )))
-    })?;
-    if Some(built.object_id()) == output.md5 {
-        Ok(OutputState::Unchanged)
-    } else {
-        Ok(OutputState::Changed(built))
-    }
-}
-
-/// Whether object `id` (and, for a tree, every file it lists) is in the cache.
-pub(crate) fn in_cache(odb: &Odb, id: &ObjectId) -> bool {
-    in_cache_with(odb, id, None)
-}
-
-/// Whether object `id` is present and can be used: read-only objects are trusted, others are
-/// re-hashed, so an object whose content no longer matches its name is never checked out as
-/// if it were good (DVC's rule, spec §3.1).
-fn is_valid(odb: &Odb, id: &ObjectId) -> bool {
-    matches!(odb.check(id, true), Ok(dv_data::odb::ObjectState::Valid))
-}
-
-/// Records that tree `id` and every file it lists are in `odb` (right after storing them),
-/// so the next status does not check its objects one by one.
-pub(crate) fn mark_complete(odb: &Odb, id: &ObjectId, state: &mut State) {
-    if id.is_tree() {
-        let (key, stamp) = complete_tree_key(odb, id);
-        state.insert(&key, stamp, id.md5);
-    }
-}
-
-fn complete_tree_key(odb: &Odb, id: &ObjectId) -> (String, dv_data::state::FileStamp) {
-    let key = format!("\0complete-tree:{}:{}", odb.objects_dir().display(), id);
-    let stamp = dv_data::state::FileStamp {
-        inode: 0,
-        mtime_ns: 0,
-        size: odb.fingerprint(),
-    };
-    (key, stamp)
-}
-
-/// [`in_cache`], remembering complete trees in the hash cache: a tree found complete is not
-/// re-checked file by file while the cache's fingerprint (shard directory mtimes, which any
-/// added or removed object changes) stays the same.
-pub(crate) fn in_cache_with(odb: &Odb, id: &ObjectId, state: Option<&mut State>) -> bool {
-    if !is_valid(odb, id) {
-        return false;
-    }
-    if !id.is_tree() {
-        return true;
-    }
-    let (key, stamp) = complete_tree_key(odb, id);
-    if let Some(state) = &state
-        && state.get(&key, &stamp) == Some(id.md5)
-    {
-        return true;
-    }
-    let complete = match odb.read_tree(id) {
-        Ok(manifest) => manifest.entries().iter().all(|entry| {
-            entry
-                .hash
-                .md5()
-                .is_some_and(|md5| is_valid(odb, &ObjectId::file(md5)))
-        }),
-        Err(_) => false,
-    };
-    if complete && let Some(state) = state {
-        state.insert(&key, stamp, id.md5);
-    }
-    complete
 }
 
 /// Compares every tracked output with the workspace and the cache; a `dvc import` stage also

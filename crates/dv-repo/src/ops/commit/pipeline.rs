@@ -132,7 +132,7 @@ fn store_outputs(
             .into());
         }
         let hash_name = entry.out_hash_name(&out.def_path);
-        super::ignore_output(workspace, &path)?;
+        crate::tracking::ignore_output(workspace, &path)?;
         repo_workspace.commit(&path, hash_name)?;
     }
     Ok(())

@@ -15,7 +15,7 @@ use dv_schema::hash::HashName;
 use super::{ReproEvent, Run, pull};
 use crate::error::DvcError;
 use crate::index::DvcFileEntry;
-use crate::ops::commit::record_built;
+use crate::outputs::record_built;
 use crate::ops::import_url::{self, UpdateOptions};
 use crate::pipelines::{RepoWorkspace, repo_path_of};
 use crate::ops::status::stage_statuses;

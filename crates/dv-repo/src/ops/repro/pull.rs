@@ -19,7 +19,7 @@ use crate::error::DvcError;
 use crate::index::DvcFileEntry;
 use crate::ops::checkout::missing_error;
 use crate::pipelines::RepoWorkspace;
-use crate::ops::status::{OutputState, in_cache, output_state};
+use crate::outputs::{OutputState, in_cache, output_state};
 use crate::remotes::{self, UnknownRemote};
 use crate::transfer::{self, ObjectSet, UsedOutput};
 use crate::run_cache::RunCache;
