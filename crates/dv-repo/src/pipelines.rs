@@ -239,7 +239,7 @@ pub struct RepoWorkspace<'a> {
     state: &'a mut State,
     jobs: NonZeroUsize,
     /// The storages URL dependencies and outputs live on, opened once each.
-    storages: crate::ops::import_url::Storages,
+    storages: crate::imports::url::Storages,
 }
 
 impl<'a> RepoWorkspace<'a> {
@@ -253,7 +253,7 @@ impl<'a> RepoWorkspace<'a> {
             workspace,
             state,
             jobs,
-            storages: crate::ops::import_url::Storages::default(),
+            storages: crate::imports::url::Storages::default(),
         }
     }
 
@@ -266,7 +266,7 @@ impl<'a> RepoWorkspace<'a> {
         url: &str,
         hash_name: HashName,
     ) -> Result<Option<EntryHash>, WorkspaceError> {
-        use crate::ops::import_url::{Source, UrlScope, resolve_url};
+        use crate::imports::url::{Source, UrlScope, resolve_url};
         use dv_remote::ExternalEntry;
         let scope = UrlScope {
             environment: self.workspace.environment(),

@@ -36,7 +36,6 @@ pub struct UnknownRemote {
     pub during_collection: bool,
 }
 
-
 /// The remote used for outputs without a `remote:` of their own: `-r NAME` if given, else
 /// `core.remote` (which DVC lower-cases).
 pub(crate) fn default_remote(workspace: &Workspace, explicit: Option<&str>) -> Option<String> {

@@ -12,14 +12,13 @@ use std::path::PathBuf;
 use dv_data::odb::{ObjectState, Odb};
 use dv_data::progress::{Phase, Progress};
 use dv_remote::{
-    Layout, ObjectDownload, ObjectKey, ObjectKind as KeyKind, Remote, RemoteError,
-    TransferProgress,
+    Layout, ObjectDownload, ObjectKey, ObjectKind as KeyKind, Remote, RemoteError, TransferProgress,
 };
 use dv_schema::hash::{HashName, ObjectId};
 
 use crate::index;
-use crate::remotes::RemoteFailure;
 use crate::pipelines::locked_outputs;
+use crate::remotes::RemoteFailure;
 use crate::workspace::Workspace;
 
 /// The scope of `push` and `fetch` (and the fetch half of `pull`).

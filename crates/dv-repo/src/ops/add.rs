@@ -10,13 +10,13 @@ use dv_fs::link::LinkType;
 use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::HashName;
 
-use crate::remotes;
 use crate::error::CommandError;
 use crate::index::DvcFileEntry;
 use crate::outputs::link_from_cache;
 use crate::outputs::record_built;
-use crate::tracking::ignore_output;
 use crate::outputs::{in_cache_with, mark_complete};
+use crate::remotes;
+use crate::tracking::ignore_output;
 use crate::workspace::Workspace;
 
 /// What `add` was asked to do.

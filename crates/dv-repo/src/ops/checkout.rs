@@ -21,8 +21,8 @@ use dv_schema::hash::ObjectId;
 
 use crate::error::DvcError;
 use crate::index;
-use crate::pipelines::{locked_outputs, locked_outputs_of};
 use crate::outputs::{OutputState, in_cache, output_state};
+use crate::pipelines::{locked_outputs, locked_outputs_of};
 use crate::stages::{self, GranularError, RepoStage};
 use crate::workspace::Workspace;
 

@@ -192,14 +192,8 @@ fn commit_stage(
     // it as it is now when the stage is saved (DVC's `dep.save()`).
     let url_import = entry.file.is_import() && !is_repo_import(&entry.file);
     let current_dep = if url_import {
-        crate::ops::import_url::current_dependencies(
-            workspace,
-            &[&entry],
-            options.jobs,
-            state,
-            progress,
-        )
-        .pop()
+        crate::imports::current_dependencies(workspace, &[&entry], options.jobs, state, progress)
+            .pop()
     } else {
         None
     };
@@ -209,7 +203,7 @@ fn commit_stage(
         let changed_outs = changed_outputs(workspace, &entry, jobs, state)?;
         let changed_deps: Vec<String> = match &current_dep {
             Some(Ok(dep)) if same_hash(dep, &entry.file.deps[0]) => Vec::new(),
-            Some(_) => vec![crate::ops::import_url::dependency_shown(workspace, &entry)],
+            Some(_) => vec![crate::imports::dependency_shown(workspace, &entry)],
             None => Vec::new(),
         };
         let changed_stage = entry.file.cmd.is_none() && entry.file.md5 != stage_md5(&entry.file);

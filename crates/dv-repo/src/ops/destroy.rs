@@ -8,8 +8,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::pipelines::DVC_LOCK;
 use crate::ops::unprotect::unprotect_path;
+use crate::pipelines::DVC_LOCK;
 use crate::stages::{Index, OnError, RepoStage};
 use crate::workspace::Workspace;
 

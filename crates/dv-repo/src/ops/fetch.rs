@@ -13,10 +13,8 @@ use dv_remote::Remote;
 use dv_schema::hash::{HashName, ObjectId};
 
 use crate::remotes;
-use crate::transfer::{
-    self, Direction, MissingObject, ObjectSet, TransferFailure, UsedOutput,
-};
 use crate::run_cache::RunCache;
+use crate::transfer::{self, Direction, MissingObject, ObjectSet, TransferFailure, UsedOutput};
 use crate::workspace::Workspace;
 
 /// What `fetch` was asked to do.

@@ -22,7 +22,7 @@ use dv_schema::config::Table;
 
 use crate::environment::Environment;
 use crate::error::CommandError;
-use crate::ops::import_url::{Source, Storages, UrlScope, resolve_url, split_scheme};
+use crate::imports::url::{Source, Storages, UrlScope, resolve_url, split_scheme};
 
 /// What `get-url` was asked to do.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +74,7 @@ pub fn get_url(
     let mut storages = Storages::default();
     let extra: BTreeMap<String, String> = options.fs_config.iter().cloned().collect();
     let source = resolve_url(&scope, url, extra.clone(), &mut storages)?;
-    crate::ops::fs_config::validate(config, url, &extra)?;
+    crate::imports::fs_config::validate(config, url, &extra)?;
     let missing = || CommandError(format!("The path '{url}' does not exist"));
     match source {
         Source::Local(path) => {

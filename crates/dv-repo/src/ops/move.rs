@@ -17,8 +17,8 @@ use dv_schema::dvc_file::DvcFile;
 
 use crate::error::{CommandError, DvcError};
 use crate::index::{self, DvcFileEntry};
-use crate::outputs::link_from_cache;
 use crate::outputs::build_for_save;
+use crate::outputs::link_from_cache;
 use crate::tracking::ignore_output;
 use crate::workspace::Workspace;
 
@@ -247,7 +247,7 @@ fn moved_dependencies(entry: &DvcFileEntry, new_dir: &Path) -> Vec<dv_schema::dv
         .iter()
         .map(|dep| {
             let mut moved = dep.clone();
-            let local = crate::ops::import_url::split_scheme(&dep.path).is_none()
+            let local = crate::imports::url::split_scheme(&dep.path).is_none()
                 && dep.repo.is_none()
                 && !dep.extra.contains_key("db");
             if local && !Path::new(&dep.path).is_absolute() {

@@ -98,12 +98,8 @@ pub fn pull(
     )?;
     // Imports registered with `--no-download` come from their source, as with DVC.
     let entries = crate::index::load_targets(workspace, &targets)?;
-    let (written, url_import_failures) = crate::ops::import_url::pull_unrecorded_imports(
-        workspace,
-        &entries,
-        options.jobs,
-        progress,
-    )?;
+    let (written, url_import_failures) =
+        crate::imports::pull_unrecorded_imports(workspace, &entries, options.jobs, progress)?;
     import_failures.extend(url_import_failures);
     // Like DVC, every file of an import counts as fetched and as added.
     let mut fetched = fetched;

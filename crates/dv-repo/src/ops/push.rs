@@ -22,10 +22,10 @@ use dv_remote::{ObjectKey, Remote, RemoteKind};
 use dv_schema::hash::{HashName, ObjectId};
 
 use crate::remotes;
+use crate::run_cache::RunCache;
 use crate::transfer::{
     self, Direction, MissingObject, ObjectSet, Presence, TransferFailure, UsedOutput,
 };
-use crate::run_cache::RunCache;
 use crate::workspace::Workspace;
 
 /// What `push` was asked to do.

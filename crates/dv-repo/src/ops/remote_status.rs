@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use dv_data::progress::Progress;
 
-use crate::remotes;
 use crate::index;
+use crate::remotes;
 use crate::transfer::{self, Direction, MissingObject, ObjectSet, TransferFailure};
 use crate::workspace::Workspace;
 

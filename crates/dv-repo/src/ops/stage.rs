@@ -13,8 +13,8 @@ use dv_schema::repo_path::{Joined, RepoPath};
 use dv_schema::yaml::{Mapping, Value};
 
 use crate::error::DvcError;
-use crate::tracking::ignore_output;
 use crate::pipelines::{Pipelines, absolute, repo_cwd};
+use crate::tracking::ignore_output;
 use crate::workspace::Workspace;
 
 /// DVC's checks of a new stage on its own: no output is a stage file (`x.dvc`, `dvc.yaml`),

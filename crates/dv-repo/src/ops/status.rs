@@ -68,7 +68,7 @@ pub fn status(workspace: &Workspace, options: &StatusOptions) -> anyhow::Result<
             .filter(|entry| {
                 entry.file.frozen
                     && !is_repo_import(entry)
-                    && !crate::ops::import_url::is_version_aware_import(entry)
+                    && !crate::imports::is_version_aware_import(entry)
             })
             .map(|entry| workspace.display_path(&entry.path))
             .collect(),
@@ -94,9 +94,8 @@ pub(crate) fn stage_statuses(
     let mut stages = Vec::new();
     for entry in entries {
         let mut changed_deps = Vec::new();
-        if crate::ops::import_url::is_version_aware_import(entry)
-            && let Some(status) =
-                crate::ops::import_url::versioned_dependency_change(workspace, entry)?
+        if crate::imports::is_version_aware_import(entry)
+            && let Some(status) = crate::imports::versioned_dependency_change(workspace, entry)?
         {
             changed_deps.push(ChangedOutput {
                 path: entry.file.deps[0].path.clone(),

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use dv_repo::ops::import_url::{ImportReport, ImportUrlOptions, UpdateOptions, import_url, update};
+use dv_repo::ops::import_url::{ImportReport, ImportUrlOptions, import_url};
+use dv_repo::ops::update::{UpdateOptions, update};
 use dv_repo::{Environment, Workspace};
 
 use crate::printer::Printer;

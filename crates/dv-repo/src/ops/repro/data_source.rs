@@ -15,10 +15,10 @@ use dv_schema::hash::HashName;
 use super::{ReproEvent, Run, pull};
 use crate::error::DvcError;
 use crate::index::DvcFileEntry;
-use crate::outputs::record_built;
-use crate::ops::import_url::{self, UpdateOptions};
-use crate::pipelines::{RepoWorkspace, repo_path_of};
 use crate::ops::status::stage_statuses;
+use crate::ops::update::{self, UpdateOptions};
+use crate::outputs::record_built;
+use crate::pipelines::{RepoWorkspace, repo_path_of};
 
 /// DVC's `MissingDataSource`: `missing data 'source': a` (`'sources'` for several).
 pub(super) fn missing_data(missing: &[String]) -> anyhow::Error {
@@ -78,7 +78,7 @@ pub(super) fn reproduce(
             ))
             .into());
         }
-        let report = import_url::update(
+        let report = update::update(
             run.workspace,
             &UpdateOptions {
                 targets: vec![entry.path.clone()],

@@ -18,12 +18,12 @@ use super::{Failure, ReproEvent, Run};
 use crate::error::DvcError;
 use crate::index::DvcFileEntry;
 use crate::ops::checkout::missing_error;
-use crate::pipelines::RepoWorkspace;
 use crate::outputs::{OutputState, in_cache, output_state};
+use crate::pipelines::RepoWorkspace;
 use crate::remotes::{self, UnknownRemote};
-use crate::transfer::{self, ObjectSet, UsedOutput};
 use crate::run_cache::RunCache;
 use crate::stages::{self, RepoStage};
+use crate::transfer::{self, ObjectSet, UsedOutput};
 use crate::workspace::Workspace;
 
 /// Fetches every run-cache entry of the default remote (DVC's `stage_cache.pull(None)`);

@@ -8,7 +8,7 @@ use dv_schema::config::{Node, Setting, Table};
 use dv_schema::yaml::{Mapping, Value};
 
 use crate::error::ConfigError;
-use crate::ops::import_url::{remote_options, split_scheme};
+use crate::imports::url::{remote_options, split_scheme};
 
 /// The `fs_config` mapping DVC records for `--fs-config` `pairs` (in the order given, a key
 /// given again keeping its first place and its last value, every value a string) and

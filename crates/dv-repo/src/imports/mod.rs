@@ -1,0 +1,246 @@
+//! What an import depends on (spec §6): the source recorded in an import's `.dvc` file, how it is
+//! shown, whether it changed (version-aware imports), and pulling imports whose data was never
+//! recorded.
+
+pub(crate) mod batch;
+pub(crate) mod fs_config;
+pub(crate) mod url;
+
+use std::path::Path;
+
+use dv_data::build::Built;
+use dv_data::progress::Progress;
+use dv_remote::ExternalEntry;
+use dv_schema::dvc_file::Output;
+use dv_schema::hash::HashName;
+use dv_schema::yaml::Value;
+
+use crate::error::CommandError;
+use crate::imports::batch::{
+    ImportUrlOptions, Plan, build_dependency, fetch_data, plan_from_import, plan_import,
+    stat_sources, version_aware_file,
+};
+use crate::imports::url::{Source, Storages, UrlScope, resolve_url, split_scheme};
+use crate::index::DvcFileEntry;
+use crate::outputs::link_from_cache;
+use crate::workspace::Workspace;
+
+/// Where the dependency of the import stage `entry` is read from: a URL or absolute path as
+/// written, a relative path against the `.dvc` file's directory.
+pub(crate) fn dependency_url(entry: &DvcFileEntry) -> String {
+    let dep = &entry.file.deps[0];
+    if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
+        dep.path.clone()
+    } else {
+        entry.base_dir().join(&dep.path).display().to_string()
+    }
+}
+
+/// DVC's `dep.save()` for the dependency of each URL import stage of `entries`: its source
+/// looked up again (a local one hashed, an S3 or HTTP one asked for its etag), nothing
+/// downloaded. Each result is the recorded dependency with the hash fields of the source as
+/// it is now, or why the source could not be read, in DVC's words. Local files hashed are
+/// counted in `progress`.
+pub(crate) fn current_dependencies(
+    workspace: &Workspace,
+    entries: &[&DvcFileEntry],
+    jobs: Option<usize>,
+    state: &mut dv_data::state::State,
+    progress: &Progress,
+) -> Vec<Result<Output, String>> {
+    let mut storages = Storages::default();
+    let mut plans: Vec<Plan> = entries
+        .iter()
+        .map(|entry| {
+            let mut plan = plan_from_import(workspace, (*entry).clone(), &mut storages);
+            if let Source::Local(path) = &plan.source
+                && plan.ok()
+                && std::fs::symlink_metadata(path).is_err()
+            {
+                let shown = dependency_shown(workspace, entry);
+                plan.fail(format!("dependency '{shown}' does not exist"));
+            }
+            plan
+        })
+        .collect();
+    stat_sources(workspace, &mut plans, &storages, jobs);
+    let odb = workspace.odb(HashName::Md5);
+    let threads = workspace.jobs(jobs);
+    plans
+        .iter_mut()
+        .map(|plan| {
+            if plan.ok()
+                && let Err(error) =
+                    build_dependency(workspace, plan, &storages, &odb, threads, state, progress)
+            {
+                plan.fail(format!("{error:#}"));
+            }
+            if let Some(cause) = &plan.cause {
+                return Err(cause.clone());
+            }
+            let previous = plan
+                .previous
+                .as_ref()
+                .expect("plans from imports have a file");
+            let built = plan.dep.clone().expect("dependency built");
+            let mut dep = previous.file.deps[0].clone();
+            dep.md5 = built.md5;
+            dep.etag = built.etag;
+            dep.checksum = built.checksum;
+            dep.size = built.size;
+            dep.nfiles = built.nfiles;
+            dep.isexec = built.isexec;
+            dep.version_id = built.version_id;
+            dep.files = built.files;
+            dep.hash_name = built.hash_name;
+            Ok(dep)
+        })
+        .collect()
+}
+
+/// How DVC names the dependency of the import stage `entry` (its `str(dep)`): a URL or an
+/// absolute path as written, a path outside the repository absolute, one inside it relative
+/// to the working directory.
+pub(crate) fn dependency_shown(workspace: &Workspace, entry: &DvcFileEntry) -> String {
+    let dep = &entry.file.deps[0];
+    if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
+        return dep.path.clone();
+    }
+    let path = entry.resolve(dep);
+    if !path.starts_with(workspace.root()) {
+        return path.display().to_string();
+    }
+    workspace.display_path(&path)
+}
+
+/// Whether `entry` is a version-aware URL import (`fs_config: {version_aware: true}` on its
+/// dependency): `dvc status` checks those for newer versions although they are frozen.
+pub(crate) fn is_version_aware_import(entry: &DvcFileEntry) -> bool {
+    entry.file.is_import() && fs_config::is_version_aware(entry.file.deps[0].fs_config.as_ref())
+}
+
+/// `dvc status` for a version-aware import (spec §6.4): `update available` when the source
+/// file has a newer version, `modified` when a source directory's files changed, `deleted`
+/// when the source is gone; `None` when it is as recorded.
+pub(crate) fn versioned_dependency_change(
+    workspace: &Workspace,
+    entry: &DvcFileEntry,
+) -> anyhow::Result<Option<&'static str>> {
+    let dep = &entry.file.deps[0];
+    let scope = UrlScope {
+        environment: workspace.environment(),
+        config: workspace.config(),
+    };
+    let mut storages = Storages::default();
+    let mut extra = fs_config::options(dep.fs_config.as_ref());
+    extra.insert("version_aware".to_owned(), "true".to_owned());
+    let Source::External { fs, path } = resolve_url(&scope, &dep.path, extra, &mut storages)?
+    else {
+        return Ok(None);
+    };
+    let fs = storages
+        .get(fs)
+        .map_err(|message| CommandError(message.to_owned()))?;
+    Ok(match fs.stat(&path)? {
+        None => Some("deleted"),
+        Some(ExternalEntry::File(file)) => (file.version_id != dep.version_id
+            || file.etag != dep.etag)
+            .then_some("update available"),
+        Some(ExternalEntry::Directory) => {
+            let files = fs.list_files(&path)?;
+            let current = Value::Sequence(files.iter().map(version_aware_file).collect());
+            let recorded = dep.files.clone().unwrap_or(Value::Sequence(Vec::new()));
+            (!dv_schema::yaml::python_eq(&current, &recorded)).then_some("modified")
+        }
+    })
+}
+
+/// An import output `pull` wrote: its shown path and the number of files it holds.
+pub(crate) type PulledImport = (String, u64);
+
+/// `dvc pull` for imports made with `--no-download` (no hash recorded for the output): the
+/// data is downloaded from the import's source into the workspace, the `.dvc` file is left as
+/// it is. Returns the outputs written (shown paths, with the number of files each holds) and
+/// the errors of those that failed. Files are counted in `progress`.
+pub(crate) fn pull_unrecorded_imports(
+    workspace: &Workspace,
+    entries: &[DvcFileEntry],
+    jobs: Option<usize>,
+    progress: &Progress,
+) -> anyhow::Result<(Vec<PulledImport>, Vec<String>)> {
+    let options = ImportUrlOptions {
+        jobs,
+        force: true,
+        ..ImportUrlOptions::default()
+    };
+    let mut storages = Storages::default();
+    let mut plans = Vec::new();
+    for entry in entries {
+        if !entry.file.is_import() || entry.file.outs[0].md5.is_some() {
+            continue;
+        }
+        let out = entry.resolve(&entry.file.outs[0]);
+        if std::fs::symlink_metadata(&out).is_ok() {
+            continue;
+        }
+        let dep = &entry.file.deps[0];
+        let url = dependency_url(entry);
+        let mut plan = plan_import(
+            workspace,
+            &url,
+            Some(out),
+            true,
+            dep.fs_config.clone(),
+            &mut storages,
+        );
+        plan.recorded = dep.path.clone();
+        plans.push(plan);
+    }
+    if plans.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    stat_sources(workspace, &mut plans, &storages, jobs);
+    let odb = workspace.odb(HashName::Md5);
+    let threads = workspace.jobs(jobs);
+    let mut state = workspace.load_state();
+    for plan in plans.iter_mut().filter(|p| p.ok()) {
+        if let Err(error) = build_dependency(
+            workspace, plan, &storages, &odb, threads, &mut state, progress,
+        ) {
+            plan.fail(format!("{error:#}"));
+        }
+    }
+    let tmp_root = workspace.repo().tmp_dir().join("dv-import");
+    let fetched = fetch_data(
+        workspace, &mut plans, &storages, &options, &tmp_root, &odb, threads, &mut state, progress,
+    );
+    workspace.save_state(&mut state);
+    let _ = std::fs::remove_dir_all(&tmp_root);
+    fetched?;
+    let links = workspace.link_types()?;
+    let mut written = Vec::new();
+    let mut failed = Vec::new();
+    for plan in &mut plans {
+        if let (true, Some(built)) = (plan.ok(), plan.built.clone()) {
+            match link_from_cache(
+                workspace, &odb, &built, &plan.out, &links, threads, progress,
+            ) {
+                Ok(()) => {
+                    let files = match &built {
+                        Built::File { .. } => 1,
+                        Built::Tree { nfiles, .. } => *nfiles,
+                    };
+                    written.push((plan.out_shown.clone(), files));
+                }
+                Err(error) => plan.fail(format!("{error:#}")),
+            }
+        }
+        if let Some(message) = &plan.failure {
+            let cause = message
+                .split_once("`dvc add`. - ")
+                .map_or(message.as_str(), |(_, cause)| cause);
+            failed.push(format!("failed to download '{}' - {cause}", plan.recorded));
+        }
+    }
+    Ok((written, failed))
+}
