@@ -17,6 +17,7 @@
 //! Operations return data and never print; the `dv` binary renders it. Long ones count their
 //! work in a [`progress::Progress`] the caller passes in and may watch.
 
+pub mod changes;
 pub mod config;
 pub mod confine;
 pub mod environment;

@@ -16,6 +16,7 @@ use dv_fs::link::LinkType;
 use dv_schema::dvc_file::Output;
 use dv_schema::hash::{HashName, ObjectId};
 
+use crate::error::DvcError;
 use crate::workspace::Workspace;
 
 /// How a workspace output compares with what its `.dvc` file records.
@@ -227,4 +228,44 @@ pub(crate) fn record_built(output: &mut Output, built: &Built, hash_name: HashNa
             output.isexec = false;
         }
     }
+}
+
+/// Removes a file, symlink or directory tree; a missing path is fine.
+pub(crate) fn remove_path(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Unprotects `path` (a file, or every file under a directory, symlinked directories not
+/// entered); returns how many links became copies.
+pub(crate) fn unprotect_path(path: &Path) -> anyhow::Result<usize> {
+    let metadata = std::fs::symlink_metadata(path)
+        .with_context(|| format!("failed to read `{}`", path.display()))?;
+    if !metadata.is_dir() {
+        let result = dv_fs::protection::unprotect_file(path)
+            .with_context(|| format!("failed to unprotect `{}`", path.display()))?;
+        return Ok(usize::from(
+            result == dv_fs::protection::Unprotected::Copied,
+        ));
+    }
+    let mut copied = 0;
+    let entries =
+        std::fs::read_dir(path).with_context(|| format!("failed to list `{}`", path.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("failed to list `{}`", path.display()))?;
+        copied += unprotect_path(&entry.path())?;
+    }
+    Ok(copied)
+}
+
+/// DVC's error for outputs the cache cannot provide (`CheckoutError`).
+pub fn missing_error(failed: &[String]) -> DvcError {
+    DvcError(format!(
+        "Checkout failed for following targets:\n{}\nIs your cache up to date?\n<https://error.dvc.org/missing-files>",
+        failed.join("\n")
+    ))
 }

@@ -15,8 +15,12 @@ use dv_remote::run_entry::RUNS_DIR;
 use dv_remote::{Remote, RunEntryPath};
 use dv_schema::lock_file::LockStage;
 
+use dv_pipeline::stage::Stage;
+
+use crate::pipelines::RepoWorkspace;
 use crate::remotes::RemoteFailure;
 use crate::transfer::{TransferFailure, check_fatal};
+use crate::workspace::Workspace;
 
 /// The run-cache under one cache directory.
 #[derive(Debug, Clone)]
@@ -227,6 +231,30 @@ fn names(dir: &Path) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(found)
+}
+
+/// Saves a run to the run-cache (DVC's `StageCache.save`), with the objects of its uncached
+/// outputs committed to the cache so that the run can be restored.
+pub(crate) fn save_run(
+    workspace: &Workspace,
+    stage: &Stage,
+    entry: &LockStage,
+    repo_workspace: &mut RepoWorkspace<'_>,
+) -> anyhow::Result<()> {
+    for out in stage.outs.iter().filter(|out| !out.is_cached()) {
+        let (Some(path), Some(recorded)) = (
+            out.path.to_path(workspace.root()),
+            entry
+                .outs
+                .iter()
+                .find(|recorded| recorded.path == out.def_path),
+        ) else {
+            continue;
+        };
+        repo_workspace.commit(&path, recorded.hash_name)?;
+    }
+    RunCache::new(workspace.cache_dir()).save(entry)?;
+    Ok(())
 }
 
 #[cfg(test)]

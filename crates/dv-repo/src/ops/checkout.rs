@@ -21,6 +21,7 @@ use dv_schema::hash::ObjectId;
 
 use crate::error::DvcError;
 use crate::index;
+pub use crate::outputs::missing_error;
 use crate::outputs::{OutputState, in_cache, output_state};
 use crate::pipelines::{locked_outputs, locked_outputs_of};
 use crate::stages::{self, GranularError, RepoStage};
@@ -146,14 +147,6 @@ pub fn checkout(
         return Err(missing_error(&report.failed).into());
     }
     Ok(report)
-}
-
-/// DVC's error for outputs the cache cannot provide (`CheckoutError`).
-pub fn missing_error(failed: &[String]) -> DvcError {
-    DvcError(format!(
-        "Checkout failed for following targets:\n{}\nIs your cache up to date?\n<https://error.dvc.org/missing-files>",
-        failed.join("\n")
-    ))
 }
 
 /// Like [`checkout`], but outputs the cache lacks are listed in the report's `failed` instead

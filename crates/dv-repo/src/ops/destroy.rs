@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::ops::unprotect::unprotect_path;
+use crate::outputs::unprotect_path;
 use crate::pipelines::DVC_LOCK;
 use crate::stages::{Index, OnError, RepoStage};
 use crate::workspace::Workspace;
@@ -42,9 +42,9 @@ pub fn destroy(workspace: Workspace) -> anyhow::Result<DestroyReport> {
     let dvc_dir = workspace.repo().dvc_dir();
     // Release the repository lock (it lives in `.dvc/tmp`) before deleting `.dvc/`.
     drop(workspace);
-    crate::ops::remove::remove_path(&root.join(".dvcignore"))
+    crate::outputs::remove_path(&root.join(".dvcignore"))
         .context("failed to remove '.dvcignore'")?;
-    crate::ops::remove::remove_path(&dvc_dir)
+    crate::outputs::remove_path(&dvc_dir)
         .with_context(|| format!("failed to remove '{}'", dvc_dir.display()))?;
     Ok(report)
 }

@@ -1,4 +1,14 @@
 //! One module per operation. Each takes options and returns a report; none prints.
+//!
+//! Rules that keep operations leaves over the services of the crate root:
+//!
+//! - nothing outside `ops/` imports `crate::ops` (only the `dv` binary calls operations);
+//! - an operation uses another only to run it whole (`pull` runs `fetch` then `checkout`,
+//!   `repro` runs `update` on a changed import, `data status --not-in-remote` runs
+//!   `status -c`); what two operations share is a service ([`crate::outputs`],
+//!   [`crate::pipelines`], [`crate::transfer`], [`crate::imports`], ...);
+//! - a new command is a new file here, named after the command, holding its options, its
+//!   report and its entry function.
 
 pub mod add;
 pub mod check_ignore;

@@ -8,7 +8,8 @@ use anyhow::Context;
 
 use crate::error::CommandError;
 use crate::index::DvcFileEntry;
-use crate::ops::unprotect::unprotect_path;
+use crate::outputs::remove_path;
+use crate::outputs::unprotect_path;
 use crate::workspace::Workspace;
 
 /// What `remove` was asked to do.
@@ -182,14 +183,4 @@ fn resolve_target(workspace: &Workspace, target: &Path) -> anyhow::Result<DvcFil
         .into());
     }
     Err(CommandError(missing_pipeline.to_string()).into())
-}
-
-/// Removes a file, symlink or directory tree; a missing path is fine.
-pub(crate) fn remove_path(path: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(metadata) if metadata.is_dir() => std::fs::remove_dir_all(path),
-        Ok(_) => std::fs::remove_file(path),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(error),
-    }
 }

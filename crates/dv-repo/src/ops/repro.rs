@@ -41,7 +41,7 @@ use dv_schema::yaml::Value;
 use crate::error::DvcError;
 use crate::interrupt::Interrupts;
 use crate::pipelines::{RepoWorkspace, absolute, lock_path, read_lock};
-use crate::run_cache::{Lookup, RunCache};
+use crate::run_cache::{Lookup, RunCache, save_run};
 use crate::stages::{self, Index, RepoStage};
 use crate::workspace::Workspace;
 
@@ -1447,30 +1447,6 @@ fn restore_outputs(workspace: &Workspace, stage: &Stage, run: &LockStage) -> any
         dv_data::checkout::checkout(&odb, &id, &path, recorded.isexec, &options)
             .with_context(|| format!("failed to check out '{}'", workspace.display_path(&path)))?;
     }
-    Ok(())
-}
-
-/// Saves a run to the run-cache (DVC's `StageCache.save`), with the objects of its uncached
-/// outputs committed to the cache so that the run can be restored.
-pub(crate) fn save_run(
-    workspace: &Workspace,
-    stage: &Stage,
-    entry: &LockStage,
-    repo_workspace: &mut RepoWorkspace<'_>,
-) -> anyhow::Result<()> {
-    for out in stage.outs.iter().filter(|out| !out.is_cached()) {
-        let (Some(path), Some(recorded)) = (
-            out.path.to_path(workspace.root()),
-            entry
-                .outs
-                .iter()
-                .find(|recorded| recorded.path == out.def_path),
-        ) else {
-            continue;
-        };
-        repo_workspace.commit(&path, recorded.hash_name)?;
-    }
-    RunCache::new(workspace.cache_dir()).save(entry)?;
     Ok(())
 }
 

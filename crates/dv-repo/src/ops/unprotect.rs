@@ -1,10 +1,9 @@
 //! `dvc unprotect`: replace the hard links and symlinks of a workspace path by writable copies
 //! (spec §5.3), so tracked data can be edited in place with a `hardlink` or `symlink` cache.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
-
+use crate::outputs::unprotect_path;
 use crate::workspace::Workspace;
 
 /// What `unprotect` was asked to do.
@@ -37,26 +36,4 @@ pub fn unprotect(
     Ok(UnprotectReport {
         copied: unprotect_path(&path)?,
     })
-}
-
-/// Unprotects `path` (a file, or every file under a directory, symlinked directories not
-/// entered); returns how many links became copies.
-pub(crate) fn unprotect_path(path: &Path) -> anyhow::Result<usize> {
-    let metadata = std::fs::symlink_metadata(path)
-        .with_context(|| format!("failed to read `{}`", path.display()))?;
-    if !metadata.is_dir() {
-        let result = dv_fs::protection::unprotect_file(path)
-            .with_context(|| format!("failed to unprotect `{}`", path.display()))?;
-        return Ok(usize::from(
-            result == dv_fs::protection::Unprotected::Copied,
-        ));
-    }
-    let mut copied = 0;
-    let entries =
-        std::fs::read_dir(path).with_context(|| format!("failed to list `{}`", path.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("failed to list `{}`", path.display()))?;
-        copied += unprotect_path(&entry.path())?;
-    }
-    Ok(copied)
 }

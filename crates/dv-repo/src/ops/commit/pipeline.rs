@@ -74,7 +74,7 @@ pub(super) fn commit_stages(
             continue;
         }
         if dv_pipeline::run_cache::can_save(stage, &entry, true) {
-            crate::ops::repro::save_run(workspace, stage, &entry, repo_workspace)?;
+            crate::run_cache::save_run(workspace, stage, &entry, repo_workspace)?;
         }
         let lock_full = workspace.root().join(lock_path(&stage.file).as_str());
         let shown = workspace.display_path(&lock_full);

@@ -13,9 +13,9 @@ use dv_schema::dvc_file::Output;
 use dv_schema::hash::HashName;
 
 use super::{ReproEvent, Run, pull};
+use crate::changes::stage_statuses;
 use crate::error::DvcError;
 use crate::index::DvcFileEntry;
-use crate::ops::status::stage_statuses;
 use crate::ops::update::{self, UpdateOptions};
 use crate::outputs::record_built;
 use crate::pipelines::{RepoWorkspace, repo_path_of};

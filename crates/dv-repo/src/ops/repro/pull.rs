@@ -17,7 +17,7 @@ use dv_schema::lock_file::LockStage;
 use super::{Failure, ReproEvent, Run};
 use crate::error::DvcError;
 use crate::index::DvcFileEntry;
-use crate::ops::checkout::missing_error;
+use crate::outputs::missing_error;
 use crate::outputs::{OutputState, in_cache, output_state};
 use crate::pipelines::RepoWorkspace;
 use crate::remotes::{self, UnknownRemote};
