@@ -285,7 +285,7 @@ pub(crate) fn run_imports(
     }
     report
         .to_track
-        .extend(ignore_outputs(workspace, &outputs_to_ignore)?);
+        .extend(crate::tracking::ignore_outputs(workspace, &outputs_to_ignore)?.gitignores);
     report.to_track.sort();
     report.to_track.dedup();
     if !batch && let Some(failure) = report.failed.first() {
@@ -755,25 +755,6 @@ pub(crate) fn remove_existing(path: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("failed to remove '{}'", path.display())),
         Err(_) => Ok(()),
     }
-}
-
-/// Adds `.gitignore` entries for `outputs` that git does not ignore yet, one write per
-/// directory; returns the changed `.gitignore` files.
-pub(crate) fn ignore_outputs(
-    workspace: &Workspace,
-    outputs: &[PathBuf],
-) -> anyhow::Result<Vec<PathBuf>> {
-    let Some(git) = workspace.git() else {
-        return Ok(Vec::new());
-    };
-    let ignored = git.ignored(outputs)?;
-    let wanted: Vec<PathBuf> = outputs
-        .iter()
-        .zip(ignored)
-        .filter(|(_, ignored)| !ignored)
-        .map(|(path, _)| path.clone())
-        .collect();
-    Ok(dv_scm::ignore_entries_add(git.root(), &wanted)?)
 }
 
 /// Resolves `url`, read with the filesystem options `fs_config`, to a source and an output.

@@ -183,12 +183,7 @@ pub fn add(
     result?;
     report.to_track.sort();
     report.to_track.dedup();
-    if workspace.autostage()
-        && let Some(git) = workspace.git()
-    {
-        git.add(&report.to_track)?;
-        report.staged = true;
-    }
+    report.staged = crate::tracking::autostage(workspace, &report.to_track)?;
     Ok(report)
 }
 
@@ -270,12 +265,7 @@ fn add_to_remote(
     if built.is_empty() {
         report.empty.push(workspace.display_path(source));
     }
-    if workspace.autostage()
-        && let Some(git) = workspace.git()
-    {
-        git.add(&report.to_track)?;
-        report.staged = true;
-    }
+    report.staged = crate::tracking::autostage(workspace, &report.to_track)?;
     Ok(report)
 }
 

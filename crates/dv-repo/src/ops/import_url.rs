@@ -66,11 +66,6 @@ pub fn import_url(
         progress,
     )?;
     // `update` stages nothing, even with `core.autostage`: as in DVC, only `import-url` does.
-    if workspace.autostage()
-        && let Some(git) = workspace.git()
-    {
-        git.add(&report.to_track)?;
-        report.staged = true;
-    }
+    report.staged = crate::tracking::autostage(workspace, &report.to_track)?;
     Ok(report)
 }

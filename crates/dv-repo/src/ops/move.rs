@@ -209,12 +209,7 @@ pub fn move_output(workspace: &Workspace, options: &MoveOptions) -> anyhow::Resu
     }
     report.to_track.sort();
     report.to_track.dedup();
-    if workspace.autostage()
-        && let Some(git) = workspace.git()
-    {
-        git.add(&report.to_track)?;
-        report.staged = true;
-    }
+    report.staged = crate::tracking::autostage(workspace, &report.to_track)?;
     Ok(report)
 }
 

@@ -356,11 +356,6 @@ pub fn add_stage(
             report.to_track.push(gitignore);
         }
     }
-    if workspace.autostage()
-        && let Some(git) = workspace.git()
-    {
-        git.add(&report.to_track)?;
-        report.staged = true;
-    }
+    report.staged = crate::tracking::autostage(workspace, &report.to_track)?;
     Ok(report)
 }
