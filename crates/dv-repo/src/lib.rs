@@ -34,7 +34,6 @@ pub mod remotes;
 pub mod repo;
 pub mod repo_import;
 pub mod run_cache;
-pub mod stages;
 pub mod tracking;
 pub mod transfer;
 pub mod workspace;

@@ -65,9 +65,9 @@ pub fn absolute(workspace: &Workspace, path: &RepoPath) -> PathBuf {
 }
 
 /// Every `dvc.yaml` of the working tree, in DVC's walk order: honouring `.dvcignore`, skipping
-/// `.git`, `.dvc` and nested repositories ([`crate::stages::stage_files`]).
+/// `.git`, `.dvc` and nested repositories ([`crate::index::stage_files`]).
 fn collect_files(workspace: &Workspace) -> anyhow::Result<Vec<RepoPath>> {
-    Ok(crate::stages::stage_files(workspace)?
+    Ok(crate::index::stage_files(workspace)?
         .into_iter()
         .filter(|path| path.file_name() == DVC_YAML)
         .collect())

@@ -21,10 +21,10 @@ use dv_schema::hash::ObjectId;
 
 use crate::error::DvcError;
 use crate::index;
+use crate::index::{self as stages, GranularError, RepoStage};
 pub use crate::outputs::missing_error;
 use crate::outputs::{OutputState, in_cache, output_state};
 use crate::pipelines::{locked_outputs, locked_outputs_of};
-use crate::stages::{self, GranularError, RepoStage};
 use crate::workspace::Workspace;
 
 /// What `checkout` was asked to do.

@@ -6,7 +6,7 @@ use dv_pipeline::drawing::Dag;
 use dv_pipeline::graph::OutputsGraph;
 
 use crate::error::DvcError;
-use crate::stages::{Index, OnError, collect_granular};
+use crate::index::{Index, OnError, collect_granular};
 use crate::workspace::Workspace;
 
 /// What `dag` was asked for.

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::index::{Index, OnError, RepoStage};
 use crate::outputs::unprotect_path;
 use crate::pipelines::DVC_LOCK;
-use crate::stages::{Index, OnError, RepoStage};
 use crate::workspace::Workspace;
 
 /// What `destroy` did.

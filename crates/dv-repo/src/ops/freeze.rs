@@ -6,8 +6,8 @@ use anyhow::Context;
 use dv_schema::dvc_yaml::dump_stages;
 
 use crate::error::DvcError;
+use crate::index::{RepoStage, load_one};
 use crate::pipelines::absolute;
-use crate::stages::{RepoStage, load_one};
 use crate::workspace::Workspace;
 
 /// What `freeze`/`unfreeze` did to one target.

@@ -58,7 +58,7 @@ fn check_with_data_sources(
     stage: &Stage,
     cwd: &RepoPath,
 ) -> anyhow::Result<()> {
-    let index = crate::stages::Index::collect(workspace, crate::stages::OnError::Fail)?;
+    let index = crate::index::Index::collect(workspace, crate::index::OnError::Fail)?;
     let new = stage.graph_node(cwd);
     let addressing = new.addressing.clone();
     let mut nodes = vec![new];

@@ -2,7 +2,7 @@
 //! default), or every stage with `--all`, each with its addressing and a one-line description
 //! (its `desc`, or what it outputs, reports or depends on).
 
-use crate::stages::{Collect, Index, OnError, RepoStage, collect};
+use crate::index::{Collect, Index, OnError, RepoStage, collect};
 use crate::workspace::Workspace;
 
 /// Longest description shown; longer ones end with `…`.

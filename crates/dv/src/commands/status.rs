@@ -150,7 +150,7 @@ fn combined_report(
     });
     let mut stages: Vec<(PathBuf, StageReport)> = pipeline_reports.chain(file_reports).collect();
     if targets.is_empty() {
-        let order = dv_repo::stages::stage_files(workspace).unwrap_or_default();
+        let order = dv_repo::index::stage_files(workspace).unwrap_or_default();
         let root = workspace.root();
         stages.sort_by_key(|(file, _)| {
             order
@@ -185,7 +185,7 @@ fn frozen_in_order(
     let absolute = |shown: &str| workspace.absolute(std::path::Path::new(shown));
     let mut ranked: Vec<(usize, String)> = Vec::new();
     if targets.is_empty() {
-        let order = dv_repo::stages::stage_files(workspace).unwrap_or_default();
+        let order = dv_repo::index::stage_files(workspace).unwrap_or_default();
         let root = workspace.root();
         let rank = |path: &std::path::Path| {
             order

@@ -36,8 +36,8 @@ use dv_pipeline::graph::Selection;
 use dv_schema::lock_file::LockDocument;
 use dv_schema::repo_path::RepoPath;
 
+use crate::index::{self as stages, Index};
 use crate::interrupt::Interrupts;
-use crate::stages::{self, Index};
 use crate::workspace::Workspace;
 
 /// What to do when a stage fails (DVC's `on_error`).

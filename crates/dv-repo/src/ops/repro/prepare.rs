@@ -17,9 +17,9 @@ use dv_schema::lock_file::{LockStage, python_equal};
 use dv_schema::yaml::Value;
 
 use crate::error::DvcError;
+use crate::index::RepoStage;
 use crate::pipelines::{RepoWorkspace, read_lock};
 use crate::run_cache::{Lookup, RunCache};
-use crate::stages::RepoStage;
 use crate::workspace::Workspace;
 
 use super::*;

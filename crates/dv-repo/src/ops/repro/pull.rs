@@ -17,12 +17,12 @@ use dv_schema::lock_file::LockStage;
 use super::{Failure, ReproEvent, Run};
 use crate::error::DvcError;
 use crate::index::DvcFileEntry;
+use crate::index::{self as stages, RepoStage};
 use crate::outputs::missing_error;
 use crate::outputs::{OutputState, in_cache, output_state};
 use crate::pipelines::RepoWorkspace;
 use crate::remotes::{self, UnknownRemote};
 use crate::run_cache::RunCache;
-use crate::stages::{self, RepoStage};
 use crate::transfer::{self, ObjectSet, UsedOutput};
 use crate::workspace::Workspace;
 

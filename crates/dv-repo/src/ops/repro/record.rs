@@ -12,9 +12,9 @@ use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::Value;
 
 use crate::error::DvcError;
+use crate::index::RepoStage;
 use crate::pipelines::{RepoWorkspace, absolute, lock_path, read_lock};
 use crate::run_cache::save_run;
-use crate::stages::RepoStage;
 
 use super::*;
 

@@ -85,7 +85,7 @@ impl DvcFileEntry {
 }
 
 /// Every `.dvc` file under `root`, in directory-listing order.
-pub fn collect(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn dvc_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut matchers: Vec<Gitignore> = Vec::new();
     visit(root, root, &mut matchers, &mut found)?;
@@ -168,7 +168,7 @@ pub fn load_targets(
     targets: &[PathBuf],
 ) -> anyhow::Result<Vec<DvcFileEntry>> {
     let paths = if targets.is_empty() {
-        collect(workspace.root())?
+        dvc_files(workspace.root())?
     } else {
         let mut paths = Vec::new();
         for target in targets {

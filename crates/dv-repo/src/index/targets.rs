@@ -1,537 +1,23 @@
-//! Every stage of a repository as DVC's index sees it — `.dvc` files and `dvc.yaml` stages
-//! together — and DVC's ways of naming stages on the command line (spec §7.1).
-//!
-//! [`Index::collect`] walks the working tree like DVC's `collect_files`: top-down, a
-//! directory's files in listing order before its subdirectories, honouring `.dvcignore`,
-//! skipping `.git`, `.dvc`, nested repositories and directories that are outputs of the stages
-//! found so far. Unlike DVC it does not skip git-ignored stage files.
-//!
-//! The target functions port `parse_target` and `StageLoad`'s `load_one`, `load_all`,
-//! `collect` and `collect_granular`, with DVC's messages: `name`, `group` (a `foreach`/
-//! `matrix` group), `path/dvc.yaml:name`, `file.dvc`, a directory with `-R`, or an output.
+//! DVC's ways of naming stages on the command line (spec §7.1), ported from `parse_target` and
+//! `StageLoad`'s `load_one`, `load_all`, `collect` and `collect_granular`, with DVC's messages:
+//! `name`, `group` (a `foreach`/`matrix` group), `path/dvc.yaml:name`, `file.dvc`, a directory with
+//! `-R`, or an output.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use dv_pipeline::files::WorkingTree;
-use dv_pipeline::graph::{GraphNode, NodeEntry, StageGraph};
-use dv_pipeline::resolve::{self, DVC_YAML, LoadOptions, PipelineFile};
-use dv_pipeline::stage::{EntryPath, Stage, is_url};
-use dv_schema::dvc_yaml::OutputKind;
-use dv_schema::repo_path::RepoPath;
-use dv_schema::yaml::{Mapping, Value, python_eq};
+use dv_pipeline::resolve::{self, DVC_YAML, LoadOptions};
+use dv_schema::yaml::{Mapping, Value};
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::error::DvcError;
-use crate::index::DvcFileEntry;
 use crate::pipelines::{repo_cwd, repo_path_of};
 use crate::workspace::Workspace;
 
-/// The suffix of single-stage files.
-const DVC_FILE_SUFFIX: &str = ".dvc";
-/// The lock file DVC points users away from (`Did you mean: ...`).
-const DVC_LOCK: &str = "dvc.lock";
-/// The separator of generated stage names.
-const JOIN: char = '@';
+use super::*;
 
-/// One stage: a stage of a `dvc.yaml`, or a `.dvc` file.
-#[derive(Debug, Clone)]
-pub(crate) enum RepoStage {
-    /// A stage of a `dvc.yaml`.
-    Pipeline {
-        /// The stage.
-        stage: Box<Stage>,
-        /// Whether its definition uses templating or was generated (`foreach`/`matrix`):
-        /// DVC refuses to write such stages back (`cannot dump a parametrized stage`).
-        parametrized: bool,
-    },
-    /// A `.dvc` file.
-    File {
-        /// Where it is.
-        path: RepoPath,
-        /// Its content.
-        entry: Box<DvcFileEntry>,
-    },
-}
-
-/// An output as `dvc stage list` describes it.
-struct DescribedOutput<'a> {
-    def_path: &'a str,
-    report: bool,
-}
-
-impl RepoStage {
-    /// The file the stage is defined in.
-    pub(crate) fn file(&self) -> &RepoPath {
-        match self {
-            RepoStage::Pipeline { stage, .. } => &stage.file,
-            RepoStage::File { path, .. } => path,
-        }
-    }
-
-    /// The stage name (`dvc.yaml` stages only).
-    pub(crate) fn name(&self) -> Option<&str> {
-        match self {
-            RepoStage::Pipeline { stage, .. } => Some(&stage.name),
-            RepoStage::File { .. } => None,
-        }
-    }
-
-    /// Whether `other` is the same stage (same file and name).
-    pub(crate) fn same(&self, other: &RepoStage) -> bool {
-        self.file() == other.file() && self.name() == other.name()
-    }
-
-    /// How DVC names the stage when the current directory is `cwd`: `name`,
-    /// `path/dvc.yaml:name` or `path/file.dvc`.
-    pub(crate) fn addressing(&self, cwd: &RepoPath) -> String {
-        match self {
-            RepoStage::Pipeline { stage, .. } => stage.addressing(cwd),
-            RepoStage::File { path, .. } => path.relative_to(cwd),
-        }
-    }
-
-    fn desc(&self) -> Option<&str> {
-        match self {
-            RepoStage::Pipeline { stage, .. } => stage.definition.desc.as_deref(),
-            RepoStage::File { entry, .. } => entry.file.desc.as_deref(),
-        }
-    }
-
-    /// Dependencies as written: files, then params files.
-    fn dep_paths(&self) -> Vec<&str> {
-        match self {
-            RepoStage::Pipeline { stage, .. } => stage
-                .deps
-                .iter()
-                .map(|dep| dep.def_path.as_str())
-                .chain(stage.params.iter().map(|params| params.def_path.as_str()))
-                .collect(),
-            RepoStage::File { entry, .. } => entry
-                .file
-                .deps
-                .iter()
-                .map(|dep| dep.path.as_str())
-                .collect(),
-        }
-    }
-
-    fn described_outputs(&self) -> Vec<DescribedOutput<'_>> {
-        match self {
-            RepoStage::Pipeline { stage, .. } => stage
-                .outs
-                .iter()
-                .map(|out| DescribedOutput {
-                    def_path: &out.def_path,
-                    report: out.definition.kind != OutputKind::Out,
-                })
-                .collect(),
-            RepoStage::File { entry, .. } => entry
-                .file
-                .outs
-                .iter()
-                .map(|out| DescribedOutput {
-                    def_path: &out.path,
-                    report: out.metric.as_ref().is_some_and(is_truthy)
-                        || out.plot.as_ref().is_some_and(is_truthy),
-                })
-                .collect(),
-        }
-    }
-
-    /// What `dvc stage list` says about the stage: the first non-empty line of `desc`, else
-    /// `Outputs a, b; Reports m.json`, `Depends on x` or `No outputs or dependencies`.
-    pub(crate) fn description(&self) -> String {
-        if let Some(desc) = self.desc()
-            && let Some(line) = desc.lines().find(|line| !line.is_empty())
-            && !line.trim().is_empty()
-        {
-            return line.trim().to_owned();
-        }
-        let deps = self.dep_paths();
-        let outs = self.described_outputs();
-        if deps.is_empty() && outs.is_empty() {
-            return "No outputs or dependencies".to_owned();
-        }
-        if outs.is_empty() {
-            return format!("Depends on {}", deps.join(", "));
-        }
-        let join = |report: bool| {
-            outs.iter()
-                .filter(|out| out.report == report)
-                .map(|out| out.def_path)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let mut parts = Vec::new();
-        let (plain, reports) = (join(false), join(true));
-        if !plain.is_empty() {
-            parts.push(format!("Outputs {plain}"));
-        }
-        if !reports.is_empty() {
-            parts.push(format!("Reports {reports}"));
-        }
-        parts.join("; ")
-    }
-
-    /// The absolute paths of the stage's local outputs.
-    fn output_paths(&self, root: &Path) -> Vec<PathBuf> {
-        self.local_output_paths(root, false)
-    }
-
-    /// The absolute paths of the stage's local outputs kept in the cache (`cache: true`).
-    pub(crate) fn cached_output_paths(&self, root: &Path) -> Vec<PathBuf> {
-        self.local_output_paths(root, true)
-    }
-
-    /// The absolute paths of the stage's local outputs, only those kept in the cache if
-    /// `cached_only`.
-    fn local_output_paths(&self, root: &Path, cached_only: bool) -> Vec<PathBuf> {
-        match self {
-            RepoStage::Pipeline { stage, .. } => stage
-                .outs
-                .iter()
-                .filter(|out| out.definition.cache || !cached_only)
-                .filter_map(|out| out.path.to_path(root))
-                .collect(),
-            RepoStage::File { entry, .. } => entry
-                .file
-                .outs
-                .iter()
-                .filter(|out| (out.cache || !cached_only) && !is_url(&out.path))
-                .map(|out| entry.resolve(out))
-                .collect(),
-        }
-    }
-
-    /// The stage as a node of the stage graph.
-    pub(crate) fn graph_node(&self, workspace: &Workspace, cwd: &RepoPath) -> GraphNode {
-        match self {
-            RepoStage::Pipeline { stage, .. } => stage.graph_node(cwd),
-            RepoStage::File { path, entry } => {
-                let place = |def_path: &str, resolved: PathBuf| {
-                    if is_url(def_path) {
-                        EntryPath::Url(def_path.to_owned())
-                    } else {
-                        match repo_path_of(workspace, &resolved) {
-                            Some(path) if !path.is_root() => EntryPath::Repo(path),
-                            _ => EntryPath::Outside(resolved.to_string_lossy().into_owned()),
-                        }
-                    }
-                };
-                let file = &entry.file;
-                let links_deps = !(file.is_import()
-                    && file
-                        .deps
-                        .first()
-                        .is_some_and(|dep| dep.repo.is_some() || dep.extra.contains_key("db")));
-                GraphNode {
-                    addressing: self.addressing(cwd),
-                    file: path.clone(),
-                    outs: file
-                        .outs
-                        .iter()
-                        .map(|out| {
-                            let place = place(&out.path, entry.resolve(out));
-                            NodeEntry {
-                                shown: place.shown(cwd),
-                                path: place,
-                            }
-                        })
-                        .collect(),
-                    deps: file
-                        .deps
-                        .iter()
-                        .map(|dep| place(&dep.path, entry.resolve(dep)))
-                        .collect(),
-                    frozen: file.frozen,
-                    links_deps,
-                }
-            }
-        }
-    }
-}
-
-fn is_truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(flag) => *flag,
-        Value::String(text) => !text.is_empty(),
-        Value::Sequence(items) => !items.is_empty(),
-        Value::Mapping(map) => !map.is_empty(),
-        Value::Number(number) => number.as_f64().is_some_and(|n| n != 0.0),
-        Value::Tagged(tagged) => is_truthy(&tagged.value),
-    }
-}
-
-/// What to do with a stage file that cannot be loaded while collecting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum OnError {
-    /// Fail (DVC's default).
-    Fail,
-    /// Leave the file out (`dvc stage list --all` without `--fail`).
-    Skip,
-}
-
-/// Every stage of the repository.
-#[derive(Debug, Clone)]
-pub(crate) struct Index {
-    /// The stages, in DVC's collection order.
-    pub(crate) stages: Vec<RepoStage>,
-    /// The working directory inside the repository.
-    pub(crate) cwd: RepoPath,
-}
-
-impl Index {
-    /// Walks the working tree and loads every stage file (DVC's `Index.from_repo`).
-    pub(crate) fn collect(workspace: &Workspace, on_error: OnError) -> anyhow::Result<Index> {
-        let cwd = repo_cwd(workspace);
-        let mut walk = Walk {
-            workspace,
-            cwd: &cwd,
-            on_error,
-            load: true,
-            files: Vec::new(),
-            outputs: HashSet::new(),
-            matchers: Vec::new(),
-            stages: Vec::new(),
-        };
-        walk.visit(workspace.root(), &RepoPath::root())?;
-        let stages = walk.stages;
-        Ok(Index { stages, cwd })
-    }
-
-    /// The stages as graph nodes.
-    pub(crate) fn nodes(&self, workspace: &Workspace) -> Vec<GraphNode> {
-        self.stages
-            .iter()
-            .map(|stage| stage.graph_node(workspace, &self.cwd))
-            .collect()
-    }
-
-    /// The stage graph, with DVC's checks.
-    pub(crate) fn graph(&self, workspace: &Workspace) -> anyhow::Result<StageGraph> {
-        StageGraph::build(&self.nodes(workspace))
-            .map_err(|error| DvcError(error.to_string()).into())
-    }
-
-    /// The position of `stage` in the index.
-    pub(crate) fn position(&self, stage: &RepoStage) -> Option<usize> {
-        self.stages.iter().position(|other| other.same(stage))
-    }
-}
-
-/// The stage files of the working tree in DVC's walk order, without loading them (so without
-/// skipping directories that are outputs).
-pub fn stage_files(workspace: &Workspace) -> anyhow::Result<Vec<RepoPath>> {
-    let cwd = repo_cwd(workspace);
-    let mut walk = Walk {
-        workspace,
-        cwd: &cwd,
-        on_error: OnError::Fail,
-        load: false,
-        files: Vec::new(),
-        outputs: HashSet::new(),
-        matchers: Vec::new(),
-        stages: Vec::new(),
-    };
-    walk.visit(workspace.root(), &RepoPath::root())?;
-    Ok(walk.files)
-}
-
-struct Walk<'a> {
-    workspace: &'a Workspace,
-    cwd: &'a RepoPath,
-    on_error: OnError,
-    /// Load each file (else only list them in `files`).
-    load: bool,
-    files: Vec<RepoPath>,
-    outputs: HashSet<PathBuf>,
-    matchers: Vec<Gitignore>,
-    stages: Vec<RepoStage>,
-}
-
-impl Walk<'_> {
-    fn ignored(&self, path: &Path, is_dir: bool) -> bool {
-        for matcher in self.matchers.iter().rev() {
-            match matcher.matched(path, is_dir) {
-                Match::Ignore(_) => return true,
-                Match::Whitelist(_) => return false,
-                Match::None => {}
-            }
-        }
-        false
-    }
-
-    fn visit(&mut self, dir: &Path, repo_dir: &RepoPath) -> anyhow::Result<()> {
-        let ignore_file = dir.join(".dvcignore");
-        let pushed = ignore_file.is_file();
-        if pushed {
-            let mut builder = GitignoreBuilder::new(dir);
-            if let Some(error) = builder.add(&ignore_file) {
-                return Err(anyhow::anyhow!(
-                    "failed to read '{}': {error}",
-                    self.workspace.display_path(&ignore_file)
-                ));
-            }
-            self.matchers.push(builder.build()?);
-        }
-        let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)
-            .map_err(|error| {
-                anyhow::anyhow!(
-                    "failed to list '{}': {error}",
-                    self.workspace.display_path(dir)
-                )
-            })?
-            .filter_map(Result::ok)
-            .collect();
-        let mut dirs = Vec::new();
-        for entry in &entries {
-            let name = entry.file_name();
-            let Ok(file_type) = entry.file_type() else {
-                continue;
-            };
-            let path = entry.path();
-            let is_dir = file_type.is_dir();
-            if dv_data::walk::is_always_ignored(&name, is_dir) || self.ignored(&path, is_dir) {
-                continue;
-            }
-            let name = name.to_string_lossy().into_owned();
-            let Ok(repo_path) = RepoPath::new(&if repo_dir.is_root() {
-                name.clone()
-            } else {
-                format!("{}/{name}", repo_dir.as_str())
-            }) else {
-                continue;
-            };
-            if is_dir {
-                dirs.push((path, repo_path));
-            } else if is_valid_filename(&name) {
-                self.load(&path, repo_path)?;
-            }
-        }
-        for (path, repo_path) in dirs {
-            if self.outputs.contains(&path) || dv_data::walk::is_nested_repo(&path) {
-                continue;
-            }
-            self.visit(&path, &repo_path)?;
-        }
-        if pushed {
-            self.matchers.pop();
-        }
-        Ok(())
-    }
-
-    fn load(&mut self, path: &Path, repo_path: RepoPath) -> anyhow::Result<()> {
-        if !self.load {
-            self.files.push(repo_path);
-            return Ok(());
-        }
-        let loaded = load_stages(self.workspace, self.cwd, path, &repo_path);
-        match loaded {
-            Ok(stages) => {
-                for stage in stages {
-                    self.outputs
-                        .extend(stage.output_paths(self.workspace.root()));
-                    self.stages.push(stage);
-                }
-                Ok(())
-            }
-            Err(_) if self.on_error == OnError::Skip => Ok(()),
-            Err(error) => Err(DvcError(error.to_string()).into()),
-        }
-    }
-}
-
-/// Whether `.dvcignore` files exclude `path` (absolute, inside the repository) or a directory
-/// holding it, as DVC's walk sees it.
-fn is_dvc_ignored(workspace: &Workspace, path: &Path) -> bool {
-    let Ok(relative) = path.strip_prefix(workspace.root()) else {
-        return false;
-    };
-    let mut matchers: Vec<Gitignore> = Vec::new();
-    let mut dir = workspace.root().to_path_buf();
-    let components: Vec<_> = relative.components().collect();
-    for (position, component) in components.iter().enumerate() {
-        let ignore_file = dir.join(".dvcignore");
-        if ignore_file.is_file() {
-            let mut builder = GitignoreBuilder::new(&dir);
-            if builder.add(&ignore_file).is_none()
-                && let Ok(matcher) = builder.build()
-            {
-                matchers.push(matcher);
-            }
-        }
-        dir.push(component);
-        let is_dir = position + 1 < components.len();
-        for matcher in matchers.iter().rev() {
-            match matcher.matched(&dir, is_dir) {
-                Match::Ignore(_) => return true,
-                Match::Whitelist(_) => break,
-                Match::None => {}
-            }
-        }
-    }
-    false
-}
-
-/// Loads the stages of the stage file at `path`.
-fn load_stages(
-    workspace: &Workspace,
-    cwd: &RepoPath,
-    path: &Path,
-    repo_path: &RepoPath,
-) -> Result<Vec<RepoStage>, TargetError> {
-    if repo_path.as_str().ends_with(DVC_FILE_SUFFIX) {
-        let entry = DvcFileEntry::load(workspace, path)
-            .map_err(|error| TargetError::Other(error.to_string()))?;
-        return Ok(vec![RepoStage::File {
-            path: repo_path.clone(),
-            entry: Box::new(entry),
-        }]);
-    }
-    let source = WorkingTree::new(workspace.root());
-    let options = LoadOptions {
-        cwd: cwd.clone(),
-        ..LoadOptions::default()
-    };
-    let file = resolve::load(&source, repo_path, &options)
-        .map_err(|error| TargetError::Other(error.to_string()))?;
-    pipeline_stages(&file)
-}
-
-/// The stages of a loaded `dvc.yaml`, each with whether it is parametrized (DVC compares the
-/// stage as written with the resolved one).
-fn pipeline_stages(file: &PipelineFile) -> Result<Vec<RepoStage>, TargetError> {
-    let written = match &file.document {
-        Value::Mapping(root) => match root.get("stages") {
-            Some(Value::Mapping(stages)) => stages.clone(),
-            _ => Mapping::new(),
-        },
-        _ => Mapping::new(),
-    };
-    let empty = Value::Mapping(Mapping::new());
-    file.stages
-        .iter()
-        .map(|resolved| {
-            let stage = Stage::new(&file.path, resolved)
-                .map_err(|error| TargetError::Other(error.to_string()))?;
-            let raw = written.get(resolved.name.as_str()).unwrap_or(&empty);
-            Ok(RepoStage::Pipeline {
-                stage: Box::new(stage),
-                parametrized: !python_eq(raw, &resolved.value),
-            })
-        })
-        .collect()
-}
-
-/// DVC's `is_valid_filename`: a `.dvc` file or a `dvc.yaml`.
-fn is_valid_filename(path: &str) -> bool {
-    path.ends_with(DVC_FILE_SUFFIX) || basename(path) == DVC_YAML
-}
-
-fn basename(path: &str) -> &str {
+pub(super) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
@@ -615,7 +101,7 @@ pub(crate) fn parse_target(target: &str) -> Result<(Option<String>, Option<Strin
 }
 
 /// A stage file opened by name.
-enum StageFile {
+pub(super) enum StageFile {
     /// A `dvc.yaml` (any `.yaml`/`.yml` name).
     Pipeline {
         /// Relative to the working directory.
@@ -635,7 +121,7 @@ enum StageFile {
 /// Opens the stage file `given` (relative to the working directory; `dvc.yaml` of the working
 /// directory when `None`) with DVC's checks in DVC's order: it exists, its name is valid, it
 /// is a file.
-fn open(workspace: &Workspace, given: Option<&str>) -> Result<StageFile, TargetError> {
+pub(super) fn open(workspace: &Workspace, given: Option<&str>) -> Result<StageFile, TargetError> {
     let absolute = workspace.absolute(Path::new(given.unwrap_or(DVC_YAML)));
     let named = match given {
         Some(_) => absolute.to_string_lossy().into_owned(),
@@ -704,7 +190,7 @@ fn open(workspace: &Workspace, given: Option<&str>) -> Result<StageFile, TargetE
 }
 
 /// The warning DVC logs for a stage name given with a `.dvc` file.
-fn ignoring_name(name: &str, shown: &str) -> String {
+pub(super) fn ignoring_name(name: &str, shown: &str) -> String {
     format!("Ignoring name '{name}' for single stage in 'SingleStageFile: {shown}'.")
 }
 
@@ -853,7 +339,7 @@ pub(crate) fn collect(
 
 /// DVC's `StageLoad.load_all(file, pattern, glob=True)`: the stages of `file` whose names
 /// match `pattern` (all without one; a `foreach`/`matrix` group's stages when it names one).
-fn load_glob(
+pub(super) fn load_glob(
     workspace: &Workspace,
     file: &str,
     pattern: Option<&str>,
@@ -1081,7 +567,7 @@ pub(crate) fn select_targets(
 
 /// The fast path of [`select_targets`]: `None` when a target names no stage file or stage.
 #[allow(clippy::type_complexity)]
-fn select_directly(
+pub(super) fn select_directly(
     workspace: &Workspace,
     targets: &[String],
 ) -> Result<Option<(Vec<Selected>, Vec<String>)>, (String, GranularError)> {
@@ -1114,6 +600,38 @@ fn select_directly(
         }
     }
     Ok(Some((selected, warnings)))
+}
+
+/// Whether `.dvcignore` files exclude `path` (absolute, inside the repository) or a directory
+/// holding it, as DVC's walk sees it.
+pub(super) fn is_dvc_ignored(workspace: &Workspace, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(workspace.root()) else {
+        return false;
+    };
+    let mut matchers: Vec<Gitignore> = Vec::new();
+    let mut dir = workspace.root().to_path_buf();
+    let components: Vec<_> = relative.components().collect();
+    for (position, component) in components.iter().enumerate() {
+        let ignore_file = dir.join(".dvcignore");
+        if ignore_file.is_file() {
+            let mut builder = GitignoreBuilder::new(&dir);
+            if builder.add(&ignore_file).is_none()
+                && let Ok(matcher) = builder.build()
+            {
+                matchers.push(matcher);
+            }
+        }
+        dir.push(component);
+        let is_dir = position + 1 < components.len();
+        for matcher in matchers.iter().rev() {
+            match matcher.matched(&dir, is_dir) {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => break,
+                Match::None => {}
+            }
+        }
+    }
+    false
 }
 
 #[cfg(test)]
