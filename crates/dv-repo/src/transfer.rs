@@ -164,7 +164,7 @@ pub(crate) fn expand_directories(
     for target in targets {
         let absolute = workspace.absolute(target);
         if absolute.is_dir() {
-            expanded.extend(index::dvc_files(&absolute)?);
+            expanded.extend(index::dvc_files(workspace, &absolute)?);
         } else {
             expanded.push(target.clone());
         }

@@ -27,9 +27,66 @@ pub struct Workspace {
     git: Option<Git>,
     /// The repository lock while held (released while stage commands run, as DVC does).
     lock: std::sync::Mutex<Option<RepoLock>>,
+    /// The stage files of the working tree, once listed, for commands that only read them
+    /// ([`Workspace::keep_stage_files`]).
+    stage_files: std::sync::Mutex<StageFilesMemo>,
+}
+
+/// Whether, and what, the workspace remembers of the stage-file walk.
+#[derive(Debug, Default)]
+enum StageFilesMemo {
+    /// Every listing walks the tree again (commands that write stage files).
+    #[default]
+    Off,
+    /// Remember the first listing.
+    On,
+    /// The remembered listing.
+    Listed(
+        Vec<(
+            dv_schema::repo_path::RepoPath,
+            dv_pipeline::files::EntryKind,
+        )>,
+    ),
 }
 
 impl Workspace {
+    /// Lists the stage files of the working tree once for the rest of this workspace's life:
+    /// for commands that read stage files and never write them (`status`), so that their
+    /// parts share one walk.
+    pub fn keep_stage_files(&self) {
+        let mut memo = self.stage_files.lock().unwrap_or_else(|e| e.into_inner());
+        if matches!(*memo, StageFilesMemo::Off) {
+            *memo = StageFilesMemo::On;
+        }
+    }
+
+    /// The remembered stage-file listing, or `list()` (remembered when asked to).
+    pub(crate) fn stage_files_with(
+        &self,
+        list: impl FnOnce() -> anyhow::Result<
+            Vec<(
+                dv_schema::repo_path::RepoPath,
+                dv_pipeline::files::EntryKind,
+            )>,
+        >,
+    ) -> anyhow::Result<
+        Vec<(
+            dv_schema::repo_path::RepoPath,
+            dv_pipeline::files::EntryKind,
+        )>,
+    > {
+        let mut memo = self.stage_files.lock().unwrap_or_else(|e| e.into_inner());
+        match &*memo {
+            StageFilesMemo::Listed(files) => Ok(files.clone()),
+            StageFilesMemo::Off => list(),
+            StageFilesMemo::On => {
+                let files = list()?;
+                *memo = StageFilesMemo::Listed(files.clone());
+                Ok(files)
+            }
+        }
+    }
+
     /// Finds the repository around the working directory, loads and validates its
     /// configuration, and takes the repository lock.
     pub fn open(environment: &Environment) -> anyhow::Result<Workspace> {
@@ -51,6 +108,7 @@ impl Workspace {
             environment: environment.clone(),
             git,
             lock: std::sync::Mutex::new(Some(lock)),
+            stage_files: std::sync::Mutex::default(),
         })
     }
 

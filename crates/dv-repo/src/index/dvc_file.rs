@@ -1,16 +1,14 @@
-//! The `.dvc` files of a repository: finding them, loading them with DVC's validation, and
-//! resolving command targets (a `.dvc` file or an output path) to them.
-//!
-//! Files are collected in directory-listing order, like DVC's walk, honouring `.dvcignore`
-//! and skipping `.git`, `.dvc` and nested repositories. A directory `x` next to an `x.dvc` is
-//! a tracked output and is not descended into: a `.dvc` file inside an output would overlap it.
+//! The `.dvc` files of a repository: finding them (through the index's one walk), loading them
+//! with DVC's validation, and resolving command targets (a `.dvc` file or an output path) to
+//! them. A directory `x` next to an `x.dvc` is a tracked output and is not walked into: a
+//! `.dvc` file inside an output would overlap it.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use dv_pipeline::files::{EntryKind, FileContent, FileSource};
 use dv_schema::dvc_file::{DvcFile, Output};
-use ignore::Match;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use dv_schema::repo_path::RepoPath;
 
 use crate::error::CommandError;
 
@@ -32,6 +30,38 @@ impl DvcFileEntry {
         let shown = &workspace.display_path(path);
         let text =
             std::fs::read_to_string(path).with_context(|| format!("failed to read '{shown}'"))?;
+        DvcFileEntry::parse(workspace, path, text)
+    }
+
+    /// [`DvcFileEntry::load`] of the `.dvc` file at `repo_path` of `source`.
+    pub(crate) fn read(
+        workspace: &crate::Workspace,
+        source: &dyn FileSource,
+        repo_path: &RepoPath,
+    ) -> anyhow::Result<DvcFileEntry> {
+        let path = crate::pipelines::absolute(workspace, repo_path);
+        let shown = workspace.display_path(&path);
+        let text = match source.read(repo_path) {
+            Ok(FileContent::File(bytes)) => String::from_utf8(bytes)
+                .map_err(|error| anyhow::anyhow!("failed to read '{shown}': {error}"))?,
+            Ok(FileContent::Directory) => {
+                anyhow::bail!("failed to read '{shown}': Is a directory (os error 21)")
+            }
+            Ok(FileContent::Missing) => {
+                anyhow::bail!("failed to read '{shown}': No such file or directory (os error 2)")
+            }
+            Err(error) => anyhow::bail!("failed to read '{shown}': {error}"),
+        };
+        DvcFileEntry::parse(workspace, &path, text)
+    }
+
+    /// Parses and validates the text of the `.dvc` file at `path`.
+    fn parse(
+        workspace: &crate::Workspace,
+        path: &Path,
+        text: String,
+    ) -> anyhow::Result<DvcFileEntry> {
+        let shown = &workspace.display_path(path);
         let file = DvcFile::from_yaml(&text).map_err(|e| {
             let location = match (e.line, e.column) {
                 (Some(line), Some(column)) if !e.message.contains(" line ") => {
@@ -84,81 +114,19 @@ impl DvcFileEntry {
     }
 }
 
-/// Every `.dvc` file under `root`, in directory-listing order.
-pub fn dvc_files(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut matchers: Vec<Gitignore> = Vec::new();
-    visit(root, root, &mut matchers, &mut found)?;
-    Ok(found)
-}
-
-fn visit(
-    root: &Path,
-    dir: &Path,
-    matchers: &mut Vec<Gitignore>,
-    found: &mut Vec<PathBuf>,
-) -> anyhow::Result<()> {
-    let pushed = {
-        let ignore_file = dir.join(".dvcignore");
-        if ignore_file.is_file() {
-            let mut builder = GitignoreBuilder::new(dir);
-            if let Some(error) = builder.add(&ignore_file) {
-                return Err(error)
-                    .with_context(|| format!("failed to read '{}'", ignore_file.display()));
-            }
-            matchers.push(builder.build()?);
-            true
-        } else {
-            false
-        }
+/// Every `.dvc` file under directory `dir` of the working tree, in walk order.
+pub fn dvc_files(workspace: &crate::Workspace, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let Some(start) = crate::pipelines::repo_path_of(workspace, dir) else {
+        return Ok(Vec::new());
     };
-    let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)
-        .with_context(|| format!("failed to list '{}'", dir.display()))?
-        .filter_map(Result::ok)
-        .collect();
-    let names: std::collections::HashSet<std::ffi::OsString> =
-        entries.iter().map(|e| e.file_name()).collect();
-    for entry in &entries {
-        let name = entry.file_name();
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        let path = entry.path();
-        let is_dir = file_type.is_dir();
-        if dv_data::walk::is_always_ignored(&name, is_dir) {
-            continue;
-        }
-        if is_ignored(matchers, &path, is_dir) {
-            continue;
-        }
-        if is_dir {
-            let mut sibling = name.clone();
-            sibling.push(".dvc");
-            if names.contains(&sibling) || (path != root && dv_data::walk::is_nested_repo(&path)) {
-                continue;
-            }
-            visit(root, &path, matchers, found)?;
-        } else if name.to_string_lossy().ends_with(".dvc")
-            && (file_type.is_file() || path.is_file())
-        {
-            found.push(path);
-        }
-    }
-    if pushed {
-        matchers.pop();
-    }
-    Ok(())
-}
-
-fn is_ignored(matchers: &[Gitignore], path: &Path, is_dir: bool) -> bool {
-    for matcher in matchers.iter().rev() {
-        match matcher.matched(path, is_dir) {
-            Match::Ignore(_) => return true,
-            Match::Whitelist(_) => return false,
-            Match::None => {}
-        }
-    }
-    false
+    Ok(super::listing(workspace, &start)?
+        .files
+        .into_iter()
+        .filter(|(path, kind)| {
+            *kind == EntryKind::File && path.as_str().ends_with(super::DVC_FILE_SUFFIX)
+        })
+        .map(|(path, _)| crate::pipelines::absolute(workspace, &path))
+        .collect())
 }
 
 /// Loads the `.dvc` files named by `targets` (a `.dvc` file, or an output tracked by one),
@@ -168,7 +136,7 @@ pub fn load_targets(
     targets: &[PathBuf],
 ) -> anyhow::Result<Vec<DvcFileEntry>> {
     let paths = if targets.is_empty() {
-        dvc_files(workspace.root())?
+        dvc_files(workspace, workspace.root())?
     } else {
         let mut paths = Vec::new();
         for target in targets {

@@ -11,25 +11,25 @@
 //! `matrix` group), `path/dvc.yaml:name`, `file.dvc`, a directory with `-R`, or an output.
 
 mod dvc_file;
+mod dvcignore;
 mod stage;
 mod targets;
+mod walk;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use dv_pipeline::files::WorkingTree;
+use dv_pipeline::files::{DirEntry, EntryKind, FileSource, WorkingTree};
 use dv_pipeline::graph::{GraphNode, StageGraph};
-use dv_pipeline::resolve::{self, DVC_YAML, LoadOptions, PipelineFile};
+use dv_pipeline::resolve::{self, LoadOptions, PipelineFile};
 use dv_pipeline::stage::Stage;
 use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::{Mapping, Value, python_eq};
-use ignore::Match;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::error::DvcError;
 use crate::pipelines::repo_cwd;
 use crate::workspace::Workspace;
-use targets::basename;
+use walk::{DVC_FILE_SUFFIX, Listing};
 
 pub use dvc_file::{DvcFileEntry, dvc_files, load_targets};
 pub(crate) use stage::RepoStage;
@@ -37,8 +37,6 @@ pub(crate) use targets::{
     Collect, GranularError, TargetError, collect, collect_granular, load_one, select_targets,
 };
 
-/// The suffix of single-stage files.
-const DVC_FILE_SUFFIX: &str = ".dvc";
 /// The lock file DVC points users away from (`Did you mean: ...`).
 const DVC_LOCK: &str = "dvc.lock";
 /// The separator of generated stage names.
@@ -65,19 +63,27 @@ pub(crate) struct Index {
 impl Index {
     /// Walks the working tree and loads every stage file (DVC's `Index.from_repo`).
     pub(crate) fn collect(workspace: &Workspace, on_error: OnError) -> anyhow::Result<Index> {
+        let source = WorkingTree::new(workspace.root());
+        Index::collect_from(workspace, &source, on_error)
+    }
+
+    /// Walks `source` and loads every stage file in it.
+    pub(crate) fn collect_from(
+        workspace: &Workspace,
+        source: &dyn FileSource,
+        on_error: OnError,
+    ) -> anyhow::Result<Index> {
         let cwd = repo_cwd(workspace);
-        let mut walk = Walk {
+        let mut loader = Loader {
             workspace,
+            source,
             cwd: &cwd,
             on_error,
-            load: true,
-            files: Vec::new(),
             outputs: HashSet::new(),
-            matchers: Vec::new(),
             stages: Vec::new(),
         };
-        walk.visit(workspace.root(), &RepoPath::root())?;
-        let stages = walk.stages;
+        walk::walk(workspace, source, &RepoPath::root(), &mut loader)?;
+        let stages = loader.stages;
         Ok(Index { stages, cwd })
     }
 
@@ -102,113 +108,46 @@ impl Index {
 }
 
 /// The stage files of the working tree in DVC's walk order, without loading them (so without
-/// skipping directories that are outputs).
+/// skipping directories that are outputs of `dvc.yaml` stages).
 pub fn stage_files(workspace: &Workspace) -> anyhow::Result<Vec<RepoPath>> {
-    let cwd = repo_cwd(workspace);
-    let mut walk = Walk {
-        workspace,
-        cwd: &cwd,
-        on_error: OnError::Fail,
-        load: false,
-        files: Vec::new(),
-        outputs: HashSet::new(),
-        matchers: Vec::new(),
-        stages: Vec::new(),
-    };
-    walk.visit(workspace.root(), &RepoPath::root())?;
-    Ok(walk.files)
+    Ok(listing(workspace, &RepoPath::root())?
+        .files
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect())
 }
 
-struct Walk<'a> {
+/// The stage files under `dir` of the working tree, listed by the one walk (remembered for the
+/// whole tree when the workspace keeps it, see [`Workspace::keep_stage_files`]).
+fn listing(workspace: &Workspace, dir: &RepoPath) -> anyhow::Result<Listing> {
+    let walk_now = || {
+        let source = WorkingTree::new(workspace.root());
+        let mut listing = Listing::default();
+        walk::walk(workspace, &source, dir, &mut listing)?;
+        Ok(listing.files)
+    };
+    let files = if dir.is_root() {
+        workspace.stage_files_with(walk_now)?
+    } else {
+        walk_now()?
+    };
+    Ok(Listing { files })
+}
+
+/// Loads each stage file the walk finds; directories that are outputs of the stages loaded so
+/// far are not walked into.
+struct Loader<'a> {
     workspace: &'a Workspace,
+    source: &'a dyn FileSource,
     cwd: &'a RepoPath,
     on_error: OnError,
-    /// Load each file (else only list them in `files`).
-    load: bool,
-    files: Vec<RepoPath>,
     outputs: HashSet<PathBuf>,
-    matchers: Vec<Gitignore>,
     stages: Vec<RepoStage>,
 }
 
-impl Walk<'_> {
-    fn ignored(&self, path: &Path, is_dir: bool) -> bool {
-        for matcher in self.matchers.iter().rev() {
-            match matcher.matched(path, is_dir) {
-                Match::Ignore(_) => return true,
-                Match::Whitelist(_) => return false,
-                Match::None => {}
-            }
-        }
-        false
-    }
-
-    fn visit(&mut self, dir: &Path, repo_dir: &RepoPath) -> anyhow::Result<()> {
-        let ignore_file = dir.join(".dvcignore");
-        let pushed = ignore_file.is_file();
-        if pushed {
-            let mut builder = GitignoreBuilder::new(dir);
-            if let Some(error) = builder.add(&ignore_file) {
-                return Err(anyhow::anyhow!(
-                    "failed to read '{}': {error}",
-                    self.workspace.display_path(&ignore_file)
-                ));
-            }
-            self.matchers.push(builder.build()?);
-        }
-        let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)
-            .map_err(|error| {
-                anyhow::anyhow!(
-                    "failed to list '{}': {error}",
-                    self.workspace.display_path(dir)
-                )
-            })?
-            .filter_map(Result::ok)
-            .collect();
-        let mut dirs = Vec::new();
-        for entry in &entries {
-            let name = entry.file_name();
-            let Ok(file_type) = entry.file_type() else {
-                continue;
-            };
-            let path = entry.path();
-            let is_dir = file_type.is_dir();
-            if dv_data::walk::is_always_ignored(&name, is_dir) || self.ignored(&path, is_dir) {
-                continue;
-            }
-            let name = name.to_string_lossy().into_owned();
-            let Ok(repo_path) = RepoPath::new(&if repo_dir.is_root() {
-                name.clone()
-            } else {
-                format!("{}/{name}", repo_dir.as_str())
-            }) else {
-                continue;
-            };
-            if is_dir {
-                dirs.push((path, repo_path));
-            } else if is_valid_filename(&name) {
-                self.load(&path, repo_path)?;
-            }
-        }
-        for (path, repo_path) in dirs {
-            if self.outputs.contains(&path) || dv_data::walk::is_nested_repo(&path) {
-                continue;
-            }
-            self.visit(&path, &repo_path)?;
-        }
-        if pushed {
-            self.matchers.pop();
-        }
-        Ok(())
-    }
-
-    fn load(&mut self, path: &Path, repo_path: RepoPath) -> anyhow::Result<()> {
-        if !self.load {
-            self.files.push(repo_path);
-            return Ok(());
-        }
-        let loaded = load_stages(self.workspace, self.cwd, path, &repo_path);
-        match loaded {
+impl walk::Visitor for Loader<'_> {
+    fn stage_file(&mut self, path: RepoPath, _kind: EntryKind) -> anyhow::Result<()> {
+        match load_stages(self.workspace, self.source, self.cwd, &path) {
             Ok(stages) => {
                 for stage in stages {
                     self.outputs
@@ -221,29 +160,34 @@ impl Walk<'_> {
             Err(error) => Err(DvcError(error.to_string()).into()),
         }
     }
+
+    fn enter(&mut self, dir: &RepoPath, _siblings: &[DirEntry]) -> bool {
+        !self
+            .outputs
+            .contains(&crate::pipelines::absolute(self.workspace, dir))
+    }
 }
 
 /// Loads the stages of the stage file at `path`.
 fn load_stages(
     workspace: &Workspace,
+    source: &dyn FileSource,
     cwd: &RepoPath,
-    path: &Path,
     repo_path: &RepoPath,
 ) -> Result<Vec<RepoStage>, TargetError> {
     if repo_path.as_str().ends_with(DVC_FILE_SUFFIX) {
-        let entry = DvcFileEntry::load(workspace, path)
+        let entry = DvcFileEntry::read(workspace, source, repo_path)
             .map_err(|error| TargetError::Other(error.to_string()))?;
         return Ok(vec![RepoStage::File {
             path: repo_path.clone(),
             entry: Box::new(entry),
         }]);
     }
-    let source = WorkingTree::new(workspace.root());
     let options = LoadOptions {
         cwd: cwd.clone(),
         ..LoadOptions::default()
     };
-    let file = resolve::load(&source, repo_path, &options)
+    let file = resolve::load(source, repo_path, &options)
         .map_err(|error| TargetError::Other(error.to_string()))?;
     pipeline_stages(&file)
 }
@@ -271,9 +215,4 @@ fn pipeline_stages(file: &PipelineFile) -> Result<Vec<RepoStage>, TargetError> {
             })
         })
         .collect()
-}
-
-/// DVC's `is_valid_filename`: a `.dvc` file or a `dvc.yaml`.
-fn is_valid_filename(path: &str) -> bool {
-    path.ends_with(DVC_FILE_SUFFIX) || basename(path) == DVC_YAML
 }

@@ -8,14 +8,17 @@ use std::path::{Path, PathBuf};
 use dv_pipeline::files::WorkingTree;
 use dv_pipeline::resolve::{self, DVC_YAML, LoadOptions};
 use dv_schema::yaml::{Mapping, Value};
-use ignore::Match;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::error::DvcError;
 use crate::pipelines::{repo_cwd, repo_path_of};
 use crate::workspace::Workspace;
 
 use super::*;
+
+/// Whether `path` names a stage file (`*.dvc`, `dvc.yaml`).
+fn is_valid_filename(path: &str) -> bool {
+    super::walk::is_stage_file_name(basename(path))
+}
 
 pub(super) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
@@ -159,7 +162,12 @@ pub(super) fn open(workspace: &Workspace, given: Option<&str>) -> Result<StageFi
         Some("yaml" | "yml")
     );
     if !is_pipeline {
-        let mut stages = load_stages(workspace, &cwd, &absolute, &repo_path)?;
+        let mut stages = load_stages(
+            workspace,
+            &WorkingTree::new(workspace.root()),
+            &cwd,
+            &repo_path,
+        )?;
         let stage = stages
             .pop()
             .ok_or_else(|| TargetError::Other(format!("'{shown}' has no stage")))?;
@@ -605,31 +613,23 @@ pub(super) fn select_directly(
 /// Whether `.dvcignore` files exclude `path` (absolute, inside the repository) or a directory
 /// holding it, as DVC's walk sees it.
 pub(super) fn is_dvc_ignored(workspace: &Workspace, path: &Path) -> bool {
-    let Ok(relative) = path.strip_prefix(workspace.root()) else {
+    let Some(repo_path) = repo_path_of(workspace, path) else {
         return false;
     };
-    let mut matchers: Vec<Gitignore> = Vec::new();
-    let mut dir = workspace.root().to_path_buf();
-    let components: Vec<_> = relative.components().collect();
-    for (position, component) in components.iter().enumerate() {
-        let ignore_file = dir.join(".dvcignore");
-        if ignore_file.is_file() {
-            let mut builder = GitignoreBuilder::new(&dir);
-            if builder.add(&ignore_file).is_none()
-                && let Ok(matcher) = builder.build()
-            {
-                matchers.push(matcher);
-            }
+    let source = WorkingTree::new(workspace.root());
+    let mut ignore = super::dvcignore::DvcIgnore::new(workspace.root());
+    let parts: Vec<&str> = repo_path.components().collect();
+    let mut dir = RepoPath::root();
+    for (position, part) in parts.iter().enumerate() {
+        // An unreadable `.dvcignore` ignores nothing here, as in DVC's check.
+        let _ = ignore.enter(&source, &dir);
+        let Some(next) = super::dvcignore::child(&dir, part) else {
+            return false;
+        };
+        if ignore.is_ignored(&next, position + 1 < parts.len()) {
+            return true;
         }
-        dir.push(component);
-        let is_dir = position + 1 < components.len();
-        for matcher in matchers.iter().rev() {
-            match matcher.matched(&dir, is_dir) {
-                Match::Ignore(_) => return true,
-                Match::Whitelist(_) => break,
-                Match::None => {}
-            }
-        }
+        dir = next;
     }
     false
 }

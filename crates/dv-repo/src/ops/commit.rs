@@ -130,7 +130,7 @@ fn commit_dvc_files(
     let entries: Vec<(DvcFileEntry, Option<PathBuf>)> = match &options.target {
         Some(target) if options.recursive && workspace.absolute(target).is_dir() => {
             let dir = workspace.absolute(target);
-            index::dvc_files(workspace.root())?
+            index::dvc_files(workspace, workspace.root())?
                 .into_iter()
                 .filter(|path| path.starts_with(&dir))
                 .map(|path| DvcFileEntry::load(workspace, &path).map(|entry| (entry, None)))
@@ -343,7 +343,7 @@ fn question(stage_name: &str, changed_deps: &[String], changed_outs: &[String]) 
 /// The `.dvc` file with a directory output holding `path` (strictly inside it): the stage of
 /// a granular commit target.
 fn holding_entry(workspace: &Workspace, path: &Path) -> anyhow::Result<Option<DvcFileEntry>> {
-    for file in index::dvc_files(workspace.root())? {
+    for file in index::dvc_files(workspace, workspace.root())? {
         let entry = DvcFileEntry::load(workspace, &file)?;
         let holds = entry.file.outs.iter().any(|output| {
             let output_path = entry.resolve(output);

@@ -80,7 +80,7 @@ pub fn remote_status(
         ..RemoteStatusReport::default()
     };
     if outputs.is_empty() {
-        report.tracked = !index::dvc_files(workspace.root())?.is_empty();
+        report.tracked = !index::dvc_files(workspace, workspace.root())?.is_empty();
         return Ok(report);
     }
     let Some(name) = default else {

@@ -36,6 +36,8 @@ pub struct StatusArgs {
 
 pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
     let workspace = Workspace::open(environment)?;
+    // Pipeline and data status and their order all come from one walk of the tree.
+    workspace.keep_stage_files();
     if args.cloud || args.remote.is_some() {
         return run_cloud(args, &workspace, printer);
     }
