@@ -18,7 +18,7 @@ use dv_schema::repo_path::RepoPath;
 
 use crate::error::DvcError;
 use crate::outputs::in_cache_with;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, absolute, repo_cwd, repo_path_of};
 
 /// The file name of lock files.
 pub const DVC_LOCK: &str = "dvc.lock";
@@ -34,34 +34,6 @@ pub struct Pipelines {
     pub cwd: RepoPath,
     /// Warnings from loading (`dvc.yaml` templating).
     pub warnings: Vec<String>,
-}
-
-/// The working directory as a repository path (the root when it is outside).
-pub fn repo_cwd(workspace: &Workspace) -> RepoPath {
-    let cwd = workspace.absolute(Path::new("."));
-    let relative = crate::path::relative(&cwd, workspace.root());
-    if relative == "." || relative.starts_with("..") {
-        return RepoPath::root();
-    }
-    RepoPath::new(&relative).unwrap_or_else(|_| RepoPath::root())
-}
-
-/// The repository path of an absolute path inside the repository.
-pub fn repo_path_of(workspace: &Workspace, path: &Path) -> Option<RepoPath> {
-    let relative = crate::path::relative(path, workspace.root());
-    if relative == "." {
-        return Some(RepoPath::root());
-    }
-    if relative.starts_with("..") {
-        return None;
-    }
-    RepoPath::new(&relative).ok()
-}
-
-/// The absolute path of a repository path.
-pub fn absolute(workspace: &Workspace, path: &RepoPath) -> PathBuf {
-    path.components()
-        .fold(workspace.root().to_path_buf(), |full, part| full.join(part))
 }
 
 /// Every `dvc.yaml` of the working tree, in DVC's walk order: honouring `.dvcignore`, skipping

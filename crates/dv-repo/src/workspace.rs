@@ -10,6 +10,7 @@ use dv_data::state::State;
 use dv_fs::link::LinkType;
 use dv_schema::config::Table;
 use dv_schema::hash::HashName;
+use dv_schema::repo_path::RepoPath;
 use dv_scm::Git;
 
 use crate::config::Config;
@@ -239,4 +240,32 @@ impl Workspace {
             .save()
             .with_context(|| "failed to save the hash cache".to_string());
     }
+}
+
+/// The working directory as a repository path (the root when it is outside).
+pub fn repo_cwd(workspace: &Workspace) -> RepoPath {
+    let cwd = workspace.absolute(Path::new("."));
+    let relative = crate::path::relative(&cwd, workspace.root());
+    if relative == "." || relative.starts_with("..") {
+        return RepoPath::root();
+    }
+    RepoPath::new(&relative).unwrap_or_else(|_| RepoPath::root())
+}
+
+/// The repository path of an absolute path inside the repository.
+pub fn repo_path_of(workspace: &Workspace, path: &Path) -> Option<RepoPath> {
+    let relative = crate::path::relative(path, workspace.root());
+    if relative == "." {
+        return Some(RepoPath::root());
+    }
+    if relative.starts_with("..") {
+        return None;
+    }
+    RepoPath::new(&relative).ok()
+}
+
+/// The absolute path of a repository path.
+pub fn absolute(workspace: &Workspace, path: &RepoPath) -> PathBuf {
+    path.components()
+        .fold(workspace.root().to_path_buf(), |full, part| full.join(part))
 }

@@ -17,8 +17,8 @@ use dv_schema::hash::HashName;
 use dv_schema::yaml::{Mapping, Value};
 
 use crate::error::CommandError;
-use crate::imports::dependency_url;
 use crate::imports::fs_config;
+use crate::imports::url::dependency_url;
 use crate::imports::url::{Source, Storages, UrlScope, resolve_url, split_scheme};
 use crate::index::DvcFileEntry;
 use crate::outputs::link_from_cache;

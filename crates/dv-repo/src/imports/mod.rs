@@ -20,21 +20,10 @@ use crate::imports::batch::{
     ImportUrlOptions, Plan, build_dependency, fetch_data, plan_from_import, plan_import,
     stat_sources, version_aware_file,
 };
-use crate::imports::url::{Source, Storages, UrlScope, resolve_url, split_scheme};
+use crate::imports::url::{Source, Storages, UrlScope, dependency_url, resolve_url, split_scheme};
 use crate::index::DvcFileEntry;
 use crate::outputs::link_from_cache;
 use crate::workspace::Workspace;
-
-/// Where the dependency of the import stage `entry` is read from: a URL or absolute path as
-/// written, a relative path against the `.dvc` file's directory.
-pub(crate) fn dependency_url(entry: &DvcFileEntry) -> String {
-    let dep = &entry.file.deps[0];
-    if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
-        dep.path.clone()
-    } else {
-        entry.base_dir().join(&dep.path).display().to_string()
-    }
-}
 
 /// DVC's `dep.save()` for the dependency of each URL import stage of `entries`: its source
 /// looked up again (a local one hashed, an S3 or HTTP one asked for its etag), nothing

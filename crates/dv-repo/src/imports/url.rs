@@ -12,6 +12,7 @@ use dv_schema::config::Table;
 
 use crate::environment::Environment;
 use crate::error::ConfigError;
+use crate::index::DvcFileEntry;
 use crate::remotes;
 
 /// Where a source lives.
@@ -168,5 +169,16 @@ impl Storages {
             Ok(fs) => Ok(fs),
             Err(message) => Err(message),
         }
+    }
+}
+
+/// Where the dependency of the import stage `entry` is read from: a URL or absolute path as
+/// written, a relative path against the `.dvc` file's directory.
+pub(crate) fn dependency_url(entry: &DvcFileEntry) -> String {
+    let dep = &entry.file.deps[0];
+    if split_scheme(&dep.path).is_some() || Path::new(&dep.path).is_absolute() {
+        dep.path.clone()
+    } else {
+        entry.base_dir().join(&dep.path).display().to_string()
     }
 }

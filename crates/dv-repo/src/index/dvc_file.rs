@@ -39,7 +39,7 @@ impl DvcFileEntry {
         source: &dyn FileSource,
         repo_path: &RepoPath,
     ) -> anyhow::Result<DvcFileEntry> {
-        let path = crate::pipelines::absolute(workspace, repo_path);
+        let path = crate::workspace::absolute(workspace, repo_path);
         let shown = workspace.display_path(&path);
         let text = match source.read(repo_path) {
             Ok(FileContent::File(bytes)) => String::from_utf8(bytes)
@@ -116,16 +116,16 @@ impl DvcFileEntry {
 
 /// Every `.dvc` file under directory `dir` of the working tree, in walk order.
 pub fn dvc_files(workspace: &crate::Workspace, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let Some(start) = crate::pipelines::repo_path_of(workspace, dir) else {
+    let Some(start) = crate::workspace::repo_path_of(workspace, dir) else {
         return Ok(Vec::new());
     };
-    Ok(super::listing(workspace, &start)?
+    Ok(super::walk::listing(workspace, &start)?
         .files
         .into_iter()
         .filter(|(path, kind)| {
-            *kind == EntryKind::File && path.as_str().ends_with(super::DVC_FILE_SUFFIX)
+            *kind == EntryKind::File && path.as_str().ends_with(super::walk::DVC_FILE_SUFFIX)
         })
-        .map(|(path, _)| crate::pipelines::absolute(workspace, &path))
+        .map(|(path, _)| crate::workspace::absolute(workspace, &path))
         .collect())
 }
 

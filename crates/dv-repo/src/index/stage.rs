@@ -9,9 +9,10 @@ use dv_schema::dvc_yaml::OutputKind;
 use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::Value;
 
-use crate::index::DvcFileEntry;
-use crate::pipelines::repo_path_of;
 use crate::workspace::Workspace;
+use crate::workspace::repo_path_of;
+
+use super::dvc_file::DvcFileEntry;
 
 /// One stage: a stage of a `dvc.yaml`, or a `.dvc` file.
 #[derive(Debug, Clone)]

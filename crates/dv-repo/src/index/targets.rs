@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 
 use dv_pipeline::files::WorkingTree;
 use dv_pipeline::resolve::{self, DVC_YAML, LoadOptions};
+use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::{Mapping, Value};
 
 use crate::error::DvcError;
-use crate::pipelines::{repo_cwd, repo_path_of};
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, repo_cwd, repo_path_of};
 
-use super::*;
+use super::collect::*;
+use super::stage::RepoStage;
+use super::walk::DVC_FILE_SUFFIX;
 
 /// Whether `path` names a stage file (`*.dvc`, `dvc.yaml`).
 fn is_valid_filename(path: &str) -> bool {
@@ -22,43 +24,6 @@ fn is_valid_filename(path: &str) -> bool {
 
 pub(super) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
-}
-
-/// Why a target names no stage, in DVC's words.
-#[derive(Debug, Clone, thiserror::Error)]
-pub(crate) enum TargetError {
-    /// The stage file does not exist (`StageFileDoesNotExistError`); the path as DVC was given
-    /// it (absolute, or `dvc.yaml` when defaulted).
-    #[error("'{0}' does not exist")]
-    FileMissing(String),
-    /// The stage file is excluded by `.dvcignore` (DVC's `StageFileDoesNotExistError` with
-    /// `dvc_ignored`).
-    #[error("'{0}' is dvc-ignored")]
-    FileIgnored(String),
-    /// No stage of that name in the file (`StageNotFound`).
-    #[error("Stage '{name}' not found inside '{file}' file")]
-    StageNotFound {
-        /// The name looked for.
-        name: String,
-        /// The file, relative to the working directory.
-        file: String,
-    },
-    /// A stage file name that is neither a `.dvc` file nor a `dvc.yaml`
-    /// (`StageFileBadNameError`), with DVC's message.
-    #[error("{0}")]
-    BadName(String),
-    /// A `dvc.yaml` named without a stage where one is needed (`StageNameUnspecified`).
-    #[error("Stage name not provided.Please specify the name as: `{0}:stage_name`")]
-    NameUnspecified(String),
-    /// Anything else, with DVC's message.
-    #[error("{0}")]
-    Other(String),
-}
-
-impl From<TargetError> for DvcError {
-    fn from(error: TargetError) -> DvcError {
-        DvcError(error.to_string())
-    }
 }
 
 /// DVC's `parse_target`: the stage file a target names (if it names one) and the stage name.
@@ -636,7 +601,7 @@ pub(super) fn is_dvc_ignored(workspace: &Workspace, path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::collect::*;
 
     fn parsed(target: &str) -> (Option<String>, Option<String>) {
         parse_target(target).expect("parses")

@@ -4,7 +4,7 @@
 //! (outputs of the stages found so far, or directories tracked by a `.dvc` file beside them).
 //! Everything is read through a [`FileSource`].
 
-use dv_pipeline::files::{DirEntry, EntryKind, FileContent, FileSource};
+use dv_pipeline::files::{DirEntry, EntryKind, FileContent, FileSource, WorkingTree};
 use dv_pipeline::resolve::DVC_YAML;
 use dv_schema::repo_path::RepoPath;
 
@@ -115,4 +115,31 @@ impl Visitor for Listing {
         let tracked = format!("{}{DVC_FILE_SUFFIX}", dir.file_name());
         !siblings.iter().any(|entry| entry.name == tracked)
     }
+}
+
+/// The stage files of the working tree in DVC's walk order, without loading them (so without
+/// skipping directories that are outputs of `dvc.yaml` stages).
+pub fn stage_files(workspace: &Workspace) -> anyhow::Result<Vec<RepoPath>> {
+    Ok(listing(workspace, &RepoPath::root())?
+        .files
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect())
+}
+
+/// The stage files under `dir` of the working tree, listed by the one walk (remembered for the
+/// whole tree when the workspace keeps it, see [`Workspace::keep_stage_files`]).
+pub(super) fn listing(workspace: &Workspace, dir: &RepoPath) -> anyhow::Result<Listing> {
+    let walk_now = || {
+        let source = WorkingTree::new(workspace.root());
+        let mut listing = Listing::default();
+        walk(workspace, &source, dir, &mut listing)?;
+        Ok(listing.files)
+    };
+    let files = if dir.is_root() {
+        workspace.stage_files_with(walk_now)?
+    } else {
+        walk_now()?
+    };
+    Ok(Listing { files })
 }

@@ -30,7 +30,7 @@ pub fn destroy(workspace: Workspace) -> anyhow::Result<DestroyReport> {
                 unprotect_path(&path)?;
             }
         }
-        let file = crate::pipelines::absolute(&workspace, stage.file());
+        let file = crate::workspace::absolute(&workspace, stage.file());
         if remove_if_present(&workspace, &file)? {
             report.removed += 1;
         }

@@ -7,8 +7,8 @@ use dv_schema::dvc_yaml::dump_stages;
 
 use crate::error::DvcError;
 use crate::index::{RepoStage, load_one};
-use crate::pipelines::absolute;
 use crate::workspace::Workspace;
+use crate::workspace::absolute;
 
 /// What `freeze`/`unfreeze` did to one target.
 #[derive(Debug, Clone, Default)]
@@ -33,7 +33,7 @@ pub fn set_frozen(
     let Some(stage) = found.stages.into_iter().next() else {
         return Ok(report);
     };
-    let cwd = crate::pipelines::repo_cwd(workspace);
+    let cwd = crate::workspace::repo_cwd(workspace);
     match stage {
         RepoStage::Pipeline {
             stage,

@@ -13,9 +13,10 @@ use dv_schema::repo_path::{Joined, RepoPath};
 use dv_schema::yaml::{Mapping, Value};
 
 use crate::error::DvcError;
-use crate::pipelines::{Pipelines, absolute, repo_cwd};
+use crate::pipelines::Pipelines;
 use crate::tracking::ignore_output;
 use crate::workspace::Workspace;
+use crate::workspace::{absolute, repo_cwd};
 
 /// DVC's checks of a new stage on its own: no output is a stage file (`x.dvc`, `dvc.yaml`),
 /// and none is also a dependency (params files included).

@@ -68,7 +68,7 @@ pub fn list_stages(
     } else {
         None
     };
-    let cwd = crate::pipelines::repo_cwd(workspace);
+    let cwd = crate::workspace::repo_cwd(workspace);
     if options.all {
         stages = index.map(|index| index.stages).unwrap_or_default();
     } else {

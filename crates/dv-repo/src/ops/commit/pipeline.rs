@@ -15,7 +15,7 @@ use dv_pipeline::status::{CheckMode, CheckOptions, StageChanges, check};
 use dv_schema::lock_file::LockDocument;
 use dv_schema::repo_path::RepoPath;
 
-use super::{CommitReport, question};
+use super::report::{CommitReport, question};
 use crate::error::{CommandError, DvcError};
 use crate::pipelines::{Pipelines, RepoWorkspace, lock_path, read_lock};
 use crate::workspace::Workspace;

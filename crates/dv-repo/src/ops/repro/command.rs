@@ -9,10 +9,10 @@ use dv_pipeline::stage::Stage;
 
 use crate::error::DvcError;
 use crate::interrupt::Interrupts;
-use crate::pipelines::absolute;
 use crate::workspace::Workspace;
+use crate::workspace::absolute;
 
-use super::*;
+use super::run::*;
 
 /// The signal number of SIGINT (Ctrl-C).
 pub(super) const SIGINT: i32 = 2;

@@ -12,13 +12,15 @@ use dv_pipeline::status::{EntryHash, EntryRole, HashValue, Workspace as _};
 use dv_schema::dvc_file::Output;
 use dv_schema::hash::HashName;
 
-use super::{ReproEvent, Run, pull};
+use super::pull;
+use super::run::{ReproEvent, Run};
 use crate::changes::stage_statuses;
 use crate::error::DvcError;
 use crate::index::DvcFileEntry;
 use crate::ops::update::{self, UpdateOptions};
 use crate::outputs::record_built;
-use crate::pipelines::{RepoWorkspace, repo_path_of};
+use crate::pipelines::RepoWorkspace;
+use crate::workspace::repo_path_of;
 
 /// DVC's `MissingDataSource`: `missing data 'source': a` (`'sources'` for several).
 pub(super) fn missing_data(missing: &[String]) -> anyhow::Error {

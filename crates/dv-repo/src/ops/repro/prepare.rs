@@ -22,7 +22,10 @@ use crate::pipelines::{RepoWorkspace, read_lock};
 use crate::run_cache::{Lookup, RunCache};
 use crate::workspace::Workspace;
 
-use super::*;
+use super::command::{CommandRun, command_run};
+use super::run::*;
+use super::trash::remove_outputs;
+use super::{data_source, pull};
 
 /// The outputs of the stages a stage depends on, with their recorded hashes.
 pub(super) type Upstream = Vec<(EntryPath, Option<HashValue>)>;

@@ -14,7 +14,7 @@ use dv_schema::dvc_file::Output;
 use dv_schema::hash::ObjectId;
 use dv_schema::lock_file::LockStage;
 
-use super::{Failure, ReproEvent, Run};
+use super::run::{Failure, ReproEvent, Run};
 use crate::error::DvcError;
 use crate::index::DvcFileEntry;
 use crate::index::{self as stages, RepoStage};

@@ -13,10 +13,12 @@ use dv_schema::yaml::Value;
 
 use crate::error::DvcError;
 use crate::index::RepoStage;
-use crate::pipelines::{RepoWorkspace, absolute, lock_path, read_lock};
+use crate::pipelines::{RepoWorkspace, lock_path, read_lock};
 use crate::run_cache::save_run;
+use crate::workspace::absolute;
 
-use super::*;
+use super::prepare::Recording;
+use super::run::*;
 
 /// The dependencies and params files of `before` whose values differ in `after`, as written
 /// in `dvc.yaml`.

@@ -7,7 +7,9 @@ use dv_pipeline::graph::StageGraph;
 use crate::error::DvcError;
 use crate::pipelines::RepoWorkspace;
 
-use super::*;
+use super::command::{WorkerMessage, execute_inline, execute_prefixed};
+use super::prepare::{Prepared, Recording};
+use super::run::*;
 
 /// What the run has learned so far about the planned stages.
 pub(super) struct Tally {

@@ -11,7 +11,7 @@ use dv_schema::lock_file::LockStage;
 use crate::pipelines::RepoWorkspace;
 use crate::workspace::Workspace;
 
-use super::*;
+use super::run::*;
 
 /// Removes the stage's outputs before it runs (DVC's `remove_outs`): persistent outputs stay.
 /// Unlike DVC, an output whose content is neither in the cache nor what `dvc.lock` records
