@@ -20,6 +20,7 @@
 pub mod changes;
 pub mod config;
 pub mod confine;
+pub(crate) mod context;
 pub mod environment;
 pub mod error;
 pub mod imports;

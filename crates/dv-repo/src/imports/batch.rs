@@ -16,6 +16,7 @@ use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::HashName;
 use dv_schema::yaml::{Mapping, Value};
 
+use crate::context::RepoContext;
 use crate::error::CommandError;
 use crate::imports::fs_config;
 use crate::imports::url::dependency_url;
@@ -194,7 +195,8 @@ pub(crate) fn run_imports(
     batch: bool,
     progress: &Progress,
 ) -> anyhow::Result<ImportReport> {
-    let jobs = workspace.jobs(options.jobs);
+    let mut cx = RepoContext::open(workspace, options.jobs, progress)?;
+    let jobs = cx.jobs;
     let remote = if options.to_remote {
         let name = remotes::default_remote(workspace, options.remote.as_deref())
             .ok_or_else(|| remotes::no_remote_error(workspace, "import-url"));
@@ -221,45 +223,38 @@ pub(crate) fn run_imports(
 
     stat_sources(workspace, plans, storages, options.jobs);
     let odb = workspace.odb(HashName::Md5);
-    let mut state = workspace.load_state();
     for plan in plans.iter_mut().filter(|p| p.ok() && p.dep.is_none()) {
-        if let Err(error) =
-            build_dependency(workspace, plan, storages, &odb, jobs, &mut state, progress)
-        {
+        if let Err(error) = build_dependency(
+            workspace,
+            plan,
+            storages,
+            &odb,
+            jobs,
+            &mut cx.state,
+            progress,
+        ) {
             plan.fail(format!("{error:#}"));
         }
     }
     let tmp_root = workspace.repo().tmp_dir().join("dv-import");
     let result = (|| -> anyhow::Result<()> {
         if !options.no_download {
-            fetch_data(
-                workspace, plans, storages, options, &tmp_root, &odb, jobs, &mut state, progress,
-            )?;
+            fetch_data(&mut cx, plans, storages, options, &tmp_root, &odb)?;
             if let Some(remote) = &remote {
                 upload_to_remote(plans, remote, &tmp_root, options.jobs, progress);
             }
         }
         Ok(())
     })();
-    workspace.save_state(&mut state);
+    cx.save_state();
     let _ = std::fs::remove_dir_all(&tmp_root);
     result?;
 
     let mut report = ImportReport::default();
-    let links = workspace.link_types()?;
     let mut outputs_to_ignore = Vec::new();
     for plan in plans.iter_mut() {
         if plan.ok() {
-            let written = write_stage(
-                workspace,
-                plan,
-                options,
-                remote.is_some(),
-                &odb,
-                &links,
-                jobs,
-                progress,
-            );
+            let written = write_stage(&cx, plan, options, remote.is_some(), &odb);
             match written {
                 Ok(empty) => {
                     if empty {
@@ -500,18 +495,16 @@ pub(crate) fn version_aware_file(file: &ExternalFile) -> Value {
 
 /// Downloads external sources into a scratch directory and hashes them; local sources are
 /// stored in the cache straight from where they are. Files are counted in `progress`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn fetch_data(
-    workspace: &Workspace,
+    cx: &mut RepoContext<'_>,
     plans: &mut [Plan],
     storages: &Storages,
     options: &ImportUrlOptions,
     tmp_root: &Path,
     odb: &Odb,
-    jobs: std::num::NonZeroUsize,
-    state: &mut dv_data::state::State,
-    progress: &Progress,
 ) -> anyhow::Result<()> {
+    let (workspace, jobs, progress) = (cx.workspace, cx.jobs, cx.progress);
+    let state = &mut cx.state;
     let build_options = BuildOptions {
         hash_name: HashName::Md5,
         jobs,
@@ -679,17 +672,15 @@ pub(crate) fn upload_to_remote(
 
 /// Writes the `.dvc` file of a finished import and checks the output out. Returns whether
 /// the source was empty.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn write_stage(
-    workspace: &Workspace,
+    cx: &RepoContext<'_>,
     plan: &mut Plan,
     options: &ImportUrlOptions,
     to_remote: bool,
     odb: &Odb,
-    links: &[dv_fs::link::LinkType],
-    jobs: std::num::NonZeroUsize,
-    progress: &Progress,
 ) -> anyhow::Result<bool> {
+    let (workspace, jobs, progress) = (cx.workspace, cx.jobs, cx.progress);
+    let links = &cx.links[..];
     let dep = plan.dep.clone().expect("dependency built");
     let name = plan
         .out

@@ -15,6 +15,7 @@ use dv_schema::dvc_file::Output;
 use dv_schema::hash::HashName;
 use dv_schema::yaml::Value;
 
+use crate::context::RepoContext;
 use crate::error::CommandError;
 use crate::imports::batch::{
     ImportUrlOptions, Plan, build_dependency, fetch_data, plan_from_import, plan_import,
@@ -190,30 +191,32 @@ pub(crate) fn pull_unrecorded_imports(
     }
     stat_sources(workspace, &mut plans, &storages, jobs);
     let odb = workspace.odb(HashName::Md5);
-    let threads = workspace.jobs(jobs);
-    let mut state = workspace.load_state();
+    let mut cx = RepoContext::open(workspace, jobs, progress)?;
+    let threads = cx.jobs;
     for plan in plans.iter_mut().filter(|p| p.ok()) {
         if let Err(error) = build_dependency(
-            workspace, plan, &storages, &odb, threads, &mut state, progress,
+            workspace,
+            plan,
+            &storages,
+            &odb,
+            threads,
+            &mut cx.state,
+            progress,
         ) {
             plan.fail(format!("{error:#}"));
         }
     }
     let tmp_root = workspace.repo().tmp_dir().join("dv-import");
-    let fetched = fetch_data(
-        workspace, &mut plans, &storages, &options, &tmp_root, &odb, threads, &mut state, progress,
-    );
-    workspace.save_state(&mut state);
+    let fetched = fetch_data(&mut cx, &mut plans, &storages, &options, &tmp_root, &odb);
+    cx.save_state();
     let _ = std::fs::remove_dir_all(&tmp_root);
     fetched?;
-    let links = workspace.link_types()?;
+    let links = &cx.links[..];
     let mut written = Vec::new();
     let mut failed = Vec::new();
     for plan in &mut plans {
         if let (true, Some(built)) = (plan.ok(), plan.built.clone()) {
-            match link_from_cache(
-                workspace, &odb, &built, &plan.out, &links, threads, progress,
-            ) {
+            match link_from_cache(workspace, &odb, &built, &plan.out, links, threads, progress) {
                 Ok(()) => {
                     let files = match &built {
                         Built::File { .. } => 1,

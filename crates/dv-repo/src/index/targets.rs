@@ -601,7 +601,7 @@ pub(super) fn is_dvc_ignored(workspace: &Workspace, path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::collect::*;
+    use super::*;
 
     fn parsed(target: &str) -> (Option<String>, Option<String>) {
         parse_target(target).expect("parses")

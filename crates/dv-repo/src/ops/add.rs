@@ -10,6 +10,7 @@ use dv_fs::link::LinkType;
 use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::HashName;
 
+use crate::context::RepoContext;
 use crate::error::CommandError;
 use crate::index::DvcFileEntry;
 use crate::outputs::link_from_cache;
@@ -104,8 +105,7 @@ pub fn add(
     if options.out.is_some() && targets.len() > 1 {
         return Err(CommandError("multiple targets can't be used with --out".to_string()).into());
     }
-    let jobs = workspace.jobs(options.jobs);
-    let links = workspace.link_types()?;
+    let mut cx = RepoContext::open(workspace, options.jobs, progress)?;
     if let Some(out) = &options.out {
         let (source, _) = &targets[0];
         let out_shown = out.display().to_string();
@@ -127,7 +127,7 @@ pub fn add(
             ))
             .into());
         }
-        copy_in(workspace, source, &out, jobs, &links, progress)?;
+        copy_in(workspace, source, &out, cx.jobs, &cx.links, progress)?;
         targets = vec![(out, out_shown)];
     }
     let mut granular = Vec::new();
@@ -149,37 +149,16 @@ pub fn add(
             }
         }
     }
-    let mut state = workspace.load_state();
     let result = (|| -> anyhow::Result<()> {
         for ((path, shown), parent) in targets.iter().zip(granular) {
-            if let Some(parent) = parent {
-                add_inside(
-                    workspace,
-                    path,
-                    shown,
-                    parent,
-                    jobs,
-                    &mut state,
-                    &mut report,
-                    progress,
-                )?;
-                continue;
+            match parent {
+                Some(parent) => add_inside(&mut cx, path, shown, parent, &mut report)?,
+                None => add_one(&mut cx, path, shown, options, &mut report)?,
             }
-            add_one(
-                workspace,
-                path,
-                shown,
-                options,
-                jobs,
-                &links,
-                &mut state,
-                &mut report,
-                progress,
-            )?;
         }
         Ok(())
     })();
-    workspace.save_state(&mut state);
+    cx.finish();
     result?;
     report.to_track.sort();
     report.to_track.dedup();
@@ -424,17 +403,15 @@ fn tracked_parent(workspace: &Workspace, path: &Path) -> anyhow::Result<Option<T
 /// replaced. `size` of `d.dvc` is kept as DVC keeps it: grown by `x`'s size when `x` is new
 /// to the directory, unchanged when the directory's hash is, and dropped otherwise (the
 /// sizes of replaced entries are not known).
-#[allow(clippy::too_many_arguments)]
 fn add_inside(
-    workspace: &Workspace,
+    cx: &mut RepoContext<'_>,
     path: &Path,
     shown: &str,
     parent: TrackedParent,
-    jobs: std::num::NonZeroUsize,
-    state: &mut dv_data::state::State,
     report: &mut AddReport,
-    progress: &Progress,
 ) -> anyhow::Result<()> {
+    let (workspace, jobs, progress) = (cx.workspace, cx.jobs, cx.progress);
+    let state = &mut cx.state;
     use dv_schema::dir_manifest::{DirEntry, DirManifest, RelPath};
     let mut output = parent.entry.file.outs[parent.index].clone();
     let odb = workspace.odb(output.hash_name);
@@ -512,18 +489,16 @@ fn add_inside(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn add_one(
-    workspace: &Workspace,
+    cx: &mut RepoContext<'_>,
     path: &Path,
     shown: &str,
     options: &AddOptions,
-    jobs: std::num::NonZeroUsize,
-    links: &[LinkType],
-    state: &mut dv_data::state::State,
     report: &mut AddReport,
-    progress: &Progress,
 ) -> anyhow::Result<()> {
+    let (workspace, jobs, progress) = (cx.workspace, cx.jobs, cx.progress);
+    let links = &cx.links[..];
+    let state = &mut cx.state;
     let mut dvc_path = path.as_os_str().to_owned();
     dvc_path.push(".dvc");
     let dvc_path = PathBuf::from(dvc_path);

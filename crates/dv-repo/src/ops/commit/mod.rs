@@ -22,6 +22,7 @@ use dv_fs::link::LinkType;
 use dv_schema::dir_manifest::DirManifest;
 use dv_schema::dvc_file::{DvcFile, Output};
 
+use crate::context::RepoContext;
 use crate::error::CommandError;
 use crate::index::{self, DvcFileEntry};
 use crate::outputs::link_from_cache;
@@ -139,45 +140,37 @@ fn commit_dvc_files(
             .map(|entry| (entry, None))
             .collect(),
     };
-    let jobs = workspace.jobs(options.jobs);
-    let links = workspace.link_types()?;
-    let mut state = workspace.load_state();
+    let mut cx = RepoContext::open(workspace, options.jobs, progress)?;
     let mut report = CommitReport::default();
     let result = (|| -> anyhow::Result<()> {
         for (entry, within) in entries {
             commit_stage(
-                workspace,
+                &mut cx,
                 entry,
                 within.as_deref(),
                 options,
                 confirm,
-                jobs,
-                &links,
-                &mut state,
                 &mut report,
-                progress,
             )?;
         }
         Ok(())
     })();
-    workspace.save_state(&mut state);
+    cx.finish();
     result?;
     Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn commit_stage(
-    workspace: &Workspace,
+    cx: &mut RepoContext<'_>,
     entry: DvcFileEntry,
     within: Option<&Path>,
     options: &CommitOptions,
     confirm: &dyn Fn(&str) -> bool,
-    jobs: NonZeroUsize,
-    links: &[LinkType],
-    state: &mut State,
     report: &mut CommitReport,
-    progress: &Progress,
 ) -> anyhow::Result<()> {
+    let (workspace, jobs, progress) = (cx.workspace, cx.jobs, cx.progress);
+    let links = &cx.links[..];
+    let state = &mut cx.state;
     let stage_name = workspace.display_path(&entry.path);
     // A URL import's dependency is looked up again: to see whether it changed, and to record
     // it as it is now when the stage is saved (DVC's `dep.save()`).
