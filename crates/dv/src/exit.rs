@@ -1,4 +1,5 @@
-//! DVC's exit codes and error rendering: 0 ok, 1 command failure, 251 config error,
+//! DVC's exit codes ([`ExitStatus`]) and error rendering: 0 ok, 1 command failure, 251 config
+//! error,
 //! 252 interrupted, 253 not a DVC repo, 254 bad arguments, 255 anything else.
 
 use clap::error::ErrorKind;
@@ -7,17 +8,57 @@ use dv_repo::{ArgumentError, CommandError, ConfigError, DvcError, NotDvcRepoErro
 
 use crate::printer::Printer;
 
-/// Exit code for a failed command.
-pub const FAILURE: u8 = 1;
-/// Exit code for configuration errors.
-pub const CONFIG_ERROR: u8 = 251;
-/// Exit code after Ctrl-C.
-pub const INTERRUPTED: u8 = 252;
-/// Exit code for a command line DVC's parser would reject.
-pub const ARGUMENT_ERROR: u8 = 254;
+/// How a command ended, as DVC's exit codes say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: done.
+    Success,
+    /// 1: the command failed (or, for `status` and friends, found something to report).
+    Failure,
+    /// 251: a configuration error.
+    ConfigError,
+    /// 252: interrupted by Ctrl-C.
+    Interrupted,
+    /// 253: not inside a DVC repository.
+    NotDvcRepo,
+    /// 254: a command line DVC's parser would reject.
+    ArgumentError,
+    /// 255: any other error.
+    Error,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::ConfigError => 251,
+            ExitStatus::Interrupted => 252,
+            ExitStatus::NotDvcRepo => 253,
+            ExitStatus::ArgumentError => 254,
+            ExitStatus::Error => 255,
+        }
+    }
+
+    /// [`ExitStatus::Failure`] if `failed`, else [`ExitStatus::Success`].
+    pub fn failure_if(failed: bool) -> ExitStatus {
+        if failed {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        }
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> std::process::ExitCode {
+        std::process::ExitCode::from(status.code())
+    }
+}
 
 /// Prints `ERROR: ...` for an error and returns its exit code.
-pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
+pub fn report(error: &anyhow::Error, printer: &Printer) -> ExitStatus {
     let message = chain_message(error);
     printer.debug(format!("{error:?}"));
     if let Some(config) = error.downcast_ref::<RemoteConfigError>() {
@@ -27,16 +68,16 @@ pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
         printer.notice(
             "Learn more about configuration settings at <https://man.dvc.org/remote/modify>.",
         );
-        CONFIG_ERROR
+        ExitStatus::ConfigError
     } else if error.downcast_ref::<ConfigError>().is_some() {
         printer.error(format!("configuration error - {message}"));
-        CONFIG_ERROR
+        ExitStatus::ConfigError
     } else if error.downcast_ref::<NotDvcRepoError>().is_some() {
         printer.error(message);
-        253
+        ExitStatus::NotDvcRepo
     } else if error.downcast_ref::<CommandError>().is_some() {
         printer.error(message);
-        FAILURE
+        ExitStatus::Failure
     } else if error.downcast_ref::<DvcError>().is_some()
         || matches!(
             error.downcast_ref::<dv_repo::lock::LockError>(),
@@ -45,22 +86,22 @@ pub fn report(error: &anyhow::Error, printer: &Printer) -> u8 {
         || dv_repo::confine::is_special_file_error(error)
     {
         printer.error(message);
-        255
+        ExitStatus::Error
     } else if error.downcast_ref::<ArgumentError>().is_some() {
         printer.error(message);
-        ARGUMENT_ERROR
+        ExitStatus::ArgumentError
     } else if let Some(dv_scm::ScmError::Refused { .. }) = error.downcast_ref() {
         // What dv refuses to write into a repository fails the command, exit 1 like DVC's
         // refusal of the same `.gitignore`.
         printer.error(message);
-        FAILURE
+        ExitStatus::Failure
     } else if let Some(message) = routine_io(error) {
         // A full disk or a read-only filesystem is not a bug: what failed and why, once.
         printer.error(message);
-        255
+        ExitStatus::Error
     } else {
         printer.error(format!("unexpected error - {message}"));
-        255
+        ExitStatus::Error
     }
 }
 
@@ -137,7 +178,7 @@ pub fn data_command_failure(
     printer: &Printer,
     action: Option<&str>,
     error: anyhow::Error,
-    remote_code: u8,
+    remote_code: ExitStatus,
 ) -> anyhow::Error {
     use dv_repo::remotes::{RemoteFailure, UnknownRemote};
 
@@ -166,7 +207,7 @@ pub fn data_command_failure(
         Some(action) => format!("{action} - {}", chain.join(" - ")),
         None => chain.join(" - "),
     };
-    if remote && remote_code != FAILURE {
+    if remote && remote_code != ExitStatus::Failure {
         DvcError(message).into()
     } else {
         CommandError(message).into()
@@ -181,12 +222,12 @@ pub fn clap_error(error: &clap::Error) -> std::process::ExitCode {
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = error.print();
-            let code = if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                ARGUMENT_ERROR
+            let status = if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitStatus::ArgumentError
             } else {
-                0
+                ExitStatus::Success
             };
-            std::process::ExitCode::from(code)
+            status.into()
         }
         _ => {
             let rendered = error.render().to_string();
@@ -202,7 +243,7 @@ pub fn clap_error(error: &clap::Error) -> std::process::ExitCode {
                     eprintln!("{line}");
                 }
             }
-            std::process::ExitCode::from(ARGUMENT_ERROR)
+            ExitStatus::ArgumentError.into()
         }
     }
 }

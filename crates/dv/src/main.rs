@@ -42,11 +42,11 @@ fn main() -> ExitCode {
             return;
         }
         printer.error("interrupted by the user");
-        std::process::exit(i32::from(exit::INTERRUPTED));
+        std::process::exit(i32::from(exit::ExitStatus::Interrupted.code()));
     });
-    let code = match commands::run(cli, &printer, &interrupts) {
-        Ok(code) => code,
+    let status = match commands::run(cli, &printer, &interrupts) {
+        Ok(status) => status,
         Err(error) => exit::report(&error, &printer),
     };
-    ExitCode::from(code)
+    status.into()
 }

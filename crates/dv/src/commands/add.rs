@@ -6,6 +6,7 @@ use clap::Args;
 use dv_repo::ops::add::{AddOptions, add};
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -39,7 +40,11 @@ pub struct AddArgs {
     pub remote: Option<String>,
 }
 
-pub fn run(args: AddArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: AddArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let activity = printer.activity("Adding");
     let report = add(
@@ -65,5 +70,5 @@ pub fn run(args: AddArgs, environment: &Environment, printer: &Printer) -> anyho
     if !report.staged {
         crate::git_hint::print_git_add_hint(&workspace, &report.to_track, printer);
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -6,6 +6,7 @@ use clap::Args;
 use dv_repo::ops::check_ignore::{CheckIgnoreResult, check_ignore};
 use dv_repo::{DvcError, Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -30,7 +31,7 @@ pub fn run(
     args: CheckIgnoreArgs,
     environment: &Environment,
     printer: &Printer,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let error = |message: &str| Err(DvcError(message.to_string()).into());
     if !args.stdin && args.targets.is_empty() {
@@ -48,11 +49,11 @@ pub fn run(
     if printer.is_quiet() && args.details {
         return error("cannot use both `--details` and `--quiet`");
     }
-    let mut code = 1;
+    let mut status = ExitStatus::Failure;
     let mut check = |target: &str| -> anyhow::Result<()> {
         let result = check_ignore(&workspace, target)?;
         if show(&result, &args, printer) {
-            code = 0;
+            status = ExitStatus::Success;
         }
         Ok(())
     };
@@ -69,7 +70,7 @@ pub fn run(
             check(target)?;
         }
     }
-    Ok(code)
+    Ok(status)
 }
 
 /// Prints one result as DVC does; returns whether it counts as a match.

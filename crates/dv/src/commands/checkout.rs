@@ -6,6 +6,7 @@ use clap::Args;
 use dv_repo::ops::checkout::{CheckoutOptions, checkout};
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::{Printer, expand_tabs};
 
 #[derive(Debug, Args)]
@@ -26,7 +27,11 @@ pub struct CheckoutArgs {
     pub jobs: Option<usize>,
 }
 
-pub fn run(args: CheckoutArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: CheckoutArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let activity = printer.activity("Checking out");
     let report = checkout(
@@ -51,5 +56,5 @@ pub fn run(args: CheckoutArgs, environment: &Environment, printer: &Printer) -> 
     if args.relink {
         printer.info("Relinked successfully");
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

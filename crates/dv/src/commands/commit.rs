@@ -7,6 +7,7 @@ use clap::Args;
 use dv_repo::ops::commit::{CommitOptions, commit};
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -30,7 +31,11 @@ pub struct CommitArgs {
     pub targets: Vec<PathBuf>,
 }
 
-pub fn run(args: CommitArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: CommitArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let targets: Vec<Option<PathBuf>> = if args.targets.is_empty() {
         vec![None]
@@ -67,5 +72,5 @@ pub fn run(args: CommitArgs, environment: &Environment, printer: &Printer) -> an
             }
         });
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

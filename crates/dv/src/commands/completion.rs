@@ -3,6 +3,7 @@
 use clap::{Args, CommandFactory, ValueEnum};
 
 use crate::cli::Cli;
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -19,12 +20,12 @@ pub struct CompletionArgs {
     pub shell: Shell,
 }
 
-pub fn run(args: CompletionArgs, _printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(args: CompletionArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
     let shell = match args.shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
     };
     clap_complete::generate(shell, &mut Cli::command(), "dv", &mut std::io::stdout());
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

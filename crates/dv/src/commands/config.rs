@@ -6,6 +6,7 @@ use dv_repo::{CommandError, Environment};
 
 use crate::cli::LevelArgs;
 use crate::commands::config_from_cwd;
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -27,7 +28,11 @@ pub struct ConfigArgs {
     pub value: Option<String>,
 }
 
-pub fn run(args: ConfigArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: ConfigArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let config = config_from_cwd(environment);
     let level = args.level.level();
     if args.show_origin && (args.value.is_some() || args.unset) {
@@ -59,7 +64,7 @@ pub fn run(args: ConfigArgs, environment: &Environment, printer: &Printer) -> an
         if !lines.is_empty() {
             printer.data(lines.join("\n"));
         }
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let Some(name) = args.name else {
         return Err(CommandError("name argument is required".to_string()).into());
@@ -73,5 +78,5 @@ pub fn run(args: ConfigArgs, environment: &Environment, printer: &Printer) -> an
             }
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

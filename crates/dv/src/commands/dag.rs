@@ -4,6 +4,7 @@ use clap::Args;
 use dv_repo::ops::dag::{DagOptions, dag};
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -30,7 +31,11 @@ pub struct DagArgs {
     pub target: Option<String>,
 }
 
-pub fn run(args: DagArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: DagArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let report = dag(
         &workspace,
@@ -52,5 +57,5 @@ pub fn run(args: DagArgs, environment: &Environment, printer: &Printer) -> anyho
         report.dag.to_ascii()
     };
     printer.data(text);
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

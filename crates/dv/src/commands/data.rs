@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use dv_repo::ops::data_status::{ChangeGroup, ChangeItem, DataStatusOptions, data_status};
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -48,7 +49,11 @@ pub struct DataStatusArgs {
     pub no_remote_refresh: bool,
 }
 
-pub fn run(args: DataArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: DataArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     match args.command {
         DataCommand::Status(args) => status(args, environment, printer),
     }
@@ -58,7 +63,7 @@ fn status(
     args: DataStatusArgs,
     environment: &Environment,
     printer: &Printer,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let report = data_status(
         &workspace,
@@ -100,7 +105,7 @@ fn status(
             map.insert("unchanged".into(), list(&unchanged));
         }
         printer.data(crate::json::to_python_json(&serde_json::Value::Object(map)));
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let indent = " ".repeat(8);
     let mut sections: Vec<Vec<String>> = Vec::new();
@@ -207,7 +212,7 @@ fn status(
             "(there are {other}changes not tracked by dvc, use \"git status\" to see)"
         ));
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn groups_json(groups: &[ChangeGroup]) -> serde_json::Value {

@@ -4,6 +4,7 @@ use clap::Args;
 use dv_repo::ops::destroy::destroy;
 use dv_repo::{CommandError, DvcError, Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -16,7 +17,11 @@ pub struct DestroyArgs {
 /// DVC's question (as its console wraps it at 80 columns).
 const QUESTION: &str = "This will destroy all information about your pipelines, all data files, as well \nas cache in .dvc/cache.\nAre you sure you want to continue?";
 
-pub fn run(args: DestroyArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: DestroyArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     if !args.force && !crate::prompt::confirm(QUESTION, printer) {
         return Err(anyhow::Error::new(CommandError(
@@ -36,5 +41,5 @@ pub fn run(args: DestroyArgs, environment: &Environment, printer: &Printer) -> a
             error
         }
     })?;
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -9,6 +9,7 @@ use dv_repo::transfer::{MissingObject, TransferFailure};
 use dv_repo::{CommandError, Environment, Workspace};
 
 use crate::exit;
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 const ACTION: &str = "failed to fetch data from the cloud";
@@ -34,7 +35,11 @@ pub struct FetchArgs {
     pub no_run_cache: bool,
 }
 
-pub fn run(args: FetchArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: FetchArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let activity = printer.activity("Fetching");
     let report = fetch(
@@ -49,8 +54,9 @@ pub fn run(args: FetchArgs, environment: &Environment, printer: &Printer) -> any
         activity.progress(),
     );
     drop(activity);
-    let report = report
-        .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, exit::FAILURE))?;
+    let report = report.map_err(|error| {
+        exit::data_command_failure(printer, Some(ACTION), error, ExitStatus::Failure)
+    })?;
     print_missing(printer, &report.missing);
     print_failures(printer, &report.failures);
     if !report.failures.is_empty() {
@@ -67,7 +73,7 @@ pub fn run(args: FetchArgs, environment: &Environment, printer: &Printer) -> any
         }
         return Err(download_failed(ACTION, report.source_imports.len()));
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// `-j 0` means the default, as in DVC (`jobs or fs.jobs`).

@@ -4,6 +4,7 @@ use clap::Args;
 use dv_repo::ops::freeze::set_frozen;
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -20,10 +21,10 @@ pub fn run(
     environment: &Environment,
     printer: &Printer,
     frozen: bool,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let action = if frozen { "freeze" } else { "unfreeze" };
-    let mut code = 0;
+    let mut status = ExitStatus::Success;
     for target in &args.targets {
         match set_frozen(&workspace, target, frozen) {
             Ok(report) => {
@@ -40,9 +41,9 @@ pub fn run(
                     "failed to {action} '{target}' - {}",
                     chain.join(" - ")
                 ));
-                code = crate::exit::FAILURE;
+                status = ExitStatus::Failure;
             }
         }
     }
-    Ok(code)
+    Ok(status)
 }

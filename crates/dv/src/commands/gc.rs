@@ -7,6 +7,7 @@ use dv_repo::ops::gc::{GcOptions, NO_SCOPE_MESSAGE, gc};
 use dv_repo::remotes::{RemoteFailure, UnknownRemote};
 use dv_repo::{ConfigError, DvcError, Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -61,7 +62,11 @@ pub struct GcArgs {
     pub dry: bool,
 }
 
-pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: GcArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let other_scope = args.all_branches
         || args.all_tags
@@ -112,7 +117,7 @@ pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow
         || args.dry
         || crate::prompt::confirm("Are you sure you want to proceed?", printer);
     if !confirmed {
-        return Ok(crate::exit::FAILURE);
+        return Ok(ExitStatus::Failure);
     }
     let activity = printer.activity("Collecting garbage");
     let report = gc(&workspace, &options, activity.progress());
@@ -120,7 +125,7 @@ pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow
     let report = report.map_err(|error| {
         // A remote failing as a whole escapes DVC's gc as an unexpected error (255).
         if error.downcast_ref::<RemoteFailure>().is_some() {
-            crate::exit::data_command_failure(printer, None, error, 255)
+            crate::exit::data_command_failure(printer, None, error, ExitStatus::Error)
         } else if let Some(unknown) = error.downcast_ref::<UnknownRemote>() {
             // DVC's `RemoteNotFoundError` is a config error here (251).
             ConfigError(format!("remote '{}' doesn't exist", unknown.name)).into()
@@ -145,5 +150,5 @@ pub fn run(args: GcArgs, environment: &Environment, printer: &Printer) -> anyhow
             printer.info("No unused cache to remove from remote.");
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use dv_repo::ops::get_url::{GetUrlOptions, get_url};
 use dv_repo::{ArgumentError, CommandError, ConfigError, Environment};
 
-use crate::exit::FAILURE;
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -28,7 +28,11 @@ pub struct GetUrlArgs {
     pub fs_config: Vec<String>,
 }
 
-pub fn run(args: GetUrlArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: GetUrlArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let mut fs_config = Vec::new();
     for pair in &args.fs_config {
         match pair.split_once('=') {
@@ -64,7 +68,7 @@ pub fn run(args: GetUrlArgs, environment: &Environment, printer: &Printer) -> an
         });
     drop(activity);
     match result {
-        Ok(_) => Ok(0),
+        Ok(_) => Ok(ExitStatus::Success),
         // What DVC catches as a `DvcException`; anything else stays an unexpected error.
         Err(error)
             if error.downcast_ref::<CommandError>().is_some()
@@ -72,7 +76,7 @@ pub fn run(args: GetUrlArgs, environment: &Environment, printer: &Printer) -> an
         {
             let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
             printer.error(format!("failed to get '{url}' - {}", chain.join(" - ")));
-            Ok(FAILURE)
+            Ok(ExitStatus::Failure)
         }
         Err(error) => Err(error),
     }

@@ -13,6 +13,7 @@ use dv_repo::ops::import_url::{ImportReport, ImportUrlOptions, import_url};
 use dv_repo::ops::update::{UpdateOptions, update};
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -57,7 +58,7 @@ pub fn run(
     args: ImportUrlArgs,
     environment: &Environment,
     printer: &Printer,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let mut urls = args.urls;
     let mut out = None;
@@ -107,7 +108,7 @@ pub fn run(
     drop(activity);
     let report = result?;
     print_report(&workspace, &report, printer, batch);
-    Ok(u8::from(!report.failed.is_empty()))
+    Ok(ExitStatus::failure_if(!report.failed.is_empty()))
 }
 
 fn print_report(workspace: &Workspace, report: &ImportReport, printer: &Printer, batch: bool) {
@@ -249,7 +250,7 @@ pub fn run_update(
     args: UpdateArgs,
     environment: &Environment,
     printer: &Printer,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let activity = printer.activity("Updating");
     let result = update(
@@ -278,7 +279,7 @@ pub fn run_update(
     for failure in &report.failed {
         printer.error(&failure.message);
     }
-    Ok(u8::from(!report.failed.is_empty()))
+    Ok(ExitStatus::failure_if(!report.failed.is_empty()))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use clap::Args;
 use dv_repo::Environment;
 use dv_repo::ops::init::{InitOptions, init};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -24,7 +25,11 @@ pub struct InitArgs {
     pub subdir: bool,
 }
 
-pub fn run(args: InitArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: InitArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let options = InitOptions {
         directory: environment.absolute(&args.directory),
         no_scm: args.no_scm,
@@ -39,5 +44,5 @@ pub fn run(args: InitArgs, environment: &Environment, printer: &Printer) -> anyh
     printer.info(
         "What's next?\n------------\n- Check out the documentation: <https://dvc.org/doc>\n- Get help and share ideas: <https://dvc.org/chat>\n- Star us on GitHub: <https://github.com/treeverse/dvc>",
     );
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

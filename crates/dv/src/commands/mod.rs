@@ -35,10 +35,11 @@ use anyhow::Context;
 use dv_repo::{Config, Environment, Interrupts, Repo};
 
 use crate::cli::{Cli, Command};
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 /// Runs the parsed command line; returns the exit code.
-pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Result<u8> {
+pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Result<ExitStatus> {
     let mut cwd = std::env::current_dir().context("failed to read the current directory")?;
     if let Some(dir) = &cli.global.cd {
         cwd = cwd.join(dir);

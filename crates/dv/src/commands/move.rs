@@ -7,6 +7,7 @@ use clap::Args;
 use dv_repo::ops::r#move::{MoveOptions, move_output};
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -17,7 +18,11 @@ pub struct MoveArgs {
     pub dst: PathBuf,
 }
 
-pub fn run(args: MoveArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: MoveArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let context = format!(
         "failed to move '{}' -> '{}'",
@@ -42,5 +47,5 @@ pub fn run(args: MoveArgs, environment: &Environment, printer: &Printer) -> anyh
     if !report.staged {
         crate::git_hint::print_git_add_hint(&workspace, &report.to_track, printer);
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -12,6 +12,7 @@ use crate::commands::fetch::{
     download_failed, print_failures, print_missing, print_summary, transfer_jobs,
 };
 use crate::exit;
+use crate::exit::ExitStatus;
 use crate::printer::{Printer, expand_tabs};
 
 const ACTION: &str = "failed to pull data from the cloud";
@@ -43,7 +44,11 @@ pub struct PullArgs {
     pub no_run_cache: bool,
 }
 
-pub fn run(args: PullArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: PullArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let activity = printer.activity("Pulling");
     let report = pull(
@@ -59,8 +64,9 @@ pub fn run(args: PullArgs, environment: &Environment, printer: &Printer) -> anyh
         activity.progress(),
     );
     drop(activity);
-    let report = report
-        .map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, exit::FAILURE))?;
+    let report = report.map_err(|error| {
+        exit::data_command_failure(printer, Some(ACTION), error, ExitStatus::Failure)
+    })?;
     print_missing(printer, &report.fetch.missing);
     print_failures(printer, &report.fetch.failures);
     let Some(checkout) = report.checkout else {
@@ -88,5 +94,5 @@ pub fn run(args: PullArgs, environment: &Environment, printer: &Printer) -> anyh
     if !checkout.failed.is_empty() && !args.allow_missing {
         return Err(CommandError(format!("{ACTION} - {}", missing_error(&checkout.failed))).into());
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

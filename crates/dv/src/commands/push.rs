@@ -8,6 +8,7 @@ use dv_repo::{CommandError, Environment, Workspace};
 
 use crate::commands::fetch::{print_failures, print_missing, print_summary, transfer_jobs};
 use crate::exit;
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 const ACTION: &str = "failed to push data to the cloud";
@@ -33,7 +34,11 @@ pub struct PushArgs {
     pub no_run_cache: bool,
 }
 
-pub fn run(args: PushArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: PushArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let activity = printer.activity("Pushing");
     let report = push(
@@ -49,8 +54,9 @@ pub fn run(args: PushArgs, environment: &Environment, printer: &Printer) -> anyh
     );
     drop(activity);
     // A remote failing as a whole escapes DVC's push as an unexpected error (255).
-    let report =
-        report.map_err(|error| exit::data_command_failure(printer, Some(ACTION), error, 255))?;
+    let report = report.map_err(|error| {
+        exit::data_command_failure(printer, Some(ACTION), error, ExitStatus::Error)
+    })?;
     print_missing(printer, &report.missing);
     print_failures(printer, &report.failures);
     if !report.failures.is_empty() {
@@ -65,5 +71,5 @@ pub fn run(args: PushArgs, environment: &Environment, printer: &Printer) -> anyh
         report.default_remote.is_some(),
         &[("pushed", report.pushed)],
     );
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

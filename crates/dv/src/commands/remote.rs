@@ -6,6 +6,7 @@ use dv_repo::ops::remote as op;
 
 use crate::cli::LevelArgs;
 use crate::commands::config_from_cwd;
+use crate::exit::ExitStatus;
 use crate::printer::{Printer, expand_tabs};
 
 #[derive(Debug, Args)]
@@ -81,7 +82,11 @@ pub enum RemoteCommand {
     },
 }
 
-pub fn run(args: RemoteArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: RemoteArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let config = config_from_cwd(environment);
     match args.command {
         RemoteCommand::Add {
@@ -124,7 +129,7 @@ pub fn run(args: RemoteArgs, environment: &Environment, printer: &Printer) -> an
                     Some(name) => printer.data(name),
                     None => {
                         printer.data("No default remote set");
-                        return Ok(1);
+                        return Ok(ExitStatus::Failure);
                     }
                 }
             } else {
@@ -137,5 +142,5 @@ pub fn run(args: RemoteArgs, environment: &Environment, printer: &Printer) -> an
             op::rename(&config, level.level(), &name, &new)?
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

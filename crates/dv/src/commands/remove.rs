@@ -6,6 +6,7 @@ use clap::Args;
 use dv_repo::ops::remove::{RemoveOptions, remove};
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -18,7 +19,11 @@ pub struct RemoveArgs {
     pub targets: Vec<PathBuf>,
 }
 
-pub fn run(args: RemoveArgs, environment: &Environment, _printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: RemoveArgs,
+    environment: &Environment,
+    _printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     for target in args.targets {
         remove(
@@ -29,5 +34,5 @@ pub fn run(args: RemoveArgs, environment: &Environment, _printer: &Printer) -> a
             },
         )?;
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

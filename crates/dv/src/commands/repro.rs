@@ -4,6 +4,7 @@ use clap::Args;
 use dv_repo::ops::repro::{OnError, ReproEvent, ReproOptions, join_names, repro};
 use dv_repo::{Environment, Interrupts, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -89,7 +90,7 @@ pub fn run(
     environment: &Environment,
     printer: &Printer,
     interrupts: &Interrupts,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let on_error = args.on_error();
     let explain = args.explain;
@@ -128,7 +129,7 @@ pub fn run(
     } else {
         printer.info("Use `dvc push` to send your updates to remote storage.");
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// Prints one event of `repro` as DVC logs it; explanations as information with `--explain`,

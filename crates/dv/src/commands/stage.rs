@@ -6,6 +6,7 @@ use dv_repo::ops::stage_list::{StageListOptions, list_stages};
 use dv_repo::{Environment, Workspace};
 use dv_schema::shown::escape_name;
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -96,7 +97,11 @@ pub struct StageAddArgs {
     pub command: Vec<String>,
 }
 
-pub fn run(args: StageArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: StageArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     match args.command {
         StageCommand::Add(args) => add(*args, environment, printer),
         StageCommand::List(args) => list(args, environment, printer),
@@ -105,7 +110,11 @@ pub fn run(args: StageArgs, environment: &Environment, printer: &Printer) -> any
 
 /// Prints the stages as DVC's plain table: names padded to the longest, two spaces, the
 /// description (lines right-trimmed; nothing at all for no stages).
-fn list(args: StageListArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+fn list(
+    args: StageListArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     let report = list_stages(
         &workspace,
@@ -120,7 +129,7 @@ fn list(args: StageListArgs, environment: &Environment, printer: &Printer) -> an
         printer.warn(warning);
     }
     if report.stages.is_empty() {
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let width = report
         .stages
@@ -147,10 +156,14 @@ fn list(args: StageListArgs, environment: &Environment, printer: &Printer) -> an
         })
         .collect();
     printer.data(lines.join("\n"));
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-fn add(args: StageAddArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+fn add(
+    args: StageAddArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     if args.run {
         return Err(dv_repo::DvcError("`dv stage add --run` is not supported yet".into()).into());
     }
@@ -183,5 +196,5 @@ fn add(args: StageAddArgs, environment: &Environment, printer: &Printer) -> anyh
     if !report.staged {
         crate::git_hint::print_git_add_hint(&workspace, &report.to_track, printer);
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

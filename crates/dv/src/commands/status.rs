@@ -10,6 +10,7 @@ use dv_repo::ops::remote_status::{RemoteStatusOptions, remote_status};
 use dv_repo::ops::status::{StageStatus, StatusOptions, status};
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -34,7 +35,11 @@ pub struct StatusArgs {
     pub explain: bool,
 }
 
-pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(
+    args: StatusArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     // Pipeline and data status and their order all come from one walk of the tree.
     workspace.keep_stage_files();
@@ -75,22 +80,22 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
         ));
     }
     if printer.is_quiet() {
-        return Ok(u8::from(
+        return Ok(ExitStatus::failure_if(
             !report.stages.is_empty() || !pipelines.report.is_empty(),
         ));
     }
     let combined = combined_report(&workspace, &targets, &pipelines.report, &report.stages);
     if args.json {
         printer.data(crate::json::to_python_json(&combined.to_json()));
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     if !report.tracked && !pipelines.has_stages {
         printer.info("There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!");
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     if combined.is_empty() {
         printer.info("Data and pipelines are up to date.");
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let text = if args.explain {
         combined.to_text_explained()
@@ -98,7 +103,7 @@ pub fn run(args: StatusArgs, environment: &Environment, printer: &Printer) -> an
         combined.to_text()
     };
     printer.data(text.trim_end_matches('\n'));
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// The changes of pipeline stages and of `.dvc` files as one report, in the order DVC lists
@@ -227,7 +232,11 @@ fn frozen_in_order(
 
 /// `dv status -c` / `-r NAME`: objects not in sync between the cache and the remote, one
 /// `\t<status>: <name>` line each (spec §9.5).
-fn run_cloud(args: StatusArgs, workspace: &Workspace, printer: &Printer) -> anyhow::Result<u8> {
+fn run_cloud(
+    args: StatusArgs,
+    workspace: &Workspace,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let activity = printer.activity("Checking status");
     let report = remote_status(
         workspace,
@@ -242,8 +251,9 @@ fn run_cloud(args: StatusArgs, workspace: &Workspace, printer: &Printer) -> anyh
     drop(activity);
     // DVC reports what it catches with exit code 1; a remote failing as a whole escapes as an
     // unexpected error (255).
-    let report =
-        report.map_err(|error| crate::exit::data_command_failure(printer, None, error, 255))?;
+    let report = report.map_err(|error| {
+        crate::exit::data_command_failure(printer, None, error, ExitStatus::Error)
+    })?;
     if !report.missing_trees.is_empty() {
         let list: Vec<String> = report
             .missing_trees
@@ -263,10 +273,10 @@ fn run_cloud(args: StatusArgs, workspace: &Workspace, printer: &Printer) -> anyh
             map.insert(entry.name.clone(), entry.status.into());
         }
         printer.data(crate::json::to_python_json(&serde_json::Value::Object(map)));
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     if printer.is_quiet() {
-        return Ok(u8::from(!report.entries.is_empty()));
+        return Ok(ExitStatus::failure_if(!report.entries.is_empty()));
     }
     if !report.entries.is_empty() {
         let lines: Vec<String> = report
@@ -283,5 +293,5 @@ fn run_cloud(args: StatusArgs, workspace: &Workspace, printer: &Printer) -> anyh
     } else {
         printer.info(format!("Cache and remote '{}' are in sync.", report.remote));
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -38,9 +38,6 @@ pub const NAMES: [&str; 24] = [
     "test-db",
 ];
 
-/// The exit code of a DVC command that cannot do what was asked.
-const FAILED: u8 = 1;
-
 /// Reports a command line (`argv`) clap rejected: a command name of [`NAMES`], whatever
 /// follows it, gets dv's one-line answer (not printed with `-q`, as errors are not); anything
 /// else is an ordinary argument error.
@@ -61,7 +58,7 @@ pub fn parse_error(error: &clap::Error, argv: &[OsString]) -> ExitCode {
     if !quiet {
         eprintln!("ERROR: {}", message(name));
     }
-    ExitCode::from(FAILED)
+    crate::exit::ExitStatus::Failure.into()
 }
 
 /// `'dv params' is not implemented yet; run it with dvc (the repository is shared)`.

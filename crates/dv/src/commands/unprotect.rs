@@ -6,6 +6,7 @@ use clap::Args;
 use dv_repo::ops::unprotect::{UnprotectOptions, unprotect};
 use dv_repo::{Environment, Workspace};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -19,10 +20,10 @@ pub fn run(
     args: UnprotectArgs,
     environment: &Environment,
     _printer: &Printer,
-) -> anyhow::Result<u8> {
+) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     for target in args.targets {
         unprotect(&workspace, &UnprotectOptions { target })?;
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -3,9 +3,10 @@
 use dv_repo::config::{global_config_dir, system_config_dir};
 use dv_repo::{Environment, Repo};
 
+use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
-pub fn run(environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
+pub fn run(environment: &Environment, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let mut lines = vec![
         format!(
             "DV version: {} (DVC 3.x compatible)",
@@ -36,5 +37,5 @@ pub fn run(environment: &Environment, printer: &Printer) -> anyhow::Result<u8> {
         Err(_) => lines.push("Repo: none".to_string()),
     }
     printer.data(lines.join("\n"));
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
