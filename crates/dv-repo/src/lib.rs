@@ -1,18 +1,37 @@
 //! The dv application library: everything a command does, without the command line.
 //!
+//! Operations (`ops/`, one file or folder per command) are leaves over the services of the
+//! crate root; the rules that keep them so are in [`ops`].
+//!
+//! Services and the files on disk they own:
+//!
+//! - [`repo`]: finding the repository root (`.dvc/`), `.dvc/tmp`;
+//! - [`config`]: the four configuration levels (`.dvc/config`, `.dvc/config.local`, global,
+//!   system), merged, validated and edited as DVC does;
 //! - [`environment`]: the process environment the library may look at, passed in explicitly;
-//! - [`error`]: errors that map to DVC's exit codes;
-//! - [`repo`]: finding the repository root (`.dvc/`);
-//! - [`config`]: the four configuration levels, merged, validated and edited as DVC does;
-//! - [`lock`]: the repository lock shared with DVC;
-//! - [`interrupt`]: Ctrl-C left to a running stage command, as DVC leaves it;
+//! - [`lock`]: the repository lock shared with DVC (`.dvc/tmp/lock`);
+//! - [`workspace`]: an opened repository (validated config, cache, links, hash cache in
+//!   `.dvc/tmp/dv/`, git) and repository paths of the working tree;
+//! - `context`: what an operation threads through its work (workspace, jobs, link types,
+//!   hash cache, progress);
 //! - [`confine`]: keeping every write inside the repository (no `..`, `.git`, `.dvc`, links);
-//! - [`index`]: the `.dvc` files of the repository and command targets;
-//! - [`workspace`]: an opened repository (validated config, cache, links, hash cache, git);
-//! - [`stages`]: every stage (`.dvc` files and `dvc.yaml` stages) and DVC's stage targets;
+//! - [`index`]: the stage index: one walk (through a `FileSource`, with one `.dvcignore`
+//!   matcher) over `*.dvc` files and `dvc.yaml` files, their stages, and DVC's stage targets;
+//! - [`pipelines`]: every `dvc.yaml` loaded and resolved, `dvc.lock` read, the stage graph, and
+//!   the workspace as change detection sees it;
+//! - [`outputs`]: an output in the workspace and the cache (state, presence, hashing for save,
+//!   links from the cache);
+//! - [`changes`]: what changed in `.dvc`-tracked stages, in DVC's wording;
+//! - [`tracking`]: `.gitignore` entries for outputs and `git add` with `core.autostage`;
+//! - [`imports`]: URL imports (`.dvc` files with an external dependency): URL resolution,
+//!   batches of imports, `--fs-config`;
 //! - [`repo_import`]: `.dvc` files written by `dvc import` (another repository's data);
-//! - [`run_cache`]: the run-cache entries of the cache directory;
-//! - [`ops`]: one module per operation.
+//! - [`remotes`]: from configuration to an opened remote, and DVC's errors on the way;
+//! - [`transfer`]: the objects outputs use, grouped by remote and layout, and what the cache
+//!   and a remote hold of them;
+//! - [`run_cache`]: the run-cache entries of the cache directory (`.dvc/cache/runs/`);
+//! - [`interrupt`]: Ctrl-C left to a running stage command, as DVC leaves it;
+//! - [`error`]: errors that map to DVC's exit codes.
 //!
 //! Operations return data and never print; the `dv` binary renders it. Long ones count their
 //! work in a [`progress::Progress`] the caller passes in and may watch.

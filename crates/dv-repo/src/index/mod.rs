@@ -1,7 +1,7 @@
 //! Every stage of a repository as DVC's index sees it — `.dvc` files and `dvc.yaml` stages
 //! together — and DVC's ways of naming stages on the command line (spec §7.1).
 //!
-//! [`Index::collect`] walks the working tree like DVC's `collect_files`: top-down, a
+//! `Index::collect` walks the working tree like DVC's `collect_files`: top-down, a
 //! directory's files in listing order before its subdirectories, honouring `.dvcignore`,
 //! skipping `.git`, `.dvc`, nested repositories and directories that are outputs of the stages
 //! found so far. Unlike DVC it does not skip git-ignored stage files.

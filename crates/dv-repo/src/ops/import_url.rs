@@ -2,7 +2,7 @@
 //! (a local path, `s3://`, `remote://NAME/...`, `http(s)://`) as frozen single-stage `.dvc`
 //! files whose dependency records the source's hash (`md5`, `etag` or `checksum`) and whose
 //! output is the downloaded copy. Several URLs are imported as one batch
-//! ([`crate::imports::batch`]).
+//! (`imports::batch`).
 
 use dv_data::progress::Progress;
 

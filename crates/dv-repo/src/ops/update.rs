@@ -34,7 +34,7 @@ pub struct UpdateOptions {
 }
 
 /// `dvc update`: re-reads each import's source and imports it again when it changed, counting
-/// the files in `progress` like [`import_url`].
+/// the files in `progress` like [`import_url`](crate::ops::import_url::import_url).
 pub fn update(
     workspace: &Workspace,
     options: &UpdateOptions,
