@@ -196,7 +196,6 @@ pub(crate) fn run_imports(
     progress: &Progress,
 ) -> anyhow::Result<ImportReport> {
     let mut cx = RepoContext::open(workspace, options.jobs, progress)?;
-    let jobs = cx.jobs;
     let remote = if options.to_remote {
         let name = remotes::default_remote(workspace, options.remote.as_deref())
             .ok_or_else(|| remotes::no_remote_error(workspace, "import-url"));
@@ -223,19 +222,7 @@ pub(crate) fn run_imports(
 
     stat_sources(workspace, plans, storages, options.jobs);
     let odb = workspace.odb(HashName::Md5);
-    for plan in plans.iter_mut().filter(|p| p.ok() && p.dep.is_none()) {
-        if let Err(error) = build_dependency(
-            workspace,
-            plan,
-            storages,
-            &odb,
-            jobs,
-            &mut cx.state,
-            progress,
-        ) {
-            plan.fail(format!("{error:#}"));
-        }
-    }
+    build_dependencies(&mut cx, plans, storages, &odb, |plan| plan.dep.is_none());
     let tmp_root = workspace.repo().tmp_dir().join("dv-import");
     let result = (|| -> anyhow::Result<()> {
         if !options.no_download {
@@ -375,6 +362,31 @@ pub(crate) fn matching_remote_hint(workspace: &Workspace, url: &str) -> String {
         }
     }
     String::new()
+}
+
+/// Builds the dependency of every plan still going that `wanted` selects; a failure fails
+/// that plan only.
+pub(crate) fn build_dependencies(
+    cx: &mut RepoContext<'_>,
+    plans: &mut [Plan],
+    storages: &Storages,
+    odb: &Odb,
+    wanted: impl Fn(&Plan) -> bool,
+) {
+    let (workspace, jobs, progress) = (cx.workspace, cx.jobs, cx.progress);
+    for plan in plans.iter_mut().filter(|plan| plan.ok() && wanted(plan)) {
+        if let Err(error) = build_dependency(
+            workspace,
+            plan,
+            storages,
+            odb,
+            jobs,
+            &mut cx.state,
+            progress,
+        ) {
+            plan.fail(format!("{error:#}"));
+        }
+    }
 }
 
 /// The dependency entry of `plan` (spec §6.1, §6.3, §6.4); local files hashed are counted in

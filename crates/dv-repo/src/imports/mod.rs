@@ -18,8 +18,8 @@ use dv_schema::yaml::Value;
 use crate::context::RepoContext;
 use crate::error::CommandError;
 use crate::imports::batch::{
-    ImportUrlOptions, Plan, build_dependency, fetch_data, plan_from_import, plan_import,
-    stat_sources, version_aware_file,
+    ImportUrlOptions, Plan, build_dependencies, build_dependency, fetch_data, plan_from_import,
+    plan_import, stat_sources, version_aware_file,
 };
 use crate::imports::url::{Source, Storages, UrlScope, dependency_url, resolve_url, split_scheme};
 use crate::index::DvcFileEntry;
@@ -193,19 +193,7 @@ pub(crate) fn pull_unrecorded_imports(
     let odb = workspace.odb(HashName::Md5);
     let mut cx = RepoContext::open(workspace, jobs, progress)?;
     let threads = cx.jobs;
-    for plan in plans.iter_mut().filter(|p| p.ok()) {
-        if let Err(error) = build_dependency(
-            workspace,
-            plan,
-            &storages,
-            &odb,
-            threads,
-            &mut cx.state,
-            progress,
-        ) {
-            plan.fail(format!("{error:#}"));
-        }
-    }
+    build_dependencies(&mut cx, &mut plans, &storages, &odb, |_| true);
     let tmp_root = workspace.repo().tmp_dir().join("dv-import");
     let fetched = fetch_data(&mut cx, &mut plans, &storages, &options, &tmp_root, &odb);
     cx.save_state();
