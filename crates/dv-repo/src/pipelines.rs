@@ -178,18 +178,30 @@ pub fn read_lock(
     workspace: &Workspace,
     dvc_yaml: &RepoPath,
 ) -> anyhow::Result<(Option<String>, LockFile)> {
-    let path = absolute(workspace, &lock_path(dvc_yaml));
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Ok((None, LockFile::default()));
+    read_lock_from(workspace, &WorkingTree::new(workspace.root()), dvc_yaml)
+}
+
+/// [`read_lock`] through `source` (the working tree, or a revision).
+pub fn read_lock_from(
+    workspace: &Workspace,
+    source: &dyn FileSource,
+    dvc_yaml: &RepoPath,
+) -> anyhow::Result<(Option<String>, LockFile)> {
+    let lock_path = lock_path(dvc_yaml);
+    let path = absolute(workspace, &lock_path);
+    let failed = |error: &dyn std::fmt::Display| {
+        anyhow::anyhow!(
+            "failed to read '{}': {error}",
+            workspace.display_path(&path)
+        )
+    };
+    let text = match source.read(&lock_path) {
+        Ok(FileContent::File(bytes)) => {
+            String::from_utf8(bytes).map_err(|_| failed(&"stream did not contain valid UTF-8"))?
         }
-        Err(error) => {
-            return Err(anyhow::anyhow!(
-                "failed to read '{}': {error}",
-                workspace.display_path(&path)
-            ));
-        }
+        Ok(FileContent::Missing) => return Ok((None, LockFile::default())),
+        Ok(FileContent::Directory) => return Err(failed(&"Is a directory (os error 21)")),
+        Err(error) => return Err(failed(&error)),
     };
     let lock = LockFile::from_yaml(&text).map_err(|error| {
         DvcError(format!(
