@@ -25,4 +25,3 @@ pub mod shown;
 pub mod yaml;
 pub mod yaml_location;
 pub mod yaml_nesting;
-mod yaml_roundtrip;

@@ -11,7 +11,8 @@
 //! texts with anything else ruamel keeps (end-of-line comments, flow collections, block
 //! scalars, anchors, tags, directives) are left to the in-place editor.
 
-use crate::yaml::{Mapping, Value, parse, to_string};
+use super::emitter::to_string;
+use super::{Mapping, Value, parse};
 use crate::yaml_location::{PathSegment, YamlLocations};
 
 /// The text DVC writes for `merged` when the file read was `previous` (which parses to
