@@ -19,6 +19,7 @@
 
 mod context;
 pub mod drawing;
+mod entry_path;
 pub mod execution;
 mod expansion;
 pub mod explain;
