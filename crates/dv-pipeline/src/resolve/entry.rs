@@ -9,9 +9,9 @@ use dv_schema::yaml_location::{PathSegment, YamlLocations};
 
 use super::error::LoadError;
 use super::interpolate::{
-    Failure, check_syntax, contains_interpolation, resolve_string, resolve_value,
+    Failure, check_syntax, contains_interpolation, key_string, resolve_string, resolve_value,
+    sequence,
 };
-use super::{key_string, sequence};
 use crate::context::{Context, ContextError, Dir};
 use crate::files::FileSource;
 use crate::interpolation::{self, ParsingConfig};

@@ -9,10 +9,21 @@ use dv_schema::yaml_location::{PathSegment, YamlLocations};
 use super::entry::{ResolvedStage, Resolver, Template};
 use super::error::LoadError;
 use super::interpolate::{check_syntax, contains_interpolation, resolve_value};
-use super::{GENERATED_NAME_SEPARATOR, LoadOptions, key_string, sequence, shown_path};
+use super::interpolate::{key_string, sequence};
+use super::names::{GENERATED_NAME_SEPARATOR, shown_path};
 use crate::context::{Context, Dir, python_type};
 use crate::files::{FileContent, FileSource};
 use crate::interpolation::ParsingConfig;
+
+/// How a `dvc.yaml` is loaded.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// The `parsing` section of the config (how dicts become command-line flags).
+    pub parsing: ParsingConfig,
+    /// The current directory, inside the repository: DVC names files relative to it in
+    /// messages and stage addressings.
+    pub cwd: RepoPath,
+}
 
 /// A loaded and resolved `dvc.yaml`.
 #[derive(Clone, Debug)]

@@ -3,11 +3,11 @@
 
 use dv_schema::yaml::{Mapping, Value};
 
-use super::GENERATED_NAME_SEPARATOR;
 use super::entry::{ResolvedStage, Resolver, Template};
 use super::error::LoadError;
+use super::interpolate::key_string;
 use super::interpolate::{Failure, check_syntax, is_collection, resolve_value};
-use super::key_string;
+use super::names::GENERATED_NAME_SEPARATOR;
 use crate::context::{Context, Dir, python_type};
 use crate::expansion::{self, UniqueEntries};
 use crate::interpolation::{self, ParsingConfig};

@@ -167,3 +167,19 @@ fn validate_value(value: &Value, key: Option<&str>) -> Result<(), Failure> {
         python_type(value)
     )))
 }
+
+/// The items of a list value (nothing for anything else).
+pub(super) fn sequence(value: Option<&Value>) -> Vec<Value> {
+    match value {
+        Some(Value::Sequence(items)) => items.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// A mapping key as text (`str()` of a non-string key).
+pub(super) fn key_string(key: &Value) -> String {
+    match key {
+        Value::String(text) => text.clone(),
+        other => interpolation::python_str(other),
+    }
+}

@@ -1,6 +1,8 @@
 //! Resolution of whole `dvc.yaml` files through [`load`]: templating, generated stages,
 //! errors and the names files are shown by.
 
+use dv_schema::repo_path::RepoPath;
+
 use super::*;
 use crate::files::MemoryFiles;
 
