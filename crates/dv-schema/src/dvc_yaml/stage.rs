@@ -1,8 +1,63 @@
 //! One resolved stage of a `dvc.yaml` ([`StageDefinition`]): read from its value after
 //! templating, and written back as `dvc stage add` writes it (spec §7.3).
 
-use super::{Command, DEFAULT_PARAMS_FILE};
+use std::fmt;
+
 use crate::yaml::{Mapping, Value};
+
+/// The name of the params file every stage reads by default.
+pub const DEFAULT_PARAMS_FILE: &str = "params.yaml";
+
+/// A stage command: one shell command, or a list run one after the other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `cmd: <string>` (a multi-line string runs each line as its own command).
+    Text(String),
+    /// `cmd: [<string>, ...]`.
+    List(Vec<String>),
+}
+
+impl Command {
+    /// Reads a command value: a string or a list of strings.
+    pub fn from_value(value: &Value) -> Option<Command> {
+        match value {
+            Value::String(text) => Some(Command::Text(text.clone())),
+            Value::Sequence(items) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<String>>>()
+                .map(Command::List),
+            _ => None,
+        }
+    }
+
+    /// The value as written in `dvc.yaml` and `dvc.lock`.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Command::Text(text) => Value::String(text.clone()),
+            Command::List(items) => {
+                Value::Sequence(items.iter().cloned().map(Value::String).collect())
+            }
+        }
+    }
+
+    /// The commands to run in order (DVC runs each line of a text command separately).
+    pub fn commands(&self) -> Vec<&str> {
+        match self {
+            Command::Text(text) => text.lines().collect(),
+            Command::List(items) => items.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Command::Text(text) => f.write_str(text),
+            Command::List(items) => f.write_str(&items.join("\n")),
+        }
+    }
+}
 
 /// Which list of a stage an output comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

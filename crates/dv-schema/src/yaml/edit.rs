@@ -6,7 +6,7 @@ use std::str::FromStr;
 use yaml_edit::ScalarValue;
 
 use super::emitter::to_string;
-use super::{Mapping, Value};
+use yaml_serde::{Mapping, Value};
 
 /// Edits `previous` (which parses to `old`) so that it reads as `new`; `None` when the change
 /// is beyond what is supported (non-string keys, tags) or the editor fails.

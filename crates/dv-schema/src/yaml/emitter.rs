@@ -3,7 +3,7 @@
 //! 80 columns.
 
 use super::scalar::{ScalarText, represent_key, represent_scalar};
-use super::{Mapping, Value};
+use yaml_serde::{Mapping, Value};
 
 /// Serializes `value` exactly as DVC's ruamel.yaml dumper does.
 pub fn to_string(value: &Value) -> String {

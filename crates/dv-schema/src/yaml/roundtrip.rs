@@ -12,8 +12,9 @@
 //! scalars, anchors, tags, directives) are left to the in-place editor.
 
 use super::emitter::to_string;
-use super::{Mapping, Value, parse};
+use super::reader::parse;
 use crate::yaml_location::{PathSegment, YamlLocations};
+use yaml_serde::{Mapping, Value};
 
 /// The text DVC writes for `merged` when the file read was `previous` (which parses to
 /// `old`); `None` when `previous` holds formatting this does not reproduce.

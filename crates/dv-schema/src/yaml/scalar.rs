@@ -2,7 +2,7 @@
 //! a plain scalar resolves to a string under YAML 1.2's implicit resolvers (otherwise the
 //! emitter must quote it).
 
-use super::{Number, Value};
+use yaml_serde::{Number, Value};
 
 /// A value as ruamel would represent it: the scalar text and whether the text, read back as a
 /// plain scalar, resolves to the same type (`implicit[0]` in ruamel's serializer).

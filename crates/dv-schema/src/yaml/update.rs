@@ -2,7 +2,8 @@
 //! ruamel's round-trip mode does, and writing the text that keeps what DVC keeps.
 
 use super::emitter::to_string;
-use super::{Value, YamlError, parse};
+use super::reader::{YamlError, parse};
+use yaml_serde::Value;
 
 /// Recursively merges `src` into `dest` the way DVC updates a file it re-parsed in round-trip
 /// mode: keys present in both keep their position in `dest` (containers of the same kind are
