@@ -713,18 +713,7 @@ fn implicit_tag_length(key: &Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn mapping(pairs: &[(&str, Value)]) -> Value {
-        let mut map = Mapping::new();
-        for (key, value) in pairs {
-            map.insert(Value::String((*key).to_owned()), value.clone());
-        }
-        Value::Mapping(map)
-    }
-
-    fn string(text: &str) -> Value {
-        Value::String(text.to_owned())
-    }
+    use crate::yaml::test_values::{mapping, string};
 
     #[test]
     fn emits_dvc_out_layout() {

@@ -29,3 +29,23 @@ pub use scalar::python_float_repr;
 pub use update::{UpdatedText, apply_diff, python_eq, update_text};
 
 pub use yaml_serde::{Mapping, Number, Value};
+
+/// Building values in unit tests.
+#[cfg(test)]
+mod test_values {
+    use yaml_serde::{Mapping, Value};
+
+    /// A mapping with string keys, in order.
+    pub(super) fn mapping(pairs: &[(&str, Value)]) -> Value {
+        let mut map = Mapping::new();
+        for (key, value) in pairs {
+            map.insert(Value::String((*key).to_owned()), value.clone());
+        }
+        Value::Mapping(map)
+    }
+
+    /// A string value.
+    pub(super) fn string(text: &str) -> Value {
+        Value::String(text.to_owned())
+    }
+}

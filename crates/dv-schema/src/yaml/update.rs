@@ -150,19 +150,7 @@ pub fn update_text(previous: &str, new: &Value) -> Result<UpdatedText, YamlError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::Mapping;
-
-    fn mapping(pairs: &[(&str, Value)]) -> Value {
-        let mut map = Mapping::new();
-        for (key, value) in pairs {
-            map.insert(Value::String((*key).to_owned()), value.clone());
-        }
-        Value::Mapping(map)
-    }
-
-    fn string(text: &str) -> Value {
-        Value::String(text.to_owned())
-    }
+    use crate::yaml::test_values::{mapping, string};
 
     #[test]
     fn apply_diff_keeps_order_and_appends() {
