@@ -8,8 +8,9 @@ use dv_schema::yaml_location::{PathSegment, YamlLocations};
 
 use super::entry::{ResolvedStage, Resolver, Template};
 use super::error::LoadError;
-use super::interpolate::{check_syntax, contains_interpolation, resolve_value};
-use super::interpolate::{key_string, sequence};
+use super::interpolate::{
+    check_syntax, contains_interpolation, key_string, resolve_value, sequence,
+};
 use super::names::{GENERATED_NAME_SEPARATOR, shown_path};
 use crate::context::{Context, Dir, python_type};
 use crate::files::{FileContent, FileSource};
