@@ -1,5 +1,10 @@
 //! The content-addressed cache and the data operations on top of it (spec §3, §5, §10.4).
 //!
+//! Files on disk: cache objects `<cache>/files/md5/xx/…` (and DVC 2.x's `<cache>/xx/…`) through
+//! [`odb`]; workspace files and directories read by [`walk`] and [`build`], written by
+//! [`checkout`]; `.dvcignore` files read by [`walk`]; the hash cache `.dvc/tmp/dv/state` owned
+//! by [`state`].
+//!
 //! - [`hashing`]: streaming MD5 of files, plain or DVC 2.x `md5-dos2unix`.
 //! - [`odb`]: the object database in a cache directory: layout, inserting objects under a
 //!   temporary name, verifying them, reading `.dir` manifests.
@@ -12,8 +17,8 @@
 //! - [`verify`]: checking cache objects against their names before they are pushed.
 //! - [`progress`]: the counters long operations advance for a caller's progress bar.
 //!
-//! Everything is synchronous; work is parallelised with a bounded rayon pool per call. Nothing
-//! here prints.
+//! Everything is synchronous; work is parallelised with a bounded rayon pool per call (`pool`).
+//! Nothing here prints.
 
 pub mod build;
 pub mod checkout;

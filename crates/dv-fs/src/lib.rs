@@ -1,4 +1,5 @@
-//! Filesystem building blocks with no DVC knowledge.
+//! Filesystem building blocks with no DVC knowledge: they act on whatever paths the caller
+//! names and own no file of their own, except the `.<random>.tmp` siblings they create.
 //!
 //! - [`atomic`]: write a file through a temporary sibling and a rename, so readers see the old
 //!   or the new content, never a partial one.

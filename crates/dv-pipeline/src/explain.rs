@@ -11,7 +11,7 @@ use dv_schema::dvc_yaml::Command;
 use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::Value;
 
-use crate::status::{
+use crate::status::changes::{
     ChangeKind, EntryChange, HashValue, ParamChangeKind, ParamsChange, StageChanges,
 };
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use dv_schema::repo_path::RepoPath;
 
-use crate::stage::EntryPath;
+use crate::entry_path::EntryPath;
 
 /// A stage as the graph sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,10 @@
 //! git for dv, through the `git` command line: whether paths are ignored or tracked, the
 //! `.gitignore` entries DVC writes next to outputs (spec §5.2), staging files, the state of
 //! the work tree and reading files as they are in a commit.
+//!
+//! - here: [`Git`], a work tree found from a directory, and the `git` commands run in it (the
+//!   repository itself is only read or staged through `git`, never opened directly).
+//! - `gitignore`: the `.gitignore` files next to outputs, the only files this crate writes.
 
 mod gitignore;
 

@@ -9,6 +9,17 @@
 //! The oracle `dvc` and `moto_server` come from the pinned virtual environments that
 //! `scripts/test` creates under `$DV_VENV_DIR` (default `<workspace>/.venv`); see [`venv`].
 //!
+//! Modules:
+//! - `test_repo`, `environment`: the repository directory and the isolated process environment
+//!   (`HOME`, git and DVC config files inside the test's temporary directory).
+//! - `outcome`, `redaction`: running a command and its redacted, snapshot-ready result.
+//! - [`twins`]: the same setup in two repositories, `dv` in one and `dvc` in the other.
+//! - [`venv`]: where the pinned tools live under `$DV_VENV_DIR`.
+//! - `http_server`, `sftp_server`, `webdav_server`: loopback servers for remotes serving a
+//!   directory the test names; `s3_server`, `gcs_server`, `azure_server`: emulators keeping
+//!   their state in a temporary directory of their own (`http`: the client that seeds S3;
+//!   `loopback`: starting a server process on a free port).
+//!
 //! This crate is test code: it panics, with a message saying what failed, instead of returning
 //! errors.
 

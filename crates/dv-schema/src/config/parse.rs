@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{NAMED_SECTIONS, Node, Origin, Setting, Table, Value};
+use super::table::{NAMED_SECTIONS, Node, Origin, Setting, Table, Value};
 
 /// A syntax error in a config file, with configobj's wording.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,7 +4,7 @@
 //! Remote sections are checked against the options of their URL scheme; unknown sections and
 //! keys are rejected, as DVC does.
 
-use super::{Node, Origin, Setting, Table, Value};
+use super::table::{Node, Origin, Setting, Table, Value};
 
 /// A configuration that DVC would reject, with the location of the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

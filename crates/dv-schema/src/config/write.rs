@@ -4,7 +4,7 @@
 //! then `['remote "x"']`, `['machine "x"']`, `['db "x"']` sections; keys indented by four
 //! spaces; values quoted by configobj's rules.
 
-use super::{NAMED_SECTIONS, Node, Table, Value};
+use super::table::{NAMED_SECTIONS, Node, Table, Value};
 
 /// A value configobj cannot write (it holds both quote characters and a newline, or both
 /// triple-quote forms).
@@ -174,7 +174,7 @@ mod tests {
             let mut table = Table::new();
             table
                 .table_mut("core")
-                .insert("k", Node::Setting(super::super::Setting::new(value)));
+                .insert("k", Node::Setting(crate::config::Setting::new(value)));
             let text = write(&table).unwrap();
             let back = parse(text.as_bytes(), None).unwrap();
             assert_eq!(

@@ -11,8 +11,10 @@
 //! texts with anything else ruamel keeps (end-of-line comments, flow collections, block
 //! scalars, anchors, tags, directives) are left to the in-place editor.
 
-use crate::yaml::{Mapping, Value, parse, to_string};
+use super::emitter::to_string;
+use super::reader::parse;
 use crate::yaml_location::{PathSegment, YamlLocations};
+use yaml_serde::{Mapping, Value};
 
 /// The text DVC writes for `merged` when the file read was `previous` (which parses to
 /// `old`); `None` when `previous` holds formatting this does not reproduce.
