@@ -3,7 +3,6 @@
 //! output name with a line break never adds lines to a `.gitignore`, control characters from
 //! `dvc.yaml` and `.dvc` files are shown escaped, and a full disk or read-only filesystem is
 //! one clear error line. Each attack is committed to a git repository and run in a clone.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{Outcome, TestRepo, run};
 

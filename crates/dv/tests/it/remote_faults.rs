@@ -7,7 +7,6 @@
 //! while it copies that (or another) object.
 //!
 //! The S3 test needs the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
-#![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -3,7 +3,6 @@
 //! pulls, objects land under `files/md5/xx/…` with content matching their names and no
 //! temporary files left, `gc -c` deletes unused objects, and failures (corrupted objects,
 //! unreachable servers, refused keys, passwords) are clear errors.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{
     Outcome, SftpServer, TestRepo, cache_objects, files_under, run, tracked_with_remote,

@@ -5,7 +5,6 @@
 //! dvc in a twin repository, and where files are written, each tool reading the other's.
 //!
 //! The S3 tests need the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
-#![allow(clippy::unwrap_used)]
 
 use dv_test::twins::Twins;
 use dv_test::{Outcome, S3Server, TestRepo, run};

@@ -2,7 +2,6 @@
 //! rev_lock}`, spec §6.7): twin repositories where the real dvc made the imports, then dv and
 //! dvc run the same commands and must agree. Where dv cannot do what dvc does yet (download
 //! from the source repository, `update`) it says so in one line.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::twins::{Twins, sh};
 use dv_test::{TestRepo, cache_objects, run};

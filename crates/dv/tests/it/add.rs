@@ -1,6 +1,5 @@
 //! `dv add`, `dv status`, `dv checkout`: byte-identical files and cache objects against the
 //! real dvc, interop both ways, legacy 2.x outputs, link types and bad input.
-#![allow(clippy::unwrap_used)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

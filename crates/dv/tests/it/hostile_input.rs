@@ -3,7 +3,6 @@
 //! timeout (to catch hangs, not to measure speed) and must fail with one `ERROR:` line naming
 //! the file, with DVC's exit codes for invalid files (`status` 1, other commands 255), while
 //! files DVC accepts keep working.
-#![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 

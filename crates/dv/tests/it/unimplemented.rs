@@ -1,7 +1,6 @@
 //! DVC commands dv does not have yet: every command name the real dvc 3.67.1 knows is either
 //! implemented by dv or answered with one line pointing at dvc (exit code 1), whatever
 //! arguments follow; `dv --help` does not list them; unknown names stay argument errors.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{TestRepo, run};
 

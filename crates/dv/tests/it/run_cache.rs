@@ -5,7 +5,6 @@
 //!
 //! Every stage command appends to `log.txt`, which no stage tracks: its line count says how
 //! many times a command really ran.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{Outcome, S3Server, TestRepo, files_under, run};
 

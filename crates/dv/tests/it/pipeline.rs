@@ -1,6 +1,5 @@
 //! `dv stage add`, `dv repro` and pipeline stages in `dv status`, against the real dvc: the
 //! files written are byte-identical, each tool reads what the other wrote.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{TestRepo, run};
 

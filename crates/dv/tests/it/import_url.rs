@@ -4,7 +4,6 @@
 //! writing exactly what single calls write, and dvc's errors for bad input.
 //!
 //! The S3 tests need the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 

@@ -2,7 +2,6 @@
 //! "victim", and the victim runs the everyday commands (`status`, `checkout`, `pull`, `dag`,
 //! `repro --dry`, `add`). dv must refuse with a clear `ERROR:` and a non-zero exit, and leave
 //! everything outside the clone, `.git` and `.dvc/config` exactly as they were.
-#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 

@@ -4,7 +4,6 @@
 //! frozen stage and a second `dvc.yaml` in a subdirectory. After each step the output, the lock
 //! files, `.gitignore` files and outputs must be the same, and each tool must read what the
 //! other wrote as up to date.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::run;
 use dv_test::twins::Twins;

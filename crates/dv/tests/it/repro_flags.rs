@@ -3,7 +3,6 @@
 //! `-k`/`--ignore-errors`, `--allow-missing`, `--no-commit`, `--pull` and Ctrl-C during a
 //! stage. Each test sets up twin repositories the same way with dvc, then runs `dv` in one and
 //! `dvc` in the other and compares exit codes, stdout, stderr and the files written.
-#![allow(clippy::unwrap_used)]
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,7 +2,6 @@
 //! `data status` and `check-ignore`: differential tests against the real dvc (the same steps in twin repositories
 //! give the same exit codes, output, `.dvc`/`.gitignore` files and cache objects), interop both
 //! ways, and bad input.
-#![allow(clippy::unwrap_used)]
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 

@@ -5,7 +5,6 @@
 //! outputs, missing sources and bad URLs.
 //!
 //! The S3 tests need the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 

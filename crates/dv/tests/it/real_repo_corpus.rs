@@ -4,7 +4,6 @@
 //! that reads an object of an S3 remote and one that writes to it, in a subdirectory of the
 //! repository, and a local remote. Every implemented command runs in twin repositories, dv in
 //! one and dvc in the other, and must agree.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::twins::{Twins, sh};
 use dv_test::{S3Server, TestRepo};

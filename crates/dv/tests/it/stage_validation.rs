@@ -3,7 +3,6 @@
 //! as an output, of a path that is both a dependency and an output, and of names with `@`;
 //! and every command on a hand-written `dvc.yaml` with such a name. Twin repositories, dv
 //! against the real dvc.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::twins::Twins;
 

@@ -1,7 +1,6 @@
 //! Progress bars: drawn on stderr when it is a terminal (here a pseudo-terminal from
 //! util-linux `script`), never on stdout, never with `-q`, and never when stderr is not a
 //! terminal (what every byte-for-byte comparison with dvc relies on).
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{TestRepo, run};
 

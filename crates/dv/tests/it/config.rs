@@ -1,7 +1,6 @@
 //! `dv config` and `dv remote`: differential tests against the real dvc (same commands in twin
 //! repositories must give the same exit codes, output and files), interop both ways, and bad
 //! input.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{Outcome, TestRepo, run};
 

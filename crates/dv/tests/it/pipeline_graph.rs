@@ -1,7 +1,6 @@
 //! `dv dag`, `dv stage list`, `dv freeze` / `dv unfreeze` and frozen stages in `dv status`,
 //! against the real dvc: the same exit code, stdout and stderr, and the same `dvc.yaml` and
 //! `.dvc` bytes after freezing.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{Outcome, TestRepo, run};
 

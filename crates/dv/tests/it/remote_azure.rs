@@ -4,7 +4,6 @@
 //! account is a clear error.
 //!
 //! They need the pinned Azurite (`DV_VENV_DIR`, see `dv_test::venv`).
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{AzureServer, Outcome, TestRepo, run, workspace_files};
 

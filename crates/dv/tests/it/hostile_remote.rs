@@ -2,7 +2,6 @@
 //! the remote's credentials, objects larger than their recorded size are cut off, push refuses
 //! cache objects whose content does not match their name, and what a broken or stale cache
 //! leaves behind is reported and cleaned up.
-#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 

@@ -2,7 +2,6 @@
 //! `GET`/`HEAD` and stores `POST`/`PUT` bodies: what one pushes the other pulls in fresh
 //! clones, `status -c` agrees, `method` and basic authentication, corrupted objects and
 //! unreachable servers, and `gc -c`, which HTTP cannot do.
-#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 

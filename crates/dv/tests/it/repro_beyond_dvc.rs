@@ -3,7 +3,6 @@
 //! nowhere else are moved aside instead of deleted, dependencies changed while a stage runs are
 //! reported; and what it does as dvc does but had to be built anew for it: `-i`, and the
 //! repository lock released while a stage's command runs.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::twins::{Twins, sh};
 use dv_test::{TestRepo, run};

@@ -1,7 +1,6 @@
 //! Everyday data commands in repositories with pipelines, against dvc in twin repositories:
 //! `gc -w [-c]` keeps every `dvc.lock` output, `commit` saves pipeline stages, `remove STAGE`
 //! takes a stage out of `dvc.yaml` and `dvc.lock`.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::TestRepo;
 use dv_test::twins::Twins;

@@ -1,6 +1,5 @@
 //! Ctrl-C: exit code 252 with DVC's message, and the cache and repository stay consistent so
 //! that a rerun completes.
-#![allow(clippy::unwrap_used)]
 
 use std::io::Read;
 use std::process::{Command, Stdio};

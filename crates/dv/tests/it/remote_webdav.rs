@@ -4,7 +4,6 @@
 //! unused objects, and basic authentication with `user` and `password`.
 //!
 //! They need the pinned `wsgidav` (`DV_VENV_DIR`, see `dv_test::venv`).
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{
     Outcome, TestRepo, WebDavServer, cache_objects, files_under, run, tracked_with_remote,

@@ -1,5 +1,4 @@
 //! `dv init`: the files DVC creates, its messages and errors, and interop with real dvc.
-#![allow(clippy::unwrap_used)]
 
 use dv_test::{TestRepo, run};
 
