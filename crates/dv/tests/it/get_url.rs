@@ -6,18 +6,8 @@
 //!
 //! The S3 tests need the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
 
-use std::path::Path;
-
-use dv_test::{HttpServer, Outcome, S3Server, TestRepo, run};
-
-/// Two initialised repositories, one for each tool.
-fn twins() -> (TestRepo, TestRepo) {
-    let ours = TestRepo::new();
-    let theirs = TestRepo::new();
-    run(ours.dv().args(["init", "-q"])).success();
-    run(theirs.dvc().args(["init", "-q"])).success();
-    (ours, theirs)
-}
+use crate::support::{add_s3_source_remote, initialised_twins, s3_source, write_file};
+use dv_test::{HttpServer, Outcome, TestRepo, run};
 
 /// The workspace files outside `.dvc/` and `.git/` except `init`'s `.dvcignore` (relative
 /// path → bytes), sorted.
@@ -38,11 +28,6 @@ fn dvc_dir_extras(repo: &TestRepo) -> Vec<String> {
         .filter(|name| !["config", "config.local", ".gitignore"].contains(&name.as_str()))
         .filter(|name| !name.starts_with("tmp/"))
         .collect()
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
 }
 
 /// Runs `args` with dv in `ours` and dvc in `theirs`, both redacted with both repositories.
@@ -76,16 +61,16 @@ fn assert_steps_match(ours: &TestRepo, theirs: &TestRepo, steps: &[&[&str]]) {
 /// directory.
 fn local_sources(repo: &TestRepo) -> std::path::PathBuf {
     let ext = repo.temp_dir().join("ext");
-    write(&ext.join("file.txt"), "external\n");
-    write(&ext.join("dir/a.txt"), "a\n");
-    write(&ext.join("dir/sub/b.txt"), "b\n");
+    write_file(&ext.join("file.txt"), "external\n");
+    write_file(&ext.join("dir/a.txt"), "a\n");
+    write_file(&ext.join("dir/sub/b.txt"), "b\n");
     std::fs::create_dir_all(ext.join("empty")).unwrap();
     ext
 }
 
 #[test]
 fn local_files_and_directories_match_dvc_and_track_nothing() {
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     for repo in [&ours, &theirs] {
         local_sources(repo);
         std::fs::create_dir_all(repo.path("into")).unwrap();
@@ -123,7 +108,7 @@ fn local_files_and_directories_match_dvc_and_track_nothing() {
 
 #[test]
 fn existing_outputs_need_force_like_dvc() {
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     for repo in [&ours, &theirs] {
         local_sources(repo);
         repo.write("file.txt", "mine\n");
@@ -174,7 +159,7 @@ fn existing_outputs_need_force_like_dvc() {
 
 #[test]
 fn bad_sources_fail_like_dvc_and_write_nothing() {
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     for repo in [&ours, &theirs] {
         local_sources(repo);
         repo.write("b", "taken\n");
@@ -221,56 +206,12 @@ fn bad_sources_fail_like_dvc_and_write_nothing() {
     assert_eq!(data_files(&ours), data_files(&theirs));
 }
 
-/// A moto server with a `src` bucket holding a file and a directory.
-fn s3_source() -> S3Server {
-    let server = S3Server::start();
-    server.create_bucket("src");
-    server.put_object("src", "data/file.csv", b"a,b\n1,2\n");
-    server.put_object("src", "data/dir/x.txt", b"x\n");
-    server.put_object("src", "data/dir/y/z.txt", b"zz\n");
-    server
-}
-
-/// Adds remote `src` (`s3://src`) with the server's endpoint and `--local` keys (or, with
-/// `level` `--global`, all in the global config).
-fn add_source_remote(repo: &TestRepo, server: &S3Server, tool: &str, level: &str) {
-    let invoke = |args: &[&str]| match tool {
-        "dv" => run(repo.dv().args(args)),
-        _ => run(repo.dvc().args(args)),
-    };
-    let project = if level == "--global" {
-        "--global"
-    } else {
-        "--project"
-    };
-    invoke(&["remote", "add", project, "src", "s3://src"]).success();
-    invoke(&[
-        "remote",
-        "modify",
-        project,
-        "src",
-        "endpointurl",
-        &server.endpoint,
-    ])
-    .success();
-    invoke(&["remote", "modify", level, "src", "access_key_id", "test"]).success();
-    invoke(&[
-        "remote",
-        "modify",
-        level,
-        "src",
-        "secret_access_key",
-        "test",
-    ])
-    .success();
-}
-
 #[test]
 fn s3_through_remote_urls_matches_dvc() {
     let server = s3_source();
-    let (ours, theirs) = twins();
-    add_source_remote(&ours, &server, "dv", "--local");
-    add_source_remote(&theirs, &server, "dvc", "--local");
+    let (ours, theirs) = initialised_twins();
+    add_s3_source_remote(&ours, &server, "dv", "--project", "--local");
+    add_s3_source_remote(&theirs, &server, "dvc", "--project", "--local");
     for repo in [&ours, &theirs] {
         std::fs::create_dir_all(repo.path("into")).unwrap();
     }
@@ -316,7 +257,7 @@ fn s3_through_remote_urls_matches_dvc() {
 #[test]
 fn plain_s3_urls_use_the_environment_endpoint_like_dvc() {
     let server = s3_source();
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     let steps: &[&[&str]] = &[
         &["get-url", "s3://src/data/file.csv"],
         &["get-url", "s3://src/data/dir", "sdir"],
@@ -345,9 +286,9 @@ fn plain_s3_urls_use_the_environment_endpoint_like_dvc() {
 
 #[test]
 fn http_downloads_match_dvc() {
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     let served = ours.temp_dir().join("served");
-    write(&served.join("files/model.bin"), "weights\n");
+    write_file(&served.join("files/model.bin"), "weights\n");
     let server = HttpServer::start(&served);
     let url = format!("{}/files/model.bin", server.url);
     let missing = format!("{}/files/missing.bin", server.url);
@@ -393,8 +334,8 @@ fn outside_a_repository_local_and_global_remote_sources_work_like_dvc() {
         ],
     );
     // `remote://` names a remote of the global config.
-    add_source_remote(&ours, &server, "dv", "--global");
-    add_source_remote(&theirs, &server, "dvc", "--global");
+    add_s3_source_remote(&ours, &server, "dv", "--global", "--global");
+    add_s3_source_remote(&theirs, &server, "dvc", "--global", "--global");
     assert_steps_match(
         &ours,
         &theirs,

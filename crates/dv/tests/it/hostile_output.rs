@@ -4,6 +4,7 @@
 //! `dvc.yaml` and `.dvc` files are shown escaped, and a full disk or read-only filesystem is
 //! one clear error line. Each attack is committed to a git repository and run in a clone.
 
+use crate::support::commit_all;
 use dv_test::{Outcome, TestRepo, run};
 
 const BASHRC: &str = "# the user's shell startup file\nexport PATH=/usr/bin\n";
@@ -14,8 +15,7 @@ fn hostile_clone(build: impl FnOnce(&TestRepo)) -> TestRepo {
     let origin = TestRepo::new();
     run(origin.dvc().args(["init", "-q"])).success();
     build(&origin);
-    origin.git(&["add", "-A"]);
-    origin.git(&["commit", "-q", "-m", "hostile"]);
+    commit_all(&origin, "hostile");
     let clone = origin.git_clone();
     std::fs::write(clone.temp_dir().join("bashrc"), BASHRC).unwrap();
     clone

@@ -5,17 +5,10 @@
 
 use std::path::PathBuf;
 
-use dv_test::{HttpServer, HttpServerOptions, Outcome, TestRepo, run, tracked_with_remote};
-
-fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
-    run(repo.dv().args(args)).redacted(repo)
-}
-
-fn served_dir(repo: &TestRepo) -> PathBuf {
-    let served = repo.temp_dir().join("served");
-    std::fs::create_dir_all(&served).unwrap();
-    served
-}
+use crate::support::{ServedHttp, dv};
+use dv_test::{
+    HttpServer, HttpServerOptions, TestRepo, tracked_with_local_remote, tracked_with_remote,
+};
 
 /// The heads a server received that mention `needle` (case-insensitive).
 fn heads_with(server: &HttpServer, needle: &str) -> Vec<String> {
@@ -29,20 +22,13 @@ fn heads_with(server: &HttpServer, needle: &str) -> Vec<String> {
 
 #[test]
 fn http_credentials_do_not_follow_a_redirect_to_another_origin() {
-    let probe = TestRepo::new();
-    let served = served_dir(&probe);
-    let elsewhere = HttpServer::start_with(
-        &served,
-        HttpServerOptions {
-            writable: true,
-            ..HttpServerOptions::default()
-        },
-    );
-    let repo = tracked_with_remote(&format!("{}/store", elsewhere.url), &[]);
+    let http = ServedHttp::writable();
+    let elsewhere = &http.server;
+    let repo = tracked_with_remote(&http.url("/store"), &[]);
     dv(&repo, &["push"]).success();
     // The configured server sends every read to the other one (another port: another origin).
     let front = HttpServer::start_with(
-        &served,
+        &http.dir,
         HttpServerOptions {
             redirect_to: Some(elsewhere.url.clone()),
             ..HttpServerOptions::default()
@@ -92,12 +78,12 @@ fn http_credentials_do_not_follow_a_redirect_to_another_origin() {
             "{front_heads:?}"
         );
         assert!(
-            heads_with(&elsewhere, secret).is_empty(),
+            heads_with(elsewhere, secret).is_empty(),
             "{elsewhere_heads:?}"
         );
         assert!(
-            heads_with(&elsewhere, "x-secret-token").is_empty()
-                && heads_with(&elsewhere, "authorization").is_empty(),
+            heads_with(elsewhere, "x-secret-token").is_empty()
+                && heads_with(elsewhere, "authorization").is_empty(),
             "{elsewhere_heads:?}"
         );
     }
@@ -122,20 +108,12 @@ fn files_in(dir: &std::path::Path) -> Vec<PathBuf> {
 
 #[test]
 fn an_object_larger_than_its_recorded_size_is_cut_off_and_not_cached() {
-    let probe = TestRepo::new();
-    let served = served_dir(&probe);
-    let server = HttpServer::start_with(
-        &served,
-        HttpServerOptions {
-            writable: true,
-            ..HttpServerOptions::default()
-        },
-    );
-    let repo = tracked_with_remote(&format!("{}/store", server.url), &[]);
+    let http = ServedHttp::writable();
+    let repo = tracked_with_remote(&http.url("/store"), &[]);
     dv(&repo, &["push"]).success();
     // `a.txt` is recorded with `size: 6`; the remote now serves 32 MiB under its name.
     let object = "files/md5/b1/946ac92492d2347c6235b4d2611184";
-    std::fs::write(served.join("store").join(object), vec![b'x'; 32 << 20]).unwrap();
+    std::fs::write(http.dir.join("store").join(object), vec![b'x'; 32 << 20]).unwrap();
 
     let clone = repo.git_clone();
     let out = dv(&clone, &["pull"]);
@@ -178,9 +156,7 @@ fn plant(repo: &TestRepo, relative: &str, content: &str) {
 
 #[test]
 fn push_refuses_cache_objects_whose_content_does_not_match_their_name() {
-    let probe = TestRepo::new();
-    let remote = probe.temp_dir().join("remote");
-    let repo = tracked_with_remote(remote.to_str().unwrap(), &[]);
+    let (repo, remote) = tracked_with_local_remote();
     // `a.txt` ("hello\n") and `data/f1.txt` ("one\n") hold something else in the cache.
     let a_txt = "files/md5/b1/946ac92492d2347c6235b4d2611184";
     let f1 = "files/md5/5b/bf5a52328e7439ae6e719dfe712200";
@@ -234,8 +210,7 @@ fn push_refuses_cache_objects_whose_content_does_not_match_their_name() {
 
 #[test]
 fn gc_collects_stale_temporary_files_in_the_cache_and_keeps_fresh_ones() {
-    let probe = TestRepo::new();
-    let repo = tracked_with_remote(probe.temp_dir().join("remote").to_str().unwrap(), &[]);
+    let (repo, _remote) = tracked_with_local_remote();
     let shard = repo.path(".dvc/cache/files/md5/b1");
     let (old, fresh) = (shard.join(".killed.tmp"), shard.join(".running.tmp"));
     std::fs::write(&fresh, "being written").unwrap();
@@ -253,8 +228,7 @@ fn gc_collects_stale_temporary_files_in_the_cache_and_keeps_fresh_ones() {
 
 #[test]
 fn a_corrupted_dir_object_in_the_cache_is_downloaded_again() {
-    let probe = TestRepo::new();
-    let repo = tracked_with_remote(probe.temp_dir().join("remote").to_str().unwrap(), &[]);
+    let (repo, _remote) = tracked_with_local_remote();
     dv(&repo, &["push"]).success();
     let clone = repo.git_clone();
     dv(&clone, &["pull"]).success();

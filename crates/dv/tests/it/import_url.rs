@@ -5,26 +5,11 @@
 //!
 //! The S3 tests need the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
 
-use std::path::Path;
-
+use crate::support::{
+    add_s3_source_remote, commit_all, dv, dvc, initialised_twins, s3_source, sorted_lines,
+    write_file,
+};
 use dv_test::{HttpServer, Outcome, S3Server, TestRepo, run};
-
-fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
-    run(repo.dv().args(args)).redacted(repo)
-}
-
-fn dvc(repo: &TestRepo, args: &[&str]) -> Outcome {
-    run(repo.dvc().args(args)).redacted(repo)
-}
-
-/// Two initialised repositories, one for each tool.
-fn twins() -> (TestRepo, TestRepo) {
-    let ours = TestRepo::new();
-    let theirs = TestRepo::new();
-    run(ours.dv().args(["init", "-q"])).success();
-    run(theirs.dvc().args(["init", "-q"])).success();
-    (ours, theirs)
-}
 
 /// Every `.dvc` and `.gitignore` file of the repository (relative path → text), sorted.
 fn metafiles(repo: &TestRepo) -> Vec<(String, String)> {
@@ -47,25 +32,13 @@ fn data_files(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// The sorted lines of a stream: dvc prints some lists in a random order.
-fn sorted_lines(text: &str) -> Vec<String> {
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    lines.sort();
-    lines
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 #[test]
 fn local_file_and_directory_imports_match_dvc_both_ways() {
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     let ext = ours.temp_dir().join("ext");
-    write(&ext.join("file.txt"), "external\n");
-    write(&ext.join("dir/a.txt"), "a\n");
-    write(&ext.join("dir/sub/b.txt"), "b\n");
+    write_file(&ext.join("file.txt"), "external\n");
+    write_file(&ext.join("dir/a.txt"), "a\n");
+    write_file(&ext.join("dir/sub/b.txt"), "b\n");
     let file = ext.join("file.txt").display().to_string();
     let dir = ext.join("dir").display().to_string();
     let steps: &[&[&str]] = &[
@@ -112,8 +85,8 @@ fn local_file_and_directory_imports_match_dvc_both_ways() {
         assert_eq!((a.code, &a.stdout), (b.code, &b.stdout), "{a}\n{b}");
     }
     assert_eq!(metafiles(&ours), metafiles(&theirs));
-    write(&ext.join("file.txt"), "changed\n");
-    write(&ext.join("dir/c.txt"), "c\n");
+    write_file(&ext.join("file.txt"), "changed\n");
+    write_file(&ext.join("dir/c.txt"), "c\n");
     for step in [&["update", "file.txt.dvc"][..], &["update", "imported_dir"]] {
         let a = run(ours.dv().args(step)).redacted(&ours);
         let b = run(theirs.dvc().args(step)).redacted(&ours);
@@ -127,9 +100,9 @@ fn local_file_and_directory_imports_match_dvc_both_ways() {
 
 #[test]
 fn imports_with_a_relative_source_record_it_relative_to_the_dvc_file() {
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     for repo in [&ours, &theirs] {
-        write(&repo.path("../ext-rel/f.txt"), "f\n");
+        write_file(&repo.path("../ext-rel/f.txt"), "f\n");
         std::fs::create_dir_all(repo.path("sub")).unwrap();
     }
     let a = run(ours
@@ -150,9 +123,9 @@ fn imports_with_a_relative_source_record_it_relative_to_the_dvc_file() {
 
 #[test]
 fn bad_input_fails_like_dvc_and_writes_nothing() {
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     let ext = ours.temp_dir().join("ext-bad");
-    write(&ext.join("f.txt"), "f\n");
+    write_file(&ext.join("f.txt"), "f\n");
     let file = ext.join("f.txt").display().to_string();
     let missing = ext.join("missing.txt").display().to_string();
     for repo in [&ours, &theirs] {
@@ -186,13 +159,9 @@ fn bad_input_fails_like_dvc_and_writes_nothing() {
     assert!(!ours.temp_dir().join("outside.txt").exists());
 }
 
-/// A moto server with a `src` bucket holding a small catalog.
-fn s3_source() -> S3Server {
-    let server = S3Server::start();
-    server.create_bucket("src");
-    server.put_object("src", "data/file.csv", b"a,b\n1,2\n");
-    server.put_object("src", "data/dir/x.txt", b"x\n");
-    server.put_object("src", "data/dir/y/z.txt", b"zz\n");
+/// [`s3_source`]'s bucket with a small catalog of images besides.
+fn s3_catalog() -> S3Server {
+    let server = s3_source();
     for i in 0..4 {
         server.put_object(
             "src",
@@ -203,40 +172,12 @@ fn s3_source() -> S3Server {
     server
 }
 
-/// Adds remote `src` (`s3://src`) with the server's endpoint and `--local` keys.
-fn add_source_remote(repo: &TestRepo, server: &S3Server, tool: &str) {
-    let invoke = |args: &[&str]| match tool {
-        "dv" => run(repo.dv().args(args)),
-        _ => run(repo.dvc().args(args)),
-    };
-    invoke(&["remote", "add", "src", "s3://src"]).success();
-    invoke(&["remote", "modify", "src", "endpointurl", &server.endpoint]).success();
-    invoke(&[
-        "remote",
-        "modify",
-        "--local",
-        "src",
-        "access_key_id",
-        "test",
-    ])
-    .success();
-    invoke(&[
-        "remote",
-        "modify",
-        "--local",
-        "src",
-        "secret_access_key",
-        "test",
-    ])
-    .success();
-}
-
 #[test]
 fn s3_imports_through_remote_urls_match_dvc_both_ways() {
-    let server = s3_source();
-    let (ours, theirs) = twins();
-    add_source_remote(&ours, &server, "dv");
-    add_source_remote(&theirs, &server, "dvc");
+    let server = s3_catalog();
+    let (ours, theirs) = initialised_twins();
+    add_s3_source_remote(&ours, &server, "dv", "--project", "--local");
+    add_s3_source_remote(&theirs, &server, "dvc", "--project", "--local");
     for repo in [&ours, &theirs] {
         std::fs::create_dir_all(repo.path("data")).unwrap();
     }
@@ -287,11 +228,11 @@ fn s3_imports_through_remote_urls_match_dvc_both_ways() {
 
 #[test]
 fn s3_imports_push_and_pull_across_tools() {
-    let server = s3_source();
+    let server = s3_catalog();
     server.create_bucket("store");
     let repo = TestRepo::new();
     run(repo.dv().args(["init", "-q"])).success();
-    add_source_remote(&repo, &server, "dv");
+    add_s3_source_remote(&repo, &server, "dv", "--project", "--local");
     run(repo
         .dv()
         .args(["import-url", "-q", "remote://src/data/dir", "sdir"]))
@@ -302,8 +243,7 @@ fn s3_imports_push_and_pull_across_tools() {
     .success();
     repo.use_s3_remote("store", &server.endpoint);
     run(repo.dv().args(["push", "-q"])).success();
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "imports"]);
+    commit_all(&repo, "imports");
 
     let clone = repo.git_clone();
     let out = run(clone.dvc().arg("pull").envs(server.credentials_env()));
@@ -319,8 +259,7 @@ fn s3_imports_push_and_pull_across_tools() {
         .env("AWS_ENDPOINT_URL", &server.endpoint))
     .success();
     run(clone.dvc().arg("push").envs(server.credentials_env())).success();
-    clone.git(&["add", "-A"]);
-    clone.git(&["commit", "-q", "-m", "img1"]);
+    commit_all(&clone, "img1");
     let second = clone.git_clone();
     run(second
         .dv()
@@ -335,8 +274,8 @@ fn s3_imports_push_and_pull_across_tools() {
 
 #[test]
 fn plain_s3_urls_use_the_environment_endpoint_like_dvc() {
-    let server = s3_source();
-    let (ours, theirs) = twins();
+    let server = s3_catalog();
+    let (ours, theirs) = initialised_twins();
     let args = ["import-url", "--no-download", "s3://src/cat/img2.tif"];
     let env = |cmd: &mut assert_cmd::Command| {
         cmd.envs(server.credentials_env())
@@ -357,10 +296,10 @@ fn plain_s3_urls_use_the_environment_endpoint_like_dvc() {
 
 #[test]
 fn batch_registration_writes_what_single_calls_write() {
-    let server = s3_source();
-    let (ours, theirs) = twins();
-    add_source_remote(&ours, &server, "dv");
-    add_source_remote(&theirs, &server, "dvc");
+    let server = s3_catalog();
+    let (ours, theirs) = initialised_twins();
+    add_s3_source_remote(&ours, &server, "dv", "--project", "--local");
+    add_s3_source_remote(&theirs, &server, "dvc", "--project", "--local");
     for repo in [&ours, &theirs] {
         std::fs::create_dir_all(repo.path("data")).unwrap();
     }
@@ -434,9 +373,9 @@ fn batch_registration_writes_what_single_calls_write() {
 
 #[test]
 fn http_imports_match_dvc_both_ways() {
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     let served = ours.temp_dir().join("served");
-    write(&served.join("files/model.bin"), "weights\n");
+    write_file(&served.join("files/model.bin"), "weights\n");
     let server = HttpServer::start(&served);
     let url = format!("{}/files/model.bin", server.url);
     let a = dv(&ours, &["import-url", &url]);
@@ -468,7 +407,7 @@ fn version_aware_imports_match_dvc() {
     server.put_object("vsrc", "f.txt", b"v1\n");
     server.put_object("vsrc", "d/a.txt", b"a1\n");
     server.put_object("vsrc", "d/b.txt", b"b1\n");
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     for args in [
         &["import-url", "--version-aware", "s3://vsrc/f.txt", "vf.txt"][..],
         &["import-url", "--version-aware", "s3://vsrc/d", "vd"],
@@ -531,12 +470,12 @@ fn version_aware_imports_match_dvc() {
 
 #[test]
 fn pull_downloads_no_download_imports_from_their_source_like_dvc() {
-    let server = s3_source();
+    let server = s3_catalog();
     let repo = TestRepo::new();
     run(repo.dv().args(["init", "-q"])).success();
-    add_source_remote(&repo, &server, "dv");
+    add_s3_source_remote(&repo, &server, "dv", "--project", "--local");
     let ext = repo.temp_dir().join("ext-pull");
-    write(&ext.join("dir/a.txt"), "a\n");
+    write_file(&ext.join("dir/a.txt"), "a\n");
     let dir = ext.join("dir").display().to_string();
     run(repo.dv().args([
         "import-url",
@@ -549,8 +488,7 @@ fn pull_downloads_no_download_imports_from_their_source_like_dvc() {
         .dv()
         .args(["import-url", "-q", "--no-download", &dir, "d"]))
     .success();
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "registered"]);
+    commit_all(&repo, "registered");
     for tool in ["dv", "dvc"] {
         let clone = repo.git_clone();
         for args in [
@@ -599,11 +537,11 @@ fn pull_downloads_no_download_imports_from_their_source_like_dvc() {
 
 #[test]
 fn to_remote_imports_go_straight_to_the_remote_like_dvc() {
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     let ext = ours.temp_dir().join("ext-remote");
-    write(&ext.join("big.bin"), "payload\n");
-    write(&ext.join("dir/a.txt"), "a\n");
-    write(&ext.join("dir/sub/b.txt"), "b\n");
+    write_file(&ext.join("big.bin"), "payload\n");
+    write_file(&ext.join("dir/a.txt"), "a\n");
+    write_file(&ext.join("dir/sub/b.txt"), "b\n");
     let file = ext.join("big.bin").display().to_string();
     let dir = ext.join("dir").display().to_string();
     for (repo, tool) in [(&ours, "dv"), (&theirs, "dvc")] {
@@ -662,10 +600,10 @@ fn to_remote_imports_go_straight_to_the_remote_like_dvc() {
 
 #[test]
 fn add_to_remote_matches_dvc() {
-    let (ours, theirs) = twins();
+    let (ours, theirs) = initialised_twins();
     let ext = ours.temp_dir().join("ext-add");
-    write(&ext.join("dir/a.txt"), "a\n");
-    write(&ext.join("dir/sub/b.txt"), "b\n");
+    write_file(&ext.join("dir/a.txt"), "a\n");
+    write_file(&ext.join("dir/sub/b.txt"), "b\n");
     let dir = ext.join("dir").display().to_string();
     for repo in [&ours, &theirs] {
         repo.write("loc.txt", "local\n");
@@ -718,10 +656,10 @@ fn add_to_remote_matches_dvc() {
 
 #[test]
 fn a_plain_s3_url_that_cannot_be_read_suggests_the_matching_remote() {
-    let server = s3_source();
+    let server = s3_catalog();
     let repo = TestRepo::new();
     run(repo.dv().args(["init", "-q"])).success();
-    add_source_remote(&repo, &server, "dv");
+    add_s3_source_remote(&repo, &server, "dv", "--project", "--local");
     // No credentials or endpoint in the environment: only the remote `src` has them.
     let out = dv(
         &repo,

@@ -32,4 +32,5 @@ mod repro_beyond_dvc;
 mod repro_flags;
 mod run_cache;
 mod stage_validation;
+mod support;
 mod unimplemented;

@@ -5,11 +5,8 @@
 //!
 //! They need the pinned Azurite (`DV_VENV_DIR`, see `dv_test::venv`).
 
-use dv_test::{AzureServer, Outcome, TestRepo, run, workspace_files};
-
-fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
-    run(repo.dv().args(args)).redacted(repo)
-}
+use crate::support::{commit_all, dv, init_and_add};
+use dv_test::{AzureServer, TestRepo, workspace_files};
 
 fn use_connection_string(repo: &TestRepo, server: &AzureServer) {
     let connection_string = server.connection_string();
@@ -36,15 +33,13 @@ fn what_dv_pushes_to_azure_a_clone_pulls_and_gc_cloud_cleans() {
     repo.write("data/sub/f2.txt", "two\r\n");
     repo.write("a.txt", "hello\n");
     repo.write("b.txt", "bee\n");
-    dv(&repo, &["init", "-q"]).success();
-    dv(&repo, &["add", "-q", "data", "a.txt", "b.txt"]).success();
+    init_and_add(&repo, "dv", &["data", "a.txt", "b.txt"]);
     dv(
         &repo,
         &["remote", "add", "-d", "store", "azure://bucket/store"],
     )
     .success();
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "tracked"]);
+    commit_all(&repo, "tracked");
 
     // No account: a clear error naming the remote.
     let out = dv(&repo, &["push"]);

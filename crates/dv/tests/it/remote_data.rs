@@ -8,6 +8,10 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::support::{
+    add_local_remote, closed_port, commit_all, dv, dvc, files_skipping, hello_repo, init_and_add,
+    s3_with_bucket,
+};
 use dv_test::{Outcome, S3Server, TestRepo, run};
 
 /// A small tree with the awkward cases: nested and empty files, CRLF text, unicode names,
@@ -26,81 +30,34 @@ fn write_corpus(repo: &TestRepo) {
 
 const TARGETS: &[&str] = &["data", "a.txt", "bin/leaf.bin", "run.sh"];
 
-/// Every file under `dir` (relative path → bytes), sorted, skipping the entries named in `skip`
-/// at any depth.
-fn files(dir: &Path, skip: &[&str]) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&current) else {
-            continue;
-        };
-        for entry in entries {
-            let entry = entry.unwrap();
-            let name = entry.file_name();
-            if skip.iter().any(|s| name == *s) {
-                continue;
-            }
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
-                out.push((rel, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The workspace as a user sees it: everything but `.git` and `.dvc`.
 fn workspace(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
-    files(repo.root(), &[".git", ".dvc"])
+    files_skipping(repo.root(), &[".git", ".dvc"])
 }
 
 /// The objects of a cache or local remote directory.
 fn objects(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    files(dir, &["runs", "tmp"])
+    files_skipping(dir, &["runs", "tmp"])
 }
 
 /// Relative paths of every file under `dir` whose name marks an unfinished transfer
 /// (`.<random>.tmp`).
 fn temporary_files(dir: &Path) -> Vec<String> {
-    files(dir, &[])
+    files_skipping(dir, &[])
         .into_iter()
         .map(|(name, _)| name)
         .filter(|name| name.ends_with(".tmp"))
         .collect()
 }
 
-fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
-    run(repo.dv().args(args)).redacted(repo)
-}
-
-fn dvc(repo: &TestRepo, args: &[&str]) -> Outcome {
-    run(repo.dvc().args(args)).redacted(repo)
-}
-
 /// A repository with the corpus tracked by `tool` (`dv` or `dvc`) and a local default remote
 /// `store` outside it, everything committed.
 fn tracked_repo(tool: &str) -> (TestRepo, PathBuf) {
     let repo = TestRepo::new();
-    let invoke = |args: &[&str]| match tool {
-        "dv" => run(repo.dv().args(args)),
-        _ => run(repo.dvc().args(args)),
-    };
     write_corpus(&repo);
-    invoke(&["init", "-q"]).success();
-    invoke(&[&["add", "-q"][..], TARGETS].concat()).success();
-    let remote = repo.temp_dir().join("remote");
-    invoke(&["remote", "add", "-d", "store", remote.to_str().unwrap()]).success();
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "tracked"]);
+    init_and_add(&repo, tool, TARGETS);
+    let remote = add_local_remote(&repo, tool);
+    commit_all(&repo, "tracked");
     (repo, remote)
 }
 
@@ -264,11 +221,7 @@ fn remove(path: &Path) {
 fn edit(repo: &TestRepo, what: &str) {
     match what {
         "add-remote" => {
-            let remote = repo.temp_dir().join("remote");
-            run(repo
-                .dv()
-                .args(["remote", "add", "-d", "store", remote.to_str().unwrap()]))
-            .success();
+            add_local_remote(repo, "dv");
         }
         "drop-cache" => remove(&repo.path(".dvc/cache")),
         "drop-leaf" => {
@@ -484,8 +437,7 @@ fn downloads_into_a_group_shared_cache_get_dvc_modes() {
     repo.write(".gitignore", "/crlf.txt\n");
     run(repo.dvc().args(["config", "cache.shared", "group"])).success();
     dvc(&repo, &["push"]).success();
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "shared"]);
+    commit_all(&repo, "shared");
     for command in ["pull", "fetch"] {
         let ours = repo.git_clone();
         let theirs = repo.git_clone();
@@ -527,13 +479,8 @@ fn legacy_outputs_use_the_remote_root() {
     );
     repo.write(".dvc/cache/dd/8c6a395b5dd36c56d23275028f526c", "a\r\nb\r\n");
     repo.write(".gitignore", "/crlf.txt\n");
-    let remote = repo.temp_dir().join("remote");
-    run(repo
-        .dv()
-        .args(["remote", "add", "-d", "store", remote.to_str().unwrap()]))
-    .success();
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "legacy"]);
+    let remote = add_local_remote(&repo, "dv");
+    commit_all(&repo, "legacy");
 
     assert_eq!(dv(&repo, &["push"]).stdout, "1 file pushed\n");
     assert_eq!(
@@ -611,15 +558,12 @@ fn a_corrupted_remote_object_is_never_checked_out() {
 
 #[test]
 fn s3_seed_workflow_round_trips_with_dvc() {
-    let server = S3Server::start();
-    server.create_bucket("bucket");
+    let server = s3_with_bucket();
     let repo = TestRepo::new();
     write_corpus(&repo);
-    run(repo.dv().args(["init", "-q"])).success();
-    run(repo.dv().args([&["add", "-q"][..], TARGETS].concat())).success();
+    init_and_add(&repo, "dv", TARGETS);
     repo.use_s3_remote("bucket", &server.endpoint);
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "tracked"]);
+    commit_all(&repo, "tracked");
 
     let out = dv(&repo, &["push"]);
     assert_eq!(out.stdout, "8 files pushed\n", "{out}");
@@ -656,8 +600,7 @@ fn s3_seed_workflow_round_trips_with_dvc() {
     clone.write("b.txt", "from dvc\n");
     run(clone.dvc().args(["add", "-q", "b.txt"])).success();
     run(clone.dvc().arg("push").envs(server.credentials_env())).success();
-    clone.git(&["add", "-A"]);
-    clone.git(&["commit", "-q", "-m", "b"]);
+    commit_all(&clone, "b");
     let second = clone.git_clone();
     let out = run(second.dv().arg("pull").envs(server.credentials_env()));
     assert_eq!(
@@ -671,15 +614,10 @@ fn s3_seed_workflow_round_trips_with_dvc() {
 
 #[test]
 fn s3_corrupted_object_is_detected_on_pull() {
-    let server = S3Server::start();
-    server.create_bucket("bucket");
-    let repo = TestRepo::new();
-    run(repo.dv().args(["init", "-q"])).success();
-    repo.write("a.txt", "hello\n");
-    run(repo.dv().args(["add", "-q", "a.txt"])).success();
+    let server = s3_with_bucket();
+    let repo = hello_repo();
     repo.use_s3_remote("bucket", &server.endpoint);
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "tracked"]);
+    commit_all(&repo, "tracked");
     dv(&repo, &["push"]).success();
     server.put_object(
         "bucket",
@@ -694,20 +632,13 @@ fn s3_corrupted_object_is_detected_on_pull() {
     assert!(temporary_files(&clone.path(".dvc/cache")).is_empty());
 }
 
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[test]
 fn s3_missing_bucket_and_unreachable_endpoint_are_clear_errors() {
     let server = S3Server::start();
     let (repo, _) = tracked_repo("dv");
     run(repo.dv().args(["remote", "remove", "store"])).success();
     repo.use_s3_remote("nobucket", &server.endpoint);
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "s3"]);
+    commit_all(&repo, "s3");
 
     let out = dv(&repo, &["push"]);
     assert_eq!(out.code, 255, "{out}");
@@ -869,7 +800,7 @@ fn gc_cloud_deletes_the_same_remote_objects_as_dvc() {
     copy_dir(&cache_backup, &repo.path(".dvc/cache"));
     let out = dv(&repo, &["gc", "-w", "-c", "-f"]);
     assert_eq!(out, expected);
-    assert_eq!(files(&remote, &[]), files(&other, &[]));
+    assert_eq!(files_skipping(&remote, &[]), files_skipping(&other, &[]));
     assert_eq!(objects(&repo.path(".dvc/cache")), cache_after_dvc);
     assert!(remote.join("runs/ab/cd/entry").exists());
 
@@ -894,10 +825,7 @@ fn gc_cloud_deletes_the_same_remote_objects_as_dvc() {
 
 #[test]
 fn gc_cloud_without_a_usable_remote_fails_like_dvc() {
-    let repo = TestRepo::new();
-    run(repo.dv().args(["init", "-q"])).success();
-    repo.write("a.txt", "hello\n");
-    run(repo.dv().args(["add", "-q", "a.txt"])).success();
+    let repo = hello_repo();
     for args in [
         &["gc", "-w", "-c", "-f"][..],
         &["gc", "-w", "-c", "-f", "-r", "nope"],
@@ -916,12 +844,10 @@ fn gc_cloud_without_a_usable_remote_fails_like_dvc() {
 
 #[test]
 fn s3_gc_cloud_deletes_unused_objects_in_a_batch() {
-    let server = S3Server::start();
-    server.create_bucket("bucket");
+    let server = s3_with_bucket();
     let repo = TestRepo::new();
     write_corpus(&repo);
-    run(repo.dv().args(["init", "-q"])).success();
-    run(repo.dv().args([&["add", "-q"][..], TARGETS].concat())).success();
+    init_and_add(&repo, "dv", TARGETS);
     repo.use_s3_remote("bucket", &server.endpoint);
     dv(&repo, &["push"]).success();
     server.put_object("bucket", "store/runs/ab/cd/entry", b"run cache\n");

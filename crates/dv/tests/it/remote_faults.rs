@@ -8,78 +8,15 @@
 //!
 //! The S3 test needs the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::{
+    add_local_remote, assert_objects_consistent, commit_all, init_and_add, md5_hex, s3_with_bucket,
+    send_signal, wait_with_stderr,
+};
 use dv_test::{S3Server, TestRepo, run};
-
-/// Every regular file under `dir` (recursively) as (path, bytes).
-fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&current) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let metadata = std::fs::symlink_metadata(&path).unwrap();
-            if metadata.is_dir() {
-                stack.push(path);
-            } else if metadata.is_file() {
-                out.push((path.clone(), std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// The MD5 of `bytes` in hex, by `md5sum`.
-fn md5_hex(bytes: &[u8]) -> String {
-    let mut child = Command::new("md5sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = bytes.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    String::from_utf8(out.stdout).unwrap()[..32].to_owned()
-}
-
-/// Asserts that every object under `dir/files/md5` hashes to its name; temporary files
-/// (`.<random>.tmp`) are allowed and skipped. Returns how many objects were checked.
-fn assert_objects_consistent(dir: &Path) -> usize {
-    let root = dir.join("files/md5");
-    let mut checked = 0;
-    for (path, bytes) in all_files(&root) {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.ends_with(".tmp") {
-            continue;
-        }
-        let shard = path
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        let expected = format!("{shard}{}", name.trim_end_matches(".dir"));
-        assert_eq!(
-            md5_hex(&bytes),
-            expected,
-            "object {} has content that does not match its name",
-            path.display()
-        );
-        checked += 1;
-    }
-    checked
-}
 
 /// `count` files of 4 KiB with distinct content under `data/`, and a 32 MiB `data/big` (its
 /// copy takes long enough to be caught in the middle).
@@ -118,27 +55,14 @@ fn kill_mid_copy(command: &mut Command, dir: &Path) -> bool {
         if copying {
             break;
         }
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut stderr = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut stderr)
-                .unwrap();
+        if child.try_wait().unwrap().is_some() {
+            let (status, stderr) = wait_with_stderr(&mut child);
             assert!(status.success(), "{stderr}");
             return false;
         }
         assert!(started.elapsed() < Duration::from_secs(120), "dv hangs");
     }
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-9", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    send_signal(&child, "-9");
     let status: ExitStatus = child.wait().unwrap();
     use std::os::unix::process::ExitStatusExt as _;
     status.signal() == Some(9)
@@ -147,16 +71,10 @@ fn kill_mid_copy(command: &mut Command, dir: &Path) -> bool {
 #[test]
 fn killed_push_and_pull_with_a_local_remote_leave_only_complete_objects() {
     let repo = TestRepo::new();
-    run(repo.dv().args(["init", "-q"])).success();
     let big = write_data(&repo, 300);
-    run(repo.dv().args(["add", "-q", "data"])).success();
-    let remote = repo.temp_dir().join("remote");
-    run(repo
-        .dv()
-        .args(["remote", "add", "-d", "store", remote.to_str().unwrap()]))
-    .success();
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "tracked"]);
+    init_and_add(&repo, "dv", &["data"]);
+    let remote = add_local_remote(&repo, "dv");
+    commit_all(&repo, "tracked");
 
     // Push, killed while copying an object (`big` if the timing allows).
     let remote_big = object_path(&remote, &big);
@@ -223,12 +141,10 @@ fn killed_push_and_pull_with_a_local_remote_leave_only_complete_objects() {
 
 #[test]
 fn s3_server_dying_mid_push_is_a_clear_error_and_a_rerun_completes() {
-    let server = S3Server::start();
-    server.create_bucket("bucket");
+    let server = s3_with_bucket();
     let repo = TestRepo::new();
-    run(repo.dv().args(["init", "-q"])).success();
     write_data(&repo, 400);
-    run(repo.dv().args(["add", "-q", "data"])).success();
+    init_and_add(&repo, "dv", &["data"]);
     repo.use_s3_remote("bucket", &server.endpoint);
 
     let mut child = repo
@@ -251,14 +167,7 @@ fn s3_server_dying_mid_push_is_a_clear_error_and_a_rerun_completes() {
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(server);
-    let status = child.wait().unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let (status, stderr) = wait_with_stderr(&mut child);
     assert_eq!(status.code(), Some(255), "{stderr}");
     assert!(
         stderr.starts_with("ERROR: failed to push data to the cloud - "),

@@ -3,51 +3,24 @@
 //! clones, `status -c` agrees, `method` and basic authentication, corrupted objects and
 //! unreachable servers, and `gc -c`, which HTTP cannot do.
 
-use std::path::PathBuf;
-
 use dv_test::{
-    HttpServer, HttpServerOptions, Outcome, TestRepo, files_under, run, tracked_with_remote,
-    workspace_files,
+    HttpServerOptions, cache_objects, files_under, tracked_with_remote, workspace_files,
 };
 
-fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
-    run(repo.dv().args(args)).redacted(repo)
-}
-
-fn dvc(repo: &TestRepo, args: &[&str]) -> Outcome {
-    run(repo.dvc().args(args)).redacted(repo)
-}
-
-fn served_dir(repo: &TestRepo) -> PathBuf {
-    let served = repo.temp_dir().join("served");
-    std::fs::create_dir_all(&served).unwrap();
-    served
-}
-
-fn writable() -> HttpServerOptions {
-    HttpServerOptions {
-        writable: true,
-        ..HttpServerOptions::default()
-    }
-}
+use crate::support::{ServedHttp, closed_port, commit_all, dv, dvc, sorted_lines, stored_names};
 
 #[test]
 fn what_dv_pushes_over_http_dvc_pulls_and_the_reverse() {
-    let probe = TestRepo::new();
-    let served = served_dir(&probe);
-    let server = HttpServer::start_with(&served, writable());
-    let url = format!("{}/store", server.url);
+    let http = ServedHttp::writable();
+    let (served, server) = (&http.dir, &http.server);
+    let url = http.url("/store");
     let repo = tracked_with_remote(&url, &[]);
 
     let out = dv(&repo, &["push"]);
     assert_eq!(out.stdout, "6 files pushed\n", "{out}");
     assert_eq!(out.stderr, "");
     // The server holds the cache's layout under the remote's path; POST is the default.
-    let cached = files_under(&repo.path(".dvc/cache"))
-        .into_iter()
-        .filter(|(name, _)| name.starts_with("files/"))
-        .collect::<Vec<_>>();
-    assert_eq!(files_under(&served.join("store")), cached);
+    assert_eq!(files_under(&served.join("store")), cache_objects(&repo));
     assert!(
         server.requests().iter().any(
             |line| line.starts_with("POST /store/files/md5/b1/946ac92492d2347c6235b4d2611184 ")
@@ -75,8 +48,7 @@ fn what_dv_pushes_over_http_dvc_pulls_and_the_reverse() {
     // dvc pushes a new file; dv sees it missing, then pulls it into another clone.
     clone.write("b.txt", "from dvc\n");
     dvc(&clone, &["add", "-q", "b.txt"]).success();
-    clone.git(&["add", "-A"]);
-    clone.git(&["commit", "-q", "-m", "b"]);
+    commit_all(&clone, "b");
     let second = clone.git_clone();
     let ours = dv(&second, &["status", "-c"]);
     let theirs = dvc(&second, &["status", "-c"]);
@@ -101,17 +73,13 @@ fn what_dv_pushes_over_http_dvc_pulls_and_the_reverse() {
 
 #[test]
 fn put_method_and_basic_authentication_work_with_dvc() {
-    let probe = TestRepo::new();
-    let served = served_dir(&probe);
-    let server = HttpServer::start_with(
-        &served,
-        HttpServerOptions {
-            writable: true,
-            basic_auth: Some(("alice".to_owned(), "s3cret".to_owned())),
-            ..HttpServerOptions::default()
-        },
-    );
-    let url = format!("{}/store", server.url);
+    let http = ServedHttp::start(HttpServerOptions {
+        writable: true,
+        basic_auth: Some(("alice".to_owned(), "s3cret".to_owned())),
+        ..HttpServerOptions::default()
+    });
+    let server = &http.server;
+    let url = http.url("/store");
     let repo = tracked_with_remote(&url, &[&["store", "method", "PUT"]]);
 
     // No credentials yet: every upload is refused, and reported, as with dvc (exit 1).
@@ -195,10 +163,9 @@ fn put_method_and_basic_authentication_work_with_dvc() {
 
 #[test]
 fn a_corrupted_http_object_is_never_checked_out() {
-    let probe = TestRepo::new();
-    let served = served_dir(&probe);
-    let server = HttpServer::start_with(&served, writable());
-    let url = format!("{}/store", server.url);
+    let http = ServedHttp::writable();
+    let served = &http.dir;
+    let url = http.url("/store");
     let repo = tracked_with_remote(&url, &[]);
     dv(&repo, &["push"]).success();
     std::fs::write(
@@ -219,25 +186,11 @@ fn a_corrupted_http_object_is_never_checked_out() {
         "{out}"
     );
     assert!(!clone.exists("a.txt"));
-    let leftovers: Vec<String> = files_under(&clone.path(".dvc/cache"))
+    let leftovers: Vec<String> = stored_names(&clone.path(".dvc/cache"))
         .into_iter()
-        .map(|(name, _)| name)
         .filter(|name| name.contains("b1/"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-}
-
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// `status -c` lines in a stable order (dvc lists them in no particular order).
-fn sorted_lines(text: &str) -> Vec<String> {
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    lines.sort();
-    lines
 }
 
 #[test]
@@ -293,13 +246,11 @@ fn unreachable_http_remotes_fail_like_dvc() {
 
 #[test]
 fn gc_cloud_on_an_http_remote_fails_like_dvc() {
-    let probe = TestRepo::new();
-    let served = served_dir(&probe);
-    let server = HttpServer::start_with(&served, writable());
-    let url = format!("{}/store", server.url);
-    let repo = tracked_with_remote(&url, &[]);
+    let http = ServedHttp::writable();
+    let served = &http.dir;
+    let repo = tracked_with_remote(&http.url("/store"), &[]);
     dv(&repo, &["push"]).success();
-    let before = files_under(&served);
+    let before = files_under(served);
     let ours = dv(&repo, &["gc", "-w", "-c", "-f"]);
     let theirs = dvc(&repo, &["gc", "-w", "-c", "-f"]);
     eprintln!("--- dv:\n{ours}\n--- dvc:\n{theirs}");
@@ -307,5 +258,5 @@ fn gc_cloud_on_an_http_remote_fails_like_dvc() {
         ours.code, theirs.code,
         "--- dv:\n{ours}\n--- dvc:\n{theirs}"
     );
-    assert_eq!(files_under(&served), before);
+    assert_eq!(files_under(served), before);
 }

@@ -4,6 +4,7 @@
 //! temporary files left, `gc -c` deletes unused objects, and failures (corrupted objects,
 //! unreachable servers, refused keys, passwords) are clear errors.
 
+use crate::support::{assert_only_leaf_collected, closed_port, commit_all, dv};
 use dv_test::{
     Outcome, SftpServer, TestRepo, cache_objects, files_under, run, tracked_with_remote,
     workspace_files,
@@ -36,8 +37,13 @@ sys.stdout.buffer.write(shown)
 sys.exit(os.waitstatus_to_exitcode(status))
 "#;
 
-fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
-    run(repo.dv().args(args)).redacted(repo)
+/// A loopback SFTP server over a new directory (removed with the returned holder) and a
+/// repository tracking the corpus with the default remote `store` on the server, no key set.
+fn sftp_store() -> (tempfile::TempDir, SftpServer, TestRepo) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SftpServer::start(dir.path().join("sftp"));
+    let repo = tracked_with_remote(&server.url("/store"), &[]);
+    (dir, server, repo)
 }
 
 /// Gives `repo`'s remote `store` the server's key (config.local, as a user would).
@@ -47,9 +53,7 @@ fn use_key(repo: &TestRepo, server: &SftpServer) {
 
 #[test]
 fn what_dv_pushes_over_sftp_a_clone_pulls() {
-    let probe = TestRepo::new();
-    let server = SftpServer::start(probe.temp_dir().join("sftp"));
-    let repo = tracked_with_remote(&server.url("/store"), &[]);
+    let (_dir, server, repo) = sftp_store();
     use_key(&repo, &server);
 
     let out = dv(&repo, &["push"]);
@@ -94,8 +98,7 @@ fn what_dv_pushes_over_sftp_a_clone_pulls() {
     clone.write("b.txt", "from the clone\n");
     dv(&clone, &["add", "-q", "b.txt"]).success();
     assert_eq!(dv(&clone, &["push"]).stdout, "1 file pushed\n");
-    clone.git(&["add", "-A"]);
-    clone.git(&["commit", "-q", "-m", "b"]);
+    commit_all(&clone, "b");
     let second = clone.git_clone();
     use_key(&second, &server);
     dv(&second, &["pull"]).success();
@@ -104,34 +107,20 @@ fn what_dv_pushes_over_sftp_a_clone_pulls() {
 
 #[test]
 fn gc_cloud_deletes_unused_objects_over_sftp() {
-    let probe = TestRepo::new();
-    let server = SftpServer::start(probe.temp_dir().join("sftp"));
-    let repo = tracked_with_remote(&server.url("/store"), &[]);
+    let (_dir, server, repo) = sftp_store();
     use_key(&repo, &server);
     dv(&repo, &["push"]).success();
     dv(&repo, &["remove", "-q", "bin/leaf.bin.dvc"]).success();
     let out = dv(&repo, &["gc", "-w", "-c", "-f"]);
     out.success();
-    let stored: Vec<String> = files_under(&server.path("store"))
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
     // leaf.bin's object is gone from the remote, everything else stays.
-    assert_eq!(stored.len(), 5, "{stored:?}");
-    assert!(
-        !stored
-            .iter()
-            .any(|name| name == "files/md5/b5/9121341ab26766729b7f1d7f7e0c2f"),
-        "{stored:?}"
-    );
+    assert_only_leaf_collected(&server.path("store"));
     assert_eq!(cache_objects(&repo).len(), 5);
 }
 
 #[test]
 fn a_corrupted_sftp_object_is_never_checked_out() {
-    let probe = TestRepo::new();
-    let server = SftpServer::start(probe.temp_dir().join("sftp"));
-    let repo = tracked_with_remote(&server.url("/store"), &[]);
+    let (_dir, server, repo) = sftp_store();
     let url = format!("ssh://127.0.0.1:{}/store", server.port);
     use_key(&repo, &server);
     dv(&repo, &["push"]).success();
@@ -160,12 +149,6 @@ fn a_corrupted_sftp_object_is_never_checked_out() {
     );
 }
 
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[test]
 fn unreachable_servers_refused_keys_and_passwords_are_clear_errors() {
     let port = closed_port();
@@ -187,9 +170,9 @@ fn unreachable_servers_refused_keys_and_passwords_are_clear_errors() {
     assert!(out.stderr.contains("cannot reach remote `store`"), "{out}");
 
     // A server that does not know the key.
-    let probe = TestRepo::new();
-    let server = SftpServer::start(probe.temp_dir().join("sftp"));
-    let other = SftpServer::start(probe.temp_dir().join("other"));
+    let dir = tempfile::tempdir().unwrap();
+    let server = SftpServer::start(dir.path().join("sftp"));
+    let other = SftpServer::start(dir.path().join("other"));
     dv(
         &repo,
         &["remote", "modify", "store", "url", &server.url("/store")],
@@ -232,9 +215,7 @@ fn set_local(repo: &TestRepo, option: &str, value: &str) {
 
 #[test]
 fn passwords_and_key_passphrases_from_the_config_log_in() {
-    let probe = TestRepo::new();
-    let server = SftpServer::start(probe.temp_dir().join("sftp"));
-    let repo = tracked_with_remote(&server.url("/store"), &[]);
+    let (_dir, server, repo) = sftp_store();
 
     // A wrong password is refused, and no secret is shown.
     set_local(&repo, "password", "not it");
@@ -299,9 +280,7 @@ fn passwords_and_key_passphrases_from_the_config_log_in() {
 
 #[test]
 fn ask_password_lets_ssh_prompt_on_the_terminal() {
-    let probe = TestRepo::new();
-    let server = SftpServer::start(probe.temp_dir().join("sftp"));
-    let repo = tracked_with_remote(&server.url("/store"), &[]);
+    let (_dir, server, repo) = sftp_store();
     use_key(&repo, &server);
     dv(&repo, &["push"]).success();
 

@@ -5,19 +5,13 @@
 //!
 //! They need the pinned `wsgidav` (`DV_VENV_DIR`, see `dv_test::venv`).
 
-use dv_test::{
-    Outcome, TestRepo, WebDavServer, cache_objects, files_under, run, tracked_with_remote,
-    workspace_files,
-};
-
-fn dv(repo: &TestRepo, args: &[&str]) -> Outcome {
-    run(repo.dv().args(args)).redacted(repo)
-}
+use crate::support::{assert_only_leaf_collected, dv};
+use dv_test::{WebDavServer, cache_objects, files_under, tracked_with_remote, workspace_files};
 
 #[test]
 fn what_dv_pushes_over_webdav_a_clone_pulls_and_gc_cloud_cleans() {
-    let probe = TestRepo::new();
-    let server = WebDavServer::start(probe.temp_dir().join("dav"));
+    let dir = tempfile::tempdir().unwrap();
+    let server = WebDavServer::start(dir.path().join("dav"));
     let repo = tracked_with_remote(&server.url("/remote/store"), &[]);
 
     let out = dv(&repo, &["push"]);
@@ -56,23 +50,13 @@ fn what_dv_pushes_over_webdav_a_clone_pulls_and_gc_cloud_cleans() {
 
     dv(&repo, &["remove", "-q", "bin/leaf.bin.dvc"]).success();
     dv(&repo, &["gc", "-w", "-c", "-f"]).success();
-    let stored: Vec<String> = files_under(&server.root.join("remote/store"))
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
-    assert_eq!(stored.len(), 5, "{stored:?}");
-    assert!(
-        !stored
-            .iter()
-            .any(|name| name == "files/md5/b5/9121341ab26766729b7f1d7f7e0c2f"),
-        "{stored:?}"
-    );
+    assert_only_leaf_collected(&server.root.join("remote/store"));
 }
 
 #[test]
 fn webdav_basic_authentication_uses_user_and_password() {
-    let probe = TestRepo::new();
-    let server = WebDavServer::start_with_user(probe.temp_dir().join("dav"), "alice", "s3cret");
+    let dir = tempfile::tempdir().unwrap();
+    let server = WebDavServer::start_with_user(dir.path().join("dav"), "alice", "s3cret");
     let url = server.url("/store");
     let repo = tracked_with_remote(&url, &[]);
 

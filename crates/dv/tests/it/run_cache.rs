@@ -6,6 +6,7 @@
 //! Every stage command appends to `log.txt`, which no stage tracks: its line count says how
 //! many times a command really ran.
 
+use crate::support::commit_all;
 use dv_test::{Outcome, S3Server, TestRepo, files_under, run};
 
 const CACHED: &str = "Stage 's1' is cached - skipping run, checking out outputs\n";
@@ -322,8 +323,7 @@ fn pushed_runs(is_dv: bool, remote_dir: &std::path::Path) -> TestRepo {
     let back = repro(&repo, is_dv, &[]);
     assert!(back.stdout.starts_with(CACHED), "{back}");
     assert_eq!(runs(&repo).len(), 2);
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "runs"]);
+    commit_all(&repo, "runs");
     let pushed = run(tool(&repo, is_dv).args(["push", "--run-cache"]));
     pushed.success();
     // two entries and the output's object
@@ -424,8 +424,7 @@ fn s3_run_cache_round_trips_with_dvc() {
     repro(&repo, true, &[]);
     repo.write("params.yaml", "lr: 0.1\n");
     repro(&repo, true, &[]);
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "runs"]);
+    commit_all(&repo, "runs");
     let pushed = run(repo.dv().args(["push", "--run-cache"]));
     assert_eq!(pushed.stdout, "3 files pushed\n", "{pushed}");
     let mut expected: Vec<String> = runs(&repo)
