@@ -6,7 +6,10 @@
 //!
 //! The S3 tests need the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
 
-use crate::support::{add_s3_source_remote, initialised_twins, s3_source, write_file};
+use crate::support::{
+    add_s3_source_remote, external_tree, initialised_twins, s3_source, twins_with_s3_source,
+    write_file,
+};
 use dv_test::{HttpServer, Outcome, TestRepo, run};
 
 /// The workspace files outside `.dvc/` and `.git/` except `init`'s `.dvcignore` (relative
@@ -61,9 +64,7 @@ fn assert_steps_match(ours: &TestRepo, theirs: &TestRepo, steps: &[&[&str]]) {
 /// directory.
 fn local_sources(repo: &TestRepo) -> std::path::PathBuf {
     let ext = repo.temp_dir().join("ext");
-    write_file(&ext.join("file.txt"), "external\n");
-    write_file(&ext.join("dir/a.txt"), "a\n");
-    write_file(&ext.join("dir/sub/b.txt"), "b\n");
+    external_tree(&ext, "file.txt", "external\n");
     std::fs::create_dir_all(ext.join("empty")).unwrap();
     ext
 }
@@ -209,9 +210,7 @@ fn bad_sources_fail_like_dvc_and_write_nothing() {
 #[test]
 fn s3_through_remote_urls_matches_dvc() {
     let server = s3_source();
-    let (ours, theirs) = initialised_twins();
-    add_s3_source_remote(&ours, &server, "dv", "--project", "--local");
-    add_s3_source_remote(&theirs, &server, "dvc", "--project", "--local");
+    let (ours, theirs) = twins_with_s3_source(&server);
     for repo in [&ours, &theirs] {
         std::fs::create_dir_all(repo.path("into")).unwrap();
     }

@@ -6,8 +6,8 @@
 //! The S3 tests need the pinned `moto_server` (`DV_VENV_DIR`, see `dv_test::venv`).
 
 use crate::support::{
-    add_s3_source_remote, commit_all, dv, dvc, initialised_twins, s3_source, sorted_lines,
-    write_file,
+    add_s3_source_remote, commit_all, dv, dvc, external_tree, initialised_twins, s3_source,
+    sorted_lines, twins_with_s3_source, write_file,
 };
 use dv_test::{HttpServer, Outcome, S3Server, TestRepo, run};
 
@@ -36,11 +36,7 @@ fn data_files(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
 fn local_file_and_directory_imports_match_dvc_both_ways() {
     let (ours, theirs) = initialised_twins();
     let ext = ours.temp_dir().join("ext");
-    write_file(&ext.join("file.txt"), "external\n");
-    write_file(&ext.join("dir/a.txt"), "a\n");
-    write_file(&ext.join("dir/sub/b.txt"), "b\n");
-    let file = ext.join("file.txt").display().to_string();
-    let dir = ext.join("dir").display().to_string();
+    let (file, dir) = external_tree(&ext, "file.txt", "external\n");
     let steps: &[&[&str]] = &[
         &["import-url", &file],
         &["import-url", &dir, "imported_dir"],
@@ -175,9 +171,7 @@ fn s3_catalog() -> S3Server {
 #[test]
 fn s3_imports_through_remote_urls_match_dvc_both_ways() {
     let server = s3_catalog();
-    let (ours, theirs) = initialised_twins();
-    add_s3_source_remote(&ours, &server, "dv", "--project", "--local");
-    add_s3_source_remote(&theirs, &server, "dvc", "--project", "--local");
+    let (ours, theirs) = twins_with_s3_source(&server);
     for repo in [&ours, &theirs] {
         std::fs::create_dir_all(repo.path("data")).unwrap();
     }
@@ -297,9 +291,7 @@ fn plain_s3_urls_use_the_environment_endpoint_like_dvc() {
 #[test]
 fn batch_registration_writes_what_single_calls_write() {
     let server = s3_catalog();
-    let (ours, theirs) = initialised_twins();
-    add_s3_source_remote(&ours, &server, "dv", "--project", "--local");
-    add_s3_source_remote(&theirs, &server, "dvc", "--project", "--local");
+    let (ours, theirs) = twins_with_s3_source(&server);
     for repo in [&ours, &theirs] {
         std::fs::create_dir_all(repo.path("data")).unwrap();
     }
@@ -539,11 +531,7 @@ fn pull_downloads_no_download_imports_from_their_source_like_dvc() {
 fn to_remote_imports_go_straight_to_the_remote_like_dvc() {
     let (ours, theirs) = initialised_twins();
     let ext = ours.temp_dir().join("ext-remote");
-    write_file(&ext.join("big.bin"), "payload\n");
-    write_file(&ext.join("dir/a.txt"), "a\n");
-    write_file(&ext.join("dir/sub/b.txt"), "b\n");
-    let file = ext.join("big.bin").display().to_string();
-    let dir = ext.join("dir").display().to_string();
+    let (file, dir) = external_tree(&ext, "big.bin", "payload\n");
     for (repo, tool) in [(&ours, "dv"), (&theirs, "dvc")] {
         let remote = repo.temp_dir().join("remote");
         let args = ["remote", "add", "-d", "store", remote.to_str().unwrap()];

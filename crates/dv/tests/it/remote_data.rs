@@ -424,16 +424,22 @@ fn modes(dir: &Path) -> Vec<(String, u32)> {
     out
 }
 
-#[test]
-fn downloads_into_a_group_shared_cache_get_dvc_modes() {
-    let (repo, _remote) = tracked_repo("dvc");
-    // A DVC 2.x output too: its object goes to the legacy layout at the cache root.
+/// A DVC 2.x output `crlf.txt`: its `.dvc` file with an md5-dos2unix hash and its object at
+/// the cache root (the legacy layout), the file itself in the workspace.
+fn write_legacy_output(repo: &TestRepo) {
     repo.write("crlf.txt", "a\r\nb\r\n");
     repo.write(
         "crlf.txt.dvc",
         "outs:\n- md5: dd8c6a395b5dd36c56d23275028f526c\n  size: 6\n  path: crlf.txt\n",
     );
     repo.write(".dvc/cache/dd/8c6a395b5dd36c56d23275028f526c", "a\r\nb\r\n");
+}
+
+#[test]
+fn downloads_into_a_group_shared_cache_get_dvc_modes() {
+    let (repo, _remote) = tracked_repo("dvc");
+    // A DVC 2.x output too: its object goes to the legacy layout at the cache root.
+    write_legacy_output(&repo);
     repo.write(".gitignore", "/crlf.txt\n");
     run(repo.dvc().args(["config", "cache.shared", "group"])).success();
     dvc(&repo, &["push"]).success();
@@ -472,12 +478,7 @@ fn legacy_outputs_use_the_remote_root() {
     let repo = TestRepo::new();
     run(repo.dv().args(["init", "-q"])).success();
     // A DVC 2.x output: md5-dos2unix hash, object at the cache root.
-    repo.write("crlf.txt", "a\r\nb\r\n");
-    repo.write(
-        "crlf.txt.dvc",
-        "outs:\n- md5: dd8c6a395b5dd36c56d23275028f526c\n  size: 6\n  path: crlf.txt\n",
-    );
-    repo.write(".dvc/cache/dd/8c6a395b5dd36c56d23275028f526c", "a\r\nb\r\n");
+    write_legacy_output(&repo);
     repo.write(".gitignore", "/crlf.txt\n");
     let remote = add_local_remote(&repo, "dv");
     commit_all(&repo, "legacy");
@@ -749,12 +750,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn gc_cloud_deletes_the_same_remote_objects_as_dvc() {
     let (repo, remote) = tracked_repo("dv");
     // A used legacy (2.x) output next to the DVC 3 ones.
-    repo.write("crlf.txt", "a\r\nb\r\n");
-    repo.write(
-        "crlf.txt.dvc",
-        "outs:\n- md5: dd8c6a395b5dd36c56d23275028f526c\n  size: 6\n  path: crlf.txt\n",
-    );
-    repo.write(".dvc/cache/dd/8c6a395b5dd36c56d23275028f526c", "a\r\nb\r\n");
+    write_legacy_output(&repo);
     dv(&repo, &["push"]).success();
     // Then the workspace moves on: a changed directory, a dropped output.
     repo.write("data/f1.txt", "one, changed\n");

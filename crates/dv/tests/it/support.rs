@@ -301,3 +301,25 @@ pub fn assert_objects_consistent(dir: &Path) -> usize {
     }
     checked
 }
+
+/// Writes an external source tree at `ext` (outside any repository): the file `file` with
+/// `content`, and a directory `dir/` with `a.txt` and `sub/b.txt`. Returns the paths of the
+/// file and of the directory, as arguments for `import-url`/`get-url`.
+pub fn external_tree(ext: &Path, file: &str, content: &str) -> (String, String) {
+    write_file(&ext.join(file), content);
+    write_file(&ext.join("dir/a.txt"), "a\n");
+    write_file(&ext.join("dir/sub/b.txt"), "b\n");
+    (
+        ext.join(file).display().to_string(),
+        ext.join("dir").display().to_string(),
+    )
+}
+
+/// [`initialised_twins`] with remote `src` for `server` (an [`s3_source`]), keys in
+/// `config.local`, each added by its own tool.
+pub fn twins_with_s3_source(server: &S3Server) -> (TestRepo, TestRepo) {
+    let (ours, theirs) = initialised_twins();
+    add_s3_source_remote(&ours, server, "dv", "--project", "--local");
+    add_s3_source_remote(&theirs, server, "dvc", "--project", "--local");
+    (ours, theirs)
+}
