@@ -1,8 +1,8 @@
 //! Test harness for `dv`: isolated repositories, the pinned real `dvc` as oracle, a loopback
 //! S3 server, a loopback HTTP file server, a loopback SFTP server and a loopback WebDAV server.
 //!
-//! Integration tests in `crates/dv/tests/` build a [`TestRepo`] (a temporary directory with its
-//! own `HOME`, git and DVC config locations), run `dv` and the oracle `dvc` in it with
+//! The command-line tests in `crates/dv/tests/it/` build a [`TestRepo`] (a temporary directory
+//! with its own `HOME`, git and DVC config locations), run `dv` and the oracle `dvc` in it with
 //! [`TestRepo::dv`] and [`TestRepo::dvc`], capture the result with [`run`] and snapshot the
 //! [`Outcome`] (exit code, stdout and stderr) after [`redact`]ing temporary paths.
 //!
