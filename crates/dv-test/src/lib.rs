@@ -1,8 +1,8 @@
 //! Test harness for `dv`: isolated repositories, the pinned real `dvc` as oracle, a loopback
 //! S3 server, a loopback HTTP file server, a loopback SFTP server and a loopback WebDAV server.
 //!
-//! Integration tests in `crates/dv/tests/` build a [`TestRepo`] (a temporary directory with its
-//! own `HOME`, git and DVC config locations), run `dv` and the oracle `dvc` in it with
+//! The command-line tests in `crates/dv/tests/it/` build a [`TestRepo`] (a temporary directory
+//! with its own `HOME`, git and DVC config locations), run `dv` and the oracle `dvc` in it with
 //! [`TestRepo::dv`] and [`TestRepo::dvc`], capture the result with [`run`] and snapshot the
 //! [`Outcome`] (exit code, stdout and stderr) after [`redact`]ing temporary paths.
 //!
@@ -109,6 +109,28 @@ pub fn cache_objects(repo: &TestRepo) -> Vec<(String, Vec<u8>)> {
 /// If a dv or git command fails.
 pub fn tracked_with_remote(url: &str, settings: &[&[&str]]) -> TestRepo {
     let repo = TestRepo::new();
+    track_with_remote(&repo, url, settings);
+    repo
+}
+
+/// [`tracked_with_remote`] with a local directory remote: the repository and the remote's
+/// directory (`remote` in the repository's temporary directory, not created yet).
+///
+/// # Panics
+///
+/// If a dv or git command fails.
+pub fn tracked_with_local_remote() -> (TestRepo, std::path::PathBuf) {
+    let repo = TestRepo::new();
+    let remote = repo.temp_dir().join("remote");
+    track_with_remote(
+        &repo,
+        remote.to_str().expect("temporary paths are UTF-8"),
+        &[],
+    );
+    (repo, remote)
+}
+
+fn track_with_remote(repo: &TestRepo, url: &str, settings: &[&[&str]]) {
     repo.write("data/f1.txt", "one\n");
     repo.write("data/sub/f2.txt", "two\r\n");
     repo.write("data/empty", "");
@@ -125,5 +147,4 @@ pub fn tracked_with_remote(url: &str, settings: &[&[&str]]) -> TestRepo {
     }
     repo.git(&["add", "-A"]);
     repo.git(&["commit", "-q", "-m", "tracked"]);
-    repo
 }
