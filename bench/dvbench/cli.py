@@ -60,6 +60,9 @@ def parse_args():
                         help="don't run cargo build; use the dv binary already built")
     parser.add_argument("--dv", metavar="PATH", help="benchmark this dv binary (implies "
                         "--no-build)")
+    parser.add_argument("--baseline", metavar="PATH",
+                        help="also run this (earlier) dv binary, as `dv-base`, in the same run; "
+                        "the table gains its time and dv-base/dv")
     parser.add_argument("--workdir", metavar="DIR",
                         help="where to create the temporary directory (default: $TMPDIR)")
     parser.add_argument("--keep", action="store_true",
@@ -87,7 +90,8 @@ def main():
     dv = build_dv(args)
 
     workdir = Path(tempfile.mkdtemp(prefix="dv-bench-", dir=args.workdir)).resolve()
-    ctx = Context(args, workdir, dvc, dv, venv_dir)
+    baseline = Path(args.baseline).resolve() if args.baseline else None
+    ctx = Context(args, workdir, dvc, dv, venv_dir, baseline)
     started = datetime.datetime.now()
     log(f"scale {args.scale}; workdir {workdir}; dvc {dvc}; dv {dv}")
     if not TIME_BIN:
@@ -106,6 +110,8 @@ def main():
                   "dv": {"path": str(dv), "version": tool_version(dv)}},
         "scenarios": [],
     }
+    if baseline:
+        report["tools"]["dv-base"] = {"path": str(baseline), "version": tool_version(baseline)}
     results_dir = BENCH_DIR / "results"
     results_dir.mkdir(exist_ok=True)
     out_path = results_dir / f"{started.strftime('%Y%m%d-%H%M%S')}.json"

@@ -15,20 +15,32 @@ def fmt(value, pattern):
 
 
 def print_table(records):
+    baseline = any("ratio_baseline" in r for r in records)
     header = ["scenario", "dvc s", "dv s", "ratio dvc/dv", "dvc peak RSS MiB",
-              "dv peak RSS MiB", "note"]
+              "dv peak RSS MiB"]
+    if baseline:
+        header += ["dv-base s", "dv-base/dv", "dv-base peak RSS MiB"]
+    header.append("note")
     rows = []
     for r in records:
         dvc, dv = r["dvc"], r["dv"]
-        rows.append([
+        row = [
             r["scenario"],
             fmt(dvc["wall_s"], "%.3f") if dvc["ok"] else "FAILED",
             fmt(dv["wall_s"], "%.3f") if dv["ok"] else "FAILED",
             fmt(r["ratio"], "%.1fx"),
             fmt(dvc["peak_rss_mib"], "%.0f"),
             fmt(dv["peak_rss_mib"], "%.0f"),
-            "; ".join(r["notes"]),
-        ])
+        ]
+        if baseline:
+            base = r.get("dv-base") or {"ok": False, "wall_s": None, "peak_rss_mib": None}
+            row += [
+                fmt(base["wall_s"], "%.3f") if base["ok"] else "FAILED",
+                fmt(r.get("ratio_baseline"), "%.2fx"),
+                fmt(base["peak_rss_mib"], "%.0f"),
+            ]
+        row.append("; ".join(r["notes"]))
+        rows.append(row)
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header) - 1)]
     lines = []
     for row in [header, ["-" * w for w in widths] + ["----"]] + rows:

@@ -8,7 +8,7 @@ import traceback
 from .common import StepFailed, log
 from .facts import md5_line
 from .scenarios import SCENARIOS
-from .workspace import Workspace
+from .workspace import BASELINE, Workspace
 
 
 def summarize(measured):
@@ -84,6 +84,10 @@ def run_scenario(ctx, name):
     dvc, dv = record["dvc"], record["dv"]
     record["ratio"] = dvc["wall_s"] / dv["wall_s"] if dvc["ok"] and dv["ok"] and dv["wall_s"] \
         else None
+    base = record.get(BASELINE)
+    if base is not None:
+        record["ratio_baseline"] = base["wall_s"] / dv["wall_s"] \
+            if base["ok"] and dv["ok"] and dv["wall_s"] else None
 
     # Correctness: each tool's own checks, then agreement between the tools.
     for tool in ("dvc", "dv"):

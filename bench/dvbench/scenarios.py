@@ -254,14 +254,14 @@ def sc_import_url(ws):
              for i in range(count)]
     ws.timed_loop(argvs, env=env, what="import-url --no-download s3://src/obj_i data/")
     record_imports(ws, count)
-    if ws.tool.name == "dvc":
+    if ws.tool.kind == "dvc":
         ws.ctx.dvc_import_loop = (ws.result, dict(ws.facts))
 
 
 def sc_import_url_batch(ws):
     """dv registers the whole catalog in one call; dvc has no batch form, so its figure is its
     loop (reused from `import-url-nodownload` when that ran in the same invocation)."""
-    if ws.tool.name == "dvc":
+    if ws.tool.kind == "dvc":
         cached = getattr(ws.ctx, "dvc_import_loop", None)
         if cached is not None:
             ws.result, facts = cached
@@ -399,10 +399,10 @@ def sc_repro_parallel(ws):
         lines += [f"  p{i}:", f"    cmd: sleep {PARALLEL_SECONDS} && echo {i} > out{i}",
                   "    outs:", f"    - out{i}"]
     (ws.repo / "dvc.yaml").write_text("\n".join(lines) + "\n")
-    args = ["repro", "-q"] + (["-j", "2"] if ws.tool.name == "dv" else [])
+    args = ["repro", "-q"] + (["-j", "2"] if ws.tool.kind == "dv" else [])
     m = ws.timed(*args)
     ws.facts["dvc.lock"] = read_text(ws.repo / "dvc.lock")
-    if m.ok and ws.tool.name == "dv":
+    if m.ok and ws.tool.kind == "dv":
         ideal = PARALLEL_STAGES * PARALLEL_SECONDS / 2
         ws.facts["info_vs_ideal_pct"] = round((m.wall / ideal - 1) * 100, 1)
 

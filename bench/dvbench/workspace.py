@@ -22,10 +22,17 @@ GITCONFIG = (
 )
 
 
+# The name of an earlier dv build measured beside dv (`--baseline`).
+BASELINE = "dv-base"
+
+
 class Tool:
-    def __init__(self, name, path):
+    """A tool under test: `kind` is "dvc" or "dv" (a dv baseline build is of kind "dv")."""
+
+    def __init__(self, name, path, kind=None):
         self.name = name
         self.path = path
+        self.kind = kind or name
 
 
 class Workspace:
@@ -138,7 +145,7 @@ class Workspace:
 
 
 class Context:
-    def __init__(self, args, workdir, dvc, dv, venv_dir):
+    def __init__(self, args, workdir, dvc, dv, venv_dir, baseline=None):
         self.args = args
         self.workdir = workdir
         self.scale = dict(SCALES[args.scale])
@@ -149,6 +156,8 @@ class Context:
             self.scale["many"] = (args.files, min(dirs, args.files), size)
         self.data = Datasets(workdir / "datasets", self.scale)
         self.tools = [Tool("dvc", dvc), Tool("dv", dv)]
+        if baseline:
+            self.tools.append(Tool(BASELINE, baseline, kind="dv"))
         self.moto_server = venv_dir / "moto" / "bin" / "moto_server"
         self.moto_python = venv_dir / "moto" / "bin" / "python"
 
