@@ -24,7 +24,8 @@ use opendal::Operator;
 
 use crate::config::{Options, RemoteConfig};
 use crate::error::{RemoteError, RemoteLabel, without_userinfo};
-use crate::operator::{OperatorStore, Target, describe, finish};
+use crate::network::Networked;
+use crate::operator::{self, OperatorStore, Target, describe, finish};
 use crate::transport::{DEFAULT_TIMEOUT, http_client};
 
 /// Google's storage API.
@@ -58,7 +59,7 @@ fn store<B: opendal::Builder>(
     target: Target,
     connect_timeout: Duration,
     read_timeout: Duration,
-) -> Result<OperatorStore, RemoteError> {
+) -> Result<Networked<OperatorStore>, RemoteError> {
     opendal::install_default();
     let options = Options { config, label };
     let client = http_client(&options, connect_timeout, read_timeout)?;
@@ -73,7 +74,7 @@ fn store<B: opendal::Builder>(
         connect_timeout,
         read_timeout,
     );
-    Ok(OperatorStore::new(target, operator, OnceLock::new()))
+    Ok(operator::store(target, operator, OnceLock::new()))
 }
 
 /// A `gs://bucket/prefix` remote.
@@ -82,7 +83,7 @@ pub(crate) fn open_gcs(
     label: &RemoteLabel,
     bucket: &str,
     prefix: &str,
-) -> Result<OperatorStore, RemoteError> {
+) -> Result<Networked<OperatorStore>, RemoteError> {
     let options = Options { config, label };
     let endpoint = config
         .option("endpointurl")
@@ -138,7 +139,7 @@ pub(crate) fn open_azure(
     label: &RemoteLabel,
     container: &str,
     prefix: &str,
-) -> Result<OperatorStore, RemoteError> {
+) -> Result<Networked<OperatorStore>, RemoteError> {
     let options = Options { config, label };
     for unsupported in ["tenant_id", "client_id", "client_secret"] {
         if config.option(unsupported).is_some() {
@@ -253,7 +254,7 @@ pub(crate) fn open_webdav(
     label: &RemoteLabel,
     secure: bool,
     rest: &str,
-) -> Result<OperatorStore, RemoteError> {
+) -> Result<Networked<OperatorStore>, RemoteError> {
     let options = Options { config, label };
     for unsupported in [
         "custom_auth_header",
