@@ -20,12 +20,10 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use opendal::Operator;
-
 use crate::config::{Options, RemoteConfig};
 use crate::error::{RemoteError, RemoteLabel, without_userinfo};
 use crate::network::Networked;
-use crate::operator::{self, OperatorStore, Target, describe, finish};
+use crate::operator::{self, OperatorStore, Target, build};
 use crate::transport::{DEFAULT_TIMEOUT, http_client};
 
 /// Google's storage API.
@@ -63,17 +61,8 @@ fn store<B: opendal::Builder>(
     opendal::install_default();
     let options = Options { config, label };
     let client = http_client(&options, connect_timeout, read_timeout)?;
-    let operator = Operator::new(builder).map_err(|error| RemoteError::InvalidUrl {
-        remote: label.clone(),
-        reason: describe(None, None, &error),
-    })?;
-    let operator = finish(
-        operator,
-        client,
-        config.retries,
-        connect_timeout,
-        read_timeout,
-    );
+    let timeouts = (connect_timeout, read_timeout);
+    let operator = build(builder, label, client, config.retries, timeouts)?;
     Ok(operator::store(target, operator, OnceLock::new()))
 }
 

@@ -16,8 +16,7 @@ use crate::batch::{ThreadReporter, run_threads};
 use crate::content_check::ContentHasher;
 use crate::error::{RemoteError, RemoteLabel};
 use crate::incoming::{parent_dir, persist_checked, temporary_in};
-use crate::progress::TransferProgress;
-use crate::store::{Get, Listing, Policy, Put, Store};
+use crate::store::{Get, Listing, Policy, Progress, Put, Results, Store};
 
 /// Size of the buffer used when copying a download, also the progress granularity.
 const COPY_BUFFER: usize = 1 << 20;
@@ -295,24 +294,14 @@ impl Store for LocalStore {
         })
     }
 
-    fn put_many(
-        &self,
-        items: &[Put],
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<(), RemoteError>> {
+    fn put_many(&self, items: &[Put], jobs: usize, progress: Progress<'_>) -> Results {
         let created = create_parents(items.iter().map(|item| self.path(&item.path)));
         run_threads(items, jobs, &self.label, progress, |item, reporter| {
             self.put(item, &created, reporter)
         })
     }
 
-    fn get_many(
-        &self,
-        items: &[Get],
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<Md5, RemoteError>> {
+    fn get_many(&self, items: &[Get], jobs: usize, progress: Progress<'_>) -> Results<Md5> {
         let created = create_parents(items.iter().map(|item| item.destination.clone()));
         run_threads(items, jobs, &self.label, progress, |item, reporter| {
             self.get(item, &created, reporter)

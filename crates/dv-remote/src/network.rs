@@ -16,7 +16,10 @@ use crate::error::{RemoteError, RemoteLabel};
 use crate::incoming::IncomingFile;
 use crate::progress::TransferProgress;
 use crate::runtime::{TaskReporter, run_tasks, start_runtime};
-use crate::store::{Get, Listing, Policy, Put, Store};
+use crate::store::{Get, Listing, Listings, Policy, Progress, Put, Results, Store};
+
+/// A file on its way from a network backend, from [`NetworkStore::get`].
+pub(crate) type Received = Result<IncomingFile, RemoteError>;
 
 /// A network backend, one item at a time; [`Networked`] runs the batches.
 pub(crate) trait NetworkStore: Send + Sync + 'static {
@@ -64,7 +67,7 @@ pub(crate) trait NetworkStore: Send + Sync + 'static {
         &self,
         item: &Get,
         reporter: &TaskReporter<Md5>,
-    ) -> impl Future<Output = Result<IncomingFile, RemoteError>> + Send;
+    ) -> impl Future<Output = Received> + Send;
 
     /// Removes the files, `jobs` requests at a time (see [`Store::delete_many`]).
     fn delete_all(
@@ -102,6 +105,26 @@ impl<S: NetworkStore> Networked<S> {
     /// The runtime, started on first use.
     pub(crate) fn runtime(&self) -> Result<&Runtime, RemoteError> {
         start_runtime(&self.runtime, self.store.label())
+    }
+
+    /// Runs `work` on each item on the runtime (see [`run_tasks`]).
+    fn run<T, R, Fut>(
+        &self,
+        items: &[T],
+        jobs: usize,
+        progress: &mut dyn TransferProgress,
+        work: impl Fn(Arc<S>, T, TaskReporter<R>) -> Fut + Send + Sync + 'static,
+    ) -> Vec<Result<R, RemoteError>>
+    where
+        T: Clone + Send + Sync + 'static,
+        R: Send + 'static,
+        Fut: Future<Output = Result<R, RemoteError>> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        let label = self.store.label();
+        run_tasks(&self.runtime, label, items.to_vec(), jobs, progress, {
+            move |item, reporter| work(Arc::clone(&store), item, reporter)
+        })
     }
 
     /// Every path `depth` levels below `dir`, whole.
@@ -177,12 +200,7 @@ impl<S: NetworkStore> Store for Networked<S> {
         })
     }
 
-    fn list_many(
-        &self,
-        dirs: &[String],
-        depth: usize,
-        jobs: usize,
-    ) -> Result<Vec<Vec<String>>, RemoteError> {
+    fn list_many(&self, dirs: &[String], depth: usize, jobs: usize) -> Listings {
         self.runtime()?.block_on(async {
             let mut listings = futures::stream::iter(dirs)
                 .map(|dir| self.list_whole(dir, depth))
@@ -195,47 +213,17 @@ impl<S: NetworkStore> Store for Networked<S> {
         })
     }
 
-    fn put_many(
-        &self,
-        items: &[Put],
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<(), RemoteError>> {
-        let store = Arc::clone(&self.store);
-        run_tasks(
-            &self.runtime,
-            self.store.label(),
-            items.to_vec(),
-            jobs,
-            progress,
-            move |item, reporter| {
-                let store = Arc::clone(&store);
-                async move { store.put(item, &reporter).await }
-            },
-        )
+    fn put_many(&self, items: &[Put], jobs: usize, progress: Progress<'_>) -> Results {
+        self.run(items, jobs, progress, |store, item, reporter| async move {
+            store.put(item, &reporter).await
+        })
     }
 
-    fn get_many(
-        &self,
-        items: &[Get],
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<Md5, RemoteError>> {
-        let store = Arc::clone(&self.store);
-        run_tasks(
-            &self.runtime,
-            self.store.label(),
-            items.to_vec(),
-            jobs,
-            progress,
-            move |item, reporter| {
-                let store = Arc::clone(&store);
-                async move {
-                    let incoming = store.get(&item, &reporter).await?;
-                    incoming.persist(&item.expected).await
-                }
-            },
-        )
+    fn get_many(&self, items: &[Get], jobs: usize, progress: Progress<'_>) -> Results<Md5> {
+        self.run(items, jobs, progress, |store, item, reporter| async move {
+            let incoming = store.get(&item, &reporter).await?;
+            incoming.persist(&item.expected).await
+        })
     }
 
     fn delete_many(&self, paths: &[String], jobs: usize) -> Result<(), RemoteError> {

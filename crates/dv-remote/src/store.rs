@@ -26,6 +26,12 @@ use crate::progress::TransferProgress;
 
 /// Paths found by [`Store::list`], lazily; a listing ends after its first error.
 pub(crate) type Listing<'a> = Box<dyn Iterator<Item = Result<String, RemoteError>> + 'a>;
+/// Whole listings of several directories, from [`Store::list_many`].
+pub(crate) type Listings = Result<Vec<Vec<String>>, RemoteError>;
+/// One result per item of a batch, in order.
+pub(crate) type Results<T = ()> = Vec<Result<T, RemoteError>>;
+/// Where a batch reports its progress.
+pub(crate) type Progress<'a> = &'a mut dyn TransferProgress;
 
 /// A storage backend; see the module documentation. Batch methods take `jobs`, the number of
 /// concurrent operations, and return one result per item, in order, unless they say otherwise.
@@ -46,12 +52,7 @@ pub(crate) trait Store: Send + Sync {
 
     /// [`list`](Self::list) of each of `dirs`, whole, `jobs` directories at a time; the
     /// listings in the order of `dirs`. The first failure fails the batch.
-    fn list_many(
-        &self,
-        dirs: &[String],
-        depth: usize,
-        jobs: usize,
-    ) -> Result<Vec<Vec<String>>, RemoteError> {
+    fn list_many(&self, dirs: &[String], depth: usize, jobs: usize) -> Listings {
         let _ = jobs;
         dirs.iter()
             .map(|dir| self.list(dir, depth).collect())
@@ -59,21 +60,11 @@ pub(crate) trait Store: Send + Sync {
     }
 
     /// Writes each local file to its path; the file appears complete or not at all.
-    fn put_many(
-        &self,
-        items: &[Put],
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<(), RemoteError>>;
+    fn put_many(&self, items: &[Put], jobs: usize, progress: Progress<'_>) -> Results;
 
     /// Reads each path into its destination through a temporary sibling, hashed on the way
     /// and renamed into place only when [`Expected::accept`] accepts it; the MD5 of each.
-    fn get_many(
-        &self,
-        items: &[Get],
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<Md5, RemoteError>>;
+    fn get_many(&self, items: &[Get], jobs: usize, progress: Progress<'_>) -> Results<Md5>;
 
     /// Removes each path; a path already gone is not an error. The first failure fails the
     /// batch; paths removed before it stay removed.

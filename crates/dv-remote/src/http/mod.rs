@@ -21,8 +21,7 @@ use crate::batch::Stop;
 use crate::config::RemoteConfig;
 use crate::content_check::Expected;
 use crate::error::{RemoteError, RemoteLabel};
-use crate::incoming::IncomingFile;
-use crate::network::NetworkStore;
+use crate::network::{NetworkStore, Received};
 use crate::runtime::TaskReporter;
 use crate::store::{Existence, Get, Policy, Put};
 
@@ -148,11 +147,7 @@ impl NetworkStore for HttpStore {
     /// [missing](RemoteError::MissingObject), as dvc-http's existence check makes it; after the
     /// first such failure that concerns the whole remote, the rest of the batch is missing
     /// without being asked for.
-    async fn get(
-        &self,
-        item: &Get,
-        reporter: &TaskReporter<Md5>,
-    ) -> Result<IncomingFile, RemoteError> {
+    async fn get(&self, item: &Get, reporter: &TaskReporter<Md5>) -> Received {
         let path = item.path.as_str();
         if let Some(version) = &item.version {
             return Err(self.unsupported(format!("downloading version `{version}` of `{path}`")));

@@ -26,8 +26,7 @@ pub(crate) use self::failure::{Target, describe, innermost};
 use crate::batch::Stop;
 use crate::config::Retries;
 use crate::error::{RemoteError, RemoteLabel};
-use crate::incoming::IncomingFile;
-use crate::network::{NetworkStore, Networked};
+use crate::network::{NetworkStore, Networked, Received};
 use crate::runtime::TaskReporter;
 use crate::store::{Existence, Get, Policy, Put};
 
@@ -101,11 +100,7 @@ impl NetworkStore for OperatorStore {
         transfer::upload(&self.target, &self.operator, item, reporter).await
     }
 
-    async fn get(
-        &self,
-        item: &Get,
-        reporter: &TaskReporter<Md5>,
-    ) -> Result<IncomingFile, RemoteError> {
+    async fn get(&self, item: &Get, reporter: &TaskReporter<Md5>) -> Received {
         transfer::receive(&self.target, &self.operator, item, reporter).await
     }
 
@@ -119,19 +114,23 @@ impl NetworkStore for OperatorStore {
     }
 }
 
-/// `operator` sending its requests through `client`, with a timeout per request
+/// The operator of `builder` sending its requests through `client`, with a timeout per request
 /// (`connect_timeout` + `read_timeout`, and `read_timeout` without progress on a transfer) and
 /// exponential retries of transient failures per `retries`.
-pub(crate) fn finish(
-    operator: Operator,
+pub(crate) fn build<B: opendal::Builder>(
+    builder: B,
+    label: &RemoteLabel,
     client: reqwest::Client,
     retries: Retries,
-    connect_timeout: Duration,
-    read_timeout: Duration,
-) -> Operator {
+    (connect_timeout, read_timeout): (Duration, Duration),
+) -> Result<Operator, RemoteError> {
+    let operator = Operator::new(builder).map_err(|error| RemoteError::InvalidUrl {
+        remote: label.clone(),
+        reason: describe(None, None, &error),
+    })?;
     let transport = HttpTransporter::new(ReqwestTransport::new(client));
     let context = operator.base_context().with_http_transport(transport);
-    operator
+    Ok(operator
         .with_context(context)
         .layer(
             TimeoutLayer::new()
@@ -145,5 +144,5 @@ pub(crate) fn finish(
                 .with_max_delay(retries.max_delay)
                 .with_factor(2.0)
                 .with_jitter(),
-        )
+        ))
 }

@@ -36,8 +36,7 @@ use self::connection::{Connection, EXIT_GRACE, Session};
 use crate::batch::Stop;
 use crate::config::RemoteConfig;
 use crate::error::{RemoteError, RemoteLabel};
-use crate::incoming::IncomingFile;
-use crate::network::NetworkStore;
+use crate::network::{NetworkStore, Received};
 use crate::runtime::TaskReporter;
 use crate::store::{Get, Policy, Put};
 
@@ -118,11 +117,7 @@ impl NetworkStore for SshStore {
             .await
     }
 
-    async fn get(
-        &self,
-        item: &Get,
-        reporter: &TaskReporter<Md5>,
-    ) -> Result<IncomingFile, RemoteError> {
+    async fn get(&self, item: &Get, reporter: &TaskReporter<Md5>) -> Received {
         let destination = item.destination.clone();
         self.connection
             .receive(&item.path, destination, &item.expected, reporter)
