@@ -14,27 +14,61 @@
 //!                                                └─ download_many(&[(path, version, dest)]) -> md5s
 //! ```
 //!
+//! Every backend implements one trait, `Store`: files addressed by `/`-separated paths
+//! under the remote's root, in batches (exists, list, put, get, delete). What a remote holds is
+//! written once on top of it, whatever the backend:
+//!
+//! ```text
+//!  Remote ── objects ─────────────┐  ExternalFs ── s3 / http sources (stat, list_files)
+//!  (keys → paths, existence       │      │
+//!   strategy, run-cache entries)  │      │ downloads (get)
+//!                                 ▼      ▼
+//!                       Store (store.rs): exists_many · list · list_many · put_many ·
+//!                                 │        get_many · delete_many · policy
+//!          ┌──────────────────────┴───────────────────────┐
+//!   LocalStore (local.rs)                     Networked<S: NetworkStore> (network.rs)
+//!   std::fs on scoped threads                  tokio runtime, one async item at a time
+//!                                   ┌────────────────┼──────────────────┐
+//!                            OperatorStore       HttpStore           SshStore
+//!                            (operator/: s3,    (http/)             (ssh/)
+//!                             gcs, azure, webdav)
+//! ```
+//!
 //! Modules and what they own:
 //!
 //! * [`config`] — [`RemoteConfig`] (the plain input) and [`Retries`].
 //! * `location` — the remote `url` → local directory, S3/GCS bucket or Azure container + prefix,
 //!   HTTP or WebDAV server, SSH host + path.
-//! * [`object_key`] — [`ObjectKey`] and the remote layout (`files/md5/ab/…`, legacy `ab/…`).
-//! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
+//! * [`object_key`] — [`ObjectKey`] (a `dv-schema` object id in a layout) and the remote
+//!   layout (`files/md5/ab/…`, legacy `ab/…`).
+//! * `store` — the `Store` trait, what one item of a batch is (`Put`, `Get`), and
+//!   [`Policy`]: what a backend can do (HTTP cannot list or delete and reports each failed
+//!   upload), asked by callers instead of the remote's kind.
+//! * `objects` — objects, `.dir` manifests and run-cache entries on any `Store`: key paths,
+//!   DVC's existence strategy (`existence`), [`ObjectKeys`] listings, uploads, checked
+//!   downloads, deletions.
+//! * `existence` — DVC's choice between per-object `HEAD`s and listing.
 //! * `local` — directory remotes (synchronous file operations on scoped threads).
+//! * `network` — `NetworkStore`, a backend written one async item at a time, and `Networked`,
+//!   the `Store` that runs its batches on a tokio runtime.
+//! * `operator` — remotes on OpenDAL services: the store, its transfers and error mapping.
 //! * `s3` — S3 and S3-compatible remotes: options → OpenDAL operator.
-//! * `operator` — remotes on OpenDAL services: the store, its batches and error mapping.
 //! * `cloud` — Google Cloud Storage, Azure Blob Storage and WebDAV remotes (OpenDAL).
+//! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
 //! * `transport` — the HTTP client every HTTP-based backend uses.
-//! * `ssh` — SSH remotes over SFTP, through the system's OpenSSH client.
 //! * `http` — HTTP(S) remotes (dvc-http: `GET`, `HEAD`, uploads by `POST` or `PUT`) and the
 //!   HTTP client that HTTP import sources share.
-//! * [`external`] — [`ExternalFs`]: S3 and HTTP(S) import sources.
+//! * `ssh` — SSH remotes over SFTP, through the system's OpenSSH client: `command` (url,
+//!   options → `ssh` arguments, askpass), `connection` (the SFTP session).
+//! * [`external`] — [`ExternalFs`]: S3 and HTTP(S) import sources, downloading through their
+//!   `Store`.
 //! * `runtime` — the lazily created tokio runtime and batches of async tasks on it.
-//! * `incoming` — downloads written to a temporary sibling, hashed, renamed into place.
-//! * `existence` — DVC's choice between per-object `HEAD`s and listing.
-//! * `content_check` — hashing downloads before they are renamed into place.
-//! * `batch` — bounded-concurrency batches, progress events, fail-fast on remote-wide errors.
+//! * `batch` — bounded-concurrency batches on threads, progress events, fail-fast on
+//!   remote-wide errors.
+//! * `incoming` — temporary siblings (named by `dv-fs`), downloads written to them, and the
+//!   one place a download is accepted (renamed into place) or refused.
+//! * `content_check` — hashing downloads (`dv-data`'s `md5-dos2unix` for legacy objects) and
+//!   what a download must match.
 //! * [`progress`] — [`TransferProgress`], how callers observe transfers.
 //! * [`run_entry`] — [`RunEntryPath`], run-cache entries (`runs/…`), copied as they are.
 //! * [`error`] — [`RemoteError`].

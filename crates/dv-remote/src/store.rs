@@ -1,7 +1,7 @@
 //! [`Store`]: the one interface every backend implements — a path-addressed, batch-shaped
 //! storage of files (paths are `/`-separated and relative to the remote's root). What lives in
 //! those files (content-addressed objects, `.dir` manifests, run-cache entries) is the business
-//! of [`objects`](crate::objects), written once on top of this trait.
+//! of the `objects` module, written once on top of this trait.
 //!
 //! ```text
 //!              objects (keys → paths, existence strategy, verification)
@@ -125,7 +125,7 @@ pub struct Policy {
     pub(crate) what: &'static str,
 }
 
-/// How [`objects`](crate::objects) finds out which objects a remote has.
+/// How the `objects` module finds out which objects a remote has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Existence {
     /// Ask [`Store::exists_many`] about each object.

@@ -9,7 +9,7 @@
 //! `gc -c` fails, as with dvc.
 //!
 //! * `client`: the requests, authentication, retries and error mapping.
-//! * here: the store and its batches.
+//! * here: the store, for remotes and for import sources.
 
 mod client;
 

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use super::connection::Target;
 use crate::config::{Options, RemoteConfig};
 use crate::error::{RemoteError, RemoteLabel};
 
@@ -109,6 +108,16 @@ impl SshUrl {
     }
 }
 
+/// Where an SSH remote's requests go.
+#[derive(Debug)]
+pub(super) struct Destination {
+    /// `ssh://host[:port]`, for "cannot reach" messages.
+    pub(super) endpoint: String,
+    /// The remote's root directory on the server, without a trailing `/` (`.` for the login
+    /// directory).
+    pub(super) root: String,
+}
+
 /// How to start `ssh` for the SFTP subsystem.
 #[derive(Debug)]
 pub(super) struct SshCommand {
@@ -119,12 +128,12 @@ pub(super) struct SshCommand {
 }
 
 impl SshCommand {
-    /// The command for the remote's options and `url`, and the target its requests name.
+    /// The command for the remote's options and `url`, and where its requests go.
     pub(super) fn new(
         config: &RemoteConfig,
         label: &RemoteLabel,
         url: SshUrl,
-    ) -> Result<(SshCommand, Target), RemoteError> {
+    ) -> Result<(SshCommand, Destination), RemoteError> {
         let options = Options { config, label };
         let invalid = |option: &str, value: &str, reason: &str| RemoteError::InvalidOption {
             remote: label.clone(),
@@ -217,12 +226,7 @@ impl SshCommand {
         } else {
             url.path
         };
-        let target = Target {
-            label: label.clone(),
-            endpoint,
-            root,
-        };
-        Ok((SshCommand { args, secrets }, target))
+        Ok((SshCommand { args, secrets }, Destination { endpoint, root }))
     }
 
     /// `ssh` ready to start, its standard streams piped.

@@ -29,10 +29,10 @@ use dv_schema::hash::Md5;
 use futures::StreamExt as _;
 use tokio::sync::OnceCell;
 
-use self::command::SshCommand;
 pub(crate) use self::command::SshUrl;
 pub use self::command::answer_ssh_prompt;
-use self::connection::{Connection, EXIT_GRACE, Session};
+use self::command::{Destination, SshCommand};
+use self::connection::{Connection, EXIT_GRACE, Session, Target};
 use crate::batch::Stop;
 use crate::config::RemoteConfig;
 use crate::error::{RemoteError, RemoteLabel};
@@ -52,10 +52,14 @@ impl SshStore {
         label: &RemoteLabel,
         url: SshUrl,
     ) -> Result<Self, RemoteError> {
-        let (ssh, target) = SshCommand::new(config, label, url)?;
+        let (ssh, Destination { endpoint, root }) = SshCommand::new(config, label, url)?;
         Ok(SshStore {
             connection: Connection {
-                target,
+                target: Target {
+                    label: label.clone(),
+                    endpoint,
+                    root,
+                },
                 ssh,
                 session: OnceCell::new(),
             },
