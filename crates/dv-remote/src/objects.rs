@@ -225,15 +225,15 @@ pub(crate) fn delete(
     keys: &[ObjectKey],
     jobs: usize,
 ) -> Result<(), RemoteError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
     let policy = store.policy();
     if !policy.deletes {
         return Err(unsupported(
             store,
             format!("deleting objects from {}", policy.what),
         ));
-    }
-    if keys.is_empty() {
-        return Ok(());
     }
     let paths: Vec<String> = keys.iter().map(ObjectKey::remote_path).collect();
     store.delete_many(&paths, jobs)

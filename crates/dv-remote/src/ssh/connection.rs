@@ -210,7 +210,9 @@ impl Connection {
     }
 
     /// The names in directory `relative`; none if it does not exist.
-    pub(super) async fn names(&self, relative: &str) -> Result<Vec<String>, RemoteError> {
+    /// Each name comes with whether it may be a directory (`false` only when the server says
+    /// it is something else).
+    pub(super) async fn names(&self, relative: &str) -> Result<Vec<(String, bool)>, RemoteError> {
         let sftp = self.sftp().await?;
         let mut fs = sftp.fs();
         let dir = match fs.open_dir(self.target.path(relative)).await {
@@ -226,7 +228,8 @@ impl Connection {
                 && name != "."
                 && name != ".."
             {
-                names.push(name.to_owned());
+                let kind = entry.metadata().file_type();
+                names.push((name.to_owned(), kind.is_none_or(|kind| kind.is_dir())));
             }
         }
         Ok(names)

@@ -91,10 +91,14 @@ impl NetworkStore for SshStore {
         depth: usize,
     ) -> Result<std::vec::IntoIter<String>, RemoteError> {
         let mut level = vec![dir.trim_matches('/').to_owned()];
-        for _ in 0..depth {
+        for remaining in (0..depth).rev() {
             let mut next = Vec::new();
             for dir in &level {
-                for name in self.connection.names(dir).await? {
+                for (name, may_be_dir) in self.connection.names(dir).await? {
+                    // Only directories are read further down.
+                    if remaining > 0 && !may_be_dir {
+                        continue;
+                    }
                     next.push(if dir.is_empty() {
                         name
                     } else {
