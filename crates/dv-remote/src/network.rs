@@ -196,7 +196,8 @@ impl<S: NetworkStore> Store for Networked<S> {
             dir: dir.to_owned(),
             depth,
             lister: None,
-            done: false,
+            fetched: std::collections::VecDeque::new(),
+            end: None,
         })
     }
 
@@ -243,52 +244,67 @@ impl<S: NetworkStore> Drop for Networked<S> {
     }
 }
 
-/// A lazy listing: one page (or entry) fetched at a time on the store's runtime.
+/// Paths a lazy listing fetches in one go on the runtime, at most (one `block_on` per path
+/// would cost more than the paths themselves).
+const LISTING_BATCH: usize = 256;
+
+/// A lazy listing: a batch of paths fetched at a time on the store's runtime.
 struct NetworkListing<'a, S: NetworkStore> {
     networked: &'a Networked<S>,
     dir: String,
     depth: usize,
     lister: Option<S::Lister>,
-    done: bool,
+    /// Paths fetched and not yet yielded.
+    fetched: std::collections::VecDeque<String>,
+    /// The end of the listing, or its failure, after the fetched paths.
+    end: Option<Option<RemoteError>>,
+}
+
+impl<S: NetworkStore> NetworkListing<'_, S> {
+    /// Fetches the next batch of paths, noting the end of the listing when reached.
+    fn fetch(&mut self) {
+        let runtime = match self.networked.runtime() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                self.end = Some(Some(error));
+                return;
+            }
+        };
+        let store = &self.networked.store;
+        let (dir, depth) = (&self.dir, self.depth);
+        let (lister, fetched) = (&mut self.lister, &mut self.fetched);
+        let result = runtime.block_on(async {
+            let lister = match lister {
+                Some(lister) => lister,
+                None => lister.insert(store.open_lister(dir, depth).await?),
+            };
+            while fetched.len() < LISTING_BATCH {
+                let Some(path) = store.next_path(lister).await? else {
+                    return Ok(true);
+                };
+                fetched.extend(at_depth(dir, path, depth));
+            }
+            Ok(false)
+        });
+        match result {
+            Ok(false) => {}
+            Ok(true) => self.end = Some(None),
+            Err(error) => self.end = Some(Some(error)),
+        }
+    }
 }
 
 impl<S: NetworkStore> Iterator for NetworkListing<'_, S> {
     type Item = Result<String, RemoteError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let runtime = match self.networked.runtime() {
-            Ok(runtime) => runtime,
-            Err(error) => {
-                self.done = true;
-                return Some(Err(error));
+        loop {
+            if let Some(path) = self.fetched.pop_front() {
+                return Some(Ok(path));
             }
-        };
-        let store = &self.networked.store;
-        let (dir, depth) = (&self.dir, self.depth);
-        let result = runtime.block_on(async {
-            let lister = match &mut self.lister {
-                Some(lister) => lister,
-                None => self.lister.insert(store.open_lister(dir, depth).await?),
-            };
-            while let Some(path) = store.next_path(lister).await? {
-                if let Some(path) = at_depth(dir, path, depth) {
-                    return Ok(Some(path));
-                }
-            }
-            Ok(None)
-        });
-        match result {
-            Ok(Some(path)) => Some(Ok(path)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(error) => {
-                self.done = true;
-                Some(Err(error))
+            match &mut self.end {
+                Some(end) => return end.take().map(Err),
+                None => self.fetch(),
             }
         }
     }
