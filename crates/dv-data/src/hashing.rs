@@ -48,8 +48,9 @@ pub fn is_text_block(block: &[u8]) -> bool {
     non_text * 10 <= block.len() * 3
 }
 
-/// Feeds `chunk` to `hasher` as md5-dos2unix does for one chunk.
-fn update_dos2unix(hasher: &mut md5::Md5, chunk: &[u8]) {
+/// Feeds `chunk` to `hasher` as md5-dos2unix does for one chunk of [`CHUNK_SIZE`] bytes (or
+/// the shorter last one): streaming hashers elsewhere (remote downloads) cut chunks alike.
+pub fn update_dos2unix(hasher: &mut md5::Md5, chunk: &[u8]) {
     let sniff = &chunk[..chunk.len().min(TEXT_SNIFF_SIZE)];
     if !is_text_block(sniff) {
         hasher.update(chunk);

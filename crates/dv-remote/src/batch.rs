@@ -4,7 +4,7 @@
 //! every remaining item, and the thread pool used for local-directory remotes.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
@@ -77,13 +77,25 @@ impl<'a, T> Collector<'a, T> {
 }
 
 /// Remembers the first remote-wide failure of a batch so that the remaining items fail fast
-/// with the same error instead of each waiting for its own retries.
+/// with the same error instead of each waiting for its own retries; or, for backends that
+/// count an unusable remote as "not there" (dvc-http), that the batch gave up asking.
 #[derive(Default)]
 pub(crate) struct Stop {
     fatal: Mutex<Option<RemoteError>>,
+    gave_up: AtomicBool,
 }
 
 impl Stop {
+    /// Records that the rest of the batch need not ask the remote anything.
+    pub(crate) fn give_up(&self) {
+        self.gave_up.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`give_up`](Self::give_up) was called.
+    pub(crate) fn given_up(&self) -> bool {
+        self.gave_up.load(Ordering::Relaxed)
+    }
+
     /// Records `error` if it concerns the whole remote.
     pub(crate) fn record(&self, error: &RemoteError) {
         if let Some(copy) = copy_fatal(error) {
@@ -134,13 +146,13 @@ const REPORT_INTERVAL: Duration = Duration::from_millis(50);
 /// Reports bytes of one item from a worker thread. Small amounts are kept until they add up
 /// or the item ends, so that a batch of small objects does not wake the calling thread for
 /// each one.
-pub(crate) struct ThreadReporter<'a> {
+pub(crate) struct ThreadReporter<'a, R = ()> {
     item: usize,
-    sender: &'a mpsc::Sender<Event>,
+    sender: &'a mpsc::Sender<Event<R>>,
     pending: Cell<u64>,
 }
 
-impl ThreadReporter<'_> {
+impl<R> ThreadReporter<'_, R> {
     pub(crate) fn transferred(&self, bytes: u64) {
         let pending = self.pending.get() + bytes;
         if pending >= REPORT_BYTES {
@@ -155,13 +167,13 @@ impl ThreadReporter<'_> {
 
 /// Runs `work` on every item on `jobs` threads, delivering events to `progress` on the calling
 /// thread, and returns the per-item results in item order.
-pub(crate) fn run_threads<T: Sync>(
+pub(crate) fn run_threads<T: Sync, R: Send>(
     items: &[T],
     jobs: usize,
     label: &RemoteLabel,
     progress: &mut dyn TransferProgress,
-    work: impl Fn(&T, &ThreadReporter<'_>) -> Result<(), RemoteError> + Sync,
-) -> Vec<Result<(), RemoteError>> {
+    work: impl Fn(&T, &ThreadReporter<'_, R>) -> Result<R, RemoteError> + Sync,
+) -> Vec<Result<R, RemoteError>> {
     let mut collector = Collector::new(items.len(), progress);
     let next = AtomicUsize::new(0);
     let stop = Stop::default();

@@ -20,11 +20,10 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use opendal::Operator;
-
 use crate::config::{Options, RemoteConfig};
 use crate::error::{RemoteError, RemoteLabel, without_userinfo};
-use crate::operator::{OperatorStore, Target, describe, finish};
+use crate::network::Networked;
+use crate::operator::{self, OperatorStore, Target, build};
 use crate::transport::{DEFAULT_TIMEOUT, http_client};
 
 /// Google's storage API.
@@ -58,22 +57,13 @@ fn store<B: opendal::Builder>(
     target: Target,
     connect_timeout: Duration,
     read_timeout: Duration,
-) -> Result<OperatorStore, RemoteError> {
+) -> Result<Networked<OperatorStore>, RemoteError> {
     opendal::install_default();
     let options = Options { config, label };
     let client = http_client(&options, connect_timeout, read_timeout)?;
-    let operator = Operator::new(builder).map_err(|error| RemoteError::InvalidUrl {
-        remote: label.clone(),
-        reason: describe(None, None, &error),
-    })?;
-    let operator = finish(
-        operator,
-        client,
-        config.retries,
-        connect_timeout,
-        read_timeout,
-    );
-    Ok(OperatorStore::new(target, operator, OnceLock::new()))
+    let timeouts = (connect_timeout, read_timeout);
+    let operator = build(builder, label, client, config.retries, timeouts)?;
+    Ok(operator::store(target, operator, OnceLock::new()))
 }
 
 /// A `gs://bucket/prefix` remote.
@@ -82,7 +72,7 @@ pub(crate) fn open_gcs(
     label: &RemoteLabel,
     bucket: &str,
     prefix: &str,
-) -> Result<OperatorStore, RemoteError> {
+) -> Result<Networked<OperatorStore>, RemoteError> {
     let options = Options { config, label };
     let endpoint = config
         .option("endpointurl")
@@ -138,7 +128,7 @@ pub(crate) fn open_azure(
     label: &RemoteLabel,
     container: &str,
     prefix: &str,
-) -> Result<OperatorStore, RemoteError> {
+) -> Result<Networked<OperatorStore>, RemoteError> {
     let options = Options { config, label };
     for unsupported in ["tenant_id", "client_id", "client_secret"] {
         if config.option(unsupported).is_some() {
@@ -253,7 +243,7 @@ pub(crate) fn open_webdav(
     label: &RemoteLabel,
     secure: bool,
     rest: &str,
-) -> Result<OperatorStore, RemoteError> {
+) -> Result<Networked<OperatorStore>, RemoteError> {
     let options = Options { config, label };
     for unsupported in [
         "custom_auth_header",

@@ -1,28 +1,27 @@
-//! [`ContentHasher`]: the streaming hash that checks a downloaded object against its key before
-//! it is renamed into place: plain MD5 for DVC 3 objects (spec §3.1), `md5-dos2unix` for legacy
-//! 2.x objects (spec §3.3). `.dir` manifests hash like files (their JSON has no `\r\n`).
-//! Imported files ([`ExternalFs`](crate::ExternalFs) downloads) get plain MD5.
+//! [`ContentHasher`]: the streaming hash that checks a download against what it should be
+//! before it is renamed into place: plain MD5 for DVC 3 objects (spec §3.1), `md5-dos2unix` for
+//! legacy 2.x objects (spec §3.3), both as `dv-data` computes them. `.dir` manifests hash like
+//! files (their JSON has no `\r\n`). Imported files ([`ExternalFs`](crate::ExternalFs)
+//! downloads) and run-cache entries get plain MD5 and no check.
 //!
 //! An object whose size its metafile records is also bounded: the first bytes past that size
 //! fail the download ([`RemoteError::TooLarge`]) before they are written, so a hostile or
 //! broken remote cannot stream more into the cache than the repository said it would.
 //!
-//! The lead may replace the legacy half with `dv-data`'s hasher once both exist side by side.
+//! [`Expected`] is the one place a finished download is accepted or refused
+//! ([`RemoteError::Corrupted`]).
 
-use md5::{Digest as _, Md5};
+use dv_data::hashing::{CHUNK_SIZE, update_dos2unix};
+use dv_schema::hash::{HashName, Md5};
+use md5::Digest as _;
 
 use crate::error::{RemoteError, RemoteLabel};
-use crate::object_key::{Layout, ObjectKey};
-
-/// `md5-dos2unix` reads files in chunks of this size and decides per chunk (spec §3.3).
-const LEGACY_CHUNK: usize = 1 << 20;
-/// How many leading bytes of a chunk decide whether it is text.
-const TEXT_SNIFF: usize = 512;
+use crate::object_key::ObjectKey;
 
 /// Hashes bytes as they arrive, in the algorithm of an object's layout.
 pub(crate) struct ContentHasher {
-    md5: Md5,
-    /// `Some` for the legacy algorithm: the bytes of the current, incomplete 1 MiB chunk.
+    md5: md5::Md5,
+    /// `Some` for `md5-dos2unix`: the bytes of the current, incomplete 1 MiB chunk.
     legacy_chunk: Option<Vec<u8>>,
     /// The object and its recorded size, when the content may not be larger.
     limit: Option<(ObjectKey, u64)>,
@@ -31,26 +30,21 @@ pub(crate) struct ContentHasher {
 }
 
 impl ContentHasher {
-    /// A plain MD5 hasher (DVC 3 objects, and the `md5` of an imported file).
-    pub(crate) fn md5() -> Self {
+    /// The hasher a download expecting `expected` needs.
+    pub(crate) fn new(expected: &Expected) -> Self {
+        let (hash_name, limit) = match expected {
+            Expected::Anything => (HashName::Md5, None),
+            Expected::Object { key, size } => {
+                (key.layout().hash_name(), size.map(|size| (*key, size)))
+            }
+        };
         ContentHasher {
-            md5: Md5::new(),
-            legacy_chunk: None,
-            limit: None,
-            received: 0,
-        }
-    }
-
-    /// A hasher for the object `key`, whose content may not exceed `size` bytes when its size
-    /// is known.
-    pub(crate) fn for_key(key: &ObjectKey, size: Option<u64>) -> Self {
-        ContentHasher {
-            md5: Md5::new(),
-            legacy_chunk: match key.layout() {
-                Layout::Md5 => None,
-                Layout::Legacy => Some(Vec::with_capacity(LEGACY_CHUNK)),
+            md5: md5::Md5::new(),
+            legacy_chunk: match hash_name {
+                HashName::Md5 => None,
+                HashName::Md5Dos2Unix => Some(Vec::with_capacity(CHUNK_SIZE)),
             },
-            limit: size.map(|size| (*key, size)),
+            limit,
             received: 0,
         }
     }
@@ -79,75 +73,65 @@ impl ContentHasher {
             return;
         };
         while !bytes.is_empty() {
-            let take = (LEGACY_CHUNK - chunk.len()).min(bytes.len());
+            let take = (CHUNK_SIZE - chunk.len()).min(bytes.len());
             chunk.extend_from_slice(&bytes[..take]);
             bytes = &bytes[take..];
-            if chunk.len() == LEGACY_CHUNK {
-                hash_legacy_chunk(&mut self.md5, chunk);
+            if chunk.len() == CHUNK_SIZE {
+                update_dos2unix(&mut self.md5, chunk);
                 chunk.clear();
             }
         }
     }
 
     /// The digest of everything added.
-    pub(crate) fn finish(mut self) -> [u8; 16] {
+    pub(crate) fn finish(mut self) -> Md5 {
         if let Some(chunk) = &self.legacy_chunk
             && !chunk.is_empty()
         {
-            hash_legacy_chunk(&mut self.md5, chunk);
+            update_dos2unix(&mut self.md5, chunk);
         }
-        self.md5.finalize().into()
+        Md5(self.md5.finalize().into())
     }
 }
 
-/// One chunk of `md5-dos2unix`: text chunks have `\r\n` replaced by `\n`.
-fn hash_legacy_chunk(md5: &mut Md5, chunk: &[u8]) {
-    if !is_text(&chunk[..chunk.len().min(TEXT_SNIFF)]) {
-        md5.update(chunk);
-        return;
-    }
-    let mut rest = chunk;
-    while let Some(position) = rest.windows(2).position(|pair| pair == b"\r\n") {
-        md5.update(&rest[..position]);
-        md5.update(b"\n");
-        rest = &rest[position + 2..];
-    }
-    md5.update(rest);
+/// What a download must turn out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Expected {
+    /// The object `key`, at most `size` bytes when its size is known.
+    Object { key: ObjectKey, size: Option<u64> },
+    /// Whatever the storage has (run-cache entries, imported files).
+    Anything,
 }
 
-/// DVC's `istextblock`: no NUL byte and at most 30 % of bytes outside printable ASCII and
-/// `\n\r\t\f\b`; an empty block is text.
-fn is_text(block: &[u8]) -> bool {
-    if block.is_empty() {
-        return true;
+impl Expected {
+    /// Accepts a download whose content hashed to `actual`, or refuses it as corrupted.
+    pub(crate) fn accept(&self, actual: &Md5, label: &RemoteLabel) -> Result<(), RemoteError> {
+        match self {
+            Expected::Object { key, .. } if actual.as_bytes() != key.md5() => {
+                Err(RemoteError::Corrupted {
+                    remote: label.clone(),
+                    object: key.remote_path(),
+                    actual: actual.to_hex(),
+                })
+            }
+            _ => Ok(()),
+        }
     }
-    if block.contains(&0) {
-        return false;
-    }
-    let non_text = block
-        .iter()
-        .filter(|&&byte| !matches!(byte, 32..=126 | b'\n' | b'\r' | b'\t' | 0x0c | 0x08))
-        .count();
-    non_text * 10 <= block.len() * 3
-}
-
-/// 32 lower-case hex characters.
-pub(crate) fn to_hex(digest: &[u8; 16]) -> String {
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::object_key::Layout;
 
     fn digest(key: &str, layout: Layout, content: &[u8], piece: usize) -> String {
         let key = ObjectKey::parse(key, layout).unwrap();
-        let mut hasher = ContentHasher::for_key(&key, None);
+        let mut hasher = ContentHasher::new(&Expected::Object { key, size: None });
         for part in content.chunks(piece.max(1)) {
             hasher.update(part, &label()).unwrap();
         }
-        to_hex(&hasher.finish())
+        hasher.finish().to_hex()
     }
 
     const ANY: &str = "00000000000000000000000000000000";
@@ -159,7 +143,7 @@ mod tests {
     #[test]
     fn content_past_the_recorded_size_is_refused() {
         let key = ObjectKey::parse(ANY, Layout::Md5).unwrap();
-        let mut hasher = ContentHasher::for_key(&key, Some(6));
+        let mut hasher = ContentHasher::new(&Expected::Object { key, size: Some(6) });
         hasher.update(b"abc", &label()).unwrap();
         hasher.update(b"def", &label()).unwrap();
         let error = hasher.update(b"g", &label()).unwrap_err();
@@ -176,11 +160,11 @@ mod tests {
             "{error}"
         );
         // What was refused is not hashed.
-        assert_eq!(to_hex(&hasher.finish()), "e80b5017098950fc58aad83c8c14978e");
+        assert_eq!(hasher.finish().to_hex(), "e80b5017098950fc58aad83c8c14978e");
         // Exactly the recorded size, or no recorded size, is fine.
-        let mut hasher = ContentHasher::for_key(&key, Some(0));
+        let mut hasher = ContentHasher::new(&Expected::Object { key, size: Some(0) });
         hasher.update(b"", &label()).unwrap();
-        let mut hasher = ContentHasher::for_key(&key, None);
+        let mut hasher = ContentHasher::new(&Expected::Object { key, size: None });
         hasher.update(&[0; 4096], &label()).unwrap();
     }
 
@@ -217,9 +201,9 @@ mod tests {
     #[test]
     fn legacy_chunks_are_decided_one_mebibyte_at_a_time() {
         // A binary first chunk followed by a text chunk: only the second is converted.
-        let mut content = vec![0u8; LEGACY_CHUNK];
+        let mut content = vec![0u8; CHUNK_SIZE];
         content.extend_from_slice(b"x\r\n");
-        let mut expected = vec![0u8; LEGACY_CHUNK];
+        let mut expected = vec![0u8; CHUNK_SIZE];
         expected.extend_from_slice(b"x\n");
         assert_eq!(
             digest(ANY, Layout::Legacy, &content, 4096),

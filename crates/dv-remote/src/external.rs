@@ -5,21 +5,30 @@
 //! `checksum`, which is the `ETag` header verbatim or else `Content-MD5`, spec §6.5), lists the
 //! files of S3 directories, and downloads files while computing their md5.
 //!
-//! * `s3`: S3 sources, through the S3 remotes' connection, error mapping and downloads.
-//! * `http`: HTTP(S) sources, through reqwest with the S3 remotes' client settings.
+//! * `s3`: S3 sources, on the S3 remotes' store (connection, error mapping, downloads).
+//! * `http`: HTTP(S) sources, on the HTTP remotes' store.
 //!
+//! Downloads are the sources' [`Store::get_many`], exactly as remotes download; what is at a
+//! path and directory listings carry the metadata only sources need, and are their own.
 //! Blocking outside, async inside: a source creates its tokio runtime on first use, and batch
 //! operations run concurrently on it.
 
 mod http;
 mod s3;
 
+use std::future::Future;
 use std::path::PathBuf;
 
+use futures::StreamExt as _;
+
+use crate::batch::Stop;
 use crate::config::{self, Options, RemoteConfig};
+use crate::content_check::Expected;
 use crate::error::{RemoteError, RemoteLabel};
 use crate::location::Location;
+use crate::network::{NetworkStore, Networked};
 use crate::progress::TransferProgress;
+use crate::store::{Get, Store};
 
 use self::http::HttpSource;
 use self::s3::S3Source;
@@ -166,6 +175,13 @@ impl ExternalFs {
         config::cap_jobs(jobs.unwrap_or(self.jobs))
     }
 
+    fn store(&self) -> &dyn Store {
+        match &self.source {
+            Source::S3(source) => &source.store,
+            Source::Http(source) => &source.store,
+        }
+    }
+
     /// What is at `path` (relative to the root, `/`-separated, `""` = the root itself);
     /// `Ok(None)` when nothing exists there.
     ///
@@ -243,17 +259,75 @@ impl ExternalFs {
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<String, RemoteError>> {
         let jobs = self.jobs(jobs);
-        let items: Vec<(String, Option<String>, PathBuf)> = items
+        let gets: Vec<Get> = items
             .iter()
-            .map(|(path, version, destination)| {
-                (normalize(path), version.clone(), destination.clone())
+            .map(|(path, version, destination)| Get {
+                path: normalize(path),
+                version: version.clone(),
+                destination: destination.clone(),
+                expected: Expected::Anything,
             })
             .collect();
-        match &self.source {
-            Source::S3(source) => source.download_many(items, jobs, progress),
-            Source::Http(source) => source.download_many(items, jobs, progress),
-        }
+        self.store()
+            .get_many(&gets, jobs, progress)
+            .into_iter()
+            .map(|digest| digest.map(|digest| digest.to_hex()))
+            .collect()
     }
+}
+
+/// `stat` of each path not already `known`, `jobs` at a time on `store`'s runtime; one result
+/// per path, in order. After a failure that concerns the whole source, the remaining paths
+/// fail with it without being asked.
+fn stat_all<'a, S, F, Fut>(
+    store: &Networked<S>,
+    paths: &'a [String],
+    known: Vec<Option<Result<Option<ExternalEntry>, RemoteError>>>,
+    jobs: usize,
+    stat: F,
+) -> Vec<Result<Option<ExternalEntry>, RemoteError>>
+where
+    S: NetworkStore,
+    F: Fn(&'a str) -> Fut,
+    Fut: Future<Output = Result<Option<ExternalEntry>, RemoteError>>,
+{
+    let runtime = match store.runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            let detail = error.to_string();
+            return paths
+                .iter()
+                .map(|path| {
+                    Err(RemoteError::Storage {
+                        remote: store.label().clone(),
+                        action: "check",
+                        object: path.clone(),
+                        detail: detail.clone(),
+                    })
+                })
+                .collect();
+        }
+    };
+    let stop = Stop::default();
+    let (stop, stat) = (&stop, &stat);
+    runtime.block_on(
+        futures::stream::iter(paths.iter().zip(known))
+            .map(|(path, known)| async move {
+                if let Some(known) = known {
+                    return known;
+                }
+                if let Some(fatal) = stop.check() {
+                    return Err(fatal);
+                }
+                let result = stat(path).await;
+                if let Err(error) = &result {
+                    stop.record(error);
+                }
+                result
+            })
+            .buffered(jobs)
+            .collect(),
+    )
 }
 
 /// `path` without leading or trailing `/`.

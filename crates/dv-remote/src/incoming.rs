@@ -1,32 +1,86 @@
-//! [`IncomingFile`]: a network download on its way to its destination: written to a
-//! `.<random>.tmp` sibling (DVC's temporary name pattern, spec §3.1) and hashed chunk by chunk,
-//! renamed over the destination only once complete and accepted; dropped, it leaves nothing
-//! behind.
+//! Files on their way into place: temporary siblings named by `dv-fs` (`.<random>.tmp`, DVC's
+//! temporary name pattern, spec §3.1), and [`IncomingFile`], a network download written to one
+//! and hashed chunk by chunk. [`persist_checked`] is where every download, local or network,
+//! is accepted (renamed over its destination) or refused (removed).
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
 
+use dv_fs::temp::NamedTempFile;
+use dv_schema::hash::Md5;
 use tokio::io::AsyncWriteExt as _;
 
-use crate::content_check::ContentHasher;
+use crate::content_check::{ContentHasher, Expected};
 use crate::error::{RemoteError, RemoteLabel};
-use crate::local::{parent_dir, temporary_in};
 
-/// A download being written; see the module documentation.
+/// The directory containing `path` (`.` for a bare file name).
+pub(crate) fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// A new `.<random>.tmp` file in `dir` created with `mode` minus the umask (0666 for any new
+/// file, 0444 for the read-only mode of DVC's objects without a `chmod`); removed when dropped
+/// unless persisted.
+pub(crate) fn temporary_in(dir: &Path, mode: u32) -> io::Result<NamedTempFile> {
+    dv_fs::temp::create_in(dir, |path| {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        options.open(path)
+    })
+}
+
+/// Accepts the download written to `temporary`, hashed by `hasher`, if it is what `expected`
+/// says, renaming it over `destination`; otherwise removes it. Returns the digest.
+pub(crate) fn persist_checked(
+    temporary: NamedTempFile<File>,
+    destination: &Path,
+    hasher: ContentHasher,
+    expected: &Expected,
+    label: &RemoteLabel,
+) -> Result<Md5, RemoteError> {
+    let digest = hasher.finish();
+    // On rejection, dropping `temporary` removes it.
+    expected.accept(&digest, label)?;
+    temporary
+        .persist(destination)
+        .map_err(|error| RemoteError::Io {
+            remote: label.clone(),
+            action: "rename into place",
+            path: destination.to_owned(),
+            source: error.error,
+        })?;
+    Ok(digest)
+}
+
+/// A network download being written; see the module documentation. Dropped, it leaves
+/// nothing behind.
 pub(crate) struct IncomingFile {
     label: RemoteLabel,
     destination: PathBuf,
     /// Removed on drop unless persisted.
-    temporary: tempfile::NamedTempFile,
+    temporary: NamedTempFile,
     output: tokio::fs::File,
     hasher: ContentHasher,
 }
 
 impl IncomingFile {
-    /// Creates the parent directories of `destination` and the temporary file next to it.
+    /// Creates the parent directories of `destination` and the temporary file next to it,
+    /// hashing for `expected`.
     pub(crate) async fn create(
         label: &RemoteLabel,
         destination: PathBuf,
-        hasher: ContentHasher,
+        expected: &Expected,
     ) -> Result<Self, RemoteError> {
         let io_error = |action: &'static str, path: PathBuf, source| RemoteError::Io {
             remote: label.clone(),
@@ -38,7 +92,7 @@ impl IncomingFile {
         tokio::fs::create_dir_all(&parent)
             .await
             .map_err(|error| io_error("create directory", parent.clone(), error))?;
-        let temporary = temporary_in(&parent)
+        let temporary = temporary_in(&parent, 0o666)
             .map_err(|error| io_error("create a temporary file in", parent.clone(), error))?;
         let handle = temporary
             .as_file()
@@ -49,17 +103,8 @@ impl IncomingFile {
             destination,
             temporary,
             output: tokio::fs::File::from_std(handle),
-            hasher,
+            hasher: ContentHasher::new(expected),
         })
-    }
-
-    fn io_error(&self, action: &'static str, source: std::io::Error) -> RemoteError {
-        RemoteError::Io {
-            remote: self.label.clone(),
-            action,
-            path: self.destination.clone(),
-            source,
-        }
     }
 
     /// Appends the next bytes; fails, writing nothing more, when they take the content past
@@ -69,19 +114,24 @@ impl IncomingFile {
         self.output
             .write_all(chunk)
             .await
-            .map_err(|error| self.io_error("write", error))
+            .map_err(|error| RemoteError::Io {
+                remote: self.label.clone(),
+                action: "write",
+                path: self.destination.clone(),
+                source: error,
+            })
     }
 
-    /// Flushes the file and, if `accept` agrees with the digest of everything written, renames
-    /// it over the destination; otherwise returns `accept`'s error and removes the file.
-    pub(crate) async fn persist_if(
-        mut self,
-        accept: impl FnOnce(&[u8; 16]) -> Result<(), RemoteError>,
-    ) -> Result<[u8; 16], RemoteError> {
-        self.output
-            .flush()
-            .await
-            .map_err(|error| self.io_error("write", error))?;
+    /// Flushes the file and [`persist_checked`]s it.
+    pub(crate) async fn persist(mut self, expected: &Expected) -> Result<Md5, RemoteError> {
+        if let Err(error) = self.output.flush().await {
+            return Err(RemoteError::Io {
+                remote: self.label.clone(),
+                action: "write",
+                path: self.destination.clone(),
+                source: error,
+            });
+        }
         let IncomingFile {
             label,
             destination,
@@ -90,17 +140,6 @@ impl IncomingFile {
             hasher,
         } = self;
         drop(output);
-        let digest = hasher.finish();
-        // On rejection, dropping `temporary` removes it.
-        accept(&digest)?;
-        temporary
-            .persist(&destination)
-            .map_err(|error| RemoteError::Io {
-                remote: label,
-                action: "rename into place",
-                path: destination,
-                source: error.error,
-            })?;
-        Ok(digest)
+        persist_checked(temporary, &destination, hasher, expected, &label)
     }
 }

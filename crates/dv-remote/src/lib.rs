@@ -14,27 +14,61 @@
 //!                                                └─ download_many(&[(path, version, dest)]) -> md5s
 //! ```
 //!
+//! Every backend implements one trait, `Store`: files addressed by `/`-separated paths
+//! under the remote's root, in batches (exists, list, put, get, delete). What a remote holds is
+//! written once on top of it, whatever the backend:
+//!
+//! ```text
+//!  Remote ── objects ─────────────┐  ExternalFs ── s3 / http sources (stat, list_files)
+//!  (keys → paths, existence       │      │
+//!   strategy, run-cache entries)  │      │ downloads (get)
+//!                                 ▼      ▼
+//!                       Store (store.rs): exists_many · list · list_many · put_many ·
+//!                                 │        get_many · delete_many · policy
+//!          ┌──────────────────────┴───────────────────────┐
+//!   LocalStore (local.rs)                     Networked<S: NetworkStore> (network.rs)
+//!   std::fs on scoped threads                  tokio runtime, one async item at a time
+//!                                   ┌────────────────┼──────────────────┐
+//!                            OperatorStore       HttpStore           SshStore
+//!                            (operator/: s3,    (http/)             (ssh/)
+//!                             gcs, azure, webdav)
+//! ```
+//!
 //! Modules and what they own:
 //!
 //! * [`config`] — [`RemoteConfig`] (the plain input) and [`Retries`].
 //! * `location` — the remote `url` → local directory, S3/GCS bucket or Azure container + prefix,
 //!   HTTP or WebDAV server, SSH host + path.
-//! * [`object_key`] — [`ObjectKey`] and the remote layout (`files/md5/ab/…`, legacy `ab/…`).
-//! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
+//! * [`object_key`] — [`ObjectKey`] (a `dv-schema` object id in a layout) and the remote
+//!   layout (`files/md5/ab/…`, legacy `ab/…`).
+//! * `store` — the `Store` trait, what one item of a batch is (`Put`, `Get`), and
+//!   [`Policy`]: what a backend can do (HTTP cannot list or delete and reports each failed
+//!   upload), asked by callers instead of the remote's kind.
+//! * `objects` — objects, `.dir` manifests and run-cache entries on any `Store`: key paths,
+//!   DVC's existence strategy (`existence`), [`ObjectKeys`] listings, uploads, checked
+//!   downloads, deletions.
+//! * `existence` — DVC's choice between per-object `HEAD`s and listing.
 //! * `local` — directory remotes (synchronous file operations on scoped threads).
+//! * `network` — `NetworkStore`, a backend written one async item at a time, and `Networked`,
+//!   the `Store` that runs its batches on a tokio runtime.
+//! * `operator` — remotes on OpenDAL services: the store, its transfers and error mapping.
 //! * `s3` — S3 and S3-compatible remotes: options → OpenDAL operator.
-//! * `operator` — remotes on OpenDAL services: the store, its batches and error mapping.
 //! * `cloud` — Google Cloud Storage, Azure Blob Storage and WebDAV remotes (OpenDAL).
+//! * `credentials` — AWS credentials and region from options, environment and `~/.aws` files.
 //! * `transport` — the HTTP client every HTTP-based backend uses.
-//! * `ssh` — SSH remotes over SFTP, through the system's OpenSSH client.
 //! * `http` — HTTP(S) remotes (dvc-http: `GET`, `HEAD`, uploads by `POST` or `PUT`) and the
 //!   HTTP client that HTTP import sources share.
-//! * [`external`] — [`ExternalFs`]: S3 and HTTP(S) import sources.
+//! * `ssh` — SSH remotes over SFTP, through the system's OpenSSH client: `command` (url,
+//!   options → `ssh` arguments, askpass), `connection` (the SFTP session).
+//! * [`external`] — [`ExternalFs`]: S3 and HTTP(S) import sources, downloading through their
+//!   `Store`.
 //! * `runtime` — the lazily created tokio runtime and batches of async tasks on it.
-//! * `incoming` — downloads written to a temporary sibling, hashed, renamed into place.
-//! * `existence` — DVC's choice between per-object `HEAD`s and listing.
-//! * `content_check` — hashing downloads before they are renamed into place.
-//! * `batch` — bounded-concurrency batches, progress events, fail-fast on remote-wide errors.
+//! * `batch` — bounded-concurrency batches on threads, progress events, fail-fast on
+//!   remote-wide errors.
+//! * `incoming` — temporary siblings (named by `dv-fs`), downloads written to them, and the
+//!   one place a download is accepted (renamed into place) or refused.
+//! * `content_check` — hashing downloads (`dv-data`'s `md5-dos2unix` for legacy objects) and
+//!   what a download must match.
 //! * [`progress`] — [`TransferProgress`], how callers observe transfers.
 //! * [`run_entry`] — [`RunEntryPath`], run-cache entries (`runs/…`), copied as they are.
 //! * [`error`] — [`RemoteError`].
@@ -77,28 +111,35 @@ mod http;
 mod incoming;
 mod local;
 mod location;
+mod network;
+mod objects;
 mod operator;
 mod runtime;
 mod s3;
 mod ssh;
+mod store;
 mod transport;
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 pub use config::{RemoteConfig, Retries};
 pub use error::{RemoteError, RemoteLabel};
 pub use external::{ExternalEntry, ExternalFile, ExternalFs};
 pub use object_key::{Layout, ObjectDownload, ObjectKey, ObjectKind, ParseKeyError};
+pub use objects::ObjectKeys;
 pub use progress::TransferProgress;
 pub use run_entry::{ParseRunEntryError, RunEntryPath};
 pub use ssh::answer_ssh_prompt;
+pub use store::Policy;
 
 use crate::config::Options;
 use crate::http::HttpStore;
-use crate::local::{LocalKeys, LocalStore};
+use crate::local::LocalStore;
 use crate::location::Location;
-use crate::operator::{OperatorKeys, OperatorStore};
+use crate::network::Networked;
 use crate::ssh::SshStore;
+use crate::store::Store;
 
 /// The kind of storage behind a remote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,15 +164,8 @@ pub enum RemoteKind {
 pub struct Remote {
     label: RemoteLabel,
     jobs: usize,
-    backend: Backend,
-}
-
-enum Backend {
-    Local(LocalStore),
-    /// S3, Google Cloud Storage, Azure, WebDAV: which one is the kind.
-    Operator(OperatorStore, RemoteKind),
-    Http(HttpStore),
-    Ssh(SshStore),
+    kind: RemoteKind,
+    store: Box<dyn Store>,
 }
 
 /// Shows the name, URL and kind only.
@@ -175,30 +209,47 @@ impl Remote {
         let jobs = options
             .positive("jobs")?
             .map_or_else(config::default_jobs, config::cap_jobs);
-        let backend = match Location::parse(config, &label)? {
-            Location::Local(root) => Backend::Local(LocalStore::new(root, label.clone())),
-            Location::S3 { bucket, prefix } => {
-                Backend::Operator(s3::open(config, &label, &bucket, &prefix)?, RemoteKind::S3)
-            }
-            Location::Http(url) => Backend::Http(HttpStore::open(config, &label, &url)?),
-            Location::Ssh(url) => Backend::Ssh(SshStore::open(config, &label, url)?),
-            Location::Gcs { bucket, prefix } => Backend::Operator(
-                cloud::open_gcs(config, &label, &bucket, &prefix)?,
+        let (kind, store): (RemoteKind, Box<dyn Store>) = match Location::parse(config, &label)? {
+            Location::Local(root) => (
+                RemoteKind::Local,
+                Box::new(LocalStore::new(root, label.clone())),
+            ),
+            Location::S3 { bucket, prefix } => (
+                RemoteKind::S3,
+                Box::new(s3::open(config, &label, &bucket, &prefix)?),
+            ),
+            Location::Http(url) => (
+                RemoteKind::Http,
+                Box::new(Networked::new(
+                    HttpStore::open(config, &label, &url)?,
+                    OnceLock::new(),
+                )),
+            ),
+            Location::Ssh(url) => (
+                RemoteKind::Ssh,
+                Box::new(Networked::new(
+                    SshStore::open(config, &label, url)?,
+                    OnceLock::new(),
+                )),
+            ),
+            Location::Gcs { bucket, prefix } => (
                 RemoteKind::Gs,
+                Box::new(cloud::open_gcs(config, &label, &bucket, &prefix)?),
             ),
-            Location::Azure { container, prefix } => Backend::Operator(
-                cloud::open_azure(config, &label, &container, &prefix)?,
+            Location::Azure { container, prefix } => (
                 RemoteKind::Azure,
+                Box::new(cloud::open_azure(config, &label, &container, &prefix)?),
             ),
-            Location::WebDav { secure, rest } => Backend::Operator(
-                cloud::open_webdav(config, &label, secure, &rest)?,
+            Location::WebDav { secure, rest } => (
                 RemoteKind::WebDav,
+                Box::new(cloud::open_webdav(config, &label, secure, &rest)?),
             ),
         };
         Ok(Remote {
             label,
             jobs,
-            backend,
+            kind,
+            store,
         })
     }
 
@@ -209,12 +260,12 @@ impl Remote {
 
     /// The kind of storage (local directory, S3, HTTP, SSH, GCS, Azure, WebDAV).
     pub fn kind(&self) -> RemoteKind {
-        match &self.backend {
-            Backend::Local(_) => RemoteKind::Local,
-            Backend::Operator(_, kind) => *kind,
-            Backend::Http(_) => RemoteKind::Http,
-            Backend::Ssh(_) => RemoteKind::Ssh,
-        }
+        self.kind
+    }
+
+    /// What the remote's storage can do (list, delete) and how its failures are reported.
+    pub fn policy(&self) -> Policy {
+        self.store.policy()
     }
 
     /// The concurrency used when a call passes `jobs: None`: the remote's `jobs` option, else
@@ -245,12 +296,7 @@ impl Remote {
         jobs: Option<usize>,
     ) -> Result<Vec<bool>, RemoteError> {
         let jobs = self.jobs(jobs);
-        match &self.backend {
-            Backend::Local(store) => store.exists_many(keys, jobs),
-            Backend::Operator(store, _) => store.exists_many(keys, jobs),
-            Backend::Http(store) => store.exists_many(keys, jobs),
-            Backend::Ssh(store) => store.exists_many(keys, jobs),
-        }
+        objects::exists_many(&*self.store, keys, jobs)
     }
 
     /// Every DVC 3 object on the remote (under `files/md5/`), listed lazily, in no particular
@@ -262,15 +308,7 @@ impl Remote {
     /// Every object of `layout` on the remote, listed lazily, in no particular order. Other
     /// files (temporary files, `runs/`, …) are skipped.
     pub fn list(&self, layout: Layout) -> ObjectKeys<'_> {
-        ObjectKeys(match &self.backend {
-            Backend::Local(store) => Keys::Local(store.list(layout)),
-            Backend::Operator(store, _) => Keys::Operator(store.list(layout)),
-            Backend::Http(store) => Keys::Failed(Some(store.list())),
-            Backend::Ssh(store) => match store.list(layout) {
-                Ok(keys) => Keys::Listed(keys.into_iter()),
-                Err(error) => Keys::Failed(Some(error)),
-            },
-        })
+        objects::list(&*self.store, layout)
     }
 
     /// Uploads each `(local file, key)`, `jobs` at a time, reporting to `progress`; one result
@@ -289,12 +327,7 @@ impl Remote {
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {
         let jobs = self.jobs(jobs);
-        match &self.backend {
-            Backend::Local(store) => store.upload_many(items, jobs, progress),
-            Backend::Operator(store, _) => store.upload_many(items, jobs, progress),
-            Backend::Http(store) => store.upload_many(items, jobs, progress),
-            Backend::Ssh(store) => store.upload_many(items, jobs, progress),
-        }
+        objects::upload(&*self.store, items, jobs, progress)
     }
 
     /// Downloads each object, `jobs` at a time, reporting to `progress`; one result per item,
@@ -314,12 +347,7 @@ impl Remote {
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {
         let jobs = self.jobs(jobs);
-        match &self.backend {
-            Backend::Local(store) => store.download_many(items, jobs, progress),
-            Backend::Operator(store, _) => store.download_many(items, jobs, progress),
-            Backend::Http(store) => store.download_many(items, jobs, progress),
-            Backend::Ssh(store) => store.download_many(items, jobs, progress),
-        }
+        objects::download(&*self.store, items, jobs, progress)
     }
 }
 
@@ -335,16 +363,8 @@ impl Remote {
     /// The first failure (refused credentials, a missing bucket, an unreachable endpoint, a
     /// file that cannot be removed); objects deleted before it stay deleted.
     pub fn delete_many(&self, keys: &[ObjectKey], jobs: Option<usize>) -> Result<(), RemoteError> {
-        if keys.is_empty() {
-            return Ok(());
-        }
         let jobs = self.jobs(jobs);
-        match &self.backend {
-            Backend::Local(store) => store.delete_many(keys, jobs),
-            Backend::Operator(store, _) => store.delete_many(keys),
-            Backend::Http(store) => store.delete_many(),
-            Backend::Ssh(store) => store.delete_many(keys, jobs),
-        }
+        objects::delete(&*self.store, keys, jobs)
     }
 }
 
@@ -358,12 +378,7 @@ impl Remote {
     ///
     /// Refused credentials, a missing bucket, an unreachable endpoint, an unreadable directory.
     pub fn list_run_entries(&self) -> Result<Vec<RunEntryPath>, RemoteError> {
-        match &self.backend {
-            Backend::Local(store) => store.list_run_entries(),
-            Backend::Operator(store, _) => store.list_run_entries(),
-            Backend::Http(store) => store.list_run_entries(),
-            Backend::Ssh(store) => store.list_run_entries(),
-        }
+        objects::list_run_entries(&*self.store)
     }
 
     /// Uploads each `(local file, entry)`, replacing an entry already there (entries of the
@@ -376,12 +391,7 @@ impl Remote {
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {
         let jobs = self.jobs(jobs);
-        match &self.backend {
-            Backend::Local(store) => store.upload_run_entries(items, jobs, progress),
-            Backend::Operator(store, _) => store.upload_run_entries(items, jobs, progress),
-            Backend::Http(store) => store.upload_run_entries(items, jobs, progress),
-            Backend::Ssh(store) => store.upload_run_entries(items, jobs, progress),
-        }
+        objects::upload_run_entries(&*self.store, items, jobs, progress)
     }
 
     /// Downloads each `(entry, destination)` through a temporary sibling renamed over the
@@ -394,44 +404,6 @@ impl Remote {
         progress: &mut dyn TransferProgress,
     ) -> Vec<Result<(), RemoteError>> {
         let jobs = self.jobs(jobs);
-        match &self.backend {
-            Backend::Local(store) => store.download_run_entries(items, jobs, progress),
-            Backend::Operator(store, _) => store.download_run_entries(items, jobs, progress),
-            Backend::Http(store) => store.download_run_entries(items, jobs, progress),
-            Backend::Ssh(store) => store.download_run_entries(items, jobs, progress),
-        }
-    }
-}
-
-/// The objects of a remote, from [`Remote::list_all`] or [`Remote::list`]. Listing is lazy:
-/// network remotes fetch one page at a time. Errors are yielded as items; a network listing
-/// ends after its first error.
-pub struct ObjectKeys<'a>(Keys<'a>);
-
-enum Keys<'a> {
-    Local(LocalKeys),
-    Operator(OperatorKeys<'a>),
-    /// A listing that fails at once (remotes that cannot list, failed listings).
-    Failed(Option<RemoteError>),
-    /// A listing made in one go.
-    Listed(std::vec::IntoIter<ObjectKey>),
-}
-
-impl Iterator for ObjectKeys<'_> {
-    type Item = Result<ObjectKey, RemoteError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match &mut self.0 {
-            Keys::Local(keys) => keys.next(),
-            Keys::Operator(keys) => keys.next(),
-            Keys::Failed(error) => error.take().map(Err),
-            Keys::Listed(keys) => keys.next().map(Ok),
-        }
-    }
-}
-
-impl std::fmt::Debug for ObjectKeys<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ObjectKeys").finish_non_exhaustive()
+        objects::download_run_entries(&*self.store, items, jobs, progress)
     }
 }

@@ -1,7 +1,8 @@
-//! [`LocalStore`]: a remote that is a directory on this machine (`/path`, `file:///path`), used
-//! with plain synchronous file operations on a scoped thread pool: no async runtime is started.
+//! [`LocalStore`]: a remote that is a directory on this machine (`/path`, `file:///path`), a
+//! [`Store`] on plain synchronous file operations and scoped threads: no async runtime is
+//! started.
 //!
-//! Objects enter the remote under a `.<random>.tmp` name next to their final path and are made
+//! Objects enter the remote under a `.<random>.tmp` name next to their final path, created
 //! read-only (0444) before the rename, like DVC's local remotes (spec §3.1, §10.1).
 
 use std::collections::{HashMap, HashSet};
@@ -9,21 +10,21 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use dv_schema::hash::Md5;
+
 use crate::batch::{ThreadReporter, run_threads};
-use crate::content_check::{ContentHasher, to_hex};
+use crate::content_check::ContentHasher;
 use crate::error::{RemoteError, RemoteLabel};
-use crate::object_key::{Layout, ObjectDownload, ObjectKey};
-use crate::progress::TransferProgress;
-use crate::run_entry::{RUNS_DIR, RunEntryPath};
+use crate::incoming::{parent_dir, persist_checked, temporary_in};
+use crate::store::{Get, Listing, Policy, Progress, Put, Results, Store};
 
 /// Size of the buffer used when copying a download, also the progress granularity.
 const COPY_BUFFER: usize = 1 << 20;
-/// Below this many objects in one shard directory, each is checked with `stat`.
+/// Below this many files in one directory, each is checked with `stat`.
 const MIN_OBJECTS_TO_LIST: usize = 8;
-/// Directory bytes read for the price of one `stat` when deciding to read a shard directory
-/// whole.
+/// Directory bytes read for the price of one `stat` when deciding to read a directory whole.
 const LISTING_BYTES_PER_STAT: u64 = 2048;
-/// Objects up to this size are uploaded with one `read` and one `write`.
+/// Files up to this size are uploaded with one `read` and one `write`.
 const SMALL_OBJECT: u64 = 256 * 1024;
 
 /// A directory remote.
@@ -38,8 +39,8 @@ impl LocalStore {
         LocalStore { root, label }
     }
 
-    fn object_path(&self, key: &ObjectKey) -> PathBuf {
-        self.root.join(key.remote_path())
+    fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
     }
 
     fn io_error(&self, action: &'static str, path: &Path, source: io::Error) -> RemoteError {
@@ -51,63 +52,15 @@ impl LocalStore {
         }
     }
 
-    /// Whether each object exists, split over `jobs` threads (for remotes on network
-    /// filesystems). The objects are taken shard directory by shard directory: a directory that
-    /// does not exist answers for all its objects at once, and one small enough next to the
-    /// number of objects asked about is read whole instead of checking each object with `stat`
-    /// (DVC's local object DB checks each object).
-    pub(crate) fn exists_many(
-        &self,
-        keys: &[ObjectKey],
-        jobs: usize,
-    ) -> Result<Vec<bool>, RemoteError> {
-        let mut by_dir: HashMap<PathBuf, Vec<(usize, PathBuf)>> = HashMap::new();
-        for (index, key) in keys.iter().enumerate() {
-            let path = self.object_path(key);
-            by_dir
-                .entry(parent_dir(&path).to_path_buf())
-                .or_default()
-                .push((index, path));
-        }
-        let groups: Vec<(PathBuf, Vec<(usize, PathBuf)>)> = by_dir.into_iter().collect();
-        let chunk = groups.len().div_ceil(jobs.max(1)).max(1);
-        let mut found = vec![false; keys.len()];
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = groups
-                .chunks(chunk)
-                .map(|groups| {
-                    scope.spawn(move || {
-                        let mut present = Vec::new();
-                        for (dir, objects) in groups {
-                            self.exists_in(dir, objects, &mut present)?;
-                        }
-                        Ok::<_, RemoteError>(present)
-                    })
-                })
-                .collect();
-            for worker in workers {
-                match worker.join() {
-                    Ok(present) => {
-                        for index in present? {
-                            found[index] = true;
-                        }
-                    }
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            Ok(found)
-        })
-    }
-
-    /// Adds to `present` the indexes of those `objects` (index and path, all in directory
+    /// Adds to `present` the indexes of those `files` (index and path, all in directory
     /// `dir`) that exist.
     fn exists_in(
         &self,
         dir: &Path,
-        objects: &[(usize, PathBuf)],
+        files: &[(usize, PathBuf)],
         present: &mut Vec<usize>,
     ) -> Result<(), RemoteError> {
-        if objects.len() >= MIN_OBJECTS_TO_LIST {
+        if files.len() >= MIN_OBJECTS_TO_LIST {
             let metadata = match fs::metadata(dir) {
                 Ok(metadata) => Some(metadata),
                 Err(error)
@@ -124,10 +77,10 @@ impl LocalStore {
                 return Ok(());
             };
             // A directory's size grows with its entries (about 32 bytes or more each on
-            // common filesystems): read it whole when that is cheaper than a `stat` per object.
-            if (objects.len() as u64).saturating_mul(LISTING_BYTES_PER_STAT) >= metadata.len() {
+            // common filesystems): read it whole when that is cheaper than a `stat` per file.
+            if (files.len() as u64).saturating_mul(LISTING_BYTES_PER_STAT) >= metadata.len() {
                 let names = self.file_names(dir)?;
-                for (index, path) in objects {
+                for (index, path) in files {
                     let listed = path.file_name().and_then(|name| names.get(name)).copied();
                     let exists = match listed {
                         Some(true) => true,
@@ -142,7 +95,7 @@ impl LocalStore {
                 return Ok(());
             }
         }
-        for (index, path) in objects {
+        for (index, path) in files {
             if self.is_file(path)? {
                 present.push(*index);
             }
@@ -170,11 +123,6 @@ impl LocalStore {
         Ok(names)
     }
 
-    #[cfg(test)]
-    fn exists(&self, key: &ObjectKey) -> Result<bool, RemoteError> {
-        self.is_file(&self.object_path(key))
-    }
-
     /// Whether `path` is (or leads to) a file, as `stat` tells.
     fn is_file(&self, path: &Path) -> Result<bool, RemoteError> {
         match fs::metadata(path) {
@@ -185,31 +133,8 @@ impl LocalStore {
         }
     }
 
-    /// Removes each object, split over `jobs` threads; a missing object is not an error.
-    pub(crate) fn delete_many(&self, keys: &[ObjectKey], jobs: usize) -> Result<(), RemoteError> {
-        let chunk = keys.len().div_ceil(jobs.max(1)).max(1);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = keys
-                .chunks(chunk)
-                .map(|keys| scope.spawn(move || keys.iter().try_for_each(|key| self.delete(key))))
-                .collect();
-            let mut first_error = Ok(());
-            for worker in workers {
-                match worker.join() {
-                    Ok(result) => {
-                        if first_error.is_ok() {
-                            first_error = result;
-                        }
-                    }
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            first_error
-        })
-    }
-
-    fn delete(&self, key: &ObjectKey) -> Result<(), RemoteError> {
-        let path = self.object_path(key);
+    fn delete(&self, relative: &str) -> Result<(), RemoteError> {
+        let path = self.path(relative);
         match fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -217,47 +142,16 @@ impl LocalStore {
         }
     }
 
-    /// Every object of `layout`, shard directory by shard directory.
-    pub(crate) fn list(&self, layout: Layout) -> LocalKeys {
-        let base = match layout {
-            Layout::Md5 => self.root.join(layout.root()),
-            Layout::Legacy => self.root.clone(),
-        };
-        LocalKeys {
-            base,
-            layout,
-            label: self.label.clone(),
-            shards: None,
-            current: None,
-        }
-    }
-
-    pub(crate) fn upload_many(
-        &self,
-        items: &[(PathBuf, ObjectKey)],
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<(), RemoteError>> {
-        let created = create_parents(items.iter().map(|(_, key)| self.object_path(key)));
-        run_threads(
-            items,
-            jobs,
-            &self.label,
-            progress,
-            |(source, key), reporter| self.upload(source, key, &created, reporter),
-        )
-    }
-
-    /// Copies `source` to a temporary sibling of the object's path, makes it read-only and
+    /// Copies `source` to a temporary sibling of its destination (read-only when sealed) and
     /// renames it into place.
-    fn upload(
+    fn put(
         &self,
-        source: &Path,
-        key: &ObjectKey,
+        item: &Put,
         created: &HashSet<PathBuf>,
         reporter: &ThreadReporter<'_>,
     ) -> Result<(), RemoteError> {
-        let destination = self.object_path(key);
+        let source = item.source.as_path();
+        let destination = self.path(&item.path);
         let parent = parent_dir(&destination);
         if !created.contains(parent) {
             fs::create_dir_all(parent).map_err(|e| self.io_error("create directory", parent, e))?;
@@ -268,7 +162,8 @@ impl LocalStore {
             .map_err(|e| self.io_error("read", source, e))?
             .len();
         // Created read-only: the file handle that creates it can still write it.
-        let mut temporary = temporary_with_mode(parent, 0o444)
+        let mode = if item.sealed { 0o444 } else { 0o666 };
+        let mut temporary = temporary_in(parent, mode)
             .map_err(|e| self.io_error("create a temporary file in", parent, e))?;
         let bytes = if size <= SMALL_OBJECT {
             copy_small(&mut input, temporary.as_file_mut(), size)
@@ -283,35 +178,22 @@ impl LocalStore {
         Ok(())
     }
 
-    pub(crate) fn download_many(
+    /// Copies the file to a temporary sibling of its destination while hashing it, and has
+    /// it accepted or refused ([`persist_checked`]).
+    fn get(
         &self,
-        items: &[ObjectDownload],
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<(), RemoteError>> {
-        let created = create_parents(items.iter().map(|item| item.destination.clone()));
-        run_threads(items, jobs, &self.label, progress, |item, reporter| {
-            self.download(item, &created, reporter)
-        })
-    }
-
-    /// Copies the object to a temporary sibling of `destination` while hashing it, and renames
-    /// it into place only if the hash matches the key (and its size stays within the recorded
-    /// one).
-    fn download(
-        &self,
-        item: &ObjectDownload,
+        item: &Get,
         created: &HashSet<PathBuf>,
-        reporter: &ThreadReporter<'_>,
-    ) -> Result<(), RemoteError> {
-        let (key, destination) = (&item.key, item.destination.as_path());
-        let source = self.object_path(key);
+        reporter: &ThreadReporter<'_, Md5>,
+    ) -> Result<Md5, RemoteError> {
+        let destination = item.destination.as_path();
+        let source = self.path(&item.path);
         let mut input = match File::open(&source) {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 return Err(RemoteError::MissingObject {
                     remote: self.label.clone(),
-                    object: key.remote_path(),
+                    object: item.path.clone(),
                 });
             }
             Err(error) => return Err(self.io_error("read", &source, error)),
@@ -320,9 +202,9 @@ impl LocalStore {
         if !created.contains(parent) {
             fs::create_dir_all(parent).map_err(|e| self.io_error("create directory", parent, e))?;
         }
-        let mut temporary = temporary_in(parent)
+        let mut temporary = temporary_in(parent, 0o666)
             .map_err(|e| self.io_error("create a temporary file in", parent, e))?;
-        let mut hasher = ContentHasher::for_key(key, item.size);
+        let mut hasher = ContentHasher::new(&item.expected);
         // One buffer per worker thread: a fresh zeroed megabyte per object costs more than
         // copying a small object.
         thread_local! {
@@ -346,143 +228,113 @@ impl LocalStore {
             }
             Ok(())
         })?;
-        let actual = hasher.finish();
-        if &actual != key.md5() {
-            // Dropping `temporary` removes it.
-            return Err(RemoteError::Corrupted {
-                remote: self.label.clone(),
-                object: key.remote_path(),
-                actual: to_hex(&actual),
-            });
-        }
-        temporary
-            .persist(destination)
-            .map_err(|e| self.io_error("rename into place", destination, e.error))?;
-        Ok(())
+        persist_checked(temporary, destination, hasher, &item.expected, &self.label)
     }
 }
 
-impl LocalStore {
-    fn entry_path(&self, entry: &RunEntryPath) -> PathBuf {
-        self.root.join(entry.relative_path())
+impl Store for LocalStore {
+    fn label(&self) -> &RemoteLabel {
+        &self.label
     }
 
-    /// Every run-cache entry under `runs/` (other files there are skipped), sorted.
-    pub(crate) fn list_run_entries(&self) -> Result<Vec<RunEntryPath>, RemoteError> {
-        let runs = self.root.join(RUNS_DIR);
-        let mut entries = Vec::new();
-        for shard in self.read_names(&runs)? {
-            let shard_dir = runs.join(&shard);
-            for key in self.read_names(&shard_dir)? {
-                for value in self.read_names(&shard_dir.join(&key))? {
-                    let path = format!("{RUNS_DIR}/{shard}/{key}/{value}");
-                    entries.extend(RunEntryPath::from_relative_path(&path));
+    fn policy(&self) -> Policy {
+        Policy::FULL
+    }
+
+    /// Whether each file exists, split over `jobs` threads (for remotes on network
+    /// filesystems). The files are taken directory by directory: a directory that does not
+    /// exist answers for all its files at once, and one small enough next to the number of
+    /// files asked about is read whole instead of checking each file with `stat` (DVC's local
+    /// object DB checks each object).
+    fn exists_many(&self, paths: &[String], jobs: usize) -> Result<Vec<bool>, RemoteError> {
+        let mut by_dir: HashMap<PathBuf, Vec<(usize, PathBuf)>> = HashMap::new();
+        for (index, relative) in paths.iter().enumerate() {
+            let path = self.path(relative);
+            by_dir
+                .entry(parent_dir(&path).to_path_buf())
+                .or_default()
+                .push((index, path));
+        }
+        let groups: Vec<(PathBuf, Vec<(usize, PathBuf)>)> = by_dir.into_iter().collect();
+        let chunk = groups.len().div_ceil(jobs.max(1)).max(1);
+        let mut found = vec![false; paths.len()];
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = groups
+                .chunks(chunk)
+                .map(|groups| {
+                    scope.spawn(move || {
+                        let mut present = Vec::new();
+                        for (dir, files) in groups {
+                            self.exists_in(dir, files, &mut present)?;
+                        }
+                        Ok::<_, RemoteError>(present)
+                    })
+                })
+                .collect();
+            for worker in workers {
+                match worker.join() {
+                    Ok(present) => {
+                        for index in present? {
+                            found[index] = true;
+                        }
+                    }
+                    Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
-        }
-        entries.sort();
-        Ok(entries)
+            Ok(found)
+        })
     }
 
-    /// The names in directory `dir`; none when it does not exist or is not a directory.
-    fn read_names(&self, dir: &Path) -> Result<Vec<String>, RemoteError> {
-        let listing = match fs::read_dir(dir) {
-            Ok(listing) => listing,
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                return Ok(Vec::new());
-            }
-            Err(error) => return Err(self.io_error("list", dir, error)),
-        };
-        let mut names = Vec::new();
-        for entry in listing {
-            let entry = entry.map_err(|error| self.io_error("list", dir, error))?;
-            if let Some(name) = entry.file_name().to_str() {
-                names.push(name.to_owned());
-            }
-        }
-        Ok(names)
+    fn list(&self, dir: &str, depth: usize) -> Listing<'_> {
+        Box::new(LocalListing {
+            store: self,
+            dir: dir.trim_matches('/').to_owned(),
+            depth,
+            stack: None,
+        })
     }
 
-    /// Copies each `(local file, entry)` to the remote, replacing what is there.
-    pub(crate) fn upload_run_entries(
-        &self,
-        items: &[(PathBuf, RunEntryPath)],
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<(), RemoteError>> {
-        run_threads(
-            items,
-            jobs,
-            &self.label,
-            progress,
-            |(source, entry), reporter| self.copy_file(source, &self.entry_path(entry), reporter),
-        )
+    fn put_many(&self, items: &[Put], jobs: usize, progress: Progress<'_>) -> Results {
+        let created = create_parents(items.iter().map(|item| self.path(&item.path)));
+        run_threads(items, jobs, &self.label, progress, |item, reporter| {
+            self.put(item, &created, reporter)
+        })
     }
 
-    /// Copies each `(entry, destination)` from the remote, replacing what is there.
-    pub(crate) fn download_run_entries(
-        &self,
-        items: &[(RunEntryPath, PathBuf)],
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<(), RemoteError>> {
-        run_threads(
-            items,
-            jobs,
-            &self.label,
-            progress,
-            |(entry, destination), reporter| {
-                let source = self.entry_path(entry);
-                if !source.is_file() {
-                    return Err(RemoteError::MissingObject {
-                        remote: self.label.clone(),
-                        object: entry.relative_path(),
-                    });
+    fn get_many(&self, items: &[Get], jobs: usize, progress: Progress<'_>) -> Results<Md5> {
+        let created = create_parents(items.iter().map(|item| item.destination.clone()));
+        run_threads(items, jobs, &self.label, progress, |item, reporter| {
+            self.get(item, &created, reporter)
+        })
+    }
+
+    /// Removes each file, split over `jobs` threads.
+    fn delete_many(&self, paths: &[String], jobs: usize) -> Result<(), RemoteError> {
+        let chunk = paths.len().div_ceil(jobs.max(1)).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = paths
+                .chunks(chunk)
+                .map(|paths| scope.spawn(move || paths.iter().try_for_each(|p| self.delete(p))))
+                .collect();
+            let mut first_error = Ok(());
+            for worker in workers {
+                match worker.join() {
+                    Ok(result) => {
+                        if first_error.is_ok() {
+                            first_error = result;
+                        }
+                    }
+                    Err(panic) => std::panic::resume_unwind(panic),
                 }
-                self.copy_file(&source, destination, reporter)
-            },
-        )
-    }
-
-    /// Copies `source` to a temporary sibling of `destination` (default mode) and renames it
-    /// over `destination`.
-    fn copy_file(
-        &self,
-        source: &Path,
-        destination: &Path,
-        reporter: &ThreadReporter<'_>,
-    ) -> Result<(), RemoteError> {
-        let parent = parent_dir(destination);
-        fs::create_dir_all(parent).map_err(|e| self.io_error("create directory", parent, e))?;
-        let mut input = File::open(source).map_err(|e| self.io_error("read", source, e))?;
-        let mut temporary = temporary_in(parent)
-            .map_err(|e| self.io_error("create a temporary file in", parent, e))?;
-        let bytes = io::copy(&mut input, temporary.as_file_mut())
-            .map_err(|e| self.io_error("copy", source, e))?;
-        temporary
-            .persist(destination)
-            .map_err(|e| self.io_error("rename into place", destination, e.error))?;
-        reporter.transferred(bytes);
-        Ok(())
+            }
+            first_error
+        })
     }
 }
 
-/// The directory containing `path` (`.` for a bare file name).
-pub(crate) fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
-
-/// Creates the directories the paths are in, once each (instead of once per object: a `mkdir`
+/// Creates the directories the paths are in, once each (instead of once per file: a `mkdir`
 /// and a `stat` for each of 100k objects); the ones that exist afterwards. A directory that
-/// could not be created is left to the transfer of each object to report.
+/// could not be created is left to the transfer of each file to report.
 fn create_parents(paths: impl Iterator<Item = PathBuf>) -> HashSet<PathBuf> {
     let mut parents: HashSet<PathBuf> = HashSet::new();
     for path in paths {
@@ -497,27 +349,6 @@ fn create_parents(paths: impl Iterator<Item = PathBuf>) -> HashSet<PathBuf> {
         .collect()
 }
 
-/// A `.<random>.tmp` file in `dir` (DVC's temporary name pattern, spec §3.1), created with mode
-/// 0666 minus the umask like any new file.
-pub(crate) fn temporary_in(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
-    temporary_with_mode(dir, 0o666)
-}
-
-/// A `.<random>.tmp` file in `dir` created with `mode` minus the umask (0444 gives the
-/// read-only mode of DVC's objects without a `chmod`).
-fn temporary_with_mode(dir: &Path, mode: u32) -> io::Result<tempfile::NamedTempFile> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(fs::Permissions::from_mode(mode));
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    builder.tempfile_in(dir)
-}
-
 /// Copies a file of `size` bytes (at most [`SMALL_OBJECT`]) with one read and one write,
 /// instead of `io::copy`'s two `fstat`s and a final call to find the end. The file is a cache
 /// object: written under a temporary name and renamed into place, it never changes size.
@@ -528,85 +359,74 @@ fn copy_small(input: &mut File, output: &mut File, size: u64) -> io::Result<u64>
     Ok(size)
 }
 
-/// The objects of a local remote, read lazily one shard directory at a time.
-pub(crate) struct LocalKeys {
-    base: PathBuf,
-    layout: Layout,
-    label: RemoteLabel,
-    /// The shard directories (`00`…`ff`) still to read; `None` until the first call.
-    shards: Option<std::vec::IntoIter<String>>,
-    /// The shard being read.
-    current: Option<(String, fs::ReadDir)>,
+/// The paths `depth` levels below a directory, read lazily one directory at a time, in name
+/// order level by level. A missing directory (or a file where a directory was expected) has
+/// nothing below it; an unreadable one is reported and skipped.
+struct LocalListing<'a> {
+    store: &'a LocalStore,
+    dir: String,
+    depth: usize,
+    /// Per level: the entries (relative paths) still to visit; `None` until the first call.
+    stack: Option<Vec<std::vec::IntoIter<String>>>,
 }
 
-impl LocalKeys {
-    fn error(&self, path: &Path, source: io::Error) -> RemoteError {
-        RemoteError::Io {
-            remote: self.label.clone(),
-            action: "list",
-            path: path.to_owned(),
-            source,
-        }
-    }
-
-    fn shard_names(&self) -> Result<Vec<String>, RemoteError> {
-        let entries = match fs::read_dir(&self.base) {
+impl LocalListing<'_> {
+    /// The sorted entries of directory `relative`, as paths relative to the root.
+    fn read(&self, relative: &str) -> Result<Vec<String>, RemoteError> {
+        let dir = self.store.path(relative);
+        let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(error) => return Err(self.error(&self.base, error)),
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| self.error(&self.base, e))?;
-            if let Some(name) = entry.file_name().to_str()
-                && name.len() == 2
-                && name.bytes().all(|byte| byte.is_ascii_hexdigit())
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
             {
-                names.push(name.to_owned());
+                return Ok(Vec::new());
             }
+            Err(error) => return Err(self.store.io_error("list", &dir, error)),
+        };
+        let mut paths = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|error| self.store.io_error("list", &dir, error))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            paths.push(if relative.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{relative}/{name}")
+            });
         }
-        names.sort();
-        Ok(names)
+        paths.sort();
+        Ok(paths)
     }
 }
 
-impl Iterator for LocalKeys {
-    type Item = Result<ObjectKey, RemoteError>;
+impl Iterator for LocalListing<'_> {
+    type Item = Result<String, RemoteError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.shards.is_none() {
-            match self.shard_names() {
-                Ok(names) => self.shards = Some(names.into_iter()),
-                Err(error) => {
-                    self.shards = Some(Vec::new().into_iter());
-                    return Some(Err(error));
-                }
+        if self.stack.is_none() {
+            let top = self.read(&self.dir);
+            self.stack = Some(Vec::new());
+            match top {
+                Ok(paths) => self.stack.as_mut()?.push(paths.into_iter()),
+                Err(error) => return Some(Err(error)),
             }
         }
         loop {
-            if let Some((shard, entries)) = &mut self.current {
-                match entries.next() {
-                    Some(Ok(entry)) => {
-                        let name = entry.file_name();
-                        let path = format!("{shard}/{}", name.to_string_lossy());
-                        if let Some(key) = ObjectKey::from_shard_path(&path, self.layout) {
-                            return Some(Ok(key));
-                        }
-                        continue;
-                    }
-                    Some(Err(error)) => {
-                        let dir = self.base.join(&*shard);
-                        return Some(Err(self.error(&dir, error)));
-                    }
-                    None => self.current = None,
-                }
+            let stack = self.stack.as_mut()?;
+            let level = stack.len();
+            let Some(path) = stack.last_mut()?.next() else {
+                stack.pop();
+                continue;
+            };
+            if level >= self.depth {
+                return Some(Ok(path));
             }
-            let shard = self.shards.as_mut()?.next()?;
-            let dir = self.base.join(&shard);
-            match fs::read_dir(&dir) {
-                Ok(entries) => self.current = Some((shard, entries)),
-                Err(error) if error.kind() == io::ErrorKind::NotADirectory => {}
-                Err(error) => return Some(Err(self.error(&dir, error))),
+            match self.read(&path) {
+                Ok(paths) => self.stack.as_mut()?.push(paths.into_iter()),
+                Err(error) => return Some(Err(error)),
             }
         }
     }
@@ -616,7 +436,7 @@ impl Iterator for LocalKeys {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::object_key::ObjectKind;
+    use crate::object_key::{Layout, ObjectKey, ObjectKind};
 
     fn key(first: u8, n: u8, kind: ObjectKind) -> ObjectKey {
         let mut md5 = [n; 16];
@@ -631,7 +451,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let store = LocalStore::new(root.path().to_path_buf(), RemoteLabel::new("r", "/r"));
         let place = |key: &ObjectKey| {
-            let path = store.object_path(key);
+            let path = store.path(&key.remote_path());
             fs::create_dir_all(parent_dir(&path)).unwrap();
             path
         };
@@ -648,7 +468,7 @@ mod tests {
         let tree = key(0x11, 200, ObjectKind::Tree);
         fs::write(place(&tree), b"[]").unwrap();
         let linked = key(0x11, 201, ObjectKind::File);
-        std::os::unix::fs::symlink(store.object_path(&keys[0]), place(&linked)).unwrap();
+        std::os::unix::fs::symlink(store.path(&keys[0].remote_path()), place(&linked)).unwrap();
         let dangling = key(0x11, 202, ObjectKind::File);
         std::os::unix::fs::symlink("/nonexistent", place(&dangling)).unwrap();
         let directory = key(0x11, 203, ObjectKind::File);
@@ -667,10 +487,45 @@ mod tests {
         fs::write(root.path().join("files/md5/44"), b"").unwrap();
         keys.extend((0..20).map(|n| key(0x44, n, ObjectKind::File)));
 
-        let expected: Vec<bool> = keys.iter().map(|key| store.exists(key).unwrap()).collect();
+        let paths: Vec<String> = keys.iter().map(ObjectKey::remote_path).collect();
+        let expected: Vec<bool> = paths
+            .iter()
+            .map(|path| store.is_file(&store.path(path)).unwrap())
+            .collect();
         assert_eq!(expected.iter().filter(|&&present| present).count(), 23);
         for jobs in [1, 3] {
-            assert_eq!(store.exists_many(&keys, jobs).unwrap(), expected);
+            assert_eq!(store.exists_many(&paths, jobs).unwrap(), expected);
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod listing_tests {
+    use super::*;
+
+    #[test]
+    fn listings_go_exactly_depth_levels_down() {
+        let root = tempfile::tempdir().unwrap();
+        for path in [
+            "files/md5/ab/cdef",
+            "files/md5/ab/.x.tmp",
+            "ab/cd",
+            "runs/ab/k/v",
+        ] {
+            let path = root.path().join(path);
+            fs::create_dir_all(parent_dir(&path)).unwrap();
+            fs::write(path, b"").unwrap();
+        }
+        let store = LocalStore::new(root.path().to_path_buf(), RemoteLabel::new("r", "/r"));
+        let list =
+            |dir, depth| -> Vec<String> { store.list(dir, depth).map(Result::unwrap).collect() };
+        assert_eq!(
+            list("files/md5", 2),
+            ["files/md5/ab/.x.tmp", "files/md5/ab/cdef"]
+        );
+        assert_eq!(list("runs", 3), ["runs/ab/k/v"]);
+        assert_eq!(list("", 2), ["ab/cd", "files/md5", "runs/ab"]);
+        assert!(list("missing", 2).is_empty());
     }
 }

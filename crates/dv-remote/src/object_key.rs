@@ -6,6 +6,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use dv_schema::hash::{HashName, Md5, ObjectId};
+
 /// The prefix of every DVC 3 object inside a remote (and inside the cache).
 pub(crate) const MD5_PREFIX: &str = "files/md5";
 
@@ -29,6 +31,14 @@ impl Layout {
         }
     }
 
+    /// The hash algorithm of the objects of this layout.
+    pub fn hash_name(self) -> HashName {
+        match self {
+            Layout::Md5 => HashName::Md5,
+            Layout::Legacy => HashName::Md5Dos2Unix,
+        }
+    }
+
     /// The remote-relative directory of shard `shard` (two hex characters), with a trailing `/`.
     pub(crate) fn shard_dir(self, shard: &str) -> String {
         match self {
@@ -38,41 +48,40 @@ impl Layout {
     }
 }
 
-/// Whether an object is a file's content or a directory's `.dir` manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ObjectKind {
-    /// A file's bytes.
-    File,
-    /// A `.dir` manifest (JSON list of the directory's entries); its hash is over the manifest
-    /// bytes like any file's, and the name carries a `.dir` suffix.
-    Tree,
-}
+pub use dv_schema::hash::ObjectKind;
 
-/// One object of a content-addressed remote: its MD5, file or tree, and layout.
-///
-/// Local to this crate until the lead unifies it with `dv-schema`'s hash types.
+/// One object of a content-addressed remote: its [`ObjectId`] (MD5, file or tree) and the
+/// layout it lives in.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectKey {
-    md5: [u8; 16],
-    kind: ObjectKind,
+    id: ObjectId,
     layout: Layout,
 }
 
 impl ObjectKey {
     /// The key of an object with digest `md5`.
     pub fn new(md5: [u8; 16], kind: ObjectKind, layout: Layout) -> Self {
-        ObjectKey { md5, kind, layout }
+        ObjectKey::from_id(
+            ObjectId {
+                md5: Md5(md5),
+                kind,
+            },
+            layout,
+        )
+    }
+
+    /// The key of object `id` in `layout`.
+    pub fn from_id(id: ObjectId, layout: Layout) -> Self {
+        ObjectKey { id, layout }
     }
 
     /// Parses 32 hex characters, optionally followed by `.dir` (which makes it a tree), e.g. the
     /// `md5` value of a `.dvc` output.
     pub fn parse(text: &str, layout: Layout) -> Result<Self, ParseKeyError> {
-        let (hex, kind) = match text.strip_suffix(".dir") {
-            Some(hex) => (hex, ObjectKind::Tree),
-            None => (text, ObjectKind::File),
-        };
-        let md5 = parse_md5(hex).ok_or_else(|| ParseKeyError(text.to_owned()))?;
-        Ok(ObjectKey { md5, kind, layout })
+        let id = text
+            .parse::<ObjectId>()
+            .map_err(|_| ParseKeyError(text.to_owned()))?;
+        Ok(ObjectKey { id, layout })
     }
 
     /// The key named by `path`, relative to the layout's root (`ab/cdef…` or `ab/cdef….dir`),
@@ -82,25 +91,26 @@ impl ObjectKey {
         if shard.len() != 2 || rest.contains('/') {
             return None;
         }
-        let (name, kind) = match rest.strip_suffix(".dir") {
-            Some(name) => (name, ObjectKind::Tree),
-            None => (rest, ObjectKind::File),
-        };
+        let name = rest.strip_suffix(ObjectId::TREE_SUFFIX).unwrap_or(rest);
         if name.len() != 30 {
             return None;
         }
-        let md5 = parse_md5(&format!("{shard}{name}"))?;
-        Some(ObjectKey { md5, kind, layout })
+        ObjectKey::parse(&format!("{shard}{rest}"), layout).ok()
+    }
+
+    /// The object's id.
+    pub fn id(&self) -> ObjectId {
+        self.id
     }
 
     /// The digest.
     pub fn md5(&self) -> &[u8; 16] {
-        &self.md5
+        self.id.md5.as_bytes()
     }
 
     /// File or tree.
     pub fn kind(&self) -> ObjectKind {
-        self.kind
+        self.id.kind
     }
 
     /// DVC 3 or legacy layout.
@@ -110,12 +120,7 @@ impl ObjectKey {
 
     /// The digest as 32 lower-case hex characters (without `.dir`).
     pub fn md5_hex(&self) -> String {
-        let mut hex = String::with_capacity(32);
-        for byte in self.md5 {
-            hex.push(char::from(HEX[usize::from(byte >> 4)]));
-            hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-        hex
+        self.id.md5.to_hex()
     }
 
     /// The first two hex characters: the shard directory.
@@ -126,14 +131,10 @@ impl ObjectKey {
     /// The object's path relative to the remote root, `/`-separated:
     /// `files/md5/ab/cdef…[.dir]` or, legacy, `ab/cdef…[.dir]`.
     pub fn remote_path(&self) -> String {
-        let hex = self.md5_hex();
-        let suffix = match self.kind {
-            ObjectKind::File => "",
-            ObjectKind::Tree => ".dir",
-        };
+        let name = self.id.to_string();
         match self.layout {
-            Layout::Md5 => format!("{MD5_PREFIX}/{}/{}{suffix}", &hex[..2], &hex[2..]),
-            Layout::Legacy => format!("{}/{}{suffix}", &hex[..2], &hex[2..]),
+            Layout::Md5 => format!("{MD5_PREFIX}/{}/{}", &name[..2], &name[2..]),
+            Layout::Legacy => format!("{}/{}", &name[..2], &name[2..]),
         }
     }
 }
@@ -164,11 +165,7 @@ impl ObjectDownload {
 /// Shown as DVC writes it in metafiles: hex, plus `.dir` for trees.
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.md5_hex())?;
-        if self.kind == ObjectKind::Tree {
-            f.write_str(".dir")?;
-        }
-        Ok(())
+        fmt::Display::fmt(&self.id, f)
     }
 }
 
@@ -191,30 +188,6 @@ impl FromStr for ObjectKey {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid object key `{0}`: expected 32 hex characters, optionally followed by `.dir`")]
 pub struct ParseKeyError(String);
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Lower- or upper-case hex of exactly 32 characters.
-fn parse_md5(hex: &str) -> Option<[u8; 16]> {
-    let bytes = hex.as_bytes();
-    if bytes.len() != 32 {
-        return None;
-    }
-    let mut md5 = [0u8; 16];
-    for (index, pair) in bytes.chunks_exact(2).enumerate() {
-        md5[index] = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
-    }
-    Some(md5)
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
-}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -36,13 +36,29 @@ pub(crate) fn start_runtime<'a>(
     Ok(cell.get_or_init(|| runtime))
 }
 
-/// Reports bytes of one item from a task.
+/// Reports bytes of one item from a task, and gives it the state of its batch.
 pub(crate) struct TaskReporter<R = ()> {
     item: usize,
     sender: mpsc::UnboundedSender<Event<R>>,
+    stop: Arc<Stop>,
+}
+
+impl<R> Clone for TaskReporter<R> {
+    fn clone(&self) -> Self {
+        TaskReporter {
+            item: self.item,
+            sender: self.sender.clone(),
+            stop: Arc::clone(&self.stop),
+        }
+    }
 }
 
 impl<R> TaskReporter<R> {
+    /// The batch this item belongs to.
+    pub(crate) fn batch(&self) -> &Stop {
+        &self.stop
+    }
+
     /// `bytes` more bytes of this item were transferred.
     pub(crate) fn transferred(&self, bytes: u64) {
         // The receiver outlives every task; a failed send only means nobody listens.
@@ -113,6 +129,7 @@ where
                             let reporter = TaskReporter {
                                 item,
                                 sender: sender.clone(),
+                                stop: Arc::clone(&stop),
                             };
                             work(value.clone(), reporter).await
                         }

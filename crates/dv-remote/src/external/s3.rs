@@ -3,21 +3,16 @@
 //! listings for what is at a path, ListObjectVersions when version-aware, and hashed downloads.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use futures::StreamExt as _;
 use opendal::{ErrorKind, Metadata, Operator};
-use tokio::runtime::Runtime;
 
-use super::{ExternalEntry, ExternalFile};
-use crate::batch::Stop;
+use super::{ExternalEntry, ExternalFile, stat_all};
 use crate::config::RemoteConfig;
-use crate::content_check::{ContentHasher, to_hex};
 use crate::error::{RemoteError, RemoteLabel};
-use crate::operator::{Target, receive};
-use crate::progress::TransferProgress;
-use crate::runtime::{run_tasks, start_runtime};
+use crate::network::Networked;
+use crate::operator::{self, OperatorStore, Target};
 use crate::s3::connect;
 
 /// How many paths of one directory make `stat_many` list the directory instead of sending a
@@ -32,9 +27,7 @@ enum Child {
 
 /// An S3 import source.
 pub(super) struct S3Source {
-    target: Arc<Target>,
-    operator: Operator,
-    runtime: OnceLock<Runtime>,
+    pub(super) store: Networked<OperatorStore>,
     version_aware: bool,
 }
 
@@ -50,19 +43,21 @@ impl S3Source {
         let runtime = OnceLock::new();
         let (target, operator) = connect(config, label, bucket, prefix, &runtime)?;
         Ok(S3Source {
-            target: Arc::new(target),
-            operator,
-            runtime,
+            store: operator::store(target, operator, runtime),
             version_aware,
         })
     }
 
-    fn runtime(&self) -> Result<&Runtime, RemoteError> {
-        start_runtime(&self.runtime, &self.target.label)
+    fn target(&self) -> &Target {
+        &self.store.backend().target
+    }
+
+    fn operator(&self) -> &Operator {
+        &self.store.backend().operator
     }
 
     pub(super) fn stat(&self, path: &str) -> Result<Option<ExternalEntry>, RemoteError> {
-        self.runtime()?.block_on(self.stat_one(path))
+        self.store.runtime()?.block_on(self.stat_one(path))
     }
 
     pub(super) fn stat_many(
@@ -70,22 +65,9 @@ impl S3Source {
         paths: &[String],
         jobs: usize,
     ) -> Vec<Result<Option<ExternalEntry>, RemoteError>> {
-        let runtime = match self.runtime() {
-            Ok(runtime) => runtime,
-            Err(error) => {
-                let detail = error.to_string();
-                return paths
-                    .iter()
-                    .map(|path| {
-                        Err(RemoteError::Storage {
-                            remote: self.target.label.clone(),
-                            action: "check",
-                            object: path.clone(),
-                            detail: detail.clone(),
-                        })
-                    })
-                    .collect();
-            }
+        let Ok(runtime) = self.store.runtime() else {
+            let known = (0..paths.len()).map(|_| None).collect();
+            return stat_all(&self.store, paths, known, jobs, |path| self.stat_one(path));
         };
         // Many paths in one directory (a catalog of objects under one prefix) are answered
         // from a listing of that directory, a thousand keys per request, instead of one
@@ -124,28 +106,7 @@ impl S3Source {
                 }
             }
         }
-        let stop = Stop::default();
-        runtime.block_on(
-            futures::stream::iter(paths.iter().zip(listed))
-                .map(|(path, known)| {
-                    let stop = &stop;
-                    async move {
-                        if let Some(known) = known {
-                            return known;
-                        }
-                        if let Some(fatal) = stop.check() {
-                            return Err(fatal);
-                        }
-                        let result = self.stat_one(path).await;
-                        if let Err(error) = &result {
-                            stop.record(error);
-                        }
-                        result
-                    }
-                })
-                .buffered(jobs)
-                .collect(),
-        )
+        stat_all(&self.store, paths, listed, jobs, |path| self.stat_one(path))
     }
 
     /// The direct children of directory `dir` (files with their metadata, and
@@ -158,7 +119,7 @@ impl S3Source {
         budget: usize,
     ) -> Result<Option<HashMap<String, Child>>, RemoteError> {
         let prefix = directory(dir);
-        let Ok(mut lister) = self.operator.lister_with(&prefix).recursive(false).await else {
+        let Ok(mut lister) = self.operator().lister_with(&prefix).recursive(false).await else {
             return Ok(None);
         };
         let mut children = HashMap::new();
@@ -188,26 +149,26 @@ impl S3Source {
     /// A `HEAD` of the key; if there is none, whether anything lies under `path/`.
     async fn stat_one(&self, path: &str) -> Result<Option<ExternalEntry>, RemoteError> {
         if !path.is_empty() {
-            match self.operator.stat(path).await {
+            match self.operator().stat(path).await {
                 Ok(metadata) if metadata.is_file() => {
                     return Ok(Some(ExternalEntry::File(self.file(path, &metadata))));
                 }
                 Ok(_) => {}
                 Err(error) if error.kind() == ErrorKind::NotFound => {}
-                Err(error) => return Err(self.target.error("check", path, &error)),
+                Err(error) => return Err(self.target().error("check", path, &error)),
             }
         }
         let dir = directory(path);
         let mut lister = self
-            .operator
+            .operator()
             .lister_with(&dir)
             .recursive(true)
             .limit(1)
             .await
-            .map_err(|error| self.target.error("list", &dir, &error))?;
+            .map_err(|error| self.target().error("list", &dir, &error))?;
         match lister.next().await {
             Some(Ok(_)) => Ok(Some(ExternalEntry::Directory)),
-            Some(Err(error)) => Err(self.target.error("list", &dir, &error)),
+            Some(Err(error)) => Err(self.target().error("list", &dir, &error)),
             None => Ok(None),
         }
     }
@@ -215,10 +176,10 @@ impl S3Source {
     /// Every object under `dir/` (`relpath` relative to `dir`), in listing order.
     pub(super) fn list_files(&self, dir: &str) -> Result<Vec<ExternalFile>, RemoteError> {
         let prefix = directory(dir);
-        let error = |error: &opendal::Error| self.target.error("list", &prefix, error);
-        self.runtime()?.block_on(async {
+        let error = |error: &opendal::Error| self.target().error("list", &prefix, error);
+        self.store.runtime()?.block_on(async {
             let mut lister = self
-                .operator
+                .operator()
                 .lister_with(&prefix)
                 .recursive(true)
                 .versions(self.version_aware)
@@ -249,40 +210,6 @@ impl S3Source {
             }
             Ok(files)
         })
-    }
-
-    pub(super) fn download_many(
-        &self,
-        items: Vec<(String, Option<String>, PathBuf)>,
-        jobs: usize,
-        progress: &mut dyn TransferProgress,
-    ) -> Vec<Result<String, RemoteError>> {
-        let operator = self.operator.clone();
-        let target = Arc::clone(&self.target);
-        run_tasks(
-            &self.runtime,
-            &self.target.label,
-            items,
-            jobs,
-            progress,
-            move |(path, version, destination), reporter| {
-                let (operator, target) = (operator.clone(), Arc::clone(&target));
-                async move {
-                    let incoming = receive(
-                        &target,
-                        &operator,
-                        &path,
-                        version.as_deref(),
-                        destination,
-                        ContentHasher::md5(),
-                        &reporter,
-                    )
-                    .await?;
-                    let digest = incoming.persist_if(|_| Ok(())).await?;
-                    Ok(to_hex(&digest))
-                }
-            },
-        )
     }
 
     /// The file at `relpath` described by `metadata` (from a `HEAD` or a listing).

@@ -22,7 +22,7 @@ use reqwest::{Method, StatusCode, Url};
 use tokio::io::AsyncReadExt as _;
 
 use crate::config::{Options, RemoteConfig, Retries};
-use crate::content_check::ContentHasher;
+use crate::content_check::Expected;
 use crate::error::{RemoteError, RemoteLabel, without_userinfo};
 use crate::incoming::IncomingFile;
 use crate::operator::innermost;
@@ -255,18 +255,18 @@ impl Client {
         }))
     }
 
-    /// Streams `path` into an [`IncomingFile`] for `destination` hashed with `hasher`,
+    /// Streams `path` into an [`IncomingFile`] for `destination` hashed for `expected`,
     /// reporting bytes as they arrive. A missing file ([`RemoteError::MissingObject`], `404` or
     /// `410`) leaves nothing behind.
     pub(crate) async fn receive<R>(
         &self,
         path: &str,
         destination: PathBuf,
-        hasher: ContentHasher,
+        expected: &Expected,
         reporter: &TaskReporter<R>,
     ) -> Result<IncomingFile, RemoteError> {
         let response = self.get(path).await?;
-        self.receive_body(path, response, destination, hasher, reporter)
+        self.receive_body(path, response, destination, expected, reporter)
             .await
     }
 
@@ -293,10 +293,10 @@ impl Client {
         path: &str,
         mut response: reqwest::Response,
         destination: PathBuf,
-        hasher: ContentHasher,
+        expected: &Expected,
         reporter: &TaskReporter<R>,
     ) -> Result<IncomingFile, RemoteError> {
-        let mut incoming = IncomingFile::create(&self.label, destination, hasher).await?;
+        let mut incoming = IncomingFile::create(&self.label, destination, expected).await?;
         loop {
             let chunk = response
                 .chunk()

@@ -1,46 +1,30 @@
-//! Moving one object: uploads (one `PUT` up to 8 MiB, multipart above) and downloads that are
-//! hashed on the way into a temporary file and renamed into place only when the hash matches
-//! (for [`ExternalFs`](crate::ExternalFs): renamed unconditionally, the hash returned).
-
-use std::path::PathBuf;
-use std::sync::Arc;
+//! Moving one file: uploads (one `PUT` up to 8 MiB, multipart above) and downloads streamed
+//! into an [`IncomingFile`].
 
 use futures::StreamExt as _;
 use opendal::{ErrorKind, Operator};
 use tokio::io::AsyncReadExt as _;
 
 use super::failure::Target;
-use crate::content_check::{ContentHasher, to_hex};
 use crate::error::RemoteError;
 use crate::incoming::IncomingFile;
-use crate::object_key::{ObjectDownload, ObjectKey};
 use crate::runtime::TaskReporter;
+use crate::store::{Get, Put};
 
 /// Files up to this size are uploaded with one `PUT` (so their ETag is their MD5, as with DVC,
 /// whose boto3 transfer threshold is also 8 MiB); larger ones in parts of this size.
 const MULTIPART_THRESHOLD: u64 = 8 * 1024 * 1024;
 const MULTIPART_CHUNK: usize = 8 * 1024 * 1024;
 
-/// Uploads `source` as `key`: one `PUT` up to [`MULTIPART_THRESHOLD`], else a multipart upload.
-/// An S3 object appears atomically when the upload completes.
-pub(super) async fn upload(
-    target: Arc<Target>,
-    operator: Operator,
-    source: PathBuf,
-    key: ObjectKey,
-    reporter: TaskReporter,
+/// Uploads `item.source` to `item.path`: one `PUT` up to [`MULTIPART_THRESHOLD`], else a
+/// multipart upload. An object appears atomically when the upload completes.
+pub(super) async fn upload<R>(
+    target: &Target,
+    operator: &Operator,
+    item: Put,
+    reporter: &TaskReporter<R>,
 ) -> Result<(), RemoteError> {
-    upload_to(target, operator, source, key.remote_path(), reporter).await
-}
-
-/// Uploads `source` to `path`, relative to the remote root (see [`upload`]).
-pub(super) async fn upload_to(
-    target: Arc<Target>,
-    operator: Operator,
-    source: PathBuf,
-    path: String,
-    reporter: TaskReporter,
-) -> Result<(), RemoteError> {
+    let Put { source, path, .. } = item;
     let mut file = tokio::fs::File::open(&source)
         .await
         .map_err(|error| target.io_error("read", source.clone(), error))?;
@@ -102,83 +86,16 @@ pub(super) async fn upload_to(
     Ok(())
 }
 
-/// Downloads `key` to a temporary sibling of `destination` while hashing it, and renames it
-/// into place only if the hash matches the key; otherwise the temporary file is removed.
-pub(super) async fn download(
-    target: Arc<Target>,
-    operator: Operator,
-    item: ObjectDownload,
-    reporter: TaskReporter,
-) -> Result<(), RemoteError> {
-    let ObjectDownload {
-        key,
-        size,
-        destination,
-    } = item;
-    let path = key.remote_path();
-    let hasher = ContentHasher::for_key(&key, size);
-    let incoming = receive(
-        &target,
-        &operator,
-        &path,
-        None,
-        destination,
-        hasher,
-        &reporter,
-    )
-    .await?;
-    incoming
-        .persist_if(|actual| {
-            if actual == key.md5() {
-                Ok(())
-            } else {
-                Err(RemoteError::Corrupted {
-                    remote: target.label.clone(),
-                    object: path.clone(),
-                    actual: to_hex(actual),
-                })
-            }
-        })
-        .await?;
-    Ok(())
-}
-
-/// Downloads `path` (relative to the remote root) to a temporary sibling of `destination` and
-/// renames it into place, without checking its content (run-cache entries are not
-/// content-addressed).
-pub(super) async fn download_unchecked(
-    target: Arc<Target>,
-    operator: Operator,
-    path: String,
-    destination: PathBuf,
-    reporter: TaskReporter,
-) -> Result<(), RemoteError> {
-    let incoming = receive(
-        &target,
-        &operator,
-        &path,
-        None,
-        destination,
-        ContentHasher::md5(),
-        &reporter,
-    )
-    .await?;
-    incoming.persist_if(|_| Ok(())).await?;
-    Ok(())
-}
-
-/// Streams object `path` (its version `version`, if given) into an [`IncomingFile`] for
-/// `destination`, reporting bytes as they arrive. The temporary file is created only once the
-/// object is found: a missing object ([`RemoteError::MissingObject`]) leaves nothing behind.
-pub(crate) async fn receive<R>(
+/// Streams `item.path` (its version `item.version`, if given) into an [`IncomingFile`],
+/// reporting bytes as they arrive. The temporary file is created only once the object is
+/// found: a missing object ([`RemoteError::MissingObject`]) leaves nothing behind.
+pub(super) async fn receive<R>(
     target: &Target,
     operator: &Operator,
-    path: &str,
-    version: Option<&str>,
-    destination: PathBuf,
-    hasher: ContentHasher,
+    item: &Get,
     reporter: &TaskReporter<R>,
 ) -> Result<IncomingFile, RemoteError> {
+    let (path, version) = (item.path.as_str(), item.version.as_deref());
     let read_error = |error: &opendal::Error| {
         if error.kind() == ErrorKind::NotFound {
             RemoteError::MissingObject {
@@ -201,7 +118,8 @@ pub(crate) async fn receive<R>(
         .into_bytes_stream(..)
         .await
         .map_err(|error| read_error(&error))?;
-    let mut incoming = IncomingFile::create(&target.label, destination, hasher).await?;
+    let mut incoming =
+        IncomingFile::create(&target.label, item.destination.clone(), &item.expected).await?;
     while let Some(chunk) = stream.next().await {
         // The stream wraps OpenDAL's errors in `io::Error`s.
         let chunk = chunk.map_err(|error| {

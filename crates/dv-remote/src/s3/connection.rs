@@ -11,7 +11,7 @@ use tokio::runtime::Runtime;
 use crate::config::{Options, RemoteConfig};
 use crate::credentials::AwsSettings;
 use crate::error::{RemoteError, RemoteLabel, without_userinfo};
-use crate::operator::{Target, describe, finish};
+use crate::operator::{Target, build};
 use crate::runtime::start_runtime;
 use crate::transport::{DEFAULT_TIMEOUT, http_client};
 
@@ -128,17 +128,8 @@ pub(crate) fn connect(
         bucket: bucket.to_owned(),
         content_type: None,
     };
-    let operator = Operator::new(builder).map_err(|error| RemoteError::InvalidUrl {
-        remote: label.clone(),
-        reason: describe(None, None, &error),
-    })?;
-    let operator = finish(
-        operator,
-        client,
-        config.retries,
-        connect_timeout,
-        read_timeout,
-    );
+    let timeouts = (connect_timeout, read_timeout);
+    let operator = build(builder, label, client, config.retries, timeouts)?;
     Ok((target, operator))
 }
 

@@ -13,7 +13,8 @@ use std::sync::OnceLock;
 pub(crate) use self::connection::connect;
 use crate::config::RemoteConfig;
 use crate::error::{RemoteError, RemoteLabel};
-use crate::operator::OperatorStore;
+use crate::network::Networked;
+use crate::operator::{self, OperatorStore};
 
 /// Connects to `s3://bucket/prefix` (see [`connect`]).
 pub(crate) fn open(
@@ -21,8 +22,8 @@ pub(crate) fn open(
     label: &RemoteLabel,
     bucket: &str,
     prefix: &str,
-) -> Result<OperatorStore, RemoteError> {
+) -> Result<Networked<OperatorStore>, RemoteError> {
     let runtime = OnceLock::new();
     let (target, operator) = connect(config, label, bucket, prefix, &runtime)?;
-    Ok(OperatorStore::new(target, operator, runtime))
+    Ok(operator::store(target, operator, runtime))
 }

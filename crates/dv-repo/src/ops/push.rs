@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use dv_data::progress::{Phase, Progress};
 use dv_data::state::State;
 use dv_data::verify::{Verified, verify_objects};
-use dv_remote::{ObjectKey, Remote, RemoteKind};
+use dv_remote::{ObjectKey, Remote};
 use dv_schema::hash::{HashName, ObjectId};
 
 use crate::remotes;
@@ -239,7 +239,7 @@ fn upload(
     let results = remote.upload_many(&items, jobs, &mut counter);
     // dvc-http reports every failed upload, even when the server is unreachable or refuses
     // the credentials (exit 1); for other remotes such a failure ends the command (255).
-    let results = if remote.kind() == RemoteKind::Http {
+    let results = if remote.policy().reports_each_failed_upload {
         results
     } else {
         transfer::check_fatal(results)?
