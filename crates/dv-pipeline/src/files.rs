@@ -46,6 +46,22 @@ pub trait FileSource {
 
     /// The entries of directory `dir` in listing order (names that are not UTF-8 left out).
     fn list(&self, dir: &RepoPath) -> io::Result<Vec<DirEntry>>;
+
+    /// The text of the file at `path`, `None` when nothing is there; a directory or bytes that
+    /// are not UTF-8 fail as reading them from disk fails.
+    fn read_text(&self, path: &RepoPath) -> io::Result<Option<String>> {
+        match self.read(path)? {
+            FileContent::File(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )
+            }),
+            // EISDIR, what reading a directory as a file fails with.
+            FileContent::Directory => Err(io::Error::from_raw_os_error(21)),
+            FileContent::Missing => Ok(None),
+        }
+    }
 }
 
 /// The files of a working tree rooted at a directory.

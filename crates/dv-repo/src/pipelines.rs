@@ -195,13 +195,12 @@ pub fn read_lock_from(
             workspace.display_path(&path)
         )
     };
-    let text = match source.read(&lock_path) {
-        Ok(FileContent::File(bytes)) => {
-            String::from_utf8(bytes).map_err(|_| failed(&"stream did not contain valid UTF-8"))?
-        }
-        Ok(FileContent::Missing) => return Ok((None, LockFile::default())),
-        Ok(FileContent::Directory) => return Err(failed(&"Is a directory (os error 21)")),
-        Err(error) => return Err(failed(&error)),
+    let text = match source
+        .read_text(&lock_path)
+        .map_err(|error| failed(&error))?
+    {
+        Some(text) => text,
+        None => return Ok((None, LockFile::default())),
     };
     let lock = LockFile::from_yaml(&text).map_err(|error| {
         DvcError(format!(

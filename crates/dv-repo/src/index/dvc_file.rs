@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use dv_pipeline::files::{EntryKind, FileContent, FileSource};
+use dv_pipeline::files::{EntryKind, FileSource};
 use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::repo_path::RepoPath;
 
@@ -41,17 +41,10 @@ impl DvcFileEntry {
     ) -> anyhow::Result<DvcFileEntry> {
         let path = crate::workspace::absolute(workspace, repo_path);
         let shown = workspace.display_path(&path);
-        let text = match source.read(repo_path) {
-            Ok(FileContent::File(bytes)) => String::from_utf8(bytes)
-                .map_err(|error| anyhow::anyhow!("failed to read '{shown}': {error}"))?,
-            Ok(FileContent::Directory) => {
-                anyhow::bail!("failed to read '{shown}': Is a directory (os error 21)")
-            }
-            Ok(FileContent::Missing) => {
-                anyhow::bail!("failed to read '{shown}': No such file or directory (os error 2)")
-            }
-            Err(error) => anyhow::bail!("failed to read '{shown}': {error}"),
-        };
+        let text = source
+            .read_text(repo_path)
+            .and_then(|text| text.ok_or_else(|| std::io::Error::from_raw_os_error(2)))
+            .map_err(|error| anyhow::anyhow!("failed to read '{shown}': {error}"))?;
         DvcFileEntry::parse(workspace, &path, text)
     }
 

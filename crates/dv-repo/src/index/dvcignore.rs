@@ -5,13 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use dv_data::walk::DVCIGNORE;
 use dv_pipeline::files::{FileContent, FileSource};
 use dv_schema::repo_path::RepoPath;
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
-
-/// The name of DVC's ignore files.
-const DVCIGNORE: &str = ".dvcignore";
 
 /// Why a `.dvcignore` could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +90,9 @@ impl DvcIgnore {
 
     /// Whether the matchers exclude `path` (the deepest `.dvcignore` that matches decides).
     pub(crate) fn is_ignored(&self, path: &RepoPath, is_dir: bool) -> bool {
+        if self.matchers.is_empty() {
+            return false;
+        }
         let placed = self.place(path);
         for matcher in self.matchers.iter().rev() {
             match matcher.matched(&placed, is_dir) {
