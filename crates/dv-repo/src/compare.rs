@@ -400,11 +400,11 @@ mod tests {
 
     #[test]
     fn integers_equal_floats_and_missing_files_are_empty() {
-        let old = revision("a", &[("m.json", "{x: 1}")]);
-        let new = revision("b", &[("m.json", "{x: 1.0}"), ("n.json", "{y: 2}")]);
+        let old = revision("a", &[("m.yaml", "{x: 1}")]);
+        let new = revision("b", &[("m.yaml", "{x: 1.0}"), ("n.yaml", "{y: 2}")]);
         let diff = diff(Some(&old), Some(&new), false);
-        assert!(!diff.contains_key("m.json"));
-        assert!(diff["n.json"]["y"].old.is_none());
+        assert!(!diff.contains_key("m.yaml"));
+        assert!(diff["n.yaml"]["y"].old.is_none());
         assert!(super::diff(None, None, true).is_empty());
     }
 }
