@@ -16,7 +16,9 @@ pub mod gc;
 pub mod get_url;
 pub mod import_url;
 pub mod init;
+pub mod metrics;
 pub mod r#move;
+pub mod params;
 pub mod pull;
 pub mod push;
 pub mod remote;
@@ -72,6 +74,8 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Update(args) => import_url::run_update(args, &environment, printer),
         Command::GetUrl(args) => get_url::run(args, &environment, printer),
         Command::Data(args) => data::run(args, &environment, printer),
+        Command::Metrics(args) => metrics::run(args, &environment, printer),
+        Command::Params(args) => params::run(args, &environment, printer),
         Command::CheckIgnore(args) => check_ignore::run(args, &environment, printer),
         Command::Version => version::run(&environment, printer),
         Command::Root => root::run(&environment, printer),

@@ -17,6 +17,8 @@ use crate::printer::Printer;
 pub struct StatusArgs {
     /// Limit command scope to these tracked files/directories, .dvc files and stage names.
     pub targets: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scope: crate::commands::fetch::ScopeArgs,
     /// Number of jobs to run simultaneously.
     #[arg(short, long)]
     pub jobs: Option<usize>,
@@ -245,6 +247,7 @@ fn run_cloud(
             remote: args.remote,
             jobs: crate::commands::fetch::transfer_jobs(args.jobs),
             recursive: false,
+            scope: args.scope.scope(),
         },
         activity.progress(),
     );

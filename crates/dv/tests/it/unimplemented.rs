@@ -24,8 +24,6 @@ const UNIMPLEMENTED: [&str; 24] = [
     "list-url",
     "ls",
     "ls-url",
-    "metrics",
-    "params",
     "plots",
     "queue",
     "studio",
@@ -78,7 +76,7 @@ fn every_dvc_command_is_implemented_or_answered_in_one_line() {
 fn any_arguments_are_accepted_inside_and_outside_a_repository() {
     let repo = TestRepo::new();
     for args in [
-        &["params", "diff", "--all", "--json"][..],
+        &["plots", "diff", "--all", "--json"][..],
         &["exp", "run", "-n", "x", "-S", "lr=0.1", "--unknown-flag"],
         &[
             "import",
@@ -87,7 +85,7 @@ fn any_arguments_are_accepted_inside_and_outside_a_repository() {
         ],
         &["get", "."],
         &["ls", "-R", "--dvc-only", "."],
-        &["metrics"],
+        &["queue"],
         &["--cd", "no/such/dir", "plots", "show"],
         &["-v", "du", "."],
     ] {
@@ -105,8 +103,8 @@ fn any_arguments_are_accepted_inside_and_outside_a_repository() {
 fn quiet_hides_the_answer_but_not_the_exit_code() {
     let repo = TestRepo::new();
     for args in [
-        &["-q", "params", "show"][..],
-        &["metrics", "show", "--quiet"],
+        &["-q", "plots", "show"][..],
+        &["exp", "show", "--quiet"],
     ] {
         let outcome = run(repo.dv().args(args));
         assert_eq!(
