@@ -18,9 +18,9 @@ use dv_schema::hash::{HashName, ObjectId};
 
 use crate::index;
 use crate::pipelines::locked_outputs;
+use crate::remotes::RemoteFailure;
 use crate::revisions::Scope;
 use crate::revisions::used::outputs_in_history;
-use crate::remotes::RemoteFailure;
 use crate::workspace::Workspace;
 
 /// The scope of `push` and `fetch` (and the fetch half of `pull`).
@@ -128,7 +128,10 @@ pub(crate) fn used_outputs(
     } else {
         Vec::new()
     };
-    let known: HashSet<ObjectId> = outputs.iter().filter_map(|(_, output)| output.md5).collect();
+    let known: HashSet<ObjectId> = outputs
+        .iter()
+        .filter_map(|(_, output)| output.md5)
+        .collect();
     outputs.extend(
         history
             .iter()

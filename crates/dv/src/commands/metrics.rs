@@ -101,7 +101,11 @@ pub fn run(
     }
 }
 
-fn run_show(args: ShowArgs, workspace: &Workspace, printer: &Printer) -> anyhow::Result<ExitStatus> {
+fn run_show(
+    args: ShowArgs,
+    workspace: &Workspace,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let options = ShowOptions {
         targets: args.targets,
         scope: Scope {
@@ -127,8 +131,7 @@ fn run_show(args: ShowArgs, workspace: &Workspace, printer: &Printer) -> anyhow:
     }
     let style = FloatStyle::from_dvc(Some(args.precision.unwrap_or(DEFAULT_PRECISION)), true);
     let with_revision = args.all_branches || args.all_tags || args.all_commits;
-    if let Some(text) = metrics_table(&results, style, with_revision).to_dvc_output(args.markdown)
-    {
+    if let Some(text) = metrics_table(&results, style, with_revision).to_dvc_output(args.markdown) {
         printer.data(text);
     }
     Ok(ExitStatus::Success)
@@ -168,7 +171,9 @@ fn show_json(results: &[RevisionData]) -> Value {
                     let mut file_entry = Mapping::new();
                     match file {
                         FileData::Data(value) => file_entry.insert(key("data"), value.clone()),
-                        FileData::Error(error) => file_entry.insert(key("error"), error_json(error)),
+                        FileData::Error(error) => {
+                            file_entry.insert(key("error"), error_json(error))
+                        }
                     };
                     data.insert(key(path), Value::Mapping(file_entry));
                 }
@@ -240,7 +245,11 @@ pub(crate) fn formatted(value: &Value) -> Value {
     }
 }
 
-fn run_diff(args: DiffArgs, workspace: &Workspace, printer: &Printer) -> anyhow::Result<ExitStatus> {
+fn run_diff(
+    args: DiffArgs,
+    workspace: &Workspace,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let options = DiffOptions {
         a_rev: args.a_rev.clone(),
         b_rev: args.b_rev.clone(),
@@ -277,7 +286,13 @@ pub(crate) struct DiffShown<'a> {
 }
 
 /// Prints a diff as DVC's `show_diff` (or `--json`).
-pub(crate) fn print_diff(printer: &Printer, diff: &Diff, shown: &DiffShown<'_>, json: bool, markdown: bool) {
+pub(crate) fn print_diff(
+    printer: &Printer,
+    diff: &Diff,
+    shown: &DiffShown<'_>,
+    json: bool,
+    markdown: bool,
+) {
     if json {
         let mut root = Mapping::new();
         for (path, changes) in diff {

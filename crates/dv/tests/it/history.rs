@@ -11,16 +11,15 @@ use crate::support::{commit_all, dv, dvc, sorted_lines, succeed};
 const DVC_YAML: &str = "\
 stages:
   train:
-    cmd: cp src.json metrics.json
+    cmd: cp src.json metrics.json && cp scores.src scores.yaml
     deps:
     - src.json
+    - scores.src
     params:
     - train.lr
     - train.layers
     - config.json:
       - model
-    outs:
-    - model.bin
     metrics:
     - metrics.json
     - scores.yaml:
@@ -41,32 +40,55 @@ fn history_repo() -> TestRepo {
         "params.yaml",
         "train:\n  lr: 0.1\n  layers: [64, 32]\n  epochs: 10\nseed: 42\nflag: true\n",
     );
-    repo.write("config.json", "{\"model\": {\"depth\": 3, \"name\": \"resnet\"}, \"other\": 1}");
+    repo.write(
+        "config.json",
+        "{\"model\": {\"depth\": 3, \"name\": \"resnet\"}, \"other\": 1}",
+    );
     repo.write("top.toml", "[opt]\nmomentum = 0.9\n");
-    repo.write("src.json", "{\"acc\": 0.6, \"loss\": 0.4, \"nested\": {\"val\": {\"acc\": 0.55}, \"count\": 3}}");
-    repo.write("model.bin", "m1");
-    repo.write("scores.yaml", "auc: 0.3\nname: run\n");
+    repo.write(
+        "src.json",
+        "{\"acc\": 0.6, \"loss\": 0.4, \"nested\": {\"val\": {\"acc\": 0.55}, \"count\": 3}}",
+    );
+    repo.write("scores.src", "auc: 0.3\nname: run\n");
     repo.write("extra/top.json", "{\"t\": 1}");
-    succeed(&repo, "dvc", &["commit", "-q", "-f"]);
+    succeed(&repo, "dvc", &["repro", "-q"]);
     commit_all(&repo, "one");
     repo.git(&["tag", "v1"]);
 
-    repo.write("params.yaml", "train:\n  lr: 0.2\n  layers: [64, 32]\n  epochs: 12\nseed: 42\nflag: false\n");
-    repo.write("src.json", "{\"acc\": 0.7, \"loss\": 0.3, \"nested\": {\"val\": {\"acc\": 0.65}, \"count\": 3}}");
-    repo.write("scores.yaml", "auc: 0.35\nname: run\n");
+    repo.write(
+        "params.yaml",
+        "train:\n  lr: 0.2\n  layers: [64, 32]\n  epochs: 12\nseed: 42\nflag: false\n",
+    );
+    repo.write(
+        "src.json",
+        "{\"acc\": 0.7, \"loss\": 0.3, \"nested\": {\"val\": {\"acc\": 0.65}, \"count\": 3}}",
+    );
+    repo.write("scores.src", "auc: 0.35\nname: run\n");
     succeed(&repo, "dvc", &["repro", "-q"]);
     commit_all(&repo, "two");
     repo.git(&["branch", "exp1"]);
 
-    repo.write("config.json", "{\"model\": {\"depth\": 4, \"name\": \"resnet\"}, \"other\": 2}");
-    repo.write("src.json", "{\"acc\": 0.75, \"loss\": 0.25, \"nested\": {\"val\": {\"acc\": 0.7}, \"count\": 4}}");
+    repo.write(
+        "config.json",
+        "{\"model\": {\"depth\": 4, \"name\": \"resnet\"}, \"other\": 2}",
+    );
+    repo.write(
+        "src.json",
+        "{\"acc\": 0.75, \"loss\": 0.25, \"nested\": {\"val\": {\"acc\": 0.7}, \"count\": 4}}",
+    );
     succeed(&repo, "dvc", &["repro", "-q"]);
     commit_all(&repo, "three");
 
     // The workspace differs from HEAD.
-    repo.write("params.yaml", "train:\n  lr: 0.3\n  layers: [128, 32]\n  epochs: 12\nseed: 42\nflag: false\nnewp: x\n");
+    repo.write(
+        "params.yaml",
+        "train:\n  lr: 0.3\n  layers: [128, 32]\n  epochs: 12\nseed: 42\nflag: false\nnewp: x\n",
+    );
     repo.write("scores.yaml", "auc: 0.4\nname: run2\n");
-    repo.write("metrics.json", "{\"acc\": 0.8, \"loss\": 0.2, \"nested\": {\"val\": {\"acc\": 0.75}, \"count\": 4}}");
+    repo.write(
+        "metrics.json",
+        "{\"acc\": 0.8, \"loss\": 0.2, \"nested\": {\"val\": {\"acc\": 0.75}, \"count\": 4}}",
+    );
     repo
 }
 
@@ -87,7 +109,13 @@ fn assert_same(repo: &TestRepo, args: &[&str]) {
 fn assert_same_lines(repo: &TestRepo, args: &[&str]) {
     let (ours, theirs) = both(repo, args);
     assert_eq!(ours.code, theirs.code, "{args:?}: {ours:?} vs {theirs:?}");
-    assert_eq!(sorted_lines(&ours.stdout), sorted_lines(&theirs.stdout), "{args:?} stdout:\n{}\nvs\n{}", ours.stdout, theirs.stdout);
+    assert_eq!(
+        sorted_lines(&ours.stdout),
+        sorted_lines(&theirs.stdout),
+        "{args:?} stdout:\n{}\nvs\n{}",
+        ours.stdout,
+        theirs.stdout
+    );
     assert_eq!(ours.stderr, theirs.stderr, "{args:?} stderr");
 }
 
@@ -98,7 +126,13 @@ fn assert_same_json(repo: &TestRepo, args: &[&str]) {
     let parse = |text: &str| -> serde_json::Value {
         serde_json::from_str(text).unwrap_or_else(|error| panic!("{args:?}: {error}: {text}"))
     };
-    assert_eq!(parse(&ours.stdout), parse(&theirs.stdout), "{args:?} stdout:\n{}\nvs\n{}", ours.stdout, theirs.stdout);
+    assert_eq!(
+        parse(&ours.stdout),
+        parse(&theirs.stdout),
+        "{args:?} stdout:\n{}\nvs\n{}",
+        ours.stdout,
+        theirs.stdout
+    );
     assert_eq!(ours.stderr, theirs.stderr, "{args:?} stderr");
 }
 
@@ -146,13 +180,24 @@ fn metrics_show_and_diff_match_dvc() {
     for args in [
         &["metrics", "diff"][..],
         &["metrics", "diff", "--all"],
-        &["metrics", "diff", "HEAD~2", "--md", "--no-path", "--precision", "2"],
+        &[
+            "metrics",
+            "diff",
+            "HEAD~2",
+            "--md",
+            "--no-path",
+            "--precision",
+            "2",
+        ],
         &["metrics", "diff", "v1", "exp1"],
         &["metrics", "diff", "--targets", "scores.yaml"],
     ] {
         assert_same_lines(&repo, args);
     }
-    for args in [&["metrics", "diff", "--json"][..], &["metrics", "diff", "v1", "HEAD", "--all", "--json"]] {
+    for args in [
+        &["metrics", "diff", "--json"][..],
+        &["metrics", "diff", "v1", "HEAD", "--all", "--json"],
+    ] {
         assert_same_json(&repo, args);
     }
     assert_same(&repo, &["metrics", "diff", "nosuchrev"]);
@@ -164,7 +209,11 @@ fn broken_and_missing_files_are_reported_as_dvc_reports_them() {
     repo.write("scores.yaml", "auc: [0.4\n");
     std::fs::remove_file(repo.path("extra/top.json")).unwrap();
     repo.write("config.json", "{not json");
-    for args in [&["metrics", "show"][..], &["metrics", "show", "--json"], &["metrics", "show", "-a"]] {
+    for args in [
+        &["metrics", "show"][..],
+        &["metrics", "show", "--json"],
+        &["metrics", "show", "-a"],
+    ] {
         assert_same(&repo, args);
     }
     assert_same_lines(&repo, &["metrics", "diff"]);
@@ -177,7 +226,12 @@ fn repositories_without_commits_or_on_a_detached_head() {
     let repo = TestRepo::new();
     succeed(&repo, "dvc", &["init", "-q"]);
     repo.write("params.yaml", "a: 1\n");
-    for args in [&["params", "diff"][..], &["metrics", "diff"], &["metrics", "show"], &["params", "diff", "--json"]] {
+    for args in [
+        &["params", "diff"][..],
+        &["metrics", "diff"],
+        &["metrics", "show"],
+        &["params", "diff", "--json"],
+    ] {
         assert_same(&repo, args);
     }
     let repo = history_repo();
@@ -249,7 +303,10 @@ fn gc_scopes_keep_what_dvc_keeps() {
     for rev in ["t1", "b2"] {
         repo.git(&["checkout", "-q", rev]);
         run(repo.dv().args(["checkout", "-q"])).success();
-        assert_eq!(repo.read("data/f"), if rev == "t1" { "v1\n" } else { "v2\n" });
+        assert_eq!(
+            repo.read("data/f"),
+            if rev == "t1" { "v1\n" } else { "v2\n" }
+        );
     }
 }
 
@@ -273,7 +330,11 @@ fn push_fetch_and_status_scopes_cover_other_revisions() {
     let repo = TestRepo::new();
     succeed(&repo, "dvc", &["init", "-q"]);
     let remote = repo.temp_dir().join("remote");
-    succeed(&repo, "dvc", &["remote", "add", "-d", "store", remote.to_str().unwrap()]);
+    succeed(
+        &repo,
+        "dvc",
+        &["remote", "add", "-d", "store", remote.to_str().unwrap()],
+    );
     commit_all(&repo, "init");
     for version in 1..=3 {
         repo.write("data.txt", &format!("v{version}\n"));
@@ -283,7 +344,11 @@ fn push_fetch_and_status_scopes_cover_other_revisions() {
             repo.git(&["tag", "t1"]);
         }
     }
-    for args in [&["status", "-c"][..], &["status", "-c", "-T"], &["status", "-c", "-A"]] {
+    for args in [
+        &["status", "-c"][..],
+        &["status", "-c", "-T"],
+        &["status", "-c", "-A"],
+    ] {
         assert_same_lines(&repo, args);
     }
     run(repo.dv().args(["push", "-T"])).success();

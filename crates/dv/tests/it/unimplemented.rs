@@ -5,7 +5,7 @@
 use dv_test::{TestRepo, run};
 
 /// The names dv does not implement yet (dvc's hidden ones included).
-const UNIMPLEMENTED: [&str; 24] = [
+const UNIMPLEMENTED: [&str; 22] = [
     "artifacts",
     "cache",
     "daemon",
@@ -102,10 +102,7 @@ fn any_arguments_are_accepted_inside_and_outside_a_repository() {
 #[test]
 fn quiet_hides_the_answer_but_not_the_exit_code() {
     let repo = TestRepo::new();
-    for args in [
-        &["-q", "plots", "show"][..],
-        &["exp", "show", "--quiet"],
-    ] {
+    for args in [&["-q", "plots", "show"][..], &["exp", "show", "--quiet"]] {
         let outcome = run(repo.dv().args(args));
         assert_eq!(
             (outcome.code, outcome.stderr.as_str()),
