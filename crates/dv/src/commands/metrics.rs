@@ -187,7 +187,9 @@ fn show_json(results: &[RevisionData]) -> Value {
 
 /// DVC's `metrics_table`: one row per revision and file, a column per flattened key (sorted).
 fn metrics_table(results: &[RevisionData], style: FloatStyle, with_revision: bool) -> Table {
-    let mut rows: Vec<(String, String, Vec<(String, String)>)> = Vec::new();
+    /// Revision, path, and the formatted value of each flattened key.
+    type Row = (String, String, Vec<(String, String)>);
+    let mut rows: Vec<Row> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     for result in results {
         let Ok(files) = &result.files else {

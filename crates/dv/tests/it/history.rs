@@ -248,9 +248,9 @@ fn gc_scopes_keep_what_dvc_keeps() {
     succeed(&repo, "dvc", &["init", "-q"]);
     commit_all(&repo, "init");
     for version in 1..=4 {
-        repo.write("data/f", &format!("v{version}\n"));
+        repo.write("data/f", format!("v{version}\n"));
         repo.write(&format!("data/g{version}"), "x\n");
-        repo.write("model.bin", &format!("model {version}\n"));
+        repo.write("model.bin", format!("model {version}\n"));
         succeed(&repo, "dvc", &["add", "-q", "data", "model.bin"]);
         commit_all(&repo, &format!("v{version}"));
         match version {
@@ -337,7 +337,7 @@ fn push_fetch_and_status_scopes_cover_other_revisions() {
     );
     commit_all(&repo, "init");
     for version in 1..=3 {
-        repo.write("data.txt", &format!("v{version}\n"));
+        repo.write("data.txt", format!("v{version}\n"));
         succeed(&repo, "dvc", &["add", "-q", "data.txt"]);
         commit_all(&repo, &format!("v{version}"));
         if version == 1 {
