@@ -47,6 +47,9 @@ pub struct CacheCollected {
     pub scheme: &'static str,
     /// Objects deleted.
     pub removed: usize,
+    /// With `dry`, the paths of the cache objects that would be deleted (trees first), which
+    /// DVC lists as `Removing <path>`.
+    pub dry_paths: Vec<std::path::PathBuf>,
 }
 
 /// What `gc` did, per cache in DVC's order.
@@ -84,6 +87,9 @@ pub fn gc(
         .flat_map(|entry| entry.file.outs.iter())
         .chain(locked.iter().map(|locked| &locked.output))
         .chain(history.iter().map(|recorded| &recorded.output));
+
+    let outputs: Vec<&dv_schema::dvc_file::Output> = outputs.collect();
+    fetch_missing_trees(workspace, options, &outputs, progress, warn);
 
     let mut used: [HashSet<ObjectId>; 2] = [HashSet::new(), HashSet::new()];
     {
@@ -133,7 +139,16 @@ pub fn gc(
                 .with_context(|| format!("failed to collect the '{scheme}' cache"))?;
         }
         let removed = unused.len();
-        report.caches.push(CacheCollected { scheme, removed });
+        let dry_paths = if options.dry {
+            unused.iter().map(|object| object.path.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        report.caches.push(CacheCollected {
+            scheme,
+            removed,
+            dry_paths,
+        });
     }
     if let Some(remote) = &remote {
         for (scheme, layout, used) in [
@@ -141,10 +156,76 @@ pub fn gc(
             ("legacy", Layout::Legacy, &used[1]),
         ] {
             let removed = collect_remote(remote, layout, used, options, progress)?;
-            report.remote.push(CacheCollected { scheme, removed });
+            report.remote.push(CacheCollected {
+                scheme,
+                removed,
+                dry_paths: Vec::new(),
+            });
         }
     }
     Ok(report)
+}
+
+/// DVC fetches the `.dir` objects of used directories that the cache lacks from the default
+/// remote before deciding what is unused, so that the files of a directory whose manifest only
+/// the remote holds are kept. Without a usable remote nothing happens (DVC logs it only at
+/// debug level); a manifest the remote cannot give is warned about as DVC warns, once per
+/// object (DVC repeats the warning for every revision that uses it).
+fn fetch_missing_trees(
+    workspace: &Workspace,
+    options: &GcOptions,
+    outputs: &[&dv_schema::dvc_file::Output],
+    progress: &Progress,
+    warn: &mut dyn FnMut(String),
+) {
+    let mut missing: Vec<(HashName, ObjectId)> = Vec::new();
+    for output in outputs {
+        let Some(id) = output.md5 else { continue };
+        if !output.cache || !id.is_tree() || missing.contains(&(output.hash_name, id)) {
+            continue;
+        }
+        if !workspace.odb(output.hash_name).contains(&id) {
+            missing.push((output.hash_name, id));
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    let Some(name) = remotes::default_remote(workspace, options.remote.as_deref()) else {
+        return;
+    };
+    let Ok(remote) = remotes::open_remote(workspace, &name, false) else {
+        return;
+    };
+    for hash_name in [HashName::Md5, HashName::Md5Dos2Unix] {
+        let ids: Vec<(ObjectId, Option<u64>)> = missing
+            .iter()
+            .filter(|(name, _)| *name == hash_name)
+            .map(|(_, id)| (*id, None))
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let odb = workspace.odb(hash_name);
+        let layout = crate::transfer::layout(hash_name);
+        let fetched = crate::transfer::download_into_cache(
+            &odb,
+            &remote,
+            layout,
+            &ids,
+            options.jobs,
+            progress,
+        );
+        for (id, _) in ids {
+            if fetched.is_err() || !odb.contains(&id) {
+                warn(format!(
+                    "Some of the cache files do not exist neither locally nor on remote. \
+                     Missing cache files:\nname: None, {}: {id}",
+                    hash_name.as_str()
+                ));
+            }
+        }
+    }
 }
 
 /// What `gc` with `options` would purge, for the question before it: the cache directory and,

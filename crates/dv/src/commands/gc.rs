@@ -155,6 +155,9 @@ pub fn run(
         }
     })?;
     for cache in &report.caches {
+        for path in &cache.dry_paths {
+            printer.info(format!("Removing {}", path.display()));
+        }
         if cache.removed > 0 {
             printer.info(format!(
                 "Removed {} objects from {} cache.",
