@@ -1,0 +1,363 @@
+//! `dv install` and `dv git-hook`: the hook scripts, merge driver and pre-commit entry dvc
+//! writes (with `dv` in place of `dvc` in what git runs), its errors, and the hooks at work in
+//! real `git checkout`, `git commit` and `git merge` runs with `dv` on `PATH`.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use dv_test::twins::Twins;
+use dv_test::{Outcome, TestRepo, run};
+
+use crate::support::{commit_all, dv, dv_binary, dvc, init_and_add, succeed};
+
+const HOOKS: [&str; 3] = ["post-checkout", "pre-commit", "pre-push"];
+
+/// `PATH` with a directory holding `tool` (the `dv` under test, or the oracle's `dvc`) first.
+fn path_with(repo: &TestRepo, tool: &str) -> OsString {
+    let dir = if tool == "dv" {
+        let dir = repo.temp_dir().join("dv-bin");
+        std::fs::create_dir_all(&dir).unwrap();
+        let binary = dv_binary();
+        let link = dir.join("dv");
+        if !link.exists() {
+            std::os::unix::fs::symlink(binary, &link).unwrap();
+        }
+        dir
+    } else {
+        dv_test::venv::dvc_bin().parent().unwrap().to_path_buf()
+    };
+    let inherited = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![dir];
+    paths.extend(std::env::split_paths(&inherited));
+    std::env::join_paths(paths).unwrap()
+}
+
+/// `git args…` in `repo` with `tool` on `PATH` (so that the hooks find it); its outcome.
+fn git_with(repo: &TestRepo, tool: &str, args: &[&str]) -> Outcome {
+    run(repo
+        .command("git")
+        .env("PATH", path_with(repo, tool))
+        .args(args))
+    .redacted(repo)
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+fn git_config(repo: &TestRepo, key: &str) -> String {
+    repo.git(&["config", "--get", key])
+}
+
+#[test]
+fn install_writes_dvcs_hooks_and_merge_driver_calling_dv() {
+    let twins = Twins::new("true");
+    let outcome = twins.same(&["install"]);
+    assert_eq!(outcome.code, 0);
+    assert_eq!((outcome.stdout.as_str(), outcome.stderr.as_str()), ("", ""));
+    for hook in HOOKS {
+        let ours = twins.ours.read(&format!(".git/hooks/{hook}"));
+        let theirs = twins.theirs.read(&format!(".git/hooks/{hook}"));
+        assert_eq!(
+            ours,
+            theirs.replace("\nexec dvc git-hook ", "\nexec dv git-hook ")
+        );
+        assert!(
+            ours.ends_with(&format!("\nexec dv git-hook {hook} $@\n")),
+            "{ours}"
+        );
+        assert_eq!(mode(&twins.ours.path(&format!(".git/hooks/{hook}"))), 0o777);
+        assert_eq!(
+            mode(&twins.theirs.path(&format!(".git/hooks/{hook}"))),
+            0o777
+        );
+    }
+    assert_eq!(
+        git_config(&twins.ours, "merge.dvc.name"),
+        git_config(&twins.theirs, "merge.dvc.name")
+    );
+    let driver = git_config(&twins.ours, "merge.dvc.driver");
+    assert_eq!(
+        driver,
+        "dv git-hook merge-driver --ancestor %O --our %A --their %B \n"
+    );
+    assert_eq!(
+        format!("dv {}", driver.strip_prefix("dv ").unwrap()),
+        git_config(&twins.theirs, "merge.dvc.driver").replacen("dvc ", "dv ", 1)
+    );
+    // Nothing else changes in the work tree.
+    assert_eq!(
+        twins.ours.git(&["status", "--porcelain"]),
+        twins.theirs.git(&["status", "--porcelain"])
+    );
+}
+
+#[test]
+fn install_refuses_a_hook_already_there_as_dvc_does() {
+    let twins = Twins::new("true");
+    twins.same(&["install"]);
+    twins
+        .ours
+        .write(".git/hooks/pre-commit", "#!/bin/sh\necho mine\n");
+    let outcome = twins.same(&["install"]);
+    insta::assert_snapshot!(outcome, @r"
+    exit: 1
+    ----- stdout -----
+    ----- stderr -----
+    ERROR: failed to install DVC Git hooks - Hook 'post-checkout' already exists. Please refer to <https://man.dvc.org/install> for more info.
+    ");
+    assert_eq!(
+        twins.ours.read(".git/hooks/pre-commit"),
+        "#!/bin/sh\necho mine\n"
+    );
+
+    // Only a later hook there: it is named, nothing is written, and the merge driver is set
+    // (DVC sets it before it looks at the hooks).
+    let twins = Twins::new("true");
+    for repo in [&twins.ours, &twins.theirs] {
+        repo.write(".git/hooks/pre-push", "#!/bin/sh\n");
+    }
+    let outcome = twins.same(&["install"]);
+    assert!(
+        outcome.stderr.contains("Hook 'pre-push' already exists."),
+        "{outcome}"
+    );
+    assert!(!twins.ours.exists(".git/hooks/post-checkout"));
+    assert_eq!(
+        git_config(&twins.ours, "merge.dvc.name"),
+        "DVC merge driver\n"
+    );
+}
+
+#[test]
+fn install_outside_a_dvc_repository_or_without_git() {
+    let plain = TestRepo::new();
+    let ours = dv(&plain, &["install"]);
+    assert_eq!(ours, dvc(&plain, &["install"]));
+    assert_eq!(ours.code, 253, "{ours}");
+
+    let ours = TestRepo::without_git();
+    let theirs = TestRepo::without_git();
+    succeed(&ours, "dv", &["init", "--no-scm", "-q"]);
+    succeed(&theirs, "dvc", &["init", "--no-scm", "-q"]);
+    let outcome = dv(&ours, &["install"]);
+    assert_eq!(outcome, dvc(&theirs, &["install"]));
+    assert_eq!(outcome.code, 0);
+    assert_eq!(
+        dv_test::files_under(ours.root()),
+        dv_test::files_under(theirs.root())
+    );
+}
+
+#[test]
+fn pre_commit_tool_entry_is_dvcs() {
+    let twins = Twins::new("true");
+    twins.same(&["install", "--use-pre-commit-tool"]);
+    let ours = twins.ours.read(".pre-commit-config.yaml");
+    assert_eq!(ours, twins.theirs.read(".pre-commit-config.yaml"));
+    assert!(ours.starts_with("repos:\n- repo: https://github.com/treeverse/dvc\n  rev: 3.67.1\n"));
+    // No hook scripts; a second run adds nothing.
+    assert!(!twins.ours.exists(".git/hooks/pre-commit"));
+    twins.same(&["install", "--use-pre-commit-tool"]);
+    assert_eq!(twins.ours.read(".pre-commit-config.yaml"), ours);
+
+    // An existing configuration keeps its repositories and comments; the entry is appended.
+    let existing = "# checks\nrepos:\n  - repo: local\n    hooks:\n      - id: lint\n        name: lint\n        entry: make lint\n        language: system\n";
+    let twins = Twins::new("true");
+    for repo in [&twins.ours, &twins.theirs] {
+        repo.write(".pre-commit-config.yaml", existing);
+    }
+    twins.same(&["install", "--use-pre-commit-tool"]);
+    let ours = twins.ours.read(".pre-commit-config.yaml");
+    assert_eq!(ours, twins.theirs.read(".pre-commit-config.yaml"));
+    assert!(
+        ours.starts_with("# checks\nrepos:\n- repo: local\n"),
+        "{ours}"
+    );
+
+    // What DVC cannot read fails the command; a `repos` that is not a list is unexpected.
+    let twins = Twins::new("true");
+    for repo in [&twins.ours, &twins.theirs] {
+        repo.write(".pre-commit-config.yaml", "repos:\n");
+    }
+    let (ours, theirs) = twins.both_in(".", &["install", "--use-pre-commit-tool"]);
+    assert_eq!(ours.code, theirs.code);
+    assert!(
+        theirs.stderr.starts_with(ours.stderr.trim_end()),
+        "{ours}\n{theirs}"
+    );
+}
+
+/// A DVC repository with `data.txt` tracked and committed, hooks installed by `tool`.
+fn repo_with_hooks(tool: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("data.txt", "one\n");
+    init_and_add(&repo, tool, &["data.txt"]);
+    commit_all(&repo, "one");
+    succeed(&repo, tool, &["install"]);
+    repo
+}
+
+#[test]
+fn git_checkout_of_a_branch_runs_checkout() {
+    let mut outcomes = Vec::new();
+    for tool in ["dv", "dvc"] {
+        let repo = repo_with_hooks(tool);
+        let switch = git_with(&repo, tool, &["checkout", "-q", "-b", "two"]);
+        assert_eq!(switch.code, 0, "{switch}");
+        repo.write("data.txt", "two\n");
+        succeed(&repo, tool, &["add", "-q", "data.txt"]);
+        let commit = git_with(&repo, tool, &["commit", "-q", "-am", "two"]);
+        assert_eq!(commit.code, 0, "{commit}");
+
+        let back = git_with(&repo, tool, &["checkout", "-q", "main"]);
+        assert_eq!(repo.read("data.txt"), "one\n", "{tool}: {back}");
+        // Checking out a file (flag 0) leaves the data alone.
+        let file = git_with(
+            &repo,
+            tool,
+            &["checkout", "-q", "two", "--", "data.txt.dvc"],
+        );
+        assert_eq!(repo.read("data.txt"), "one\n", "{tool}: {file}");
+        outcomes.push((back, file));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    let (back, file) = &outcomes[0];
+    assert_eq!(back.stderr, "M       data.txt\n", "{back}");
+    assert_eq!(file.stderr, "", "{file}");
+}
+
+#[test]
+fn git_commit_runs_status_in_the_pre_commit_hook() {
+    let mut outcomes = Vec::new();
+    for tool in ["dv", "dvc"] {
+        let repo = repo_with_hooks(tool);
+        repo.write("data.txt", "changed\n");
+        repo.write("notes.md", "notes\n");
+        repo.git(&["add", "notes.md"]);
+        let commit = git_with(&repo, tool, &["commit", "-q", "-m", "notes"]);
+        assert_eq!(commit.code, 0, "{commit}");
+        outcomes.push(commit);
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    assert!(
+        outcomes[0]
+            .stderr
+            .contains("\t\tmodified:           data.txt"),
+        "{}",
+        outcomes[0]
+    );
+}
+
+#[test]
+fn git_hooks_do_nothing_outside_a_dvc_repository() {
+    let repo = TestRepo::new();
+    for args in [
+        &["git-hook", "pre-commit"][..],
+        &["git-hook", "post-checkout", "a", "b", "1"],
+        &["git-hook", "pre-push", "origin", "url"],
+        &[
+            "git-hook",
+            "merge-driver",
+            "--ancestor",
+            "a",
+            "--our",
+            "b",
+            "--their",
+            "c",
+        ],
+    ] {
+        let ours = dv(&repo, args);
+        assert_eq!(ours, dvc(&repo, args), "{args:?}");
+        assert_eq!(ours.code, 0);
+        assert_eq!((ours.stdout.as_str(), ours.stderr.as_str()), ("", ""));
+    }
+}
+
+/// A repository with the directory `data` (`a`) tracked on `main`, merge driver and hooks
+/// installed by `tool`, `.dvc` files merged by it; branch `x` adds `x`, `main` then adds `y`.
+fn diverged_directories(tool: &str) -> TestRepo {
+    let repo = TestRepo::new();
+    repo.write("data/a", "a\n");
+    init_and_add(&repo, tool, &["data"]);
+    repo.write(".gitattributes", "*.dvc merge=dvc\n");
+    commit_all(&repo, "base");
+    succeed(&repo, tool, &["install"]);
+    git_with(&repo, tool, &["checkout", "-q", "-b", "x"]).success();
+    repo.write("data/x", "x\n");
+    succeed(&repo, tool, &["add", "-q", "data"]);
+    git_with(&repo, tool, &["commit", "-q", "-am", "x"]).success();
+    git_with(&repo, tool, &["checkout", "-q", "main"]).success();
+    repo.write("data/y", "y\n");
+    succeed(&repo, tool, &["add", "-q", "data"]);
+    git_with(&repo, tool, &["commit", "-q", "-am", "y"]).success();
+    repo
+}
+
+#[test]
+fn git_merge_of_directories_uses_the_merge_driver() {
+    let ours = diverged_directories("dv");
+    let theirs = diverged_directories("dvc");
+    let merge = git_with(&ours, "dv", &["merge", "-q", "-m", "merge", "x"]);
+    assert_eq!(merge.code, 0, "{merge}");
+    git_with(&theirs, "dvc", &["merge", "-q", "-m", "merge", "x"]).success();
+    let merged = ours.read("data.dvc");
+    assert_eq!(merged, theirs.read("data.dvc"));
+    assert!(merged.contains("  nfiles: 3\n"), "{merged}");
+    // The merged manifest is in the cache: checking out gives all three files.
+    succeed(&ours, "dv", &["checkout", "-q"]);
+    assert_eq!(ours.read("data/x"), "x\n");
+    assert_eq!(ours.read("data/y"), "y\n");
+    assert_eq!(ours.read("data/a"), "a\n");
+}
+
+#[test]
+fn merge_driver_conflicts_fail_as_in_dvc() {
+    let twins = Twins::new(
+        "mkdir data && echo a > data/a && echo b > data/b && $DVC add -q data && cp data.dvc base \
+         && echo A > data/a && $DVC add -q data && cp data.dvc ours \
+         && echo Z > data/a && $DVC add -q data && cp data.dvc theirs \
+         && rm -r data && rm data.dvc && : > empty \
+         && printf 'outs:\\n- md5: 1d2d3c1f4e0fb6a9d2bcb9c5ed2c1c2f\\n  size: 2\\n  hash: md5\\n  path: f\\n' > file",
+    );
+    let cases: [[&str; 3]; 4] = [
+        ["base", "ours", "theirs"],
+        ["empty", "ours", "theirs"],
+        ["base", "file", "theirs"],
+        ["base", "ours", "missing"],
+    ];
+    for [ancestor, our, their] in cases {
+        twins.each(&format!("cp {our} result 2>/dev/null || true"));
+        let outcome = twins.same(&[
+            "git-hook",
+            "merge-driver",
+            "--ancestor",
+            ancestor,
+            "--our",
+            "result",
+            "--their",
+            their,
+        ]);
+        assert_eq!(outcome.code, 255, "{outcome}");
+        assert_eq!(twins.ours.read("result"), twins.theirs.read("result"));
+    }
+    let outcome = twins.same(&[
+        "git-hook",
+        "merge-driver",
+        "--ancestor",
+        "base",
+        "--our",
+        "result",
+        "--their",
+        "theirs",
+    ]);
+    insta::assert_snapshot!(outcome, @r"
+    exit: 255
+    ----- stdout -----
+    ----- stderr -----
+    ERROR: unable to auto-merge the following paths:
+    a: unable to auto-merge the following paths:
+    a
+    ");
+}
