@@ -37,6 +37,7 @@
 //! work in a [`progress::Progress`] the caller passes in and may watch.
 
 pub mod changes;
+pub mod compare;
 pub mod config;
 pub mod confine;
 pub(crate) mod context;
@@ -53,6 +54,7 @@ pub mod pipelines;
 pub mod remotes;
 pub mod repo;
 pub mod repo_import;
+pub mod revisions;
 pub mod run_cache;
 pub mod tracking;
 pub mod transfer;

@@ -435,11 +435,20 @@ pub(crate) fn locked_outputs_of(
     workspace: &Workspace,
     stages: &[&Stage],
 ) -> anyhow::Result<Vec<Vec<LockedOutput>>> {
+    locked_outputs_from(workspace, &WorkingTree::new(workspace.root()), stages)
+}
+
+/// [`locked_outputs_of`] with each `dvc.lock` read through `source` (a revision).
+pub(crate) fn locked_outputs_from(
+    workspace: &Workspace,
+    source: &dyn FileSource,
+    stages: &[&Stage],
+) -> anyhow::Result<Vec<Vec<LockedOutput>>> {
     let mut locks: Vec<(RepoPath, LockFile)> = Vec::new();
     let mut found = Vec::new();
     for stage in stages {
         if !locks.iter().any(|(file, _)| *file == stage.file) {
-            let (_, lock) = read_lock(workspace, &stage.file)?;
+            let (_, lock) = read_lock_from(workspace, source, &stage.file)?;
             locks.push((stage.file.clone(), lock));
         }
         let mut outputs = Vec::new();

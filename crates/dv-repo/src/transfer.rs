@@ -19,6 +19,8 @@ use dv_schema::hash::{HashName, ObjectId};
 use crate::index;
 use crate::pipelines::locked_outputs;
 use crate::remotes::RemoteFailure;
+use crate::revisions::Scope;
+use crate::revisions::used::outputs_in_history;
 use crate::workspace::Workspace;
 
 /// The scope of `push` and `fetch` (and the fetch half of `pull`).
@@ -35,6 +37,9 @@ pub struct TransferOptions {
     /// `--run-cache`: also copy every run-cache entry (spec §9.4) to or from the remote
     /// (`-r`, else the default one; skipped without either, as DVC skips it).
     pub run_cache: bool,
+    /// The commits whose outputs take part too (`-a`, `-T`, `-A`, `--rev`); their outputs
+    /// are added when no targets are given.
+    pub scope: Scope,
 }
 
 /// Which command collects objects; decides which outputs take part (spec §10.2).
@@ -75,6 +80,7 @@ pub(crate) fn used_outputs(
     workspace: &Workspace,
     targets: &[PathBuf],
     recursive: bool,
+    scope: &Scope,
     direction: Direction,
     explicit_remote: Option<&str>,
 ) -> anyhow::Result<Vec<UsedOutput>> {
@@ -115,6 +121,22 @@ pub(crate) fn used_outputs(
         locked
             .iter()
             .map(|locked| (locked.path.clone(), &locked.output)),
+    );
+    // The commits of a revision scope add their outputs (DVC's brancher over `used_objs`).
+    let history = if targets.is_empty() {
+        outputs_in_history(workspace, scope, false, &mut |_| {})?
+    } else {
+        Vec::new()
+    };
+    let known: HashSet<ObjectId> = outputs
+        .iter()
+        .filter_map(|(_, output)| output.md5)
+        .collect();
+    outputs.extend(
+        history
+            .iter()
+            .filter(|recorded| recorded.output.md5.is_some_and(|id| !known.contains(&id)))
+            .map(|recorded| (recorded.path.clone(), &recorded.output)),
     );
     let mut used = Vec::new();
     for (path, output) in outputs {

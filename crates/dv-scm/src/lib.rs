@@ -8,6 +8,7 @@
 //! - `gitignore`: the `.gitignore` files next to outputs, the only files this crate writes.
 
 mod gitignore;
+pub mod history;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

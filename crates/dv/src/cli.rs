@@ -7,7 +7,7 @@ use dv_repo::Level;
 
 use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
-use crate::commands::{dag, freeze};
+use crate::commands::{dag, freeze, metrics, params};
 use crate::commands::{fetch, get_url, import_url, pull, push, repro, stage};
 use crate::commands::{git_hook, install};
 
@@ -90,6 +90,10 @@ pub enum Command {
     GetUrl(get_url::GetUrlArgs),
     /// Commands related to data management.
     Data(data::DataArgs),
+    /// Commands to display and compare metrics.
+    Metrics(metrics::MetricsArgs),
+    /// Commands to display params.
+    Params(params::ParamsArgs),
     /// Check whether files or directories are excluded due to `.dvcignore`.
     CheckIgnore(check_ignore::CheckIgnoreArgs),
     /// Display the DVC version and system/environment information.

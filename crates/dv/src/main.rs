@@ -7,7 +7,7 @@ mod cli;
 mod commands;
 mod exit;
 mod git_hint;
-mod json;
+mod output;
 mod printer;
 mod prompt;
 

@@ -39,6 +39,19 @@ pub(crate) struct Index {
     pub(crate) stages: Vec<RepoStage>,
     /// The working directory inside the repository.
     pub(crate) cwd: RepoPath,
+    /// The top-level `params` and `metrics` of each `dvc.yaml`, in walk order.
+    pub(crate) top_level: Vec<TopLevel>,
+}
+
+/// The top-level `params` and `metrics` of one `dvc.yaml` (resolved).
+#[derive(Debug, Clone)]
+pub(crate) struct TopLevel {
+    /// The `dvc.yaml`.
+    pub(crate) file: RepoPath,
+    /// `params:`: params files, relative to the file's directory.
+    pub(crate) params: Vec<String>,
+    /// `metrics:`: metrics files, relative to the file's directory.
+    pub(crate) metrics: Vec<String>,
 }
 
 impl Index {
@@ -62,10 +75,15 @@ impl Index {
             on_error,
             outputs: HashSet::new(),
             stages: Vec::new(),
+            top_level: Vec::new(),
         };
         walk::walk(workspace, source, &RepoPath::root(), &mut loader)?;
-        let stages = loader.stages;
-        Ok(Index { stages, cwd })
+        let (stages, top_level) = (loader.stages, loader.top_level);
+        Ok(Index {
+            stages,
+            cwd,
+            top_level,
+        })
     }
 
     /// The stages as graph nodes.
@@ -97,12 +115,14 @@ pub(super) struct Loader<'a> {
     on_error: OnError,
     outputs: HashSet<PathBuf>,
     stages: Vec<RepoStage>,
+    top_level: Vec<TopLevel>,
 }
 
 impl walk::Visitor for Loader<'_> {
     fn stage_file(&mut self, path: RepoPath, _kind: EntryKind) -> anyhow::Result<()> {
-        match load_stages(self.workspace, self.source, self.cwd, &path) {
-            Ok(stages) => {
+        match load_file(self.workspace, self.source, self.cwd, &path) {
+            Ok((stages, top_level)) => {
+                self.top_level.extend(top_level);
                 for stage in stages {
                     self.outputs
                         .extend(stage.output_paths(self.workspace.root()));
@@ -129,13 +149,24 @@ pub(super) fn load_stages(
     cwd: &RepoPath,
     repo_path: &RepoPath,
 ) -> Result<Vec<RepoStage>, TargetError> {
+    load_file(workspace, source, cwd, repo_path).map(|(stages, _)| stages)
+}
+
+/// Loads the stage file at `path`: its stages, and for a `dvc.yaml` its top-level entries.
+fn load_file(
+    workspace: &Workspace,
+    source: &dyn FileSource,
+    cwd: &RepoPath,
+    repo_path: &RepoPath,
+) -> Result<(Vec<RepoStage>, Option<TopLevel>), TargetError> {
     if repo_path.as_str().ends_with(DVC_FILE_SUFFIX) {
         let entry = DvcFileEntry::read(workspace, source, repo_path)
             .map_err(|error| TargetError::Other(error.to_string()))?;
-        return Ok(vec![RepoStage::File {
+        let stage = RepoStage::File {
             path: repo_path.clone(),
             entry: Box::new(entry),
-        }]);
+        };
+        return Ok((vec![stage], None));
     }
     let options = LoadOptions {
         cwd: cwd.clone(),
@@ -143,7 +174,22 @@ pub(super) fn load_stages(
     };
     let file = resolve::load(source, repo_path, &options)
         .map_err(|error| TargetError::Other(error.to_string()))?;
-    pipeline_stages(&file)
+    let failed = |error: resolve::LoadError| TargetError::Other(error.to_string());
+    let strings = |values: Vec<Value>| {
+        values
+            .into_iter()
+            .filter_map(|value| match value {
+                Value::String(text) => Some(text),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let top_level = TopLevel {
+        file: repo_path.clone(),
+        params: strings(file.params().map_err(failed)?),
+        metrics: strings(file.metrics().map_err(failed)?),
+    };
+    Ok((pipeline_stages(&file)?, Some(top_level)))
 }
 
 /// The stages of a loaded `dvc.yaml`, each with whether it is parametrized (DVC compares the

@@ -192,6 +192,7 @@ fn not_in_remote(
             remote: options.remote.clone(),
             jobs: None,
             recursive: false,
+            scope: crate::revisions::Scope::default(),
         },
         &dv_data::progress::Progress::default(),
     )?;

@@ -73,6 +73,7 @@ pub fn fetch(
         workspace,
         &options.targets,
         options.recursive,
+        &options.scope,
         Direction::Fetch,
         explicit,
     )?;

@@ -1,5 +1,7 @@
 //! `dvc gc -w [-c]`: delete from the cache, and with `-c` from a remote, every object the
-//! workspace's `.dvc` files and `dvc.lock` outputs do not use (spec §10.5). Run-cache entries
+//! workspace's `.dvc` files and `dvc.lock` outputs do not use (spec §10.5), nor those of the
+//! commits a revision scope selects (`-a`, `-T`, `-A`, `--rev -n`, `--date`,
+//! `--all-experiments`). Run-cache entries
 //! (`runs/`) are left alone, as DVC leaves them. Each tracked directory keeps its `.dir`
 //! object and every file it lists; both the DVC 3 (`files/md5`) and the legacy 2.x layout are
 //! collected. On a remote only object paths are ever deleted (never `runs/` or other files).
@@ -14,13 +16,20 @@ use dv_schema::hash::{HashName, Md5, ObjectId};
 
 use crate::index;
 use crate::remotes::{self, RemoteFailure};
+use crate::revisions::Scope;
+use crate::revisions::used::outputs_in_history;
 use crate::workspace::Workspace;
 
 /// What `gc` was asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct GcOptions {
-    /// Keep what the workspace uses (the only scope dv supports).
+    /// Keep what the workspace uses (always kept when another scope is given).
     pub workspace: bool,
+    /// The commits whose objects are kept too (`--rev -n`, `-a`, `-T`, `-A`, `--date`,
+    /// `--all-experiments`).
+    pub scope: Scope,
+    /// `--skip-failed`: leave out commits that cannot be read instead of failing.
+    pub skip_failed: bool,
     /// Count what would be removed without removing it.
     pub dry: bool,
     /// `-c`: also delete unused objects from the remote.
@@ -57,8 +66,9 @@ pub fn gc(
     workspace: &Workspace,
     options: &GcOptions,
     progress: &Progress,
+    warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<GcReport> {
-    if !options.workspace {
+    if !options.workspace && !options.scope.is_set() {
         return Err(crate::error::DvcError(NO_SCOPE_MESSAGE.to_string()).into());
     }
     // DVC reports a `.dvc` file it cannot read as a failure to collect the workspace (255).
@@ -68,10 +78,12 @@ pub fn gc(
     let locked = crate::pipelines::locked_outputs(workspace).map_err(|error| {
         crate::error::DvcError(format!("Failed to collect 'workspace': {error:#}"))
     })?;
+    let history = outputs_in_history(workspace, &options.scope, options.skip_failed, warn)?;
     let outputs = entries
         .iter()
         .flat_map(|entry| entry.file.outs.iter())
-        .chain(locked.iter().map(|locked| &locked.output));
+        .chain(locked.iter().map(|locked| &locked.output))
+        .chain(history.iter().map(|recorded| &recorded.output));
 
     let mut used: [HashSet<ObjectId>; 2] = [HashSet::new(), HashSet::new()];
     {

@@ -27,6 +27,9 @@ pub struct PullOptions {
     pub force: bool,
     /// `--run-cache`: also fetch every run-cache entry of the remote.
     pub run_cache: bool,
+    /// The commits whose outputs are fetched too (`-a`, `-T`, `-A`, `--rev`); only the
+    /// workspace's are checked out.
+    pub scope: crate::revisions::Scope,
 }
 
 /// What `pull` did.
@@ -61,6 +64,7 @@ pub fn pull(
             jobs: options.jobs,
             recursive: options.recursive,
             run_cache: options.run_cache,
+            scope: options.scope.clone(),
         },
         progress,
     )?;

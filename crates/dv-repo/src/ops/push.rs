@@ -93,6 +93,7 @@ pub fn push(
         workspace,
         &options.targets,
         options.recursive,
+        &options.scope,
         Direction::Push,
         explicit,
     )?;

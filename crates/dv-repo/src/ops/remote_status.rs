@@ -26,6 +26,8 @@ pub struct RemoteStatusOptions {
     pub jobs: Option<usize>,
     /// `-R`: directory targets stand for every `.dvc` file under them.
     pub recursive: bool,
+    /// The commits whose outputs are compared too (`-a`, `-T`, `-A`, `--rev`).
+    pub scope: crate::revisions::Scope,
 }
 
 /// One object that is not in sync.
@@ -71,6 +73,7 @@ pub fn remote_status(
         workspace,
         &options.targets,
         options.recursive,
+        &options.scope,
         Direction::Status,
         explicit,
     )?;

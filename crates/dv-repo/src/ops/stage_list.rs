@@ -75,6 +75,7 @@ pub fn list_stages(
         let empty = Index {
             stages: Vec::new(),
             cwd: cwd.clone(),
+            top_level: Vec::new(),
         };
         let index = index.as_ref().unwrap_or(&empty);
         for target in &options.targets {

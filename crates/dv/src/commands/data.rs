@@ -8,6 +8,7 @@ use dv_repo::ops::data_status::{ChangeGroup, ChangeItem, DataStatusOptions, data
 use dv_repo::{Environment, Workspace};
 
 use crate::exit::ExitStatus;
+use crate::output::to_python_json;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
@@ -104,7 +105,7 @@ fn status(
         if !unchanged.is_empty() {
             map.insert("unchanged".into(), list(&unchanged));
         }
-        printer.data(crate::json::to_python_json(&serde_json::Value::Object(map)));
+        printer.data(to_python_json(&serde_json::Value::Object(map)));
         return Ok(ExitStatus::Success);
     }
     let indent = " ".repeat(8);

@@ -18,6 +18,8 @@ const ACTION: &str = "failed to fetch data from the cloud";
 pub struct FetchArgs {
     /// Limit command scope to these tracked files/directories, .dvc files and stage names.
     pub targets: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Remote storage to fetch from.
     #[arg(short, long, value_name = "NAME")]
     pub remote: Option<String>,
@@ -49,6 +51,7 @@ pub fn run(
             remote: args.remote,
             jobs: transfer_jobs(args.jobs),
             recursive: args.recursive,
+            scope: args.scope.scope(),
             run_cache: args.run_cache,
         },
         activity.progress(),
@@ -133,4 +136,32 @@ pub(crate) fn print_summary(printer: &Printer, has_default_remote: bool, stats: 
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     };
     printer.info(line);
+}
+
+/// `-a`, `-T`, `-A` of `push`, `fetch`, `pull` and `status`: the commits whose data takes part
+/// besides the workspace's.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScopeArgs {
+    /// Include the data of all branches.
+    #[arg(short = 'a', long)]
+    pub all_branches: bool,
+    /// Include the data of all tags.
+    #[arg(short = 'T', long)]
+    pub all_tags: bool,
+    /// Include the data of all commits.
+    #[arg(short = 'A', long)]
+    pub all_commits: bool,
+}
+
+impl ScopeArgs {
+    /// The revision scope.
+    pub fn scope(&self) -> dv_repo::revisions::Scope {
+        dv_repo::revisions::Scope {
+            num: 1,
+            all_branches: self.all_branches,
+            all_tags: self.all_tags,
+            all_commits: self.all_commits,
+            ..dv_repo::revisions::Scope::default()
+        }
+    }
 }

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use clap::Args;
 use dv_repo::ops::gc::{GcOptions, NO_SCOPE_MESSAGE, gc};
 use dv_repo::remotes::{RemoteFailure, UnknownRemote};
+use dv_repo::revisions::Scope;
 use dv_repo::{ConfigError, DvcError, Environment, Workspace};
 
 use crate::exit::ExitStatus;
@@ -88,16 +89,30 @@ pub fn run(
         )
         .into());
     }
-    if other_scope || args.not_in_remote || args.projects.is_some() {
+    if args.not_in_remote || args.projects.is_some() {
         return Err(DvcError(
-            "dv gc supports only the workspace scope (`-w`), with or without `-c`, for now".into(),
+            "dv gc does not support `--not-in-remote` or `-p/--projects` yet".into(),
         )
         .into());
     }
-    printer
-        .warn("This will remove all cache except items used in the workspace of the current repo.");
+    let num = if args.rev.is_some() {
+        Some(args.num.unwrap_or(1))
+    } else {
+        args.num
+    };
+    printer.warn(warning(&args, num));
     let options = GcOptions {
         workspace: true,
+        scope: Scope {
+            revs: args.rev.iter().cloned().collect(),
+            num: num.unwrap_or(1),
+            all_branches: args.all_branches,
+            all_tags: args.all_tags,
+            all_commits: args.all_commits,
+            all_experiments: args.all_experiments,
+            date: args.date.clone(),
+        },
+        skip_failed: args.skip_failed,
         dry: args.dry,
         cloud: args.cloud,
         remote: args.remote,
@@ -120,7 +135,13 @@ pub fn run(
         return Ok(ExitStatus::Failure);
     }
     let activity = printer.activity("Collecting garbage");
-    let report = gc(&workspace, &options, activity.progress());
+    let mut skipped = Vec::new();
+    let report = gc(&workspace, &options, activity.progress(), &mut |message| {
+        skipped.push(message)
+    });
+    for message in skipped {
+        printer.warn(message);
+    }
     drop(activity);
     let report = report.map_err(|error| {
         // A remote failing as a whole escapes DVC's gc as an unexpected error (255).
@@ -151,4 +172,36 @@ pub fn run(
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// DVC's warning naming what `gc` keeps.
+fn warning(args: &GcArgs, num: Option<usize>) -> String {
+    let mut message = String::from("This will remove all cache except items used in the workspace");
+    if args.all_commits {
+        message.push_str(" and all git commits");
+    } else {
+        match (args.all_branches, args.all_tags, num) {
+            (true, true, Some(num)) => message.push_str(&format!(
+                " and last {num} commits from all git branches and all git tags"
+            )),
+            (true, true, None) => message.push_str(" and all git branches and tags"),
+            (true, false, Some(num)) => {
+                message.push_str(&format!(" and last {num} commits from all git branches"));
+            }
+            (true, false, None) => message.push_str(" and all git branches"),
+            (false, true, _) => message.push_str(" and all git tags"),
+            (false, false, _) => {}
+        }
+        if let Some(date) = &args.date {
+            message.push_str(&format!(" and all git commits before date {date}"));
+        }
+        if let (Some(rev), Some(num)) = (&args.rev, num) {
+            message.push_str(&format!(" and last {num} commits from {rev}"));
+        }
+    }
+    if args.all_experiments {
+        message.push_str(" and all experiments");
+    }
+    message.push_str(" of the current repo.");
+    message
 }

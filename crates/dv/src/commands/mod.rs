@@ -18,7 +18,9 @@ pub mod git_hook;
 pub mod import_url;
 pub mod init;
 pub mod install;
+pub mod metrics;
 pub mod r#move;
+pub mod params;
 pub mod pull;
 pub mod push;
 pub mod remote;
@@ -74,6 +76,8 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Update(args) => import_url::run_update(args, &environment, printer),
         Command::GetUrl(args) => get_url::run(args, &environment, printer),
         Command::Data(args) => data::run(args, &environment, printer),
+        Command::Metrics(args) => metrics::run(args, &environment, printer),
+        Command::Params(args) => params::run(args, &environment, printer),
         Command::CheckIgnore(args) => check_ignore::run(args, &environment, printer),
         Command::Version => version::run(&environment, printer),
         Command::Root => root::run(&environment, printer),

@@ -21,6 +21,8 @@ const ACTION: &str = "failed to pull data from the cloud";
 pub struct PullArgs {
     /// Limit command scope to these tracked files/directories, .dvc files and stage names.
     pub targets: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scope: crate::commands::fetch::ScopeArgs,
     /// Remote storage to pull from.
     #[arg(short, long, value_name = "NAME")]
     pub remote: Option<String>,
@@ -58,6 +60,7 @@ pub fn run(
             remote: args.remote,
             jobs: transfer_jobs(args.jobs),
             recursive: args.recursive,
+            scope: args.scope.scope(),
             run_cache: args.run_cache,
             force: args.force,
         },

@@ -17,6 +17,8 @@ const ACTION: &str = "failed to push data to the cloud";
 pub struct PushArgs {
     /// Limit command scope to these tracked files/directories, .dvc files and stage names.
     pub targets: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scope: crate::commands::fetch::ScopeArgs,
     /// Remote storage to push to.
     #[arg(short, long, value_name = "NAME")]
     pub remote: Option<String>,
@@ -48,6 +50,7 @@ pub fn run(
             remote: args.remote,
             jobs: transfer_jobs(args.jobs),
             recursive: args.recursive,
+            scope: args.scope.scope(),
             run_cache: args.run_cache,
         },
         activity.progress(),

@@ -11,12 +11,15 @@ use dv_repo::ops::status::{StageStatus, StatusOptions, status};
 use dv_repo::{Environment, Workspace};
 
 use crate::exit::ExitStatus;
+use crate::output::to_python_json;
 use crate::printer::Printer;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Limit command scope to these tracked files/directories, .dvc files and stage names.
     pub targets: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scope: crate::commands::fetch::ScopeArgs,
     /// Number of jobs to run simultaneously.
     #[arg(short, long)]
     pub jobs: Option<usize>,
@@ -86,7 +89,7 @@ pub fn run(
     }
     let combined = combined_report(&workspace, &targets, &pipelines.report, &report.stages);
     if args.json {
-        printer.data(crate::json::to_python_json(&combined.to_json()));
+        printer.data(to_python_json(&combined.to_json()));
         return Ok(ExitStatus::Success);
     }
     if !report.tracked && !pipelines.has_stages {
@@ -245,6 +248,7 @@ fn run_cloud(
             remote: args.remote,
             jobs: crate::commands::fetch::transfer_jobs(args.jobs),
             recursive: false,
+            scope: args.scope.scope(),
         },
         activity.progress(),
     );
@@ -272,7 +276,7 @@ fn run_cloud(
         for entry in &report.entries {
             map.insert(entry.name.clone(), entry.status.into());
         }
-        printer.data(crate::json::to_python_json(&serde_json::Value::Object(map)));
+        printer.data(to_python_json(&serde_json::Value::Object(map)));
         return Ok(ExitStatus::Success);
     }
     if printer.is_quiet() {

@@ -8,6 +8,7 @@ mod byte_compat;
 mod config;
 mod data_commands;
 mod get_url;
+mod history;
 mod hostile_input;
 mod hostile_output;
 mod hostile_remote;

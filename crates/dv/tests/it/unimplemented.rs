@@ -5,7 +5,7 @@
 use dv_test::{TestRepo, run};
 
 /// The names dv does not implement yet (dvc's hidden ones included).
-const UNIMPLEMENTED: [&str; 22] = [
+const UNIMPLEMENTED: [&str; 20] = [
     "artifacts",
     "cache",
     "daemon",
@@ -22,8 +22,6 @@ const UNIMPLEMENTED: [&str; 22] = [
     "list-url",
     "ls",
     "ls-url",
-    "metrics",
-    "params",
     "plots",
     "queue",
     "studio",
@@ -76,7 +74,7 @@ fn every_dvc_command_is_implemented_or_answered_in_one_line() {
 fn any_arguments_are_accepted_inside_and_outside_a_repository() {
     let repo = TestRepo::new();
     for args in [
-        &["params", "diff", "--all", "--json"][..],
+        &["plots", "diff", "--all", "--json"][..],
         &["exp", "run", "-n", "x", "-S", "lr=0.1", "--unknown-flag"],
         &[
             "import",
@@ -85,7 +83,7 @@ fn any_arguments_are_accepted_inside_and_outside_a_repository() {
         ],
         &["get", "."],
         &["ls", "-R", "--dvc-only", "."],
-        &["metrics"],
+        &["queue"],
         &["--cd", "no/such/dir", "plots", "show"],
         &["-v", "du", "."],
     ] {
@@ -102,10 +100,7 @@ fn any_arguments_are_accepted_inside_and_outside_a_repository() {
 #[test]
 fn quiet_hides_the_answer_but_not_the_exit_code() {
     let repo = TestRepo::new();
-    for args in [
-        &["-q", "params", "show"][..],
-        &["metrics", "show", "--quiet"],
-    ] {
+    for args in [&["-q", "plots", "show"][..], &["exp", "show", "--quiet"]] {
         let outcome = run(repo.dv().args(args));
         assert_eq!(
             (outcome.code, outcome.stderr.as_str()),

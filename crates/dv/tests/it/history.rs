@@ -1,0 +1,364 @@
+//! Commands that read git history (`params diff`, `metrics show/diff`, `gc` scopes, `push`/
+//! `fetch`/`status -c` scopes): run on one repository with a few commits, a branch, a tag and
+//! edits in the workspace, dv must print what dvc prints (stdout, stderr, exit code). DVC's
+//! diff commands order files and JSON keys at random, so those outputs are compared as sets of
+//! lines or as parsed JSON.
+
+use dv_test::{Outcome, TestRepo, run};
+
+use crate::support::{commit_all, dv, dvc, sorted_lines, succeed};
+
+const DVC_YAML: &str = "\
+stages:
+  train:
+    cmd: cp src.json metrics.json && cp scores.src scores.yaml
+    deps:
+    - src.json
+    - scores.src
+    params:
+    - train.lr
+    - train.layers
+    - config.json:
+      - model
+    metrics:
+    - metrics.json
+    - scores.yaml:
+        cache: false
+metrics:
+- extra/top.json
+params:
+- top.toml
+";
+
+/// A repository with three commits (a tag on the first, a branch on the second), a cached
+/// metrics output read from the cache at old revisions, and workspace edits.
+fn history_repo() -> TestRepo {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    repo.write("dvc.yaml", DVC_YAML);
+    repo.write(
+        "params.yaml",
+        "train:\n  lr: 0.1\n  layers: [64, 32]\n  epochs: 10\nseed: 42\nflag: true\n",
+    );
+    repo.write(
+        "config.json",
+        "{\"model\": {\"depth\": 3, \"name\": \"resnet\"}, \"other\": 1}",
+    );
+    repo.write("top.toml", "[opt]\nmomentum = 0.9\n");
+    repo.write(
+        "src.json",
+        "{\"acc\": 0.6, \"loss\": 0.4, \"nested\": {\"val\": {\"acc\": 0.55}, \"count\": 3}}",
+    );
+    repo.write("scores.src", "auc: 0.3\nname: run\n");
+    repo.write("extra/top.json", "{\"t\": 1}");
+    succeed(&repo, "dvc", &["repro", "-q"]);
+    commit_all(&repo, "one");
+    repo.git(&["tag", "v1"]);
+
+    repo.write(
+        "params.yaml",
+        "train:\n  lr: 0.2\n  layers: [64, 32]\n  epochs: 12\nseed: 42\nflag: false\n",
+    );
+    repo.write(
+        "src.json",
+        "{\"acc\": 0.7, \"loss\": 0.3, \"nested\": {\"val\": {\"acc\": 0.65}, \"count\": 3}}",
+    );
+    repo.write("scores.src", "auc: 0.35\nname: run\n");
+    succeed(&repo, "dvc", &["repro", "-q"]);
+    commit_all(&repo, "two");
+    repo.git(&["branch", "exp1"]);
+
+    repo.write(
+        "config.json",
+        "{\"model\": {\"depth\": 4, \"name\": \"resnet\"}, \"other\": 2}",
+    );
+    repo.write(
+        "src.json",
+        "{\"acc\": 0.75, \"loss\": 0.25, \"nested\": {\"val\": {\"acc\": 0.7}, \"count\": 4}}",
+    );
+    succeed(&repo, "dvc", &["repro", "-q"]);
+    commit_all(&repo, "three");
+
+    // The workspace differs from HEAD.
+    repo.write(
+        "params.yaml",
+        "train:\n  lr: 0.3\n  layers: [128, 32]\n  epochs: 12\nseed: 42\nflag: false\nnewp: x\n",
+    );
+    repo.write("scores.yaml", "auc: 0.4\nname: run2\n");
+    repo.write(
+        "metrics.json",
+        "{\"acc\": 0.8, \"loss\": 0.2, \"nested\": {\"val\": {\"acc\": 0.75}, \"count\": 4}}",
+    );
+    repo
+}
+
+fn both(repo: &TestRepo, args: &[&str]) -> (Outcome, Outcome) {
+    (dv(repo, args), dvc(repo, args))
+}
+
+/// The same exit code and stderr, and stdout equal as it is.
+fn assert_same(repo: &TestRepo, args: &[&str]) {
+    let (ours, theirs) = both(repo, args);
+    assert_eq!(ours.code, theirs.code, "{args:?}: {ours:?} vs {theirs:?}");
+    assert_eq!(ours.stdout, theirs.stdout, "{args:?} stdout");
+    assert_eq!(ours.stderr, theirs.stderr, "{args:?} stderr");
+}
+
+/// The same exit code and stderr, and stdout equal as a set of lines (DVC orders files at
+/// random).
+fn assert_same_lines(repo: &TestRepo, args: &[&str]) {
+    let (ours, theirs) = both(repo, args);
+    assert_eq!(ours.code, theirs.code, "{args:?}: {ours:?} vs {theirs:?}");
+    assert_eq!(
+        sorted_lines(&ours.stdout),
+        sorted_lines(&theirs.stdout),
+        "{args:?} stdout:\n{}\nvs\n{}",
+        ours.stdout,
+        theirs.stdout
+    );
+    assert_eq!(ours.stderr, theirs.stderr, "{args:?} stderr");
+}
+
+/// The same exit code and stderr, and stdout equal as JSON (key order ignored).
+fn assert_same_json(repo: &TestRepo, args: &[&str]) {
+    let (ours, theirs) = both(repo, args);
+    assert_eq!(ours.code, theirs.code, "{args:?}: {ours:?} vs {theirs:?}");
+    let parse = |text: &str| -> serde_json::Value {
+        serde_json::from_str(text).unwrap_or_else(|error| panic!("{args:?}: {error}: {text}"))
+    };
+    assert_eq!(
+        parse(&ours.stdout),
+        parse(&theirs.stdout),
+        "{args:?} stdout:\n{}\nvs\n{}",
+        ours.stdout,
+        theirs.stdout
+    );
+    assert_eq!(ours.stderr, theirs.stderr, "{args:?} stderr");
+}
+
+#[test]
+fn params_diff_matches_dvc() {
+    let repo = history_repo();
+    for args in [
+        &["params", "diff"][..],
+        &["params", "diff", "--all"],
+        &["params", "diff", "HEAD~2", "HEAD", "--md"],
+        &["params", "diff", "v1", "exp1"],
+        &["params", "diff", "--deps"],
+        &["params", "diff", "--no-path", "HEAD~1"],
+        &["params", "diff", "--targets", "params.yaml"],
+        &["params", "diff", "HEAD", "HEAD"],
+    ] {
+        assert_same_lines(&repo, args);
+    }
+    for args in [
+        &["params", "diff", "--json"][..],
+        &["params", "diff", "--all", "--json"],
+        &["params", "diff", "v1", "--json"],
+    ] {
+        assert_same_json(&repo, args);
+    }
+    assert_same(&repo, &["params", "diff", "nosuchrev"]);
+}
+
+#[test]
+fn metrics_show_and_diff_match_dvc() {
+    let repo = history_repo();
+    for args in [
+        &["metrics", "show"][..],
+        &["metrics", "show", "--md"],
+        &["metrics", "show", "-a"],
+        &["metrics", "show", "-T"],
+        &["metrics", "show", "-A", "--precision", "2"],
+        &["metrics", "show", "scores.yaml"],
+        &["metrics", "show", "--json"],
+        &["metrics", "show", "-a", "--json"],
+        &["metrics", "show", "-A", "--json"],
+    ] {
+        assert_same(&repo, args);
+    }
+    for args in [
+        &["metrics", "diff"][..],
+        &["metrics", "diff", "--all"],
+        &[
+            "metrics",
+            "diff",
+            "HEAD~2",
+            "--md",
+            "--no-path",
+            "--precision",
+            "2",
+        ],
+        &["metrics", "diff", "v1", "exp1"],
+        &["metrics", "diff", "--targets", "scores.yaml"],
+    ] {
+        assert_same_lines(&repo, args);
+    }
+    for args in [
+        &["metrics", "diff", "--json"][..],
+        &["metrics", "diff", "v1", "HEAD", "--all", "--json"],
+    ] {
+        assert_same_json(&repo, args);
+    }
+    assert_same(&repo, &["metrics", "diff", "nosuchrev"]);
+}
+
+#[test]
+fn broken_and_missing_files_are_reported_as_dvc_reports_them() {
+    let repo = history_repo();
+    repo.write("scores.yaml", "auc: [0.4\n");
+    std::fs::remove_file(repo.path("extra/top.json")).unwrap();
+    repo.write("config.json", "{not json");
+    for args in [
+        &["metrics", "show"][..],
+        &["metrics", "show", "--json"],
+        &["metrics", "show", "-a"],
+    ] {
+        assert_same(&repo, args);
+    }
+    assert_same_lines(&repo, &["metrics", "diff"]);
+    assert_same_lines(&repo, &["params", "diff"]);
+    assert_same_json(&repo, &["params", "diff", "--json"]);
+}
+
+#[test]
+fn repositories_without_commits_or_on_a_detached_head() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    repo.write("params.yaml", "a: 1\n");
+    for args in [
+        &["params", "diff"][..],
+        &["metrics", "diff"],
+        &["metrics", "show"],
+        &["params", "diff", "--json"],
+    ] {
+        assert_same(&repo, args);
+    }
+    let repo = history_repo();
+    repo.git(&["checkout", "-q", "HEAD~1"]);
+    for args in [&["metrics", "show", "-a"][..], &["params", "diff"]] {
+        assert_same_lines(&repo, args);
+    }
+}
+
+/// Data committed on a branch and on a tag only: `gc` with each scope keeps what dvc keeps.
+#[test]
+fn gc_scopes_keep_what_dvc_keeps() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    commit_all(&repo, "init");
+    for version in 1..=4 {
+        repo.write("data/f", format!("v{version}\n"));
+        repo.write(&format!("data/g{version}"), "x\n");
+        repo.write("model.bin", format!("model {version}\n"));
+        succeed(&repo, "dvc", &["add", "-q", "data", "model.bin"]);
+        commit_all(&repo, &format!("v{version}"));
+        match version {
+            1 => drop(repo.git(&["tag", "t1"])),
+            2 => drop(repo.git(&["branch", "b2"])),
+            _ => {}
+        }
+    }
+    // Back on main at v4, the commits of v3 reachable only from main's history.
+    let cache = repo.path(".dvc/cache");
+    let saved = repo.temp_dir().join("cache-saved");
+    copy_dir(&cache, &saved);
+    let listing = || {
+        let mut names: Vec<String> = dv_test::files_under(&cache)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        names
+    };
+    let restore = || {
+        std::fs::remove_dir_all(&cache).unwrap();
+        copy_dir(&saved, &cache);
+    };
+    for scope in [
+        &["-w"][..],
+        &["-a"],
+        &["-T"],
+        &["-A"],
+        &["-a", "-T"],
+        &["--rev", "HEAD~1"],
+        &["--rev", "HEAD", "-n", "3"],
+        &["-a", "-n", "2"],
+        &["--all-experiments"],
+        &["--date", "2000-01-01"],
+    ] {
+        restore();
+        let theirs = run(repo.dvc().args([&["gc", "-f"][..], scope].concat()));
+        let kept_by_dvc = listing();
+        restore();
+        let ours = run(repo.dv().args([&["gc", "-f"][..], scope].concat()));
+        assert_eq!(ours.code, theirs.code, "{scope:?}: {ours:?} vs {theirs:?}");
+        assert_eq!(ours.stdout, theirs.stdout, "{scope:?}");
+        assert_eq!(ours.stderr, theirs.stderr, "{scope:?}");
+        assert_eq!(listing(), kept_by_dvc, "{scope:?}");
+    }
+    // The objects of the tag and of the branch survive `-a -T` with main moved on.
+    restore();
+    run(repo.dv().args(["gc", "-f", "-a", "-T"])).success();
+    for rev in ["t1", "b2"] {
+        repo.git(&["checkout", "-q", rev]);
+        run(repo.dv().args(["checkout", "-q"])).success();
+        assert_eq!(
+            repo.read("data/f"),
+            if rev == "t1" { "v1\n" } else { "v2\n" }
+        );
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `push -a`/`-T` send the data of other branches and tags; `status -c -A` and `fetch -A`
+/// see them, as with dvc.
+#[test]
+fn push_fetch_and_status_scopes_cover_other_revisions() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    let remote = repo.temp_dir().join("remote");
+    succeed(
+        &repo,
+        "dvc",
+        &["remote", "add", "-d", "store", remote.to_str().unwrap()],
+    );
+    commit_all(&repo, "init");
+    for version in 1..=3 {
+        repo.write("data.txt", format!("v{version}\n"));
+        succeed(&repo, "dvc", &["add", "-q", "data.txt"]);
+        commit_all(&repo, &format!("v{version}"));
+        if version == 1 {
+            repo.git(&["tag", "t1"]);
+        }
+    }
+    for args in [
+        &["status", "-c"][..],
+        &["status", "-c", "-T"],
+        &["status", "-c", "-A"],
+    ] {
+        assert_same_lines(&repo, args);
+    }
+    run(repo.dv().args(["push", "-T"])).success();
+    let pushed = dv_test::files_under(&remote).len();
+    assert_eq!(pushed, 2, "the workspace's and the tag's objects");
+    assert_same_lines(&repo, &["status", "-c", "-A"]);
+    run(repo.dv().args(["push", "-A"])).success();
+    assert_eq!(dv_test::files_under(&remote).len(), 3);
+    std::fs::remove_dir_all(repo.path(".dvc/cache")).unwrap();
+    let fetched = run(repo.dv().args(["fetch", "-A"]));
+    fetched.success();
+    assert_eq!(dv_test::cache_objects(&repo).len(), 3);
+}
