@@ -52,8 +52,9 @@ fn git_config(repo: &TestRepo, key: &str) -> String {
 
 #[test]
 fn install_writes_dvcs_hooks_and_merge_driver_calling_dv() {
-    let twins = Twins::new("true");
-    let outcome = twins.same(&["install"]);
+    // From a subdirectory, without a hooks directory (which is created).
+    let twins = Twins::new("mkdir sub && rm -rf .git/hooks");
+    let outcome = twins.same_in("sub", &["install"]);
     assert_eq!(outcome.code, 0);
     assert_eq!((outcome.stdout.as_str(), outcome.stderr.as_str()), ("", ""));
     for hook in HOOKS {
@@ -73,6 +74,10 @@ fn install_writes_dvcs_hooks_and_merge_driver_calling_dv() {
             0o777
         );
     }
+    assert_eq!(
+        mode(&twins.ours.path(".git/hooks")),
+        mode(&twins.theirs.path(".git/hooks"))
+    );
     assert_eq!(
         git_config(&twins.ours, "merge.dvc.name"),
         git_config(&twins.theirs, "merge.dvc.name")
@@ -150,43 +155,144 @@ fn install_outside_a_dvc_repository_or_without_git() {
     );
 }
 
-#[test]
-fn pre_commit_tool_entry_is_dvcs() {
-    let twins = Twins::new("true");
-    twins.same(&["install", "--use-pre-commit-tool"]);
-    let ours = twins.ours.read(".pre-commit-config.yaml");
-    assert_eq!(ours, twins.theirs.read(".pre-commit-config.yaml"));
-    assert!(ours.starts_with("repos:\n- repo: https://github.com/treeverse/dvc\n  rev: 3.67.1\n"));
-    // No hook scripts; a second run adds nothing.
-    assert!(!twins.ours.exists(".git/hooks/pre-commit"));
-    twins.same(&["install", "--use-pre-commit-tool"]);
-    assert_eq!(twins.ours.read(".pre-commit-config.yaml"), ours);
+/// The entry dvc appends to `.pre-commit-config.yaml` (in ruamel's block style).
+const DVC_ENTRY: &str = "\
+- repo: https://github.com/treeverse/dvc
+  rev: 3.67.1
+  hooks:
+  - id: dvc-pre-commit
+    additional_dependencies:
+    - .[all]
+    language_version: python3
+    stages:
+    - pre-commit
+  - id: dvc-pre-push
+    additional_dependencies:
+    - .[all]
+    language_version: python3
+    stages:
+    - pre-push
+  - id: dvc-post-checkout
+    additional_dependencies:
+    - .[all]
+    language_version: python3
+    stages:
+    - post-checkout
+    always_run: true
+";
 
-    // An existing configuration keeps its repositories and comments; the entry is appended.
-    let existing = "# checks\nrepos:\n  - repo: local\n    hooks:\n      - id: lint\n        name: lint\n        entry: make lint\n        language: system\n";
-    let twins = Twins::new("true");
-    for repo in [&twins.ours, &twins.theirs] {
-        repo.write(".pre-commit-config.yaml", existing);
-    }
-    twins.same(&["install", "--use-pre-commit-tool"]);
-    let ours = twins.ours.read(".pre-commit-config.yaml");
-    assert_eq!(ours, twins.theirs.read(".pre-commit-config.yaml"));
-    assert!(
-        ours.starts_with("# checks\nrepos:\n- repo: local\n"),
-        "{ours}"
-    );
+/// The entry dv appends in its place: a local repository running `dv git-hook`.
+const DV_ENTRY: &str = "\
+- repo: local
+  hooks:
+  - id: dv-pre-commit
+    name: dv pre-commit
+    entry: dv git-hook pre-commit
+    language: system
+    stages:
+    - pre-commit
+    require_serial: true
+    verbose: true
+  - id: dv-pre-push
+    name: dv pre-push
+    entry: dv git-hook pre-push
+    language: system
+    stages:
+    - pre-push
+    require_serial: true
+  - id: dv-post-checkout
+    name: dv post-checkout
+    entry: dv git-hook post-checkout
+    language: system
+    stages:
+    - post-checkout
+    require_serial: true
+    always_run: true
+";
 
-    // What DVC cannot read fails the command; a `repos` that is not a list is unexpected.
-    let twins = Twins::new("true");
+/// `install --use-pre-commit-tool` in both twins, `.pre-commit-config.yaml` holding `config`
+/// first (`None`: no file); the outcome and both files.
+fn install_pre_commit(twins: &Twins, config: Option<&str>) -> (Outcome, Outcome, String, String) {
     for repo in [&twins.ours, &twins.theirs] {
-        repo.write(".pre-commit-config.yaml", "repos:\n");
+        match config {
+            Some(text) => repo.write(".pre-commit-config.yaml", text),
+            None => {
+                let _ = std::fs::remove_file(repo.path(".pre-commit-config.yaml"));
+            }
+        }
     }
     let (ours, theirs) = twins.both_in(".", &["install", "--use-pre-commit-tool"]);
-    assert_eq!(ours.code, theirs.code);
+    (
+        ours,
+        theirs,
+        twins.ours.read(".pre-commit-config.yaml"),
+        twins.theirs.read(".pre-commit-config.yaml"),
+    )
+}
+
+#[test]
+fn pre_commit_tool_config_is_dvcs_with_a_dv_entry() {
+    let twins = Twins::new("true");
+    // No file; an existing file with comments and a key after `repos`; a document Python reads
+    // as false (`{}`), written anew; the entry already there.
+    let existing = "# checks\nrepos:\n- repo: https://github.com/x/lint\n  rev: v1\n  hooks:\n  - id: lint\n\n# stop early\nfail_fast: true\n";
+    let mut first = None;
+    for config in [None, Some(existing), Some("{}\n")] {
+        let (ours, theirs, our_file, their_file) = install_pre_commit(&twins, config);
+        assert_eq!(ours, theirs, "{config:?}");
+        assert_eq!((ours.code, ours.stderr.as_str()), (0, ""), "{config:?}");
+        assert!(their_file.contains(DVC_ENTRY), "{config:?}: {their_file}");
+        assert_eq!(
+            our_file,
+            their_file.replace(DVC_ENTRY, DV_ENTRY),
+            "{config:?}"
+        );
+        first.get_or_insert(our_file);
+    }
+    let first = first.expect("a first run");
+    assert_eq!(first, format!("repos:\n{DV_ENTRY}"));
+    // As ruamel attaches comment lines to the entry before them, the entry comes after them.
+    let (_, _, ours, _) = install_pre_commit(&twins, Some(existing));
     assert!(
-        theirs.stderr.starts_with(ours.stderr.trim_end()),
-        "{ours}\n{theirs}"
+        ours.ends_with(&format!(
+            "  - id: lint\n\n# stop early\n{DV_ENTRY}fail_fast: true\n"
+        )),
+        "{ours}"
     );
+    // A second run adds nothing.
+    twins.ours.write(".pre-commit-config.yaml", &first);
+    let outcome = dv(&twins.ours, &["install", "--use-pre-commit-tool"]);
+    assert_eq!(outcome.code, 0, "{outcome}");
+    assert_eq!(twins.ours.read(".pre-commit-config.yaml"), first);
+    // No hook scripts; the merge driver is set.
+    assert!(!twins.ours.exists(".git/hooks/pre-commit"));
+    assert_eq!(
+        git_config(&twins.ours, "merge.dvc.driver"),
+        "dv git-hook merge-driver --ancestor %O --our %A --their %B \n"
+    );
+
+    // Not YAML: dvc's failure (the parser's own words differ); `repos: null` and a document
+    // that is a list: Python's errors, escaping as unexpected ones. Nothing is written.
+    let (ours, theirs, our_file, their_file) = install_pre_commit(&twins, Some("repos: [\n"));
+    assert_eq!((ours.code, our_file), (theirs.code, their_file));
+    let prefix = "ERROR: failed to install DVC Git hooks - unable to read: '.pre-commit-config.yaml', YAML file structure is corrupted: ";
+    assert!(ours.stderr.starts_with(prefix), "{ours}");
+    assert!(theirs.stderr.starts_with(prefix), "{theirs}");
+    for (config, message) in [
+        ("repos:\n", "argument of type 'NoneType' is not iterable"),
+        ("- 1\n", "'CommentedSeq' object has no attribute 'get'"),
+    ] {
+        let (ours, theirs, our_file, their_file) = install_pre_commit(&twins, Some(config));
+        assert_eq!((ours.code, our_file), (255, config.to_owned()), "{ours}");
+        assert_eq!(
+            (theirs.code, their_file),
+            (255, config.to_owned()),
+            "{theirs}"
+        );
+        let line = format!("ERROR: unexpected error - {message}\n");
+        assert_eq!(ours.stderr, line);
+        assert!(theirs.stderr.starts_with(&line), "{theirs}");
+    }
 }
 
 /// A DVC repository with `data.txt` tracked and committed, hooks installed by `tool`.

@@ -15,6 +15,7 @@ use crate::environment::Environment;
 /// of the work tree); in a linked work tree, where `.git` is a file, dv asks git where that
 /// work tree's `rebase-merge` is.
 pub fn runs_checkout(environment: &Environment, args: &[String]) -> bool {
+    // Set but empty counts as set (and not `1`), so not `Environment::var`.
     let from_tool = environment
         .vars()
         .find(|(name, _)| *name == "PRE_COMMIT_CHECKOUT_TYPE")
