@@ -119,9 +119,12 @@ fn install_refuses_a_hook_already_there_as_dvc_does() {
 
     // Only a later hook there: it is named, nothing is written, and the merge driver is set
     // (DVC sets it before it looks at the hooks).
-    let twins = Twins::new("true");
     for repo in [&twins.ours, &twins.theirs] {
+        for hook in HOOKS {
+            std::fs::remove_file(repo.path(&format!(".git/hooks/{hook}"))).unwrap();
+        }
         repo.write(".git/hooks/pre-push", "#!/bin/sh\n");
+        repo.git(&["config", "--remove-section", "merge.dvc"]);
     }
     let outcome = twins.same(&["install"]);
     assert!(
@@ -295,11 +298,12 @@ fn pre_commit_tool_config_is_dvcs_with_a_dv_entry() {
     }
 }
 
-/// A DVC repository with `data.txt` tracked and committed, hooks installed by `tool`.
+/// A DVC repository with `data.txt` tracked and committed, hooks installed by `tool` (the
+/// setup is dv's, equal to dvc's, to keep the oracle's start-up time out of it).
 fn repo_with_hooks(tool: &str) -> TestRepo {
     let repo = TestRepo::new();
     repo.write("data.txt", "one\n");
-    init_and_add(&repo, tool, &["data.txt"]);
+    init_and_add(&repo, "dv", &["data.txt"]);
     commit_all(&repo, "one");
     succeed(&repo, tool, &["install"]);
     repo
@@ -309,29 +313,85 @@ fn repo_with_hooks(tool: &str) -> TestRepo {
 fn git_checkout_of_a_branch_runs_checkout() {
     let mut outcomes = Vec::new();
     for tool in ["dv", "dvc"] {
-        let repo = repo_with_hooks(tool);
-        let switch = git_with(&repo, tool, &["checkout", "-q", "-b", "two"]);
-        assert_eq!(switch.code, 0, "{switch}");
+        let repo = TestRepo::new();
+        repo.write("data.txt", "one\n");
+        init_and_add(&repo, "dv", &["data.txt"]);
+        commit_all(&repo, "one");
+        repo.git(&["checkout", "-q", "-b", "two"]);
         repo.write("data.txt", "two\n");
-        succeed(&repo, tool, &["add", "-q", "data.txt"]);
-        let commit = git_with(&repo, tool, &["commit", "-q", "-am", "two"]);
-        assert_eq!(commit.code, 0, "{commit}");
+        succeed(&repo, "dv", &["add", "-q", "data.txt"]);
+        commit_all(&repo, "two");
+        repo.git(&["checkout", "-q", "main"]);
+        succeed(&repo, "dv", &["checkout", "-q"]);
+        succeed(&repo, tool, &["install"]);
 
-        let back = git_with(&repo, tool, &["checkout", "-q", "main"]);
-        assert_eq!(repo.read("data.txt"), "one\n", "{tool}: {back}");
+        let switch = git_with(&repo, tool, &["checkout", "-q", "two"]);
+        assert_eq!(repo.read("data.txt"), "two\n", "{tool}: {switch}");
         // Checking out a file (flag 0) leaves the data alone.
         let file = git_with(
             &repo,
             tool,
-            &["checkout", "-q", "two", "--", "data.txt.dvc"],
+            &["checkout", "-q", "main", "--", "data.txt.dvc"],
         );
-        assert_eq!(repo.read("data.txt"), "one\n", "{tool}: {file}");
-        outcomes.push((back, file));
+        assert_eq!(repo.read("data.txt"), "two\n", "{tool}: {file}");
+        // A branch checkout during a rebase leaves the data alone too.
+        std::fs::create_dir(repo.path(".git/rebase-merge")).unwrap();
+        let rebasing = git_with(&repo, tool, &["checkout", "-q", "-f", "main"]);
+        assert_eq!(rebasing.code, 0, "{rebasing}");
+        assert_eq!(repo.read("data.txt"), "two\n", "{tool}: {rebasing}");
+        outcomes.push((switch, file, rebasing));
     }
     assert_eq!(outcomes[0], outcomes[1]);
-    let (back, file) = &outcomes[0];
-    assert_eq!(back.stderr, "M       data.txt\n", "{back}");
+    let (switch, file, rebasing) = &outcomes[0];
+    assert_eq!(
+        (switch.code, switch.stderr.as_str()),
+        (0, "M       data.txt\n"),
+        "{switch}"
+    );
     assert_eq!(file.stderr, "", "{file}");
+    assert_eq!(rebasing.stderr, "", "{rebasing}");
+}
+
+#[test]
+fn git_push_runs_push_in_the_pre_push_hook() {
+    let mut outcomes = Vec::new();
+    for tool in ["dv", "dvc"] {
+        let repo = repo_with_hooks(tool);
+        let origin = repo.temp_dir().join("origin.git");
+        run(repo
+            .command("git")
+            .args(["init", "-q", "--bare"])
+            .arg(&origin))
+        .success();
+        repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+        // Without a DVC remote the hook fails, and so does the push.
+        let refused = git_with(&repo, tool, &["push", "-q", "origin", "main"]);
+        let store = repo.temp_dir().join("store");
+        succeed(
+            &repo,
+            "dv",
+            &["remote", "add", "-d", "store", store.to_str().unwrap()],
+        );
+        let pushed = git_with(&repo, tool, &["push", "-q", "origin", "main"]);
+        assert_eq!(pushed.code, 0, "{tool}: {pushed}");
+        assert!(
+            store
+                .join("files/md5/5b/bf5a52328e7439ae6e719dfe712200")
+                .is_file(),
+            "{tool}: {pushed}"
+        );
+        outcomes.push((refused, pushed));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    let (refused, pushed) = &outcomes[0];
+    assert_eq!(pushed.stdout, "1 file pushed\n", "{pushed}");
+    assert_eq!(refused.code, 1, "{refused}");
+    assert!(
+        refused.stderr.starts_with(
+            "ERROR: failed to push data to the cloud - config file error: no remote specified in [ROOT]."
+        ),
+        "{refused}"
+    );
 }
 
 #[test]
@@ -381,23 +441,25 @@ fn git_hooks_do_nothing_outside_a_dvc_repository() {
     }
 }
 
-/// A repository with the directory `data` (`a`) tracked on `main`, merge driver and hooks
-/// installed by `tool`, `.dvc` files merged by it; branch `x` adds `x`, `main` then adds `y`.
+/// A repository with the directory `data` (`a`) tracked on `main`, `.dvc` files merged by
+/// the driver `dvc`; branch `x` adds `x`, `main` then adds `y` (set up by dv); then the merge
+/// driver and hooks installed by `tool`.
 fn diverged_directories(tool: &str) -> TestRepo {
     let repo = TestRepo::new();
     repo.write("data/a", "a\n");
-    init_and_add(&repo, tool, &["data"]);
+    init_and_add(&repo, "dv", &["data"]);
     repo.write(".gitattributes", "*.dvc merge=dvc\n");
     commit_all(&repo, "base");
-    succeed(&repo, tool, &["install"]);
-    git_with(&repo, tool, &["checkout", "-q", "-b", "x"]).success();
+    repo.git(&["checkout", "-q", "-b", "x"]);
     repo.write("data/x", "x\n");
-    succeed(&repo, tool, &["add", "-q", "data"]);
-    git_with(&repo, tool, &["commit", "-q", "-am", "x"]).success();
-    git_with(&repo, tool, &["checkout", "-q", "main"]).success();
+    succeed(&repo, "dv", &["add", "-q", "data"]);
+    commit_all(&repo, "x");
+    repo.git(&["checkout", "-q", "main"]);
+    std::fs::remove_file(repo.path("data/x")).unwrap();
     repo.write("data/y", "y\n");
-    succeed(&repo, tool, &["add", "-q", "data"]);
-    git_with(&repo, tool, &["commit", "-q", "-am", "y"]).success();
+    succeed(&repo, "dv", &["add", "-q", "data"]);
+    commit_all(&repo, "y");
+    succeed(&repo, tool, &["install"]);
     repo
 }
 
@@ -420,13 +482,15 @@ fn git_merge_of_directories_uses_the_merge_driver() {
 
 #[test]
 fn merge_driver_conflicts_fail_as_in_dvc() {
-    let twins = Twins::new(
-        "mkdir data && echo a > data/a && echo b > data/b && $DVC add -q data && cp data.dvc base \
-         && echo A > data/a && $DVC add -q data && cp data.dvc ours \
-         && echo Z > data/a && $DVC add -q data && cp data.dvc theirs \
+    // Set up by dv (whose `add` writes what dvc's does), to keep the oracle's start-up time out.
+    let twins = Twins::new(&format!(
+        "DV='{}' && mkdir data && echo a > data/a && echo b > data/b && $DV add -q data && cp data.dvc base \
+         && echo A > data/a && $DV add -q data && cp data.dvc ours \
+         && echo Z > data/a && $DV add -q data && cp data.dvc theirs \
          && rm -r data && rm data.dvc && : > empty \
          && printf 'outs:\\n- md5: 1d2d3c1f4e0fb6a9d2bcb9c5ed2c1c2f\\n  size: 2\\n  hash: md5\\n  path: f\\n' > file",
-    );
+        dv_binary().display()
+    ));
     let cases: [[&str; 3]; 4] = [
         ["base", "ours", "theirs"],
         ["empty", "ours", "theirs"],
