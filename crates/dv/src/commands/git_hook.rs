@@ -49,6 +49,8 @@ pub struct MergeDriverArgs {
     pub their: PathBuf,
 }
 
+/// Runs one hook: nothing outside a DVC repository, else the command it stands for (its exit
+/// code is the hook's) or the merge driver.
 pub fn run(
     args: GitHookArgs,
     environment: &Environment,

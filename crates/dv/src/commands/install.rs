@@ -1,4 +1,4 @@
-//! `dv install`.
+//! `dv install`: DVC's hooks, merge driver or pre-commit tool entry, calling `dv`.
 
 use clap::Args;
 use dv_repo::ops::install::{InstallError, InstallOptions, install};
@@ -14,6 +14,8 @@ pub struct InstallArgs {
     pub use_pre_commit_tool: bool,
 }
 
+/// Installs the hooks (or the pre-commit entry) and the merge driver; prints nothing. DVC's
+/// own failures (a hook already there, an unreadable configuration) exit 1.
 pub fn run(
     args: InstallArgs,
     environment: &Environment,
