@@ -34,7 +34,11 @@ pub struct GcOptions {
     pub dry: bool,
     /// `-c`: also delete unused objects from the remote.
     pub cloud: bool,
-    /// `-r NAME`: the remote collected with `cloud` (default: `core.remote`).
+    /// `--not-in-remote`: keep only the used objects the remote lacks (delete from the cache
+    /// what is safe on the remote as well as what is unused).
+    pub not_in_remote: bool,
+    /// `-r NAME`: the remote collected with `cloud` or asked with `not_in_remote` (default:
+    /// `core.remote`).
     pub remote: Option<String>,
     /// Concurrent deletions on the remote (default: the remote's `jobs`).
     pub jobs: Option<usize>,
@@ -114,13 +118,18 @@ pub fn gc(
         }
     }
     // DVC resolves the remote before it deletes anything.
-    let remote = if options.cloud {
+    let remote = if options.cloud || options.not_in_remote {
         let name = remotes::default_remote(workspace, options.remote.as_deref())
             .ok_or_else(|| remotes::no_remote_error(workspace, "gc -c"))?;
         Some(remotes::open_remote(workspace, &name, false)?)
     } else {
         None
     };
+    if options.not_in_remote
+        && let Some(remote) = &remote
+    {
+        keep_only_missing_from(remote, &mut used, options.jobs)?;
+    }
     let mut report = GcReport::default();
     for (scheme, hash_name, used) in [
         ("repo", HashName::Md5, &used[0]),
@@ -150,7 +159,7 @@ pub fn gc(
             dry_paths,
         });
     }
-    if let Some(remote) = &remote {
+    if let Some(remote) = remote.as_ref().filter(|_| options.cloud) {
         for (scheme, layout, used) in [
             ("repo", Layout::Md5, &used[0]),
             ("legacy", Layout::Legacy, &used[1]),
@@ -164,6 +173,34 @@ pub fn gc(
         }
     }
     Ok(report)
+}
+
+/// `--not-in-remote`: drops from `used` every object the remote holds, in either layout (DVC
+/// asks the remote's DVC 3 and legacy locations about all used objects alike).
+fn keep_only_missing_from(
+    remote: &Remote,
+    used: &mut [HashSet<ObjectId>; 2],
+    jobs: Option<usize>,
+) -> anyhow::Result<()> {
+    let ids: Vec<ObjectId> = used[0].union(&used[1]).copied().collect();
+    let mut present: HashSet<ObjectId> = HashSet::new();
+    for layout in [Layout::Md5, Layout::Legacy] {
+        let keys: Vec<ObjectKey> = ids
+            .iter()
+            .map(|id| crate::transfer::key(id, layout))
+            .collect();
+        let found = remote.exists_many(&keys, jobs).map_err(RemoteFailure)?;
+        present.extend(
+            ids.iter()
+                .zip(found)
+                .filter(|(_, found)| *found)
+                .map(|(id, _)| *id),
+        );
+    }
+    for slot in used.iter_mut() {
+        slot.retain(|id| !present.contains(id));
+    }
+    Ok(())
 }
 
 /// DVC fetches the `.dir` objects of used directories that the cache lacks from the default
@@ -232,7 +269,7 @@ fn fetch_missing_trees(
 /// with `cloud`, the remote's name (`None` when none is configured; `gc` fails on it later).
 pub fn targets_shown(workspace: &Workspace, options: &GcOptions) -> (String, Option<String>) {
     let cache = workspace.display_path(&workspace.cache_dir());
-    let remote = if options.cloud {
+    let remote = if options.cloud || options.not_in_remote {
         remotes::default_remote(workspace, options.remote.as_deref())
     } else {
         None

@@ -442,3 +442,66 @@ fn gc_dry_and_directories_whose_manifest_is_only_on_the_remote() {
     assert_eq!(ours.stderr, theirs.stderr);
     assert_eq!(listing(), kept_by_dvc);
 }
+
+/// `gc --not-in-remote` deletes, besides unused objects, the used ones the remote already has;
+/// the same cache, output and exit code as dvc, also without a remote.
+#[test]
+fn gc_not_in_remote_keeps_only_what_the_remote_lacks() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    let remote = repo.temp_dir().join("remote");
+    repo.write("data/a", "a\n");
+    repo.write("data/b", "b\n");
+    repo.write("model.bin", "m1\n");
+    succeed(&repo, "dvc", &["add", "-q", "data", "model.bin"]);
+    commit_all(&repo, "v1");
+    let cache = repo.path(".dvc/cache");
+    let saved = repo.temp_dir().join("cache-saved");
+    let listing = || {
+        let mut names: Vec<String> = dv_test::files_under(&cache)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        names
+    };
+    let compare = |args: &[&str]| {
+        std::fs::remove_dir_all(&cache).ok();
+        copy_dir(&saved, &cache);
+        let theirs = run(repo.dvc().args(args));
+        let kept_by_dvc = listing();
+        std::fs::remove_dir_all(&cache).unwrap();
+        copy_dir(&saved, &cache);
+        let ours = run(repo.dv().args(args));
+        assert_eq!(ours.code, theirs.code, "{args:?}: {ours:?} vs {theirs:?}");
+        // `--dry` lists objects in the cache directory's listing order.
+        assert_eq!(
+            sorted_lines(&ours.stdout),
+            sorted_lines(&theirs.stdout),
+            "{args:?}"
+        );
+        assert_eq!(ours.stderr, theirs.stderr, "{args:?}");
+        assert_eq!(listing(), kept_by_dvc, "{args:?}");
+    };
+    copy_dir(&cache, &saved);
+    compare(&["gc", "-w", "-f", "--not-in-remote"]);
+    compare(&["gc", "-w", "-f", "--not-in-remote", "-c"]);
+    succeed(
+        &repo,
+        "dvc",
+        &["remote", "add", "-d", "store", remote.to_str().unwrap()],
+    );
+    run(repo.dv().args(["push", "-q", "data"])).success();
+    repo.write("model.bin", "m2\n");
+    succeed(&repo, "dvc", &["add", "-q", "model.bin"]);
+    std::fs::remove_dir_all(&saved).unwrap();
+    copy_dir(&cache, &saved);
+    compare(&["gc", "-w", "-f", "--not-in-remote"]);
+    assert_eq!(
+        listing().len(),
+        1,
+        "only the new model is left: {:?}",
+        listing()
+    );
+    compare(&["gc", "-w", "--dry", "--not-in-remote"]);
+}
