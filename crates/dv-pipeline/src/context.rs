@@ -106,6 +106,22 @@ pub(crate) struct Context {
     reserved: Vec<String>,
     /// The text resolved with these variables so far (shared by clones).
     budget: crate::expansion::Budget,
+    /// Files loaded from `vars` (and `params.yaml`): shown name → repository path.
+    file_sources: Vec<(String, String)>,
+    /// While a stage resolves: the variables from files it used (DVC's `Context.track`).
+    tracked: std::cell::RefCell<Option<Vec<TrackedVar>>>,
+}
+
+/// A variable loaded from a file that a stage's definition interpolates: DVC shows it with
+/// the stage's params (`params diff`, `params show`) when the file is not a params file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrackedVar {
+    /// The file, relative to the repository root.
+    pub file: String,
+    /// The dotted key (`train.lr`).
+    pub key: String,
+    /// The value the stage used.
+    pub value: Value,
 }
 
 /// Values replaced by [`Context::set_temporarily`], to put back with [`Context::restore`].
@@ -190,6 +206,11 @@ impl Context {
         }
         let data = load_file(files, repo.as_ref(), &shown, select.as_deref())?;
         self.merge_update(data, &shown, Some(item))?;
+        if let Some(repo) = &repo
+            && !self.file_sources.iter().any(|(known, _)| *known == shown)
+        {
+            self.file_sources.push((shown.clone(), repo.to_string()));
+        }
         match self.imports.iter_mut().find(|(path, _)| *path == shown) {
             None => self.imports.push((shown, select)),
             Some((_, existing)) => {
@@ -281,6 +302,51 @@ impl Context {
             })
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(_, source)| source.as_str())
+    }
+
+    /// Starts recording the variables from files that expressions select.
+    pub(crate) fn start_tracking(&self) {
+        *self.tracked.borrow_mut() = Some(Vec::new());
+    }
+
+    /// Stops recording; what was selected, each file and key once (the last value wins).
+    pub(crate) fn finish_tracking(&self) -> Vec<TrackedVar> {
+        self.tracked.borrow_mut().take().unwrap_or_default()
+    }
+
+    /// Records that an expression selected `value` at `key`, when tracking and the value is a
+    /// scalar or a list that came from a file (DVC tracks no mappings and no inline `vars`).
+    pub(crate) fn track(&self, key: &str, value: &Value) {
+        let mut tracked = self.tracked.borrow_mut();
+        let Some(tracked) = tracked.as_mut() else {
+            return;
+        };
+        if matches!(value, Value::Mapping(_)) {
+            return;
+        }
+        let path: Vec<&str> = key
+            .split(['.', '[', ']'])
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .collect();
+        let path = path.join(".");
+        let Some(source) = self.source_of(&path) else {
+            return;
+        };
+        let Some((_, file)) = self.file_sources.iter().find(|(shown, _)| shown == source) else {
+            return;
+        };
+        match tracked
+            .iter_mut()
+            .find(|known| known.file == *file && known.key == path)
+        {
+            Some(known) => known.value = value.clone(),
+            None => tracked.push(TrackedVar {
+                file: file.clone(),
+                key: path,
+                value: value.clone(),
+            }),
+        }
     }
 
     /// Whether a top-level variable `key` exists.

@@ -42,5 +42,5 @@ pub mod run_cache;
 pub mod stage;
 pub mod status;
 
-pub use context::ContextError;
+pub use context::{ContextError, TrackedVar};
 pub use interpolation::ParsingConfig;

@@ -68,6 +68,8 @@ pub struct Stage {
     pub params: Vec<ParamsDependency>,
     /// Outputs: `outs`, then `metrics`, then `plots`.
     pub outs: Vec<Output>,
+    /// The variables from `vars` files the definition interpolates (DVC's `tracked_vars`).
+    pub tracked_vars: Vec<crate::TrackedVar>,
 }
 
 /// A stage dv refuses to load: it would work or write outside the repository.
@@ -193,6 +195,7 @@ impl Stage {
             deps,
             params,
             outs,
+            tracked_vars: resolved.tracked_vars.clone(),
         })
     }
 

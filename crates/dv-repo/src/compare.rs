@@ -244,6 +244,9 @@ fn subtract(a: &Value, b: &Value) -> Option<Value> {
 pub struct DiffResult {
     /// The revisions (as named on the command line) that failed to load, old first.
     pub errored: Vec<String>,
+    /// The revisions that could not be read at all, in the order they were read (the
+    /// workspace first), with why: DVC warns `failed to load ... in revision 'x', why`.
+    pub failed: Vec<(String, String)>,
     /// The changes.
     pub diff: Diff,
 }
@@ -290,8 +293,20 @@ pub(crate) fn compare_pair(
         .collect();
     DiffResult {
         errored,
+        failed: failed_revisions(results),
         diff: diff(old, new, all),
     }
+}
+
+/// The revisions of `results` that could not be read at all, with the reason.
+pub fn failed_revisions(results: &[RevisionData]) -> Vec<(String, String)> {
+    results
+        .iter()
+        .filter_map(|result| match &result.files {
+            Err(error) => Some((result.name.clone(), error.message.clone())),
+            Ok(_) => None,
+        })
+        .collect()
 }
 
 /// A revision that could not be loaded, as DVC encodes the exception.

@@ -12,7 +12,7 @@ use super::interpolate::{
     Failure, check_syntax, contains_interpolation, key_string, resolve_string, resolve_value,
     sequence,
 };
-use crate::context::{Context, ContextError, Dir};
+use crate::context::{Context, ContextError, Dir, TrackedVar};
 use crate::files::FileSource;
 use crate::interpolation::{self, ParsingConfig};
 
@@ -27,6 +27,8 @@ pub struct ResolvedStage {
     pub definition: StageDefinition,
     /// The resolved mapping, before typing.
     pub value: Value,
+    /// The variables from `vars` files its definition interpolates.
+    pub tracked_vars: Vec<TrackedVar>,
 }
 
 impl fmt::Display for ResolvedStage {
@@ -220,22 +222,17 @@ impl Resolver<'_> {
             &local
         };
         let mut resolved = Mapping::new();
-        for (key, value) in definition {
-            let key_text = key_string(key);
-            if key_text == "vars" {
-                continue;
-            }
-            let value = resolve_value(context, value, Some(&key_text), skip_checks, self.parsing)
-                .map_err(|failure| {
-                self.failure(
-                    name,
-                    &format!("'stages.{name}.{key_text}'"),
-                    &failure,
-                    &Self::key_path(group, template, &key_text),
-                )
-            })?;
-            resolved.insert(key.clone(), value);
-        }
+        context.start_tracking();
+        let resolved_all = self.resolve_keys(
+            context,
+            definition,
+            (group, name),
+            template,
+            skip_checks,
+            &mut resolved,
+        );
+        let tracked_vars = context.finish_tracking();
+        resolved_all?;
         let value = Value::Mapping(resolved);
         let definition =
             StageDefinition::from_value(&value).map_err(|error: DefinitionError| {
@@ -255,7 +252,37 @@ impl Resolver<'_> {
             group: (template != Template::Plain).then(|| group.to_owned()),
             definition,
             value,
+            tracked_vars,
         })
+    }
+
+    /// Resolves every key of a stage definition but `vars` into `resolved`.
+    fn resolve_keys(
+        &self,
+        context: &Context,
+        definition: &Mapping,
+        (group, name): (&str, &str),
+        template: Template,
+        skip_checks: bool,
+        resolved: &mut Mapping,
+    ) -> Result<(), LoadError> {
+        for (key, value) in definition {
+            let key_text = key_string(key);
+            if key_text == "vars" {
+                continue;
+            }
+            let value = resolve_value(context, value, Some(&key_text), skip_checks, self.parsing)
+                .map_err(|failure| {
+                self.failure(
+                    name,
+                    &format!("'stages.{name}.{key_text}'"),
+                    &failure,
+                    &Self::key_path(group, template, &key_text),
+                )
+            })?;
+            resolved.insert(key.clone(), value);
+        }
+        Ok(())
     }
 
     pub(super) fn warn_overwriting(&mut self, context: &Context, keys: &[&str], group: &str) {

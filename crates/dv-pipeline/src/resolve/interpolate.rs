@@ -126,6 +126,7 @@ pub(super) fn resolve_string(
         let value = context
             .select(&expression)
             .ok_or_else(|| Failure::NotFound(expression.clone()))?;
+        context.track(&expression, value);
         validate_value(value, key)?;
         take(expansion::value_size(value))?;
         return Ok(value.clone());
@@ -137,6 +138,7 @@ pub(super) fn resolve_string(
         let value = context
             .select(&expression)
             .ok_or_else(|| Failure::NotFound(expression.clone()))?;
+        context.track(&expression, value);
         validate_value(value, key)?;
         let value =
             interpolation::to_text(value, parsing).map_err(|error| Failure::Value(error.0))?;

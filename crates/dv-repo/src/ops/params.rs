@@ -3,8 +3,13 @@
 
 use std::path::PathBuf;
 
-use crate::compare::{DiffResult, compare_pair, gather_pair, repo_targets, shown};
+use dv_schema::repo_path::RepoPath;
+use dv_schema::yaml::{Mapping, Value};
+
+use crate::compare::{DiffResult, FileData, compare_pair, gather_pair, repo_targets, shown};
+use crate::index::RepoStage;
 use crate::revisions::Revisions;
+use crate::revisions::Snapshot;
 use crate::revisions::values::{params_files, read_params};
 use crate::workspace::Workspace;
 
@@ -36,13 +41,21 @@ pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<Diff
         &options.a_rev,
         &options.b_rev,
         |snapshot| {
-            params_files(snapshot, &targets, options.deps_only)
-                .into_iter()
+            let files = params_files(snapshot, &targets, options.deps_only);
+            let mut data: Vec<(String, FileData)> = files
+                .iter()
                 .map(|(path, keys)| {
-                    let data = read_params(snapshot, &path, &keys);
-                    (shown(workspace, &path), data)
+                    let data = read_params(snapshot, path, keys);
+                    (shown(workspace, path), data)
                 })
-                .collect()
+                .collect();
+            if targets.is_empty() {
+                let read: Vec<&RepoPath> = files.iter().map(|(path, _)| path).collect();
+                for (file, values) in tracked_vars(snapshot, &read) {
+                    data.push((shown(workspace, &file), FileData::Data(values)));
+                }
+            }
+            data
         },
     )?;
     Ok(compare_pair(
@@ -51,4 +64,38 @@ pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<Diff
         &options.b_rev,
         options.all,
     ))
+}
+
+/// DVC's `_collect_vars`: the variables each stage's definition took from `vars` files, per
+/// file (keys dotted, as DVC shows them), leaving out the files read as params already.
+fn tracked_vars(snapshot: &Snapshot<'_>, read: &[&RepoPath]) -> Vec<(RepoPath, Value)> {
+    let mut found: Vec<(RepoPath, Mapping)> = Vec::new();
+    for stage in &snapshot.index.stages {
+        let RepoStage::Pipeline { stage, .. } = stage else {
+            continue;
+        };
+        for var in &stage.tracked_vars {
+            let Ok(file) = RepoPath::new(&var.file) else {
+                continue;
+            };
+            if read.contains(&&file) {
+                continue;
+            }
+            let key = Value::String(var.key.clone());
+            match found.iter_mut().find(|(known, _)| *known == file) {
+                Some((_, values)) => {
+                    values.insert(key, var.value.clone());
+                }
+                None => {
+                    let mut values = Mapping::new();
+                    values.insert(key, var.value.clone());
+                    found.push((file, values));
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(file, values)| (file, Value::Mapping(values)))
+        .collect()
 }

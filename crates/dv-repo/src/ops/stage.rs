@@ -312,6 +312,7 @@ pub fn add_stage(
         group: None,
         definition,
         value: canonical.clone(),
+        tracked_vars: Vec::new(),
     };
     let stage = Stage::new(&file, &resolved).map_err(|error| DvcError(error.to_string()))?;
     check_outputs(workspace, &stage)?;

@@ -122,6 +122,11 @@ fn run_show(
         .filter(|result| result.has_errors())
         .map(|result| result.name.as_str())
         .collect();
+    warn_failed(
+        printer,
+        "metrics",
+        &dv_repo::compare::failed_revisions(&results),
+    );
     if !errored.is_empty() {
         report_errored(printer, &errored);
     }
@@ -135,6 +140,17 @@ fn run_show(
         printer.data(text);
     }
     Ok(ExitStatus::Success)
+}
+
+/// DVC's warning for each revision that could not be read at all (`what`: `metrics` or
+/// `params`), in the order they were read.
+pub(crate) fn warn_failed(printer: &Printer, what: &str, failed: &[(String, String)]) {
+    for (revision, why) in failed {
+        printer.warn(format!(
+            "failed to load {what} in revision {}, {why}",
+            crate::output::python_repr(&Value::String(revision.clone()))
+        ));
+    }
 }
 
 /// `DVC failed to load some metrics for following revisions: 'a, b'.` on stderr.
@@ -259,6 +275,7 @@ fn run_diff(
         all: args.all,
     };
     let result = diff(workspace, &options)?;
+    warn_failed(printer, "metrics", &result.failed);
     if !result.errored.is_empty() {
         let errored: Vec<&str> = result.errored.iter().map(String::as_str).collect();
         report_errored(printer, &errored);

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use dv_repo::ops::params::{DiffOptions, diff};
 use dv_repo::{Environment, Workspace};
 
-use super::metrics::{DiffShown, print_diff, report_errored};
+use super::metrics::{DiffShown, print_diff, report_errored, warn_failed};
 use crate::exit::ExitStatus;
 use crate::output::FloatStyle;
 use crate::printer::Printer;
@@ -67,6 +67,7 @@ pub fn run(
         deps_only: args.deps,
     };
     let result = diff(&workspace, &options)?;
+    warn_failed(printer, "params", &result.failed);
     if !result.errored.is_empty() {
         let errored: Vec<&str> = result.errored.iter().map(String::as_str).collect();
         report_errored(printer, &errored);

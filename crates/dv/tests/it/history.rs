@@ -161,6 +161,49 @@ fn params_diff_matches_dvc() {
     assert_same(&repo, &["params", "diff", "nosuchrev"]);
 }
 
+/// Variables a stage takes from `vars` files count as its params (DVC's tracked vars), and a
+/// revision whose `dvc.yaml` cannot be resolved is warned about by name.
+#[test]
+fn params_diff_shows_tracked_vars_and_unloadable_revisions() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    repo.write(
+        "config.yaml",
+        "train:\n  lr: 0.1\n  layers: [1, 2]\n  unused: 5\nname: base\n",
+    );
+    repo.write("params.yaml", "seed: 1\n");
+    repo.write("sub/other.yaml", "k: 1\n");
+    repo.write(
+        "dvc.yaml",
+        "vars:\n  - config.yaml\n  - inline: 3\nstages:\n  train:\n    \
+         cmd: echo ${train.lr} ${ train.layers } ${inline} ${name}\n  other:\n    vars:\n    \
+         - sub/other.yaml\n    cmd: echo ${k} ${seed}\n    params: [seed]\n",
+    );
+    commit_all(&repo, "a list in cmd");
+    let fixed = repo
+        .read("dvc.yaml")
+        .replace("${ train.layers }", "${ train.layers[1] }");
+    repo.write("dvc.yaml", &fixed);
+    commit_all(&repo, "fixed");
+    repo.write(
+        "config.yaml",
+        "train:\n  lr: 0.3\n  layers: [1, 7]\n  unused: 6\nname: next\n",
+    );
+    repo.write("sub/other.yaml", "k: 3\n");
+    for args in [
+        &["params", "diff"][..],
+        &["params", "diff", "--all"],
+        &["params", "diff", "--deps"],
+        &["params", "diff", "--targets", "config.yaml"],
+        &["params", "diff", "HEAD~1"],
+        &["params", "diff", "HEAD~1", "HEAD"],
+    ] {
+        assert_same_lines(&repo, args);
+    }
+    assert_same_json(&repo, &["params", "diff", "--json"]);
+    assert_same_json(&repo, &["params", "diff", "HEAD~1", "--json"]);
+}
+
 #[test]
 fn metrics_show_and_diff_match_dvc() {
     let repo = history_repo();
