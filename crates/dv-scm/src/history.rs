@@ -229,10 +229,21 @@ impl History {
         for tip in tips {
             push(tip, &mut queue)?;
         }
+        // A shallow clone's boundary commits have no parents here, as for git.
+        let shallow: HashSet<ObjectId> = self
+            .repo
+            .shallow_commits()
+            .ok()
+            .flatten()
+            .map(|commits| commits.iter().copied().collect())
+            .unwrap_or_default();
         let mut found = Vec::new();
         while let Some((time, _, id)) = queue.pop() {
             if since.is_none_or(|since| time >= since) {
                 found.push(id);
+            }
+            if shallow.contains(&id) {
+                continue;
             }
             let commit = self.repo.find_commit(id).map_err(git_error)?;
             for parent in commit.parent_ids() {

@@ -282,6 +282,27 @@ fn repositories_without_commits_or_on_a_detached_head() {
     for args in [&["metrics", "show", "-a"][..], &["params", "diff"]] {
         assert_same_lines(&repo, args);
     }
+    // A shallow clone: history ends at the boundary commit, as for git.
+    repo.git(&["checkout", "-q", "-"]);
+    let shallow = repo.temp_dir().join("shallow");
+    let url = format!("file://{}", repo.path("").display());
+    repo.git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "2",
+        &url,
+        shallow.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(repo.path(".git")).unwrap();
+    std::fs::rename(shallow.join(".git"), repo.path(".git")).unwrap();
+    for args in [
+        &["metrics", "show", "-A"][..],
+        &["params", "diff", "HEAD~1"],
+        &["metrics", "diff", "HEAD~2"],
+    ] {
+        assert_same_lines(&repo, args);
+    }
 }
 
 /// Data committed on a branch and on a tag only: `gc` with each scope keeps what dvc keeps.
