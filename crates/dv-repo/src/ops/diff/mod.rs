@@ -78,7 +78,8 @@ pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<Diff
     let b_rev = options.b_rev.as_deref().unwrap_or(WORKSPACE);
     let named = select(&revisions, &options.a_rev, b_rev)?;
 
-    let mut state = workspace.load_state();
+    // The hash cache is read only when the workspace is hashed.
+    let mut state = None;
     let mut sides: Vec<(String, Vec<Out>, targets::Selection, Side)> = Vec::new();
     for revision in &named {
         let files = revisions.files(workspace.root(), revision.at)?;
@@ -87,12 +88,17 @@ pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<Diff
         let selection = targets::select(workspace, &index, &outs, &options.targets);
         sides::check_loadable(workspace, &outs, &selection.keys)?;
         let side = match revision.at {
-            At::Workspace => Side::workspace(workspace, &outs, &selection.keys, &mut state)?,
+            At::Workspace => {
+                let state = state.get_or_insert_with(|| workspace.load_state());
+                Side::workspace(workspace, &outs, &selection.keys, state)?
+            }
             At::Commit(_) => Side::recorded(workspace, &outs, &selection.keys),
         };
         sides.push((revision.name.clone(), outs, selection, side));
     }
-    workspace.save_state(&mut state);
+    if let Some(state) = &mut state {
+        workspace.save_state(state);
+    }
 
     let find = |name: &str| sides.iter().find(|(named, ..)| named == name);
     if !options.targets.is_empty() {
