@@ -1,7 +1,8 @@
 """Scenarios of commands that read git history: `metrics show -A` over 200 commits, `gc -A` over
 100 commits that each change a tracked directory, `params diff`/`metrics diff` between two
-commits. The repositories are built with dv (the files are the same for both tools) and commit
-times step by one minute, so that every tool orders the commits the same way.
+commits, `diff` of dataset `many` between two commits and against the workspace. The
+repositories are built with dv (the files are the same for both tools) and commit times step by
+one minute, so that every tool orders the commits the same way.
 """
 
 import json
@@ -78,6 +79,50 @@ def sc_gc_all_commits(ws):
     ws.facts["stdout"] = m.stdout
 
 
+def change_ten_files(data, n):
+    """4 files of dataset `many` modified, 3 added, 3 deleted (version `n` of the changes)."""
+    dirs = sorted(path for path in data.iterdir() if path.is_dir())
+    for i in range(4):
+        victim = dirs[i] / "file00000.bin"
+        victim.chmod(0o644)
+        victim.write_bytes(f"modified {n} {i}\n".encode())
+    for i in range(3):
+        (dirs[i] / f"new{n}-{i}.bin").write_bytes(f"added {n} {i}\n".encode())
+    for i in range(3):
+        (dirs[4 + i] / f"file{n + 1:05d}.bin").unlink()
+
+
+def many_tracked(ws):
+    """Dataset `many` tracked by the setup build and committed."""
+    ws.copy_in(ws.ctx.data.many(), "data")
+    ws.sh("git", "init", "-q")
+    tool = setup_tool(ws)
+    ws.sh(tool, "init", "-q")
+    ws.sh(tool, "add", "-q", "data")
+    commit(ws, "data", 0)
+    return tool
+
+
+def sc_diff_commits(ws):
+    """Two commits of dataset `many` ten files apart: `diff` compares their `.dir` manifests."""
+    tool = many_tracked(ws)
+    change_ten_files(ws.repo / "data", 0)
+    ws.sh(tool, "add", "-q", "data")
+    commit(ws, "ten files changed", 1)
+    m = ws.timed("diff", "HEAD~1", "HEAD")
+    ws.facts["stdout"] = m.stdout
+
+
+def sc_diff_workspace(ws):
+    """Dataset `many` committed, ten files changed in the workspace and not added: `diff`
+    hashes the workspace. An untimed `diff` first lets each tool fill its own hash cache."""
+    many_tracked(ws)
+    ws.run("diff")
+    change_ten_files(ws.repo / "data", 0)
+    m = ws.timed("diff")
+    ws.facts["stdout"] = m.stdout
+
+
 # name: (function, what it measures, target for dvc/dv, S3 needed)
 HISTORY_SCENARIOS = {
     "metrics-show-A-200": (sc_metrics_show_all_commits, "metrics show -A over 200 commits",
@@ -86,4 +131,8 @@ HISTORY_SCENARIOS = {
                  "directory", ">=20x", False),
     "params-diff": (sc_params_diff, "params diff between two commits", ">=20x", False),
     "metrics-diff": (sc_metrics_diff, "metrics diff between two commits", ">=20x", False),
+    "diff-100k": (sc_diff_commits, "diff between two commits of dataset `many` (100k files at "
+                  "full scale) ten files apart", ">=20x", False),
+    "diff-100k-workspace": (sc_diff_workspace, "diff of the same dataset against ten files "
+                            "changed in the workspace, hash caches warm", None, False),
 }

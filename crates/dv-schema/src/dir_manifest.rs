@@ -272,6 +272,9 @@ impl DirManifest {
     /// Reads manifest bytes as DVC does: a JSON list of objects, each with a `relpath` and one of
     /// `md5`, `etag`, `checksum` (in that order of preference); other keys are ignored.
     pub fn from_bytes(bytes: &[u8]) -> Result<DirManifest, DirManifestError> {
+        if let Some(manifest) = from_bytes_fast(bytes) {
+            return Ok(manifest);
+        }
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(DirManifestError::Json)?;
         let serde_json::Value::Array(items) = value else {
@@ -310,6 +313,28 @@ impl DirManifest {
         }
         Ok(DirManifest::new(entries))
     }
+}
+
+/// [`DirManifest::from_bytes`] for the manifests DVC and dv write (every entry a valid
+/// `relpath` and `md5` string), read straight into entries without a JSON tree: several times
+/// faster on large directories. `None` for anything else, which the general reader handles
+/// (with its errors), so both give the same result.
+fn from_bytes_fast(bytes: &[u8]) -> Option<DirManifest> {
+    #[derive(serde::Deserialize)]
+    struct Entry<'a> {
+        #[serde(borrow)]
+        relpath: std::borrow::Cow<'a, str>,
+        #[serde(borrow, default)]
+        md5: Option<&'a str>,
+    }
+    let raw: Vec<Entry<'_>> = serde_json::from_slice(bytes).ok()?;
+    let mut entries = Vec::with_capacity(raw.len());
+    for entry in raw {
+        let md5 = entry.md5?.parse().ok()?;
+        let relpath = RelPath::new(entry.relpath.into_owned()).ok()?;
+        entries.push(DirEntry::md5(relpath, md5));
+    }
+    Some(DirManifest::new(entries))
 }
 
 /// Hash values are strings; DVC's schema also accepts integers.

@@ -21,6 +21,6 @@ pub(crate) use collect::{Index, OnError};
 pub use dvc_file::{DvcFileEntry, dvc_files, load_targets};
 pub(crate) use stage::RepoStage;
 pub(crate) use targets::{
-    Collect, GranularError, collect, collect_granular, load_one, select_targets,
+    Collect, GranularError, collect, collect_granular, load_one, parse_target, select_targets,
 };
 pub use walk::stage_files;

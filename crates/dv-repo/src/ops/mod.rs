@@ -18,6 +18,7 @@ pub mod config;
 pub mod dag;
 pub mod data_status;
 pub mod destroy;
+pub mod diff;
 pub mod fetch;
 pub mod freeze;
 pub mod gc;

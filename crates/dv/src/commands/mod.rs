@@ -10,6 +10,7 @@ pub mod config;
 pub mod dag;
 pub mod data;
 pub mod destroy;
+pub mod diff;
 pub mod fetch;
 pub mod freeze;
 pub mod gc;
@@ -78,6 +79,7 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Data(args) => data::run(args, &environment, printer),
         Command::Metrics(args) => metrics::run(args, &environment, printer),
         Command::Params(args) => params::run(args, &environment, printer),
+        Command::Diff(args) => diff::run(args, &environment, printer),
         Command::CheckIgnore(args) => check_ignore::run(args, &environment, printer),
         Command::Version => version::run(&environment, printer),
         Command::Root => root::run(&environment, printer),

@@ -11,12 +11,11 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 20] = [
+pub const NAMES: [&str; 19] = [
     "artifacts",
     "cache",
     "daemon",
     "dataset",
-    "diff",
     "ds",
     "du",
     "exp",

@@ -7,6 +7,7 @@ mod add;
 mod byte_compat;
 mod config;
 mod data_commands;
+mod diff;
 mod get_url;
 mod history;
 mod hostile_input;

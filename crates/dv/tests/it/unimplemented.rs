@@ -5,12 +5,11 @@
 use dv_test::{TestRepo, run};
 
 /// The names dv does not implement yet (dvc's hidden ones included).
-const UNIMPLEMENTED: [&str; 20] = [
+const UNIMPLEMENTED: [&str; 19] = [
     "artifacts",
     "cache",
     "daemon",
     "dataset",
-    "diff",
     "ds",
     "du",
     "exp",
