@@ -7,7 +7,7 @@ use dv_repo::Level;
 
 use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
-use crate::commands::{dag, freeze, metrics, params};
+use crate::commands::{dag, freeze, metrics, params, plots};
 use crate::commands::{fetch, get_url, import_url, pull, push, repro, stage};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
@@ -93,6 +93,8 @@ pub enum Command {
     Metrics(metrics::MetricsArgs),
     /// Commands to display params.
     Params(params::ParamsArgs),
+    /// Commands to visualize and compare plot data.
+    Plots(plots::PlotsArgs),
     /// Check whether files or directories are excluded due to `.dvcignore`.
     CheckIgnore(check_ignore::CheckIgnoreArgs),
     /// Display the DVC version and system/environment information.

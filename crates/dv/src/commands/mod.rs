@@ -19,6 +19,7 @@ pub mod init;
 pub mod metrics;
 pub mod r#move;
 pub mod params;
+pub mod plots;
 pub mod pull;
 pub mod push;
 pub mod remote;
@@ -76,6 +77,7 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Data(args) => data::run(args, &environment, printer),
         Command::Metrics(args) => metrics::run(args, &environment, printer),
         Command::Params(args) => params::run(args, &environment, printer),
+        Command::Plots(args) => plots::run(args, &environment, printer),
         Command::CheckIgnore(args) => check_ignore::run(args, &environment, printer),
         Command::Version => version::run(&environment, printer),
         Command::Root => root::run(&environment, printer),

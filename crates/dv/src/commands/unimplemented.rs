@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 22] = [
+pub const NAMES: [&str; 21] = [
     "artifacts",
     "cache",
     "daemon",
@@ -30,7 +30,6 @@ pub const NAMES: [&str; 22] = [
     "list-url",
     "ls",
     "ls-url",
-    "plots",
     "queue",
     "studio",
     "test-db",

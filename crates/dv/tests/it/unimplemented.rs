@@ -5,7 +5,7 @@
 use dv_test::{TestRepo, run};
 
 /// The names dv does not implement yet (dvc's hidden ones included).
-const UNIMPLEMENTED: [&str; 22] = [
+const UNIMPLEMENTED: [&str; 21] = [
     "artifacts",
     "cache",
     "daemon",
@@ -24,7 +24,6 @@ const UNIMPLEMENTED: [&str; 22] = [
     "list-url",
     "ls",
     "ls-url",
-    "plots",
     "queue",
     "studio",
     "test-db",
