@@ -32,7 +32,7 @@ pub use source::{Content, Source};
 pub use template::{RenderError, built_in_text, names as template_names};
 pub use vega::VegaRenderer;
 
-use crate::compare::{ReadError, revision_error};
+use crate::compare::ReadError;
 use crate::error::DvcError;
 use crate::revisions::{At, Revisions, Snapshot};
 use crate::workspace::{Workspace, repo_cwd};
@@ -201,7 +201,7 @@ fn collect(
         let collected = match Snapshot::open(workspace, &revisions, at) {
             Err(error) => Some(RevisionPlots {
                 name: rev.clone(),
-                definitions: Err(revision_error(error)),
+                definitions: Err(revision_failure(&error)),
                 sources: Vec::new(),
             }),
             Ok(snapshot) => {
@@ -239,6 +239,34 @@ fn collect(
         }
     }
     Ok(data)
+}
+
+/// Why a revision's stage files could not be loaded, as DVC's plots record it: the exception
+/// type, and its short message (without the details DVC prints for other commands).
+fn revision_failure(error: &anyhow::Error) -> ReadError {
+    let message = error.to_string();
+    let first = message.split("\n\n").next().unwrap_or(&message);
+    if let Some((file, _)) = first.split_once("' is invalid: ")
+        && let Some(file) = file.strip_prefix('\'')
+    {
+        return ReadError {
+            kind: "YAMLSyntaxError".to_owned(),
+            message: format!(
+                "unable to read: '{}', YAML file structure is corrupted",
+                file.strip_prefix("./").unwrap_or(file)
+            ),
+        };
+    }
+    if first.contains("' validation failed") {
+        return ReadError {
+            kind: "YAMLValidationError".to_owned(),
+            message: first.trim_end_matches('.').to_owned(),
+        };
+    }
+    ReadError {
+        kind: "DvcException".to_owned(),
+        message,
+    }
 }
 
 /// A target as DVC's file system takes it: an absolute path made relative to the repository

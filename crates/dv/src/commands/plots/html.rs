@@ -1,6 +1,6 @@
 //! The plots page, byte for byte as dvc-render writes it (`html.py`, `vega.py`, `image.py`):
 //! a fixed page (or the user's `--html-template`) with the Vega scripts from the CDN and one
-//! `<div>` per plot, Vega plots first, then images ordered by directory, step number and name;
+//! `<div>` per plot in the order of `order`;
 //! its `file://` address; and opening it in a browser.
 
 use std::path::{Component, Path, PathBuf};
@@ -73,29 +73,6 @@ fn image_item(revision: &str, src: &str) -> String {
     )
 }
 
-/// How DVC orders the plots on the page: Vega plots as they come, then images by directory,
-/// number (an image named by digits) and name.
-fn order_key(renderer: &Renderer) -> (bool, String, Option<u64>, String) {
-    match renderer {
-        Renderer::Vega(_) => (false, String::new(), None, String::new()),
-        Renderer::Image(image) => {
-            let path = image.name.as_str();
-            let (dir, base) = match path.rfind('/') {
-                Some(slash) => (&path[..slash], &path[slash + 1..]),
-                None => ("", path),
-            };
-            let stem = match base.rfind('.') {
-                Some(dot) if dot > base.len() - base.trim_start_matches('.').len() => &base[..dot],
-                _ => base,
-            };
-            let number = (!stem.is_empty() && stem.chars().all(|c| c.is_ascii_digit()))
-                .then(|| stem.parse().ok())
-                .flatten();
-            (true, dir.to_owned(), number, base.to_owned())
-        }
-    }
-}
-
 /// The page for `renderers`, written at `page_dir/index.html`; images are referred to
 /// relative to `page_dir`. Fails, as DVC does, for a template without `{plot_divs}` or a plot
 /// whose template cannot be filled.
@@ -109,8 +86,7 @@ pub(crate) fn page(
     if !template.contains(PLOTS_PLACEHOLDER) {
         anyhow::bail!("HTML template has to contain '{PLOTS_PLACEHOLDER}'.");
     }
-    let mut sorted: Vec<&Renderer> = renderers.to_vec();
-    sorted.sort_by_key(|renderer| order_key(renderer));
+    let sorted = super::order::sorted(renderers).map_err(|error| anyhow::anyhow!(error.0))?;
     let mut scripts = String::new();
     let mut elements: Vec<String> = Vec::new();
     for renderer in sorted {

@@ -4,6 +4,7 @@
 
 mod html;
 mod json;
+mod order;
 
 use std::path::{Path, PathBuf};
 
