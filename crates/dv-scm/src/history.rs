@@ -4,13 +4,12 @@
 //! decodes it once.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;
 use std::rc::Rc;
 
 pub use gix::ObjectId;
-use gix::revision::walk::Sorting;
-use gix::traverse::commit::simple::CommitTimeOrder;
 
 /// A failure reading history.
 #[derive(Debug, thiserror::Error)]
@@ -161,16 +160,17 @@ impl History {
     /// (DVC's `-A`: experiments are not included), newest first.
     pub fn all_commits(&self) -> Result<Vec<ObjectId>, HistoryError> {
         let mut tips = Vec::new();
-        if let Ok(head) = self.repo.head_id() {
-            tips.push(head.detach());
-        }
-        for prefix in ["refs/heads/", "refs/remotes/", "refs/tags/"] {
+        // `git rev-list --branches --tags --remotes HEAD`, as DVC runs it: ties in commit time
+        // come out in this order of the tips.
+        let head = self.repo.head_id().ok().map(|head| head.detach());
+        for prefix in ["refs/heads/", "refs/tags/", "refs/remotes/"] {
             for (_, id) in self.names_under(prefix)? {
                 if let Some(commit) = self.commit_of(id) {
                     tips.push(commit);
                 }
             }
         }
+        tips.extend(head);
         self.walk(tips, None)
     }
 
@@ -204,27 +204,39 @@ impl History {
         Ok(found)
     }
 
-    /// Commits reachable from `tips`, newest first, optionally only those committed at or after
-    /// `since` (seconds since the epoch).
+    /// The commits reachable from `tips`, in the order of `git rev-list` without ordering
+    /// options (what DVC lists for `-A` and `--date`): the newest commit time first, commits
+    /// of equal time in the order they were queued (the tips as given, then the parents of
+    /// each commit taken). With `since`, commits older than it are left out.
     pub fn walk(
         &self,
         tips: Vec<ObjectId>,
         since: Option<i64>,
     ) -> Result<Vec<ObjectId>, HistoryError> {
-        if tips.is_empty() {
-            return Ok(Vec::new());
+        let mut queue: BinaryHeap<(i64, Reverse<u64>, ObjectId)> = BinaryHeap::new();
+        let mut queued: HashSet<ObjectId> = HashSet::new();
+        let mut order = 0u64;
+        let mut push = |id: ObjectId,
+                        queue: &mut BinaryHeap<(i64, Reverse<u64>, ObjectId)>|
+         -> Result<(), HistoryError> {
+            if queued.insert(id) {
+                let time = self.commit_time(id)?;
+                queue.push((time, Reverse(order), id));
+                order += 1;
+            }
+            Ok(())
+        };
+        for tip in tips {
+            push(tip, &mut queue)?;
         }
-        let walk = self
-            .repo
-            .rev_walk(tips)
-            .sorting(Sorting::ByCommitTime(CommitTimeOrder::NewestFirst))
-            .all()
-            .map_err(git_error)?;
         let mut found = Vec::new();
-        for info in walk {
-            let info = info.map_err(git_error)?;
-            if since.is_none_or(|since| info.commit_time() >= since) {
-                found.push(info.id);
+        while let Some((time, _, id)) = queue.pop() {
+            if since.is_none_or(|since| time >= since) {
+                found.push(id);
+            }
+            let commit = self.repo.find_commit(id).map_err(git_error)?;
+            for parent in commit.parent_ids() {
+                push(parent.detach(), &mut queue)?;
             }
         }
         Ok(found)
@@ -327,6 +339,53 @@ mod tests {
             .expect("utf-8")
             .trim()
             .to_owned()
+    }
+
+    /// Commits of equal time come out in `git rev-list --branches --tags --remotes HEAD`'s
+    /// order, which is DVC's order for `-A`.
+    #[test]
+    fn all_commits_in_git_rev_list_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        git(root, &["init", "-q", "-b", "main"]);
+        let commit = |message: &str, date: &str| {
+            std::fs::write(root.join("f"), message).expect("write");
+            git(root, &["add", "f"]);
+            let output = Command::new("git")
+                .arg("-C")
+                .arg(root)
+                .args(["-c", "user.name=t", "-c", "user.email=t@e"])
+                .args(["commit", "-q", "-m", message])
+                .env("GIT_COMMITTER_DATE", date)
+                .env("GIT_AUTHOR_DATE", date)
+                .output()
+                .expect("git runs");
+            assert!(output.status.success(), "{output:?}");
+        };
+        commit("base", "2024-01-01T00:00:00Z");
+        for (branch, tagged) in [("zeta", false), ("alpha", true), ("mid", false)] {
+            git(root, &["checkout", "-q", "-b", branch, "main"]);
+            commit(branch, "2024-02-01T00:00:00Z");
+            if tagged {
+                git(root, &["tag", &format!("t-{branch}")]);
+                git(root, &["checkout", "-q", "main"]);
+                git(root, &["branch", "-D", branch]);
+            }
+        }
+        git(root, &["checkout", "-q", "main"]);
+        commit("head", "2024-02-01T00:00:00Z");
+        let expected = git(
+            root,
+            &["rev-list", "--branches", "--tags", "--remotes", "HEAD"],
+        );
+        let history = History::open(root).expect("opens");
+        let ours: Vec<String> = history
+            .all_commits()
+            .expect("walks")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(ours.join("\n"), expected);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! git for dv, through the `git` command line: whether paths are ignored or tracked, the
 //! `.gitignore` entries DVC writes next to outputs (spec §5.2), staging files, the state of
-//! the work tree and reading files as they are in a commit.
+//! the work tree, reading files as they are in a commit, and the repository configuration and
+//! git directory paths `install` needs.
 //!
 //! - here: [`Git`], a work tree found from a directory, and the `git` commands run in it (the
 //!   repository itself is only read or staged through `git`, never opened directly).
@@ -189,6 +190,55 @@ impl Git {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|status| status.success())
+    }
+
+    /// Sets `key` to `value` in the repository's own configuration (`git config key value`,
+    /// as DVC's `install` sets its merge driver).
+    pub fn set_config(&self, key: &str, value: &str) -> Result<(), ScmError> {
+        let output = self
+            .command()
+            .args(["config", key, value])
+            .output()
+            .map_err(|e| git_error("config", e.to_string()))?;
+        if !output.status.success() {
+            return Err(git_error(
+                "config",
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The absolute path git uses for `name` inside the git directory of this work tree
+    /// (`git rev-parse --git-path`): `.git/<name>`, or the linked work tree's own directory
+    /// for per-worktree state such as `rebase-merge`.
+    pub fn git_path(&self, name: &str) -> Result<PathBuf, ScmError> {
+        self.rev_parse_path(&["--git-path", name])
+    }
+
+    /// The absolute path of the git directory shared by all work trees of the repository
+    /// (`git rev-parse --git-common-dir`): where hooks and the configuration live.
+    pub fn common_dir(&self) -> Result<PathBuf, ScmError> {
+        self.rev_parse_path(&["--git-common-dir"])
+    }
+
+    /// The one absolute path `git rev-parse --path-format=absolute <args>` prints.
+    fn rev_parse_path(&self, args: &[&str]) -> Result<PathBuf, ScmError> {
+        let output = self
+            .command()
+            .args(["rev-parse", "--path-format=absolute"])
+            .args(args)
+            .output()
+            .map_err(|e| git_error("rev-parse", e.to_string()))?;
+        if !output.status.success() {
+            return Err(git_error(
+                "rev-parse",
+                String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            ));
+        }
+        let text = String::from_utf8(output.stdout)
+            .map_err(|_| git_error("rev-parse", "a path that is not UTF-8".to_string()))?;
+        Ok(PathBuf::from(text.trim_end_matches('\n')))
     }
 
     /// Every file in the tree of commit `rev`, relative to the work tree root, `/`-separated.

@@ -9,6 +9,7 @@ use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
 use crate::commands::{dag, freeze, metrics, params, plots};
 use crate::commands::{fetch, get_url, import_url, pull, push, repro, stage};
+use crate::commands::{git_hook, install};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
 #[derive(Debug, Parser)]
@@ -104,6 +105,11 @@ pub enum Command {
     Root,
     /// Generate shell tab completion.
     Completion(completion::CompletionArgs),
+    /// Install DVC git hooks into the repository.
+    Install(install::InstallArgs),
+    /// Run GIT hook.
+    #[command(hide = true)]
+    GitHook(git_hook::GitHookArgs),
 }
 
 /// `--global | --system | --project | --local`.

@@ -34,7 +34,11 @@ pub struct GcOptions {
     pub dry: bool,
     /// `-c`: also delete unused objects from the remote.
     pub cloud: bool,
-    /// `-r NAME`: the remote collected with `cloud` (default: `core.remote`).
+    /// `--not-in-remote`: keep only the used objects the remote lacks (delete from the cache
+    /// what is safe on the remote as well as what is unused).
+    pub not_in_remote: bool,
+    /// `-r NAME`: the remote collected with `cloud` or asked with `not_in_remote` (default:
+    /// `core.remote`).
     pub remote: Option<String>,
     /// Concurrent deletions on the remote (default: the remote's `jobs`).
     pub jobs: Option<usize>,
@@ -47,6 +51,9 @@ pub struct CacheCollected {
     pub scheme: &'static str,
     /// Objects deleted.
     pub removed: usize,
+    /// With `dry`, the paths of the cache objects that would be deleted (trees first), which
+    /// DVC lists as `Removing <path>`.
+    pub dry_paths: Vec<std::path::PathBuf>,
 }
 
 /// What `gc` did, per cache in DVC's order.
@@ -85,6 +92,9 @@ pub fn gc(
         .chain(locked.iter().map(|locked| &locked.output))
         .chain(history.iter().map(|recorded| &recorded.output));
 
+    let outputs: Vec<&dv_schema::dvc_file::Output> = outputs.collect();
+    fetch_missing_trees(workspace, options, &outputs, progress, warn);
+
     let mut used: [HashSet<ObjectId>; 2] = [HashSet::new(), HashSet::new()];
     {
         for output in outputs {
@@ -108,13 +118,18 @@ pub fn gc(
         }
     }
     // DVC resolves the remote before it deletes anything.
-    let remote = if options.cloud {
+    let remote = if options.cloud || options.not_in_remote {
         let name = remotes::default_remote(workspace, options.remote.as_deref())
             .ok_or_else(|| remotes::no_remote_error(workspace, "gc -c"))?;
         Some(remotes::open_remote(workspace, &name, false)?)
     } else {
         None
     };
+    if options.not_in_remote
+        && let Some(remote) = &remote
+    {
+        keep_only_missing_from(remote, &mut used, options.jobs)?;
+    }
     let mut report = GcReport::default();
     for (scheme, hash_name, used) in [
         ("repo", HashName::Md5, &used[0]),
@@ -133,25 +148,128 @@ pub fn gc(
                 .with_context(|| format!("failed to collect the '{scheme}' cache"))?;
         }
         let removed = unused.len();
-        report.caches.push(CacheCollected { scheme, removed });
+        let dry_paths = if options.dry {
+            unused.iter().map(|object| object.path.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        report.caches.push(CacheCollected {
+            scheme,
+            removed,
+            dry_paths,
+        });
     }
-    if let Some(remote) = &remote {
+    if let Some(remote) = remote.as_ref().filter(|_| options.cloud) {
         for (scheme, layout, used) in [
             ("repo", Layout::Md5, &used[0]),
             ("legacy", Layout::Legacy, &used[1]),
         ] {
             let removed = collect_remote(remote, layout, used, options, progress)?;
-            report.remote.push(CacheCollected { scheme, removed });
+            report.remote.push(CacheCollected {
+                scheme,
+                removed,
+                dry_paths: Vec::new(),
+            });
         }
     }
     Ok(report)
+}
+
+/// `--not-in-remote`: drops from `used` every object the remote holds, in either layout (DVC
+/// asks the remote's DVC 3 and legacy locations about all used objects alike).
+fn keep_only_missing_from(
+    remote: &Remote,
+    used: &mut [HashSet<ObjectId>; 2],
+    jobs: Option<usize>,
+) -> anyhow::Result<()> {
+    let ids: Vec<ObjectId> = used[0].union(&used[1]).copied().collect();
+    let mut present: HashSet<ObjectId> = HashSet::new();
+    for layout in [Layout::Md5, Layout::Legacy] {
+        let keys: Vec<ObjectKey> = ids
+            .iter()
+            .map(|id| crate::transfer::key(id, layout))
+            .collect();
+        let found = remote.exists_many(&keys, jobs).map_err(RemoteFailure)?;
+        present.extend(
+            ids.iter()
+                .zip(found)
+                .filter(|(_, found)| *found)
+                .map(|(id, _)| *id),
+        );
+    }
+    for slot in used.iter_mut() {
+        slot.retain(|id| !present.contains(id));
+    }
+    Ok(())
+}
+
+/// DVC fetches the `.dir` objects of used directories that the cache lacks from the default
+/// remote before deciding what is unused, so that the files of a directory whose manifest only
+/// the remote holds are kept. Without a usable remote nothing happens (DVC logs it only at
+/// debug level); a manifest the remote cannot give is warned about as DVC warns, once per
+/// object (DVC repeats the warning for every revision that uses it).
+fn fetch_missing_trees(
+    workspace: &Workspace,
+    options: &GcOptions,
+    outputs: &[&dv_schema::dvc_file::Output],
+    progress: &Progress,
+    warn: &mut dyn FnMut(String),
+) {
+    let mut missing: Vec<(HashName, ObjectId)> = Vec::new();
+    for output in outputs {
+        let Some(id) = output.md5 else { continue };
+        if !output.cache || !id.is_tree() || missing.contains(&(output.hash_name, id)) {
+            continue;
+        }
+        if !workspace.odb(output.hash_name).contains(&id) {
+            missing.push((output.hash_name, id));
+        }
+    }
+    if missing.is_empty() {
+        return;
+    }
+    let Some(name) = remotes::default_remote(workspace, options.remote.as_deref()) else {
+        return;
+    };
+    let Ok(remote) = remotes::open_remote(workspace, &name, false) else {
+        return;
+    };
+    for hash_name in [HashName::Md5, HashName::Md5Dos2Unix] {
+        let ids: Vec<(ObjectId, Option<u64>)> = missing
+            .iter()
+            .filter(|(name, _)| *name == hash_name)
+            .map(|(_, id)| (*id, None))
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let odb = workspace.odb(hash_name);
+        let layout = crate::transfer::layout(hash_name);
+        let fetched = crate::transfer::download_into_cache(
+            &odb,
+            &remote,
+            layout,
+            &ids,
+            options.jobs,
+            progress,
+        );
+        for (id, _) in ids {
+            if fetched.is_err() || !odb.contains(&id) {
+                warn(format!(
+                    "Some of the cache files do not exist neither locally nor on remote. \
+                     Missing cache files:\nname: None, {}: {id}",
+                    hash_name.as_str()
+                ));
+            }
+        }
+    }
 }
 
 /// What `gc` with `options` would purge, for the question before it: the cache directory and,
 /// with `cloud`, the remote's name (`None` when none is configured; `gc` fails on it later).
 pub fn targets_shown(workspace: &Workspace, options: &GcOptions) -> (String, Option<String>) {
     let cache = workspace.display_path(&workspace.cache_dir());
-    let remote = if options.cloud {
+    let remote = if options.cloud || options.not_in_remote {
         remotes::default_remote(workspace, options.remote.as_deref())
     } else {
         None

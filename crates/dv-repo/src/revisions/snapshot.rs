@@ -97,8 +97,17 @@ impl<'a> Snapshot<'a> {
             let Ok(inside) = absolute.strip_prefix(&recorded.path) else {
                 continue;
             };
-            if !id.is_tree() || inside.as_os_str().is_empty() || !odb.contains(&id) {
+            if !id.is_tree() || inside.as_os_str().is_empty() {
                 continue;
+            }
+            if !odb.contains(&id) {
+                let parts = repo_path_of(self.workspace, &recorded.path)
+                    .map(|path| path.as_str().split('/').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    DirectoryNotLoaded { parts },
+                ));
             }
             let manifest = odb.read_tree(&id).map_err(io::Error::other)?;
             let relpath = inside.to_string_lossy().replace('\\', "/");
@@ -179,3 +188,23 @@ pub(crate) fn join(base: &RepoPath, relative: &str) -> Option<RepoPath> {
         dv_schema::repo_path::Joined::Outside { .. } => None,
     }
 }
+
+/// A file inside a directory output whose `.dir` manifest is not in the cache: DVC's
+/// `DataIndexDirError`, naming the output by its path parts as a Python tuple.
+#[derive(Debug)]
+pub(crate) struct DirectoryNotLoaded {
+    parts: Vec<String>,
+}
+
+impl std::fmt::Display for DirectoryNotLoaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quoted: Vec<String> = self.parts.iter().map(|part| format!("'{part}'")).collect();
+        let tuple = match quoted.as_slice() {
+            [one] => format!("({one},)"),
+            _ => format!("({})", quoted.join(", ")),
+        };
+        write!(f, "failed to load directory {tuple}")
+    }
+}
+
+impl std::error::Error for DirectoryNotLoaded {}

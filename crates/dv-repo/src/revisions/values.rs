@@ -151,6 +151,16 @@ pub(crate) fn read_file(snapshot: &Snapshot<'_>, path: &RepoPath) -> Result<Valu
                 message: format!("[Errno 21] Is a directory: '{}'", path.as_str()),
             });
         }
+        Err(error)
+            if error
+                .get_ref()
+                .is_some_and(|inner| inner.is::<super::snapshot::DirectoryNotLoaded>()) =>
+        {
+            return Err(ReadError {
+                kind: "DataIndexDirError".to_owned(),
+                message: error.to_string(),
+            });
+        }
         Err(error) => {
             return Err(ReadError {
                 kind: "OSError".to_owned(),

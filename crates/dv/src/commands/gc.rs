@@ -89,11 +89,8 @@ pub fn run(
         )
         .into());
     }
-    if args.not_in_remote || args.projects.is_some() {
-        return Err(DvcError(
-            "dv gc does not support `--not-in-remote` or `-p/--projects` yet".into(),
-        )
-        .into());
+    if args.projects.is_some() {
+        return Err(DvcError("dv gc does not support `-p/--projects` yet".into()).into());
     }
     let num = if args.rev.is_some() {
         Some(args.num.unwrap_or(1))
@@ -115,6 +112,7 @@ pub fn run(
         skip_failed: args.skip_failed,
         dry: args.dry,
         cloud: args.cloud,
+        not_in_remote: args.not_in_remote,
         remote: args.remote,
         jobs: args.jobs,
     };
@@ -155,6 +153,9 @@ pub fn run(
         }
     })?;
     for cache in &report.caches {
+        for path in &cache.dry_paths {
+            printer.info(format!("Removing {}", path.display()));
+        }
         if cache.removed > 0 {
             printer.info(format!(
                 "Removed {} objects from {} cache.",
@@ -201,6 +202,9 @@ fn warning(args: &GcArgs, num: Option<usize>) -> String {
     }
     if args.all_experiments {
         message.push_str(" and all experiments");
+    }
+    if args.not_in_remote {
+        message.push_str(" that are not present in the DVC remote");
     }
     message.push_str(" of the current repo.");
     message

@@ -14,8 +14,10 @@ pub mod fetch;
 pub mod freeze;
 pub mod gc;
 pub mod get_url;
+pub mod git_hook;
 pub mod import_url;
 pub mod init;
+pub mod install;
 pub mod metrics;
 pub mod r#move;
 pub mod params;
@@ -82,6 +84,8 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Version => version::run(&environment, printer),
         Command::Root => root::run(&environment, printer),
         Command::Completion(args) => completion::run(args, printer),
+        Command::Install(args) => install::run(args, &environment, printer),
+        Command::GitHook(args) => git_hook::run(args, &environment, printer, interrupts),
     }
 }
 

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 21] = [
+pub const NAMES: [&str; 19] = [
     "artifacts",
     "cache",
     "daemon",
@@ -22,10 +22,8 @@ pub const NAMES: [&str; 21] = [
     "exp",
     "experiments",
     "get",
-    "git-hook",
     "import",
     "import-db",
-    "install",
     "list",
     "list-url",
     "ls",

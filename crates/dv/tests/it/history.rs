@@ -362,3 +362,146 @@ fn push_fetch_and_status_scopes_cover_other_revisions() {
     fetched.success();
     assert_eq!(dv_test::cache_objects(&repo).len(), 3);
 }
+
+/// `gc --dry` lists what it would remove as dvc does, and a directory whose `.dir` object only
+/// the default remote holds keeps its files: both tools fetch the manifest first. Without it
+/// on the remote either, both warn and keep nothing of it.
+#[test]
+fn gc_dry_and_directories_whose_manifest_is_only_on_the_remote() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    repo.write("data/a", "a\n");
+    repo.write("data/b", "b\n");
+    succeed(&repo, "dvc", &["add", "-q", "data"]);
+    commit_all(&repo, "data");
+    repo.write("data/a", "changed\n");
+    succeed(&repo, "dvc", &["add", "-q", "data"]);
+    let cache = repo.path(".dvc/cache");
+    let saved = repo.temp_dir().join("cache-saved");
+    copy_dir(&cache, &saved);
+    let restore = || {
+        std::fs::remove_dir_all(&cache).unwrap();
+        copy_dir(&saved, &cache);
+    };
+    let (ours, theirs) = both(&repo, &["gc", "-w", "--dry"]);
+    assert_eq!(ours.code, theirs.code, "{ours:?} vs {theirs:?}");
+    assert_eq!(sorted_lines(&ours.stdout), sorted_lines(&theirs.stdout));
+    assert!(ours.stdout.contains("Removing "), "{ours:?}");
+    assert_eq!(dv_test::cache_objects(&repo).len(), 5, "nothing removed");
+
+    // Back to the committed data: its manifest is only on the remote.
+    let remote = repo.temp_dir().join("remote");
+    succeed(
+        &repo,
+        "dvc",
+        &["remote", "add", "-d", "store", remote.to_str().unwrap()],
+    );
+    repo.git(&["checkout", "-q", "--", "data.dvc"]);
+    run(repo.dv().args(["push", "-q"])).success();
+    let manifest = |repo: &TestRepo| {
+        dv_test::files_under(&repo.path(".dvc/cache"))
+            .into_iter()
+            .map(|(name, _)| name)
+            .find(|name| name.ends_with(".dir"))
+    };
+    let listing = || {
+        let mut names: Vec<String> = dv_test::files_under(&cache)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        names
+    };
+    let committed = manifest(&repo).expect("a manifest");
+    copy_dir(&cache, &saved);
+    for tool in ["dvc", "dv"] {
+        restore();
+        std::fs::remove_file(cache.join(&committed)).unwrap();
+        let outcome = if tool == "dv" {
+            run(repo.dv().args(["gc", "-w", "-f"]))
+        } else {
+            run(repo.dvc().args(["gc", "-w", "-f"]))
+        };
+        outcome.success();
+        assert!(listing().contains(&committed), "{tool}: manifest fetched");
+        assert_eq!(listing().len(), 3, "{tool}: the files of data/ kept");
+    }
+    // Gone from the remote too: both warn alike, and the files go.
+    std::fs::remove_dir_all(&remote).unwrap();
+    restore();
+    std::fs::remove_file(cache.join(&committed)).unwrap();
+    let dropped = repo.temp_dir().join("cache-dropped");
+    copy_dir(&cache, &dropped);
+    let theirs = run(repo.dvc().args(["gc", "-w", "-f"]));
+    let kept_by_dvc = listing();
+    std::fs::remove_dir_all(&cache).unwrap();
+    copy_dir(&dropped, &cache);
+    let ours = run(repo.dv().args(["gc", "-w", "-f"]));
+    assert_eq!(ours.code, theirs.code);
+    assert_eq!(ours.stdout, theirs.stdout);
+    assert_eq!(ours.stderr, theirs.stderr);
+    assert_eq!(listing(), kept_by_dvc);
+}
+
+/// `gc --not-in-remote` deletes, besides unused objects, the used ones the remote already has;
+/// the same cache, output and exit code as dvc, also without a remote.
+#[test]
+fn gc_not_in_remote_keeps_only_what_the_remote_lacks() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    let remote = repo.temp_dir().join("remote");
+    repo.write("data/a", "a\n");
+    repo.write("data/b", "b\n");
+    repo.write("model.bin", "m1\n");
+    succeed(&repo, "dvc", &["add", "-q", "data", "model.bin"]);
+    commit_all(&repo, "v1");
+    let cache = repo.path(".dvc/cache");
+    let saved = repo.temp_dir().join("cache-saved");
+    let listing = || {
+        let mut names: Vec<String> = dv_test::files_under(&cache)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        names
+    };
+    let compare = |args: &[&str]| {
+        std::fs::remove_dir_all(&cache).ok();
+        copy_dir(&saved, &cache);
+        let theirs = run(repo.dvc().args(args));
+        let kept_by_dvc = listing();
+        std::fs::remove_dir_all(&cache).unwrap();
+        copy_dir(&saved, &cache);
+        let ours = run(repo.dv().args(args));
+        assert_eq!(ours.code, theirs.code, "{args:?}: {ours:?} vs {theirs:?}");
+        // `--dry` lists objects in the cache directory's listing order.
+        assert_eq!(
+            sorted_lines(&ours.stdout),
+            sorted_lines(&theirs.stdout),
+            "{args:?}"
+        );
+        assert_eq!(ours.stderr, theirs.stderr, "{args:?}");
+        assert_eq!(listing(), kept_by_dvc, "{args:?}");
+    };
+    copy_dir(&cache, &saved);
+    compare(&["gc", "-w", "-f", "--not-in-remote"]);
+    compare(&["gc", "-w", "-f", "--not-in-remote", "-c"]);
+    succeed(
+        &repo,
+        "dvc",
+        &["remote", "add", "-d", "store", remote.to_str().unwrap()],
+    );
+    run(repo.dv().args(["push", "-q", "data"])).success();
+    repo.write("model.bin", "m2\n");
+    succeed(&repo, "dvc", &["add", "-q", "model.bin"]);
+    std::fs::remove_dir_all(&saved).unwrap();
+    copy_dir(&cache, &saved);
+    compare(&["gc", "-w", "-f", "--not-in-remote"]);
+    assert_eq!(
+        listing().len(),
+        1,
+        "only the new model is left: {:?}",
+        listing()
+    );
+    compare(&["gc", "-w", "--dry", "--not-in-remote"]);
+}

@@ -15,6 +15,7 @@ mod hostile_remote;
 mod hostile_repos;
 mod import_url;
 mod init;
+mod install;
 mod interrupt;
 mod pipeline;
 mod pipeline_corpus;

@@ -23,6 +23,14 @@ pub fn dvc(repo: &TestRepo, args: &[&str]) -> Outcome {
     run(repo.dvc().args(args)).redacted(repo)
 }
 
+/// The `dv` binary [`TestRepo::dv`] runs: `$DV_BIN` if set, else the one cargo built.
+pub fn dv_binary() -> PathBuf {
+    match std::env::var_os("DV_BIN") {
+        Some(binary) if !binary.is_empty() => PathBuf::from(binary),
+        _ => assert_cmd::cargo::cargo_bin("dv"),
+    }
+}
+
 /// `tool` (`"dv"` or `"dvc"`) as a command in `repo`.
 ///
 /// # Panics

@@ -5,7 +5,7 @@
 use dv_test::{TestRepo, run};
 
 /// The names dv does not implement yet (dvc's hidden ones included).
-const UNIMPLEMENTED: [&str; 21] = [
+const UNIMPLEMENTED: [&str; 19] = [
     "artifacts",
     "cache",
     "daemon",
@@ -16,10 +16,8 @@ const UNIMPLEMENTED: [&str; 21] = [
     "exp",
     "experiments",
     "get",
-    "git-hook",
     "import",
     "import-db",
-    "install",
     "list",
     "list-url",
     "ls",
