@@ -130,19 +130,32 @@ pub(crate) fn page(
         .replace("{refresh_tag}", ""))
 }
 
-/// Writes the page, creating its directory (not its parents, as DVC does not).
-pub(crate) fn write(output_file: &Path, page: &str) -> anyhow::Result<()> {
-    if let Some(dir) = output_file.parent()
-        && !dir.is_dir()
-    {
-        std::fs::create_dir(dir).map_err(|error| {
-            anyhow::anyhow!(
-                "[Errno {}] {error}: '{}'",
-                error.raw_os_error().unwrap_or(0),
-                dir.display()
-            )
-        })?;
+/// Creates the page's directory (not its parents, as DVC does not).
+pub(crate) fn make_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
     }
+    std::fs::create_dir(dir).map_err(|error| {
+        anyhow::anyhow!(
+            "[Errno {}] {}: '{}'",
+            error.raw_os_error().unwrap_or(0),
+            io_description(&error),
+            dir.display()
+        )
+    })
+}
+
+/// The system's description of an I/O error, without Rust's `(os error N)`.
+fn io_description(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" (os error ") {
+        Some(end) => text[..end].to_owned(),
+        None => text,
+    }
+}
+
+/// Writes the page.
+pub(crate) fn write(output_file: &Path, page: &str) -> anyhow::Result<()> {
     std::fs::write(output_file, page)
         .map_err(|error| anyhow::anyhow!("failed to write '{}': {error}", output_file.display()))
 }

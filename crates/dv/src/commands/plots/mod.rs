@@ -273,6 +273,8 @@ fn run_plots(
     let output_file = page_dir.join("index.html");
     let template = html_template(workspace, output)?;
     let renderers: Vec<&Renderer> = matched.renderers.iter().map(|e| &e.renderer).collect();
+    // DVC makes the directory before rendering, so it stays when a plot fails to render.
+    html::make_dir(&page_dir)?;
     let page = html::page(&renderers, &images, &page_dir, template.as_deref())?;
     html::write(&output_file, &page)?;
     printer.data(html::file_uri(&output_file));

@@ -355,3 +355,27 @@ fn broken_data_files_and_definitions_are_reported_as_dvc_reports_them() {
     assert_same(&repo, &["plots", "show", "--json"]);
     assert_same(&repo, &["plots", "show"]);
 }
+
+#[test]
+fn pages_dvc_cannot_render_fail_as_dvc_fails() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    repo.write("dvc.yaml", "plots:\n  - imgs\n  - a.csv\n");
+    repo.write("a.csv", "x,y\n1,2\n");
+    repo.write("imgs/2.png", PNG);
+    repo.write("imgs/10.png", PNG);
+    // Numbered images sort by number.
+    let (_, files) = assert_same(&repo, &["plots", "show"]);
+    assert_eq!(files.len(), 3);
+    // An image named by digits and one that is not, in one directory: DVC's sort fails
+    // comparing `None` with a number, after making the page's directory.
+    repo.write("imgs/b.png", PNG);
+    let (failure, files) = assert_same(&repo, &["plots", "show"]);
+    assert_eq!(failure.code, 255);
+    assert!(files.iter().all(|(name, _)| name.starts_with("static/")));
+    // The page's directory is made without its parents.
+    std::fs::remove_file(repo.path("imgs/b.png")).unwrap();
+    repo.write("dvc.yaml", "plots:\n  - a.csv\n");
+    let (failure, _) = assert_same_in(&repo, &["plots", "show", "-o", "x/y"], "x");
+    assert_eq!(failure.code, 255);
+}
