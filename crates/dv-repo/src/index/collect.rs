@@ -39,11 +39,11 @@ pub(crate) struct Index {
     pub(crate) stages: Vec<RepoStage>,
     /// The working directory inside the repository.
     pub(crate) cwd: RepoPath,
-    /// The top-level `params` and `metrics` of each `dvc.yaml`, in walk order.
+    /// The top-level `params`, `metrics` and `plots` of each `dvc.yaml`, in walk order.
     pub(crate) top_level: Vec<TopLevel>,
 }
 
-/// The top-level `params` and `metrics` of one `dvc.yaml` (resolved).
+/// The top-level `params`, `metrics` and `plots` of one `dvc.yaml` (resolved).
 #[derive(Debug, Clone)]
 pub(crate) struct TopLevel {
     /// The `dvc.yaml`.
@@ -52,6 +52,9 @@ pub(crate) struct TopLevel {
     pub(crate) params: Vec<String>,
     /// `metrics:`: metrics files, relative to the file's directory.
     pub(crate) metrics: Vec<String>,
+    /// `plots:`: each entry as written (a file path, or a mapping of one plot id to its
+    /// properties or null).
+    pub(crate) plots: Vec<Value>,
 }
 
 impl Index {
@@ -188,6 +191,7 @@ fn load_file(
         file: repo_path.clone(),
         params: strings(file.params().map_err(failed)?),
         metrics: strings(file.metrics().map_err(failed)?),
+        plots: file.plots().map_err(failed)?,
     };
     Ok((pipeline_stages(&file)?, Some(top_level)))
 }

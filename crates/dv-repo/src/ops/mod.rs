@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod r#move;
 pub mod params;
 pub mod pipeline_status;
+pub mod plots;
 pub mod pull;
 pub mod push;
 pub mod remote;

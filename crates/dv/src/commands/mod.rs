@@ -22,6 +22,7 @@ pub mod install;
 pub mod metrics;
 pub mod r#move;
 pub mod params;
+pub mod plots;
 pub mod pull;
 pub mod push;
 pub mod remote;
@@ -80,6 +81,7 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Metrics(args) => metrics::run(args, &environment, printer),
         Command::Params(args) => params::run(args, &environment, printer),
         Command::Diff(args) => diff::run(args, &environment, printer),
+        Command::Plots(args) => plots::run(args, &environment, printer),
         Command::CheckIgnore(args) => check_ignore::run(args, &environment, printer),
         Command::Version => version::run(&environment, printer),
         Command::Root => root::run(&environment, printer),

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 19] = [
+pub const NAMES: [&str; 18] = [
     "artifacts",
     "cache",
     "daemon",
@@ -27,7 +27,6 @@ pub const NAMES: [&str; 19] = [
     "list-url",
     "ls",
     "ls-url",
-    "plots",
     "queue",
     "studio",
     "test-db",

@@ -22,6 +22,7 @@ mod pipeline;
 mod pipeline_corpus;
 mod pipeline_graph;
 mod pipeline_repos;
+mod plots;
 mod progress;
 mod real_repo_corpus;
 mod remote_azure;
