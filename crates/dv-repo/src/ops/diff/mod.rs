@@ -30,6 +30,7 @@ use sides::{Out, Side, recorded_outputs};
 
 use crate::error::DvcError;
 use crate::index::{Index, OnError};
+use crate::outputs::known_complete;
 use crate::revisions::{At, Revisions};
 use crate::workspace::Workspace;
 
@@ -122,12 +123,19 @@ pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<Diff
         .collect();
     roots.sort();
     roots.dedup();
+    let complete = |hash: &tree::Digest<'_>| match (hash, &state) {
+        (tree::Digest::Id(name, id), Some(state)) => {
+            known_complete(&workspace.odb(*name), id, state)
+        }
+        _ => false,
+    };
     Ok(compare::compare(
         workspace,
         &old.3.sources(),
         &new.3.sources(),
         &roots,
         with_missing,
+        &complete,
     ))
 }
 
