@@ -99,6 +99,16 @@ fn complete_tree_key(odb: &Odb, id: &ObjectId) -> (String, dv_data::state::FileS
     (key, stamp)
 }
 
+/// Whether the hash cache remembers tree `id` as complete in `odb` (present with every file
+/// it lists) and the cache has not changed since ([`mark_complete`], [`in_cache_with`]).
+pub(crate) fn known_complete(odb: &Odb, id: &ObjectId, state: &State) -> bool {
+    if !id.is_tree() {
+        return false;
+    }
+    let (key, stamp) = complete_tree_key(odb, id);
+    state.get(&key, &stamp) == Some(id.md5)
+}
+
 /// [`in_cache`], remembering complete trees in the hash cache: a tree found complete is not
 /// re-checked file by file while the cache's fingerprint (shard directory mtimes, which any
 /// added or removed object changes) stays the same.

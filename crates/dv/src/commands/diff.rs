@@ -11,6 +11,7 @@ use crate::exit::ExitStatus;
 use crate::output::{Table, to_python_json};
 use crate::printer::Printer;
 
+/// `dv diff`'s arguments, as dvc's parser takes them (`--targets` takes every value after it).
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// Specific DVC-tracked files to compare. Accepts one or more file paths.
@@ -41,6 +42,8 @@ const SHOWN: [&str; 5] = ["added", "deleted", "renamed", "modified", "not in cac
 /// What Python raises when DVC formats a hash it does not have.
 const NONE_SUBSCRIPT: &str = "'NoneType' object is not subscriptable";
 
+/// Runs `dv diff` and prints the changes as dvc does; a failure DVC catches (a revision git
+/// does not know, no git) prints `failed to get diff - ...` and exits with 1.
 pub fn run(
     args: DiffArgs,
     environment: &Environment,
@@ -55,7 +58,10 @@ pub fn run(
         b_rev,
         targets: args.targets,
     };
-    let report = match diff(&workspace, &options) {
+    let activity = printer.activity("Building workspace index");
+    let outcome = diff(&workspace, &options, activity.progress());
+    drop(activity);
+    let report = match outcome {
         Ok(report) => report,
         Err(error)
             if error.downcast_ref::<DvcError>().is_some()

@@ -78,6 +78,9 @@ struct Collected<'a> {
     /// Old entries to look for in the cache.
     to_check: Vec<Found<'a>>,
     with_missing: bool,
+    /// The old side of the current root is a tree the hash cache knows complete: nothing of
+    /// it needs looking for.
+    complete: bool,
 }
 
 impl<'a> Collected<'a> {
@@ -120,6 +123,7 @@ impl<'a> Collected<'a> {
             _ => {}
         }
         if self.with_missing
+            && !self.complete
             && let Some(old) = old
             && old.hash.is_some()
         {
@@ -177,13 +181,15 @@ impl<'a> Collected<'a> {
 }
 
 /// Compares `old` with `new` at every root. `with_missing`: report old entries whose object
-/// is not in the cache (the workspace compared by default).
+/// is not in the cache (the workspace compared by default); `complete` says which trees the
+/// hash cache knows to be wholly in the cache.
 pub(super) fn compare(
     workspace: &Workspace,
     old: &[Source<'_>],
     new: &[Source<'_>],
     roots: &[RepoPath],
     with_missing: bool,
+    complete: &dyn Fn(&Digest<'_>) -> bool,
 ) -> DiffReport {
     let mut collected = Collected {
         with_missing,
@@ -192,6 +198,9 @@ pub(super) fn compare(
     for root in roots {
         let key = root.as_str();
         let (old_entry, new_entry) = (entry(old, key), entry(new, key));
+        collected.complete = with_missing
+            && old_entry
+                .is_some_and(|entry| entry.isdir && entry.hash.as_ref().is_some_and(complete));
         collected.record(key, Cow::Borrowed(""), old_entry, new_entry, false);
         let is_dir = |entry: Option<Entry<'_>>| entry.is_some_and(|entry| entry.isdir);
         if !is_dir(old_entry) && !is_dir(new_entry) {
@@ -199,7 +208,7 @@ pub(super) fn compare(
         }
         let same_tree = matches!((old_entry, new_entry), (Some(a), Some(b))
             if a.isdir && b.isdir && a.hash.is_some() && a.hash == b.hash);
-        if same_tree && !with_missing {
+        if same_tree && (!with_missing || collected.complete) {
             // Identical manifests: nothing below changed.
             continue;
         }
@@ -328,9 +337,8 @@ fn pair_renames<'a>(
     if added.is_empty() || deleted.is_empty() {
         return (added, deleted);
     }
-    let by_key = |a: &Found<'_>, b: &Found<'_>| cmp_keys(&a.key(), &b.key());
-    added.sort_by(by_key);
-    deleted.sort_by(by_key);
+    sort_by_key(&mut added);
+    sort_by_key(&mut deleted);
     let mut queues: HashMap<Digest<'a>, VecDeque<usize>> = HashMap::new();
     for (position, found) in deleted.iter().enumerate() {
         if let Some(hash) = found.entry.hash {
@@ -367,6 +375,14 @@ fn pair_renames<'a>(
         .map(|(found, _)| found)
         .collect();
     (still_added, still_deleted)
+}
+
+/// Sorts entries in DVC's key order, each key built once.
+fn sort_by_key<'a>(found: &mut Vec<Found<'a>>) {
+    let mut keyed: Vec<(String, Found<'a>)> =
+        found.drain(..).map(|found| (found.key(), found)).collect();
+    keyed.sort_by(|a, b| cmp_keys(&a.0, &b.0));
+    found.extend(keyed.into_iter().map(|(_, found)| found));
 }
 
 /// The entries whose object the cache lacks (DVC checks that the object file exists).

@@ -22,6 +22,7 @@ mod sides;
 mod targets;
 mod tree;
 
+use dv_data::progress::Progress;
 use dv_schema::repo_path::RepoPath;
 use dv_scm::history::ObjectId as CommitId;
 
@@ -30,6 +31,7 @@ use sides::{Out, Side, recorded_outputs};
 
 use crate::error::DvcError;
 use crate::index::{Index, OnError};
+use crate::outputs::known_complete;
 use crate::revisions::{At, Revisions};
 use crate::workspace::Workspace;
 
@@ -65,8 +67,13 @@ struct Named {
     at: At,
 }
 
-/// The changes between `a_rev` and `b_rev` (the workspace by default).
-pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<DiffReport> {
+/// The changes between `a_rev` and `b_rev` (the workspace by default); the files hashed in the
+/// workspace are counted in `progress`.
+pub fn diff(
+    workspace: &Workspace,
+    options: &DiffOptions,
+    progress: &Progress,
+) -> anyhow::Result<DiffReport> {
     if workspace.git().is_none() {
         return Err(DvcError(NO_SCM.to_owned()).into());
     }
@@ -90,7 +97,7 @@ pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<Diff
         let side = match revision.at {
             At::Workspace => {
                 let state = state.get_or_insert_with(|| workspace.load_state());
-                Side::workspace(workspace, &outs, &selection.keys, state)?
+                Side::workspace(workspace, &outs, &selection.keys, state, progress)?
             }
             At::Commit(_) => Side::recorded(workspace, &outs, &selection.keys),
         };
@@ -122,12 +129,19 @@ pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<Diff
         .collect();
     roots.sort();
     roots.dedup();
+    let complete = |hash: &tree::Digest<'_>| match (hash, &state) {
+        (tree::Digest::Id(name, id), Some(state)) => {
+            known_complete(&workspace.odb(*name), id, state)
+        }
+        _ => false,
+    };
     Ok(compare::compare(
         workspace,
         &old.3.sources(),
         &new.3.sources(),
         &roots,
         with_missing,
+        &complete,
     ))
 }
 

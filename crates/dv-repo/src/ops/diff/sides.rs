@@ -10,6 +10,7 @@ use std::path::Path;
 
 use dv_data::build::{self, BuildOptions, Built};
 use dv_data::odb::Odb;
+use dv_data::progress::Progress;
 use dv_data::state::State;
 use dv_pipeline::files::FileSource;
 use dv_pipeline::stage::{EntryPath, Stage, is_url};
@@ -288,6 +289,7 @@ impl Side {
         outs: &[Out],
         keys: &[(usize, RepoPath)],
         state: &mut State,
+        progress: &Progress,
     ) -> anyhow::Result<Side> {
         let jobs = workspace.jobs(None);
         let mut trees = Vec::new();
@@ -309,12 +311,13 @@ impl Side {
                 jobs,
             };
             let built =
-                build::build(workspace.root(), &path, &options, state).map_err(|error| {
-                    anyhow::Error::new(error).context(format!(
-                        "failed to hash '{}'",
-                        workspace.display_path(&path)
-                    ))
-                })?;
+                build::build_with_progress(workspace.root(), &path, &options, state, progress)
+                    .map_err(|error| {
+                        anyhow::Error::new(error).context(format!(
+                            "failed to hash '{}'",
+                            workspace.display_path(&path)
+                        ))
+                    })?;
             let name = out.hash_name;
             let (root, tree) = match built {
                 Built::File { md5, .. } => {
