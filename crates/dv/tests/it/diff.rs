@@ -264,3 +264,34 @@ fn repositories_without_commits_or_without_git() {
         assert_same(&repo, args);
     }
 }
+
+/// A URL import registered with `--no-download` has no hash of its own: DVC's data index gives
+/// it its source's hash, so it shows as deleted from the workspace and not in cache.
+#[test]
+fn imports_without_download_are_not_in_cache() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    let source = repo.temp_dir().join("source.txt");
+    std::fs::write(&source, "hello\n").unwrap();
+    succeed(
+        &repo,
+        "dvc",
+        &[
+            "import-url",
+            "-q",
+            "--no-download",
+            source.to_str().unwrap(),
+            "x.txt",
+        ],
+    );
+    commit_all(&repo, "registered");
+    for args in [
+        &["diff"][..],
+        &["diff", "--json"],
+        &["diff", "--show-hash"],
+        &["diff", "--show-hash", "--json"],
+        &["diff", "--hide-missing"],
+    ] {
+        assert_same(&repo, args);
+    }
+}

@@ -36,15 +36,42 @@ pub(super) struct Out {
     pub(super) hash: Option<ObjectId>,
     /// The hash name (`md5`, or `md5-dos2unix` for DVC 2.x outputs).
     pub(super) hash_name: HashName,
+    /// For a URL import not downloaded (`--no-download`: no hash of its own), its source's
+    /// hash, which DVC's data index gives the output (so it shows "not in cache").
+    pub(super) import_hash: Option<Digest<'static>>,
 }
 
 impl Out {
     fn entry(&self) -> Entry<'static> {
         Entry {
             isdir: self.isdir,
-            hash: self.hash.map(|id| Digest::Id(self.hash_name, id)),
+            hash: self
+                .hash
+                .map(|id| Digest::Id(self.hash_name, id))
+                .or(self.import_hash),
         }
     }
+}
+
+/// The hash of a URL import's source, for an import output without a hash of its own.
+fn import_hash(file: &dv_schema::dvc_file::DvcFile) -> Option<Digest<'static>> {
+    let [dep] = file.deps.as_slice() else {
+        return None;
+    };
+    if dep.repo.is_some() {
+        return None;
+    }
+    // A diff runs once per process: the few values leaked here live as long as it anyway.
+    let leak = |value: &str| -> &'static str { Box::leak(value.to_owned().into_boxed_str()) };
+    if let Some(id) = dep.md5 {
+        return Some(Digest::Id(dep.hash_name, id));
+    }
+    if let Some(etag) = &dep.etag {
+        return Some(Digest::Other("etag", leak(etag)));
+    }
+    dep.checksum
+        .as_deref()
+        .map(|checksum| Digest::Other("checksum", leak(checksum)))
 }
 
 /// Every cached output inside the repository of the stages of `index`, whose `dvc.lock` files
@@ -76,6 +103,11 @@ pub(super) fn recorded_outputs(
                             || output.md5.is_some_and(|id| id.is_tree()),
                         hash: output.md5,
                         hash_name: output.hash_name,
+                        import_hash: output
+                            .md5
+                            .is_none()
+                            .then(|| import_hash(&entry.file))
+                            .flatten(),
                     });
                 }
             }
@@ -102,6 +134,7 @@ pub(super) fn recorded_outputs(
                         || locked.output.md5.is_some_and(|id| id.is_tree()),
                     hash: locked.output.md5,
                     hash_name: locked.output.hash_name,
+                    import_hash: None,
                 },
                 None => Out {
                     stage: *position,
@@ -109,6 +142,7 @@ pub(super) fn recorded_outputs(
                     isdir: false,
                     hash: None,
                     hash_name: HashName::Md5,
+                    import_hash: None,
                 },
             });
         }
