@@ -505,6 +505,23 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_reader_takes_only_what_the_general_one_reads_the_same() {
+        let usual = br#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "a/\u00e9"}, {"md5": "9ffbf43126e33be52cd2bf7e01d627f9", "relpath": "b"}]"#;
+        let fast = from_bytes_fast(usual).expect("the usual manifest");
+        assert_eq!(fast.entries()[0].relpath.as_str(), "a/é");
+        assert_eq!(DirManifest::from_bytes(usual).expect("manifest"), fast);
+        for unusual in [
+            &br#"[{"md5": 1, "relpath": "a"}]"#[..],
+            br#"[{"md5": null, "relpath": "a"}]"#,
+            br#"[{"etag": "x", "relpath": "a"}]"#,
+            br#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "../a"}]"#,
+            br#"[{"md5": "a", "md5": "b", "relpath": "a"}]"#,
+        ] {
+            assert!(from_bytes_fast(unusual).is_none(), "{unusual:?}");
+        }
+    }
+
+    #[test]
     fn empty_manifest() {
         let manifest = DirManifest::default();
         assert_eq!(manifest.to_bytes(), b"[]");

@@ -145,6 +145,16 @@ fn diff_matches_dvc_in_a_repository_made_by_dvc() {
     }
     assert_same_in(&repo, "data", &[]);
     assert_same_in(&repo, "data", &["HEAD~2", "--targets", "sub", "../res.txt"]);
+    // The output of the stage never run appears: modified from no hash, which dvc cannot
+    // shorten with `--show-hash` once it has printed the sections before it.
+    repo.write("never.txt", "by hand\n");
+    for args in [
+        &["--show-hash"][..],
+        &["--targets", "never", "--json", "--show-hash"],
+        &["--md"],
+    ] {
+        assert_same(&repo, args);
+    }
 }
 
 #[test]
