@@ -14,6 +14,7 @@ use dv_data::progress::{Phase, Progress};
 use dv_remote::{Layout, ObjectKey, ObjectKind, Remote};
 use dv_schema::hash::{HashName, Md5, ObjectId};
 
+use crate::environment::Environment;
 use crate::index;
 use crate::remotes::{self, RemoteFailure};
 use crate::revisions::Scope;
@@ -42,6 +43,9 @@ pub struct GcOptions {
     pub remote: Option<String>,
     /// Concurrent deletions on the remote (default: the remote's `jobs`).
     pub jobs: Option<usize>,
+    /// `-p`: other repositories (sharing this cache) whose used objects are kept too, with
+    /// the same scope.
+    pub projects: Vec<std::path::PathBuf>,
 }
 
 /// How many objects were deleted from one cache.
@@ -78,21 +82,21 @@ pub fn gc(
     if !options.workspace && !options.scope.is_set() {
         return Err(crate::error::DvcError(NO_SCOPE_MESSAGE.to_string()).into());
     }
-    // DVC reports a `.dvc` file it cannot read as a failure to collect the workspace (255).
-    let entries = index::load_targets(workspace, &[]).map_err(|error| {
-        crate::error::DvcError(format!("Failed to collect 'workspace': {error:#}"))
-    })?;
-    let locked = crate::pipelines::locked_outputs(workspace).map_err(|error| {
-        crate::error::DvcError(format!("Failed to collect 'workspace': {error:#}"))
-    })?;
-    let history = outputs_in_history(workspace, &options.scope, options.skip_failed, warn)?;
-    let outputs = entries
-        .iter()
-        .flat_map(|entry| entry.file.outs.iter())
-        .chain(locked.iter().map(|locked| &locked.output))
-        .chain(history.iter().map(|recorded| &recorded.output));
-
-    let outputs: Vec<&dv_schema::dvc_file::Output> = outputs.collect();
+    // The other projects first, as DVC collects them (each one locked while it is read).
+    let mut owned: Vec<dv_schema::dvc_file::Output> = Vec::new();
+    for project in &options.projects {
+        let environment = Environment::with_vars(
+            workspace.environment().absolute(project),
+            workspace
+                .environment()
+                .vars()
+                .map(|(name, value)| (name.to_owned(), value.to_owned())),
+        );
+        let other = Workspace::open(&environment)?;
+        owned.extend(used_outputs(&other, options, warn)?);
+    }
+    owned.extend(used_outputs(workspace, options, warn)?);
+    let outputs: Vec<&dv_schema::dvc_file::Output> = owned.iter().collect();
     fetch_missing_trees(workspace, options, &outputs, progress, warn);
 
     let mut used: [HashSet<ObjectId>; 2] = [HashSet::new(), HashSet::new()];
@@ -173,6 +177,28 @@ pub fn gc(
         }
     }
     Ok(report)
+}
+
+/// The outputs `workspace` uses in its working tree and in the revisions of the scope.
+fn used_outputs(
+    workspace: &Workspace,
+    options: &GcOptions,
+    warn: &mut dyn FnMut(String),
+) -> anyhow::Result<Vec<dv_schema::dvc_file::Output>> {
+    // DVC reports a `.dvc` file it cannot read as a failure to collect the workspace (255).
+    let entries = index::load_targets(workspace, &[]).map_err(|error| {
+        crate::error::DvcError(format!("Failed to collect 'workspace': {error:#}"))
+    })?;
+    let locked = crate::pipelines::locked_outputs(workspace).map_err(|error| {
+        crate::error::DvcError(format!("Failed to collect 'workspace': {error:#}"))
+    })?;
+    let history = outputs_in_history(workspace, &options.scope, options.skip_failed, warn)?;
+    Ok(entries
+        .iter()
+        .flat_map(|entry| entry.file.outs.iter().cloned())
+        .chain(locked.into_iter().map(|locked| locked.output))
+        .chain(history.into_iter().map(|recorded| recorded.output))
+        .collect())
 }
 
 /// `--not-in-remote`: drops from `used` every object the remote holds, in either layout (DVC

@@ -89,15 +89,12 @@ pub fn run(
         )
         .into());
     }
-    if args.projects.is_some() {
-        return Err(DvcError("dv gc does not support `-p/--projects` yet".into()).into());
-    }
     let num = if args.rev.is_some() {
         Some(args.num.unwrap_or(1))
     } else {
         args.num
     };
-    printer.warn(warning(&args, num));
+    printer.warn(warning(&args, num, &environment.cwd));
     let options = GcOptions {
         workspace: true,
         scope: Scope {
@@ -114,6 +111,13 @@ pub fn run(
         cloud: args.cloud,
         not_in_remote: args.not_in_remote,
         remote: args.remote,
+        projects: args
+            .projects
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect(),
         jobs: args.jobs,
     };
     // Before asking someone at a terminal, say which cache (and remote) is purged; DVC does
@@ -176,7 +180,7 @@ pub fn run(
 }
 
 /// DVC's warning naming what `gc` keeps.
-fn warning(args: &GcArgs, num: Option<usize>) -> String {
+fn warning(args: &GcArgs, num: Option<usize>, cwd: &std::path::Path) -> String {
     let mut message = String::from("This will remove all cache except items used in the workspace");
     if args.all_commits {
         message.push_str(" and all git commits");
@@ -206,6 +210,30 @@ fn warning(args: &GcArgs, num: Option<usize>) -> String {
     if args.not_in_remote {
         message.push_str(" that are not present in the DVC remote");
     }
-    message.push_str(" of the current repo.");
+    match &args.projects {
+        Some(projects) if !projects.is_empty() => {
+            message.push_str(" of the current and the following repos:");
+            for project in projects {
+                message.push_str(&format!("\n  - {}", absolute(cwd, project).display()));
+            }
+        }
+        _ => message.push_str(" of the current repo."),
+    }
     message
+}
+
+/// `os.path.abspath`: `path` joined to the current directory and normalized lexically.
+fn absolute(cwd: &std::path::Path, path: &str) -> std::path::PathBuf {
+    let joined = cwd.join(path);
+    let mut normalized = std::path::PathBuf::new();
+    for component in joined.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                normalized.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normalized.push(other),
+        }
+    }
+    normalized
 }

@@ -569,3 +569,54 @@ fn gc_not_in_remote_keeps_only_what_the_remote_lacks() {
     );
     compare(&["gc", "-w", "--dry", "--not-in-remote"]);
 }
+
+/// `gc -p` keeps what other repositories sharing the cache use: the same cache, output and exit
+/// code as dvc.
+#[test]
+fn gc_projects_keep_what_other_repositories_sharing_the_cache_use() {
+    let repo = TestRepo::new();
+    let shared = repo.temp_dir().join("shared-cache");
+    let other = repo.temp_dir().join("other");
+    succeed(&repo, "dvc", &["init", "-q"]);
+    succeed(&repo, "dvc", &["cache", "dir", shared.to_str().unwrap()]);
+    repo.write("mine.txt", "mine\n");
+    succeed(&repo, "dvc", &["add", "-q", "mine.txt"]);
+    commit_all(&repo, "mine");
+    std::fs::create_dir_all(&other).unwrap();
+    let in_other = |tool: &str, args: &[&str]| {
+        let mut command = if tool == "dv" { repo.dv() } else { repo.dvc() };
+        command.current_dir(&other);
+        run(command.args(args))
+    };
+    run(repo.command("git").current_dir(&other).args(["init", "-q"])).success();
+    in_other("dvc", &["init", "-q"]).success();
+    in_other("dvc", &["cache", "dir", shared.to_str().unwrap()]).success();
+    std::fs::write(other.join("theirs.txt"), "theirs\n").unwrap();
+    in_other("dvc", &["add", "-q", "theirs.txt"]).success();
+    let saved = repo.temp_dir().join("cache-saved");
+    copy_dir(&shared, &saved);
+    let listing = || {
+        let mut names: Vec<String> = dv_test::files_under(&shared)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        names
+    };
+    for args in [
+        &["gc", "-w", "-f", "-p", "../other"][..],
+        &["gc", "-w", "-f"],
+    ] {
+        std::fs::remove_dir_all(&shared).unwrap();
+        copy_dir(&saved, &shared);
+        let theirs = run(repo.dvc().args(args));
+        let kept_by_dvc = listing();
+        std::fs::remove_dir_all(&shared).unwrap();
+        copy_dir(&saved, &shared);
+        let ours = run(repo.dv().args(args));
+        assert_eq!(ours.code, theirs.code, "{args:?}: {ours:?} vs {theirs:?}");
+        assert_eq!(ours.stdout, theirs.stdout, "{args:?}");
+        assert_eq!(ours.stderr, theirs.stderr, "{args:?}");
+        assert_eq!(listing(), kept_by_dvc, "{args:?}");
+    }
+}
