@@ -106,6 +106,31 @@ pub fn write_metafile(workspace: &Workspace, path: &Path, contents: &[u8]) -> an
     Ok(())
 }
 
+/// Writes a file dv generates for the user (the plots page and its images) atomically. Inside
+/// the repository a path below a symbolic link is refused, so a committed link cannot carry the
+/// write elsewhere; a link at the path itself is replaced, never written through. A path outside
+/// the repository is where the user asked for it.
+pub fn write_generated(workspace: &Workspace, path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    guard_generated(workspace, path)?;
+    dv_fs::atomic::write_atomic(path, contents)?;
+    Ok(())
+}
+
+/// The check of [`write_generated`], for a directory about to be made for generated files.
+pub fn guard_generated(workspace: &Workspace, path: &Path) -> anyhow::Result<()> {
+    if path.starts_with(workspace.root())
+        && let Some(link) = linked_ancestor(workspace.root(), path)
+    {
+        return Err(crate::DvcError(format!(
+            "refusing to write '{}': it {}",
+            dv_schema::shown::escape_name(&workspace.display_path(path)),
+            Refusal::ThroughSymlink(workspace.display_path(&link))
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// The first directory strictly between `root` and `path` that is a symbolic link (or not a
 /// directory at all, which a write could not go through either). Stops at the first missing
 /// component: writers create the rest as real directories.

@@ -154,12 +154,6 @@ fn io_description(error: &std::io::Error) -> String {
     }
 }
 
-/// Writes the page.
-pub(crate) fn write(output_file: &Path, page: &str) -> anyhow::Result<()> {
-    std::fs::write(output_file, page)
-        .map_err(|error| anyhow::anyhow!("failed to write '{}': {error}", output_file.display()))
-}
-
 /// `path` with symbolic links resolved as far as it exists, the rest normalized (Python's
 /// `Path.resolve()`).
 pub(crate) fn resolve(path: &Path) -> PathBuf {

@@ -248,7 +248,17 @@ fn run_plots(
             message.to_lowercase()
         ));
     }
-    let images = write_images(&matched, &cwd.join(&renderers_out))?;
+    // The page as the user named it, before links are resolved: a link committed in the
+    // repository (`dvc_plots -> ~`) is refused before anything is made or written through it.
+    let named_page = dv_repo::path::normalize(&cwd.join(&out).join("index.html"));
+    if !output.json && !output.show_vega {
+        dv_repo::confine::guard_generated(workspace, &named_page)?;
+    }
+    let images = write_images(
+        workspace,
+        &matched,
+        &dv_repo::path::normalize(&cwd.join(&renderers_out)),
+    )?;
     if output.json {
         printer.data(json::plots_json(&matched, &data, &images, output.split)?);
         return Ok(ExitStatus::Success);
@@ -276,7 +286,7 @@ fn run_plots(
     // DVC makes the directory before rendering, so it stays when a plot fails to render.
     html::make_dir(&page_dir)?;
     let page = html::page(&renderers, &images, &page_dir, template.as_deref())?;
-    html::write(&output_file, &page)?;
+    dv_repo::confine::write_generated(workspace, &named_page, page.as_bytes())?;
     printer.data(html::file_uri(&output_file));
     let auto_open = workspace
         .config()
@@ -346,19 +356,24 @@ pub(crate) type ImageFiles = Vec<((String, String), PathBuf)>;
 
 /// Writes the images of the image plots into `dir` as DVC does (`<rev>_<file>`, `/` replaced
 /// by `_`), creating it; returns where each went.
-fn write_images(matched: &Matched, dir: &Path) -> anyhow::Result<ImageFiles> {
+fn write_images(
+    workspace: &Workspace,
+    matched: &Matched,
+    dir: &Path,
+) -> anyhow::Result<ImageFiles> {
     let mut written = ImageFiles::new();
     for entry in &matched.renderers {
         let Renderer::Image(image) = &entry.renderer else {
             continue;
         };
         for point in &image.datapoints {
+            dv_repo::confine::guard_generated(workspace, &dir.join(point.file_name()))?;
             std::fs::create_dir_all(dir).map_err(|error| {
                 anyhow::anyhow!("failed to create '{}': {error}", dir.display())
             })?;
             let path = dv_repo::path::normalize(&dir.join(point.file_name()));
-            std::fs::write(&path, &point.image).map_err(|error| {
-                anyhow::anyhow!("failed to write '{}': {error}", path.display())
+            dv_repo::confine::write_generated(workspace, &path, &point.image).map_err(|error| {
+                anyhow::anyhow!("failed to write '{}': {error:#}", path.display())
             })?;
             written.push(((point.revision.clone(), point.filename.clone()), path));
         }

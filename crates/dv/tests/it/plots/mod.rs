@@ -7,7 +7,7 @@
 
 mod browser;
 
-use dv_test::{Outcome, TestRepo, files_under};
+use dv_test::{Outcome, TestRepo, files_under, run};
 
 use crate::support::{commit_all, dv, dvc, succeed};
 
@@ -378,4 +378,42 @@ fn pages_dvc_cannot_render_fail_as_dvc_fails() {
     repo.write("dvc.yaml", "plots:\n  - a.csv\n");
     let (failure, _) = assert_same_in(&repo, &["plots", "show", "-o", "x/y"], "x");
     assert_eq!(failure.code, 255);
+}
+
+/// A cloned repository cannot make `plots show` write outside it: a committed `dvc_plots`
+/// link is refused before anything is written, and a link where an image goes is replaced,
+/// not written through.
+#[test]
+fn links_in_the_repository_never_carry_the_page_outside() {
+    let repo = plots_repo();
+    let outside = repo.temp_dir().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, repo.path("dvc_plots")).unwrap();
+    let refused = dv(&repo, &["plots", "show"]);
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(
+        refused.stderr.contains("ERROR: refusing to write") && refused.stderr.contains("dvc_plots"),
+        "{refused:?}"
+    );
+    assert!(files_under(&outside).is_empty(), "nothing written outside");
+
+    std::fs::remove_file(repo.path("dvc_plots")).unwrap();
+    let victim = outside.join("victim");
+    std::fs::write(&victim, "keep me\n").unwrap();
+    run(repo.dv().args(["plots", "show"])).success();
+    for (name, _) in files_under(&repo.path("dvc_plots/static")) {
+        let path = repo.path(&format!("dvc_plots/static/{name}"));
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+    }
+    std::fs::remove_file(repo.path("dvc_plots/index.html")).unwrap();
+    std::os::unix::fs::symlink(&victim, repo.path("dvc_plots/index.html")).unwrap();
+    run(repo.dv().args(["plots", "show"])).success();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+    assert!(
+        !std::fs::symlink_metadata(repo.path("dvc_plots/index.html"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 }
