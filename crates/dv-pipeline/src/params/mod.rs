@@ -92,7 +92,7 @@ pub fn parse(path: &str, text: &str) -> Result<Value, ParamsError> {
             Value::Mapping(python::parse(text).map_err(|e| error(e.reason.clone(), Some(e.line)))?)
         }
     };
-    Ok(if is_falsy(&value) {
+    Ok(if dv_schema::yaml::is_falsy(&value) {
         Value::Mapping(Mapping::new())
     } else {
         value
@@ -200,19 +200,6 @@ fn written_plain(text: &str, candidate: &str) -> bool {
             && !adjacent_before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
             && !adjacent_after.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
     })
-}
-
-/// `json.loads(...) or {}` / `yaml.load(...) or {}`: falsy documents become `{}`.
-fn is_falsy(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Bool(flag) => !*flag,
-        Value::Number(number) => number.as_f64() == Some(0.0),
-        Value::String(text) => text.is_empty(),
-        Value::Sequence(items) => items.is_empty(),
-        Value::Mapping(map) => map.is_empty(),
-        Value::Tagged(_) => false,
-    }
 }
 
 fn from_json(json: serde_json::Value) -> Value {

@@ -212,7 +212,7 @@ pub(crate) fn read_metrics(snapshot: &Snapshot<'_>, path: &RepoPath) -> FileData
         Err(error) => FileData::Error(error),
         Ok(value) => FileData::Data(
             extract_metrics(&value)
-                .filter(|value| !is_falsy(value))
+                .filter(|value| !dv_schema::yaml::is_falsy(value))
                 .unwrap_or_else(|| Value::Mapping(Mapping::new())),
         ),
     }
@@ -245,18 +245,5 @@ fn extract_metrics(value: &Value) -> Option<Value> {
         }
         Value::Tagged(tagged) => extract_metrics(&tagged.value),
         _ => None,
-    }
-}
-
-/// Python's falsiness for a metric value (`val or {}`).
-fn is_falsy(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Bool(flag) => !flag,
-        Value::Number(number) => number.as_f64() == Some(0.0),
-        Value::String(text) => text.is_empty(),
-        Value::Mapping(map) => map.is_empty(),
-        Value::Sequence(items) => items.is_empty(),
-        Value::Tagged(_) => false,
     }
 }

@@ -30,6 +30,21 @@ pub use update::{UpdatedText, apply_diff, python_eq, update_text};
 
 pub use yaml_serde::{Mapping, Number, Value};
 
+/// Python's `bool(value)` is false for a loaded document or value (`None`, `False`, zero, empty
+/// string or collection), which DVC relies on in `load(...) or {}`. A tagged value is an
+/// object, so true.
+pub fn is_falsy(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(flag) => !flag,
+        Value::Number(number) => number.as_f64() == Some(0.0),
+        Value::String(text) => text.is_empty(),
+        Value::Sequence(items) => items.is_empty(),
+        Value::Mapping(map) => map.is_empty(),
+        Value::Tagged(_) => false,
+    }
+}
+
 /// Building values in unit tests.
 #[cfg(test)]
 mod test_values {

@@ -41,7 +41,8 @@ pub(super) fn add_entry(workspace: &Workspace, path: &Path) -> anyhow::Result<()
     // What Python reads as false is replaced by a new mapping: the file is written from
     // scratch.
     let loaded = match &previous {
-        Some(text) => Some(yaml::parse(text).map_err(corrupted)?).filter(|value| !is_falsy(value)),
+        Some(text) => Some(yaml::parse(text).map_err(corrupted)?)
+            .filter(|value| !dv_schema::yaml::is_falsy(value)),
         None => None,
     };
     let mut config = loaded
@@ -126,19 +127,6 @@ fn string(text: &str) -> Value {
     Value::String(text.to_owned())
 }
 
-/// Whether Python's `bool()` of the value ruamel loads is false.
-fn is_falsy(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Bool(flag) => !flag,
-        Value::Number(number) => number.as_f64() == Some(0.0),
-        Value::String(text) => text.is_empty(),
-        Value::Sequence(list) => list.is_empty(),
-        Value::Mapping(map) => map.is_empty(),
-        Value::Tagged(_) => false,
-    }
-}
-
 /// An error DVC lets escape from Python (`unexpected error - <message>`).
 fn unexpected(message: String) -> anyhow::Error {
     anyhow::anyhow!(message)
@@ -186,11 +174,11 @@ mod tests {
             "", "# c\n", "null\n", "{}\n", "[]\n", "0\n", "0.0\n", "false\n", "''\n",
         ] {
             let value = yaml::parse(text).expect("valid yaml");
-            assert!(is_falsy(&value), "{text:?}");
+            assert!(dv_schema::yaml::is_falsy(&value), "{text:?}");
         }
         for text in ["1\n", "true\n", "x\n", "[1]\n", "a: 1\n"] {
             let value = yaml::parse(text).expect("valid yaml");
-            assert!(!is_falsy(&value), "{text:?}");
+            assert!(!dv_schema::yaml::is_falsy(&value), "{text:?}");
         }
     }
 }
