@@ -53,6 +53,33 @@ pub fn escape_name(text: &str) -> Cow<'_, str> {
     escape_with(text, false)
 }
 
+/// Python's `repr()` of a string as DVC's messages show it: single quotes unless the text has a
+/// single quote and no double one; backslashes, the chosen quote, `\n`, `\r` and `\t` escaped.
+pub fn python_repr(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,7 +177,11 @@ pub(super) fn check_loadable(
         if !id.is_tree() || path.exists() {
             continue;
         }
-        let parts: Vec<String> = out.key.components().map(python_repr).collect();
+        let parts: Vec<String> = out
+            .key
+            .components()
+            .map(dv_schema::shown::python_repr)
+            .collect();
         let key = match parts.as_slice() {
             [one] => format!("({one},)"),
             _ => format!("({})", parts.join(", ")),
@@ -188,32 +192,6 @@ pub(super) fn check_loadable(
         });
     }
     Ok(())
-}
-
-/// Python's `repr` of a string (quotes chosen as Python chooses them; backslashes and quotes
-/// escaped).
-fn python_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut shown = String::from(quote);
-    for character in text.chars() {
-        match character {
-            '\\' => shown.push_str("\\\\"),
-            '\n' => shown.push_str("\\n"),
-            '\t' => shown.push_str("\\t"),
-            '\r' => shown.push_str("\\r"),
-            other if other == quote => {
-                shown.push('\\');
-                shown.push(other);
-            }
-            other => shown.push(other),
-        }
-    }
-    shown.push(quote);
-    shown
 }
 
 /// The files of a directory: a `.dir` manifest read from the cache on first use, or a tree
