@@ -157,12 +157,11 @@ impl History {
     }
 
     /// Every commit reachable from HEAD, local branches, remote-tracking branches and tags
-    /// (DVC's `-A`: experiments are not included), newest first.
+    /// (DVC's `-A`: experiments are not included), in DVC's order (see [`History::walk`]).
     pub fn all_commits(&self) -> Result<Vec<ObjectId>, HistoryError> {
         let mut tips = Vec::new();
-        // `git rev-list --branches --tags --remotes HEAD`, as DVC runs it: ties in commit time
-        // come out in this order of the tips.
         let head = self.repo.head_id().ok().map(|head| head.detach());
+        tips.extend(head);
         for prefix in ["refs/heads/", "refs/tags/", "refs/remotes/"] {
             for (_, id) in self.names_under(prefix)? {
                 if let Some(commit) = self.commit_of(id) {
@@ -170,7 +169,6 @@ impl History {
                 }
             }
         }
-        tips.extend(head);
         self.walk(tips, None)
     }
 
@@ -204,25 +202,24 @@ impl History {
         Ok(found)
     }
 
-    /// The commits reachable from `tips`, in the order of `git rev-list` without ordering
-    /// options (what DVC lists for `-A` and `--date`): the newest commit time first, commits
-    /// of equal time in the order they were queued (the tips as given, then the parents of
-    /// each commit taken). With `since`, commits older than it are left out.
+    /// The commits reachable from `tips`, in the order DVC lists them for `-A` and `--date`
+    /// (its git library's date-ordered walk): the newest commit time first, and among commits
+    /// queued with equal time the smallest id first. Parents are queued only once a commit is
+    /// taken, so a parent never comes before its child when times are equal. With `since`,
+    /// commits older than it are left out.
     pub fn walk(
         &self,
         tips: Vec<ObjectId>,
         since: Option<i64>,
     ) -> Result<Vec<ObjectId>, HistoryError> {
-        let mut queue: BinaryHeap<(i64, Reverse<u64>, ObjectId)> = BinaryHeap::new();
+        let mut queue: BinaryHeap<(i64, Reverse<ObjectId>)> = BinaryHeap::new();
         let mut queued: HashSet<ObjectId> = HashSet::new();
-        let mut order = 0u64;
         let mut push = |id: ObjectId,
-                        queue: &mut BinaryHeap<(i64, Reverse<u64>, ObjectId)>|
+                        queue: &mut BinaryHeap<(i64, Reverse<ObjectId>)>|
          -> Result<(), HistoryError> {
             if queued.insert(id) {
                 let time = self.commit_time(id)?;
-                queue.push((time, Reverse(order), id));
-                order += 1;
+                queue.push((time, Reverse(id)));
             }
             Ok(())
         };
@@ -238,7 +235,7 @@ impl History {
             .map(|commits| commits.iter().copied().collect())
             .unwrap_or_default();
         let mut found = Vec::new();
-        while let Some((time, _, id)) = queue.pop() {
+        while let Some((time, Reverse(id))) = queue.pop() {
             if since.is_none_or(|since| time >= since) {
                 found.push(id);
             }
@@ -352,10 +349,10 @@ mod tests {
             .to_owned()
     }
 
-    /// Commits of equal time come out in `git rev-list --branches --tags --remotes HEAD`'s
-    /// order, which is DVC's order for `-A`.
+    /// Commits of equal time come out smallest id first, as DVC lists them for `-A`; older
+    /// commits after them.
     #[test]
-    fn all_commits_in_git_rev_list_order() {
+    fn all_commits_in_dvc_order() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         git(root, &["init", "-q", "-b", "main"]);
@@ -385,10 +382,13 @@ mod tests {
         }
         git(root, &["checkout", "-q", "main"]);
         commit("head", "2024-02-01T00:00:00Z");
-        let expected = git(
-            root,
-            &["rev-list", "--branches", "--tags", "--remotes", "HEAD"],
-        );
+        let mut newest: Vec<String> = ["zeta", "t-alpha", "mid", "main"]
+            .iter()
+            .map(|name| git(root, &["rev-parse", &format!("{name}^{{commit}}")]))
+            .collect();
+        newest.sort();
+        newest.push(git(root, &["rev-parse", "main~1"]));
+        let expected = newest.join("\n");
         let history = History::open(root).expect("opens");
         let ours: Vec<String> = history
             .all_commits()

@@ -32,6 +32,18 @@ params:
 
 /// A repository with three commits (a tag on the first, a branch on the second), a cached
 /// metrics output read from the cache at old revisions, and workspace edits.
+/// Commits everything with one fixed author and committer time, so that commits tie in time
+/// (as commits made within a second do) and `-A` lists them in DVC's order for ties.
+fn commit_at_one_time(repo: &TestRepo, message: &str) {
+    repo.git(&["add", "-A"]);
+    repo.command("git")
+        .args(["commit", "-q", "-m", message])
+        .env("GIT_COMMITTER_DATE", "2024-05-01T12:00:00Z")
+        .env("GIT_AUTHOR_DATE", "2024-05-01T12:00:00Z")
+        .assert()
+        .success();
+}
+
 fn history_repo() -> TestRepo {
     let repo = TestRepo::new();
     succeed(&repo, "dvc", &["init", "-q"]);
@@ -52,7 +64,7 @@ fn history_repo() -> TestRepo {
     repo.write("scores.src", "auc: 0.3\nname: run\n");
     repo.write("extra/top.json", "{\"t\": 1}");
     succeed(&repo, "dvc", &["repro", "-q"]);
-    commit_all(&repo, "one");
+    commit_at_one_time(&repo, "one");
     repo.git(&["tag", "v1"]);
 
     repo.write(
@@ -65,7 +77,7 @@ fn history_repo() -> TestRepo {
     );
     repo.write("scores.src", "auc: 0.35\nname: run\n");
     succeed(&repo, "dvc", &["repro", "-q"]);
-    commit_all(&repo, "two");
+    commit_at_one_time(&repo, "two");
     repo.git(&["branch", "exp1"]);
 
     repo.write(
@@ -77,7 +89,7 @@ fn history_repo() -> TestRepo {
         "{\"acc\": 0.75, \"loss\": 0.25, \"nested\": {\"val\": {\"acc\": 0.7}, \"count\": 4}}",
     );
     succeed(&repo, "dvc", &["repro", "-q"]);
-    commit_all(&repo, "three");
+    commit_at_one_time(&repo, "three");
 
     // The workspace differs from HEAD.
     repo.write(
