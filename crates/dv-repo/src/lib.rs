@@ -56,6 +56,7 @@ pub mod repo;
 pub mod repo_import;
 pub mod revisions;
 pub mod run_cache;
+pub mod sources;
 pub mod tracking;
 pub mod transfer;
 pub mod workspace;

@@ -113,6 +113,24 @@ impl Workspace {
         })
     }
 
+    /// Another repository opened to read from (`ls`, `get`, `import`): `config` merged by the
+    /// caller, no lock taken, nothing written to it.
+    pub(crate) fn open_source(
+        root: PathBuf,
+        config: Table,
+        environment: &Environment,
+        git: Option<Git>,
+    ) -> Workspace {
+        Workspace {
+            repo: Repo::at(root),
+            config,
+            environment: environment.clone(),
+            git,
+            lock: std::sync::Mutex::new(None),
+            stage_files: std::sync::Mutex::default(),
+        }
+    }
+
     /// Releases the repository lock (DVC's `unlocked_repo`, while a stage's command runs, so
     /// that the command can run `dvc`/`dv` on the same repository). No-op when not held.
     pub fn release_lock(&self) {

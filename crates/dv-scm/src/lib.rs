@@ -9,6 +9,7 @@
 
 mod gitignore;
 pub mod history;
+pub mod mirror;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
