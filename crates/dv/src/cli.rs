@@ -9,7 +9,7 @@ use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
 use crate::commands::{dag, diff, freeze, metrics, params, plots};
 use crate::commands::{fetch, get_url, import_url, pull, push, repro, stage};
-use crate::commands::{git_hook, install};
+use crate::commands::{get, git_hook, import, install};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
 #[derive(Debug, Parser)]
@@ -85,6 +85,10 @@ pub enum Command {
     ImportUrl(import_url::ImportUrlArgs),
     /// Update data artifacts imported from other DVC repositories or URLs.
     Update(import_url::UpdateArgs),
+    /// Download file or directory tracked by DVC or by Git into the workspace.
+    Get(get::GetArgs),
+    /// Download file or directory tracked by DVC or by Git into the workspace, and track it.
+    Import(import::ImportArgs),
     /// Download or copy files from URL.
     #[command(name = "get-url")]
     GetUrl(get_url::GetUrlArgs),

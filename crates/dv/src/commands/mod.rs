@@ -14,8 +14,10 @@ pub mod diff;
 pub mod fetch;
 pub mod freeze;
 pub mod gc;
+pub mod get;
 pub mod get_url;
 pub mod git_hook;
+pub mod import;
 pub mod import_url;
 pub mod init;
 pub mod install;
@@ -27,6 +29,7 @@ pub mod pull;
 pub mod push;
 pub mod remote;
 pub mod remove;
+pub mod repo_source;
 pub mod repro;
 pub mod root;
 pub mod stage;
@@ -77,6 +80,8 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::ImportUrl(args) => import_url::run(args, &environment, printer),
         Command::Update(args) => import_url::run_update(args, &environment, printer),
         Command::GetUrl(args) => get_url::run(args, &environment, printer),
+        Command::Get(args) => get::run(args, &environment, printer),
+        Command::Import(args) => import::run(args, &environment, printer),
         Command::Data(args) => data::run(args, &environment, printer),
         Command::Metrics(args) => metrics::run(args, &environment, printer),
         Command::Params(args) => params::run(args, &environment, printer),

@@ -1,0 +1,136 @@
+//! A path of a source repository brought into a workspace as a repo import: its objects in
+//! the workspace cache, the output checked out, and the frozen `.dvc` file DVC writes
+//! (spec §6.7: `deps: [{path, repo: {url, rev, rev_lock, config, remote}}]`, no dependency
+//! hash). Shared by `import`, `update` and `fetch`/`pull` of repo imports.
+
+use std::path::Path;
+
+use anyhow::Context;
+use dv_data::progress::Progress;
+use dv_schema::dvc_file::{DvcFile, Output};
+use dv_schema::hash::HashName;
+use dv_schema::repo_path::RepoPath;
+
+use super::select::{self, Stored};
+use super::{SourceRepo, SourceSpec};
+use crate::error::CommandError;
+use crate::index::DvcFileEntry;
+use crate::workspace::Workspace;
+
+/// The dependency of a repo import.
+pub(crate) fn dependency(path: &str, spec: &SourceSpec, rev_lock: Option<&str>) -> Output {
+    Output {
+        path: path.to_owned(),
+        repo: Some(spec.recorded(rev_lock)),
+        // No `hash:` key: DVC records none for a repository dependency.
+        hash_name: HashName::Md5Dos2Unix,
+        ..Output::default()
+    }
+}
+
+/// The path inside the source, checked: relative, normalized, never above the source's root.
+pub(crate) fn source_path(path: &str) -> anyhow::Result<RepoPath> {
+    let trimmed = path.trim_end_matches('/');
+    RepoPath::new(if trimmed.is_empty() || trimmed == "." {
+        ""
+    } else {
+        trimmed
+    })
+    .map_err(|_| {
+        CommandError(format!(
+            "'{path}' is not a path inside the source repository"
+        ))
+        .into()
+    })
+}
+
+/// Fetches `path` of `source` into the workspace cache; returns what was stored and the
+/// output fields DVC records for it (`md5`, `size`, `nfiles`, `isexec`, `hash`).
+pub(crate) fn fetch_path(
+    workspace: &Workspace,
+    source: &SourceRepo,
+    path: &RepoPath,
+    jobs: Option<usize>,
+    progress: &Progress,
+) -> anyhow::Result<(Stored, Output)> {
+    let odb = workspace.odb(HashName::Md5);
+    let selection = select::select(source, path, &odb, jobs, progress)?;
+    let odb = workspace.odb(selection.hash_name);
+    let stored = select::store(source, &selection, &odb, jobs, progress)?;
+    let (id, size, nfiles) = stored.record(&odb)?;
+    let mut out = Output {
+        md5: Some(id),
+        size: Some(size),
+        nfiles,
+        hash_name: selection.hash_name,
+        ..Output::default()
+    };
+    if let Some(whole) = &selection.whole {
+        out.size = whole.size.or(out.size);
+        out.nfiles = whole.nfiles.or(out.nfiles);
+        out.isexec = whole.isexec;
+    } else if let Stored::File { isexec, .. } = &stored {
+        out.isexec = *isexec;
+    }
+    Ok((stored, out))
+}
+
+/// Checks `stored` out at `dest` from the workspace cache with the workspace's link types,
+/// replacing what is there.
+pub(crate) fn check_out(
+    workspace: &Workspace,
+    stored: &Stored,
+    hash_name: HashName,
+    dest: &Path,
+    jobs: std::num::NonZeroUsize,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    crate::confine::guard_write_error(workspace, dest)?;
+    crate::outputs::remove_path(dest)
+        .with_context(|| format!("failed to remove '{}'", workspace.display_path(dest)))?;
+    let links = workspace.link_types()?;
+    select::write_out(
+        stored,
+        &workspace.odb(hash_name),
+        dest,
+        &links,
+        jobs,
+        progress,
+    )
+}
+
+/// Writes the `.dvc` file of an import (updating `previous` in place, keeping its comments and
+/// key order, as DVC does), with DVC's stage checksum.
+pub(crate) fn write_file(
+    workspace: &Workspace,
+    dvc_path: &Path,
+    previous: Option<&DvcFileEntry>,
+    dep: Output,
+    out: Output,
+    no_exec: bool,
+) -> anyhow::Result<()> {
+    let mut file = match previous {
+        Some(previous) => previous.file.clone(),
+        None => DvcFile {
+            frozen: true,
+            ..DvcFile::default()
+        },
+    };
+    file.deps = vec![dep];
+    file.outs = vec![out];
+    file.md5 = (!no_exec).then(|| file.stage_md5());
+    let text = match previous {
+        Some(previous) => file.update_yaml(&previous.text).map_err(|error| {
+            CommandError(format!(
+                "failed to update '{}': {error}",
+                dvc_path.display()
+            ))
+        })?,
+        None => file.to_yaml(),
+    };
+    if previous.map(|p| p.text.as_str()) != Some(text.as_str()) {
+        crate::confine::write_metafile(workspace, dvc_path, text.as_bytes())
+            .with_context(|| format!("failed to write '{}'", dvc_path.display()))?;
+    }
+    Ok(())
+}
