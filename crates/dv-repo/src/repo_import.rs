@@ -4,10 +4,8 @@
 //! dv reads such files and treats their output like any other tracked output in `status`,
 //! `checkout`, `dag` and `repro`. As in DVC, the output is not pushed to the user's remote and
 //! is not kept by `gc` (DVC fetches it from the source repository again); `status` asks the
-//! source repository whether the locked revision is still the newest. Importing and updating
-//! are not implemented yet.
-
-use std::process::Command;
+//! source repository whether the locked revision is still the newest. Importing, updating and
+//! fetching them is `crate::sources`.
 
 use dv_schema::dvc_file::Output;
 
@@ -47,54 +45,18 @@ pub fn update_available(dep: &Output) -> anyhow::Result<bool> {
 
 /// The refs of the repository at `url` as `(name, commit)`, with annotated tags peeled.
 fn list_refs(url: &str) -> anyhow::Result<Vec<(String, String)>> {
-    let output = Command::new("git")
-        // A `.dvc` file from a cloned repository chooses the URL: only ordinary transports.
-        .args(["-c", "protocol.ext.allow=never", "ls-remote", "--"])
-        .arg(url)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(std::process::Stdio::null())
-        .output();
-    let output = match output {
-        Ok(output) if output.status.success() => output,
-        Ok(output) => {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let reason = stderr
-                .lines()
-                .map(|line| line.trim_start_matches("fatal: ").trim())
-                .find(|line| !line.is_empty())
-                .unwrap_or("git ls-remote failed")
-                .to_owned();
-            return Err(clone_error(url, &reason));
-        }
-        Err(error) => return Err(clone_error(url, &format!("cannot run git: {error}"))),
-    };
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| {
-            let (id, name) = line.split_once('\t')?;
-            Some((name.to_owned(), id.to_owned()))
-        })
-        .collect())
+    dv_scm::mirror::ls_remote(url).map_err(|error| {
+        let reason = match error {
+            dv_scm::ScmError::Git { message, .. } => message,
+            other => other.to_string(),
+        };
+        CommandError(format!("SCM error: Failed to clone repo '{url}': {reason}")).into()
+    })
 }
 
-fn clone_error(url: &str, reason: &str) -> anyhow::Error {
-    CommandError(format!("SCM error: Failed to clone repo '{url}': {reason}")).into()
-}
-
-/// The commit `rev` names in a clone of the repository: a tag, a branch, or a full commit id.
+/// The commit `rev` names among the advertised refs: a tag, a branch, or a full commit id.
 fn resolve(refs: &[(String, String)], rev: &str) -> Option<String> {
-    let find = |name: String| {
-        refs.iter()
-            .find(|(candidate, _)| *candidate == name)
-            .map(|(_, id)| id.clone())
-    };
-    find(format!("refs/tags/{rev}^{{}}"))
-        .or_else(|| find(format!("refs/tags/{rev}")))
-        .or_else(|| find(format!("refs/heads/{rev}")))
-        .or_else(|| {
-            (rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()))
-                .then(|| rev.to_ascii_lowercase())
-        })
+    dv_scm::mirror::resolve_advertised(refs, rev)
 }
 
 /// Whether the cache holds the object `id` and, for a directory, every file it lists.
@@ -117,44 +79,4 @@ pub(crate) fn in_cache(
             .md5()
             .is_none_or(|md5| odb.contains(&dv_schema::hash::ObjectId::file(md5)))
     }))
-}
-
-/// What `fetch`/`pull` say for an imported output the cache lacks.
-pub(crate) fn fetch_not_implemented(output: &str, source: &str) -> String {
-    format!(
-        "fetching '{output}' from its source '{source}' (a `dvc import`) is not implemented \
-         yet; run it with dvc (the repository is shared)"
-    )
-}
-
-/// What dv says for operations on a `dvc import` stage it cannot do yet (re-importing it).
-pub fn not_implemented_message(file: &str, what: &str) -> String {
-    format!(
-        "{what} '{file}' (a `dvc import` from another repository) is not implemented yet; \
-         run it with dvc (the repository is shared)"
-    )
-}
-
-/// [`not_implemented_message`] as an error of the failing command (exit code 1, as DVC's
-/// commands fail on operations they do not support).
-pub fn not_implemented(file: &str, what: &str) -> anyhow::Error {
-    CommandError(not_implemented_message(file, what)).into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolves_tags_before_branches_and_peels_annotated_tags() {
-        let refs = vec![
-            ("HEAD".to_owned(), "a".repeat(40)),
-            ("refs/heads/v1".to_owned(), "b".repeat(40)),
-            ("refs/tags/v1".to_owned(), "c".repeat(40)),
-            ("refs/tags/v1^{}".to_owned(), "d".repeat(40)),
-        ];
-        assert_eq!(resolve(&refs, "v1"), Some("d".repeat(40)));
-        assert_eq!(resolve(&refs, &"E".repeat(40)), Some("e".repeat(40)));
-        assert_eq!(resolve(&refs, "nope"), None);
-    }
 }

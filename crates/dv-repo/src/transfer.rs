@@ -70,6 +70,8 @@ pub(crate) struct UsedOutput {
     /// For the output of a `dvc import` (fetch only): its source as DVC shows it,
     /// `path (url)`. DVC fetches such outputs from the source repository, never from a remote.
     pub(crate) source: Option<String>,
+    /// For the output of a `dvc import`: its `.dvc` file.
+    pub(crate) import_file: Option<PathBuf>,
 }
 
 /// The outputs of the targets' `.dvc` files (all of them, and every output `dvc.lock` files
@@ -93,12 +95,15 @@ pub(crate) fn used_outputs(
         return Ok(Vec::new());
     }
     let entries = index::load_targets(workspace, &targets)?;
-    let imported: std::collections::HashMap<PathBuf, String> = entries
+    let imported: std::collections::HashMap<PathBuf, (String, PathBuf)> = entries
         .iter()
         .filter(|entry| entry.file.is_repo_import())
         .map(|entry| {
             let shown = crate::repo_import::shown_dependency(&entry.file.deps[0]);
-            (entry.resolve(&entry.file.outs[0]), shown)
+            (
+                entry.resolve(&entry.file.outs[0]),
+                (shown, entry.path.clone()),
+            )
         })
         .collect();
     let mut outputs: Vec<(PathBuf, &dv_schema::dvc_file::Output)> = entries
@@ -158,7 +163,7 @@ pub(crate) fn used_outputs(
             continue;
         }
         // A `dvc import`'s output is neither pushed nor compared with a remote (DVC).
-        let source = imported.get(&path).cloned();
+        let (source, import_file) = imported.get(&path).cloned().unzip();
         if source.is_some() && direction != Direction::Fetch {
             continue;
         }
@@ -169,6 +174,7 @@ pub(crate) fn used_outputs(
             remote: output.remote.clone(),
             size: output.size,
             source,
+            import_file,
         });
     }
     Ok(used)

@@ -31,8 +31,8 @@ pub struct FetchReport {
     pub missing: Vec<MissingObject>,
     /// Objects whose download failed (e.g. corrupted on the remote).
     pub failures: Vec<TransferFailure>,
-    /// Outputs of `dvc import` stages the cache lacks: DVC downloads them from their source
-    /// repository, which dv does not do yet. One message each.
+    /// Outputs of `dvc import` stages that could not be fetched from their source
+    /// repository. One message each.
     pub source_imports: Vec<String>,
 }
 
@@ -81,13 +81,26 @@ pub fn fetch(
         .into_iter()
         .partition(|output| output.source.is_some());
     for output in &imports {
-        if !crate::repo_import::in_cache(workspace, output.hash_name, &output.id)? {
-            report
-                .source_imports
-                .push(crate::repo_import::fetch_not_implemented(
-                    &output.name,
-                    output.source.as_deref().unwrap_or_default(),
-                ));
+        if crate::repo_import::in_cache(workspace, output.hash_name, &output.id)? {
+            continue;
+        }
+        // DVC fetches an import's data from its source repository, at the recorded commit
+        // (from the clone cache, without the network when the clone has it).
+        let fetched = output
+            .import_file
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no .dvc file"))
+            .and_then(|file| crate::index::DvcFileEntry::load(workspace, file))
+            .and_then(|entry| {
+                crate::sources::import::fetch_recorded(workspace, &entry, options.jobs, progress)
+            });
+        match fetched {
+            Ok(count) => report.fetched += count,
+            Err(error) => report.source_imports.push(format!(
+                "failed to fetch '{}' from its source '{}' - {error:#}",
+                output.name,
+                output.source.as_deref().unwrap_or_default()
+            )),
         }
     }
     let mut remotes = Vec::new();

@@ -1,5 +1,5 @@
 //! `dvc update` of URL imports (spec §6.5): each import's source looked up again and, when it
-//! changed, downloaded and recorded again (`--rev`-less: repository imports are not updated yet).
+//! changed, downloaded and recorded again and of repo imports (`--rev`), moved to the source's newest commit.
 
 use std::path::PathBuf;
 
@@ -13,6 +13,7 @@ use crate::imports::batch::{
 };
 use crate::imports::url::Storages;
 use crate::outputs::{OutputState, output_state};
+use crate::sources;
 use crate::transfer;
 use crate::workspace::Workspace;
 
@@ -31,6 +32,8 @@ pub struct UpdateOptions {
     pub remote: Option<String>,
     /// Concurrent requests (`-j`).
     pub jobs: Option<usize>,
+    /// `--rev`: the revision repo imports move to.
+    pub rev: Option<String>,
 }
 
 /// `dvc update`: re-reads each import's source and imports it again when it changed, counting
@@ -60,6 +63,7 @@ pub fn update(
     };
     let mut storages = Storages::default();
     let mut plans = Vec::new();
+    let mut repo_imports = Vec::new();
     for entry in entries {
         if !entry.file.is_import() {
             if options.recursive {
@@ -72,12 +76,8 @@ pub fn update(
             .into());
         }
         if entry.file.is_repo_import() {
-            let shown = workspace.display_path(&entry.path);
-            return Err(CommandError(format!(
-                "failed update data - {}",
-                crate::repo_import::not_implemented_message(&shown, "updating")
-            ))
-            .into());
+            repo_imports.push(entry);
+            continue;
         }
         plans.push(plan_from_import(workspace, entry, &mut storages));
     }
@@ -137,6 +137,35 @@ pub fn update(
         )?
     };
     report.unchanged = unchanged;
+    for entry in repo_imports {
+        let shown = workspace.display_path(&entry.path);
+        let dep = &entry.file.deps[0];
+        let changed = sources::import::update(
+            workspace,
+            &entry,
+            options.rev.as_deref(),
+            options.no_download,
+            options.jobs,
+            progress,
+        )
+        .map_err(|error| {
+            CommandError(format!(
+                "failed to import '{}' from '{}'. - {error:#}",
+                dep.path,
+                dep.repo_url().unwrap_or_default()
+            ))
+        })?;
+        if changed {
+            let out = workspace.display_path(&entry.resolve(&entry.file.outs[0]));
+            report.imported.push(crate::imports::batch::Imported {
+                source: sources::import::shown_source(dep),
+                out,
+                to_remote: false,
+            });
+        } else {
+            report.unchanged.push(shown);
+        }
+    }
     if let Some(failure) = report.failed.first() {
         return Err(CommandError(failure.message.clone()).into());
     }

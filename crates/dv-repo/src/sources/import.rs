@@ -10,6 +10,7 @@ use dv_data::progress::Progress;
 use dv_schema::dvc_file::{DvcFile, Output};
 use dv_schema::hash::HashName;
 use dv_schema::repo_path::RepoPath;
+use dv_schema::yaml::Value;
 
 use super::select::{self, Stored};
 use super::{SourceRepo, SourceSpec};
@@ -133,4 +134,113 @@ pub(crate) fn write_file(
             .with_context(|| format!("failed to write '{}'", dvc_path.display()))?;
     }
     Ok(())
+}
+
+/// The `Importing '…' -> '…'` names of a repo import: `path (url)` and the output.
+pub(crate) fn shown_source(dep: &Output) -> String {
+    format!("{} ({})", dep.path, dep.repo_url().unwrap_or_default())
+}
+
+/// `update` of the repo import `entry`: the source's newest commit of its revision (or of
+/// `rev`), imported again when it differs from the recorded one. Returns whether anything
+/// changed.
+pub(crate) fn update(
+    workspace: &Workspace,
+    entry: &DvcFileEntry,
+    rev: Option<&str>,
+    no_download: bool,
+    jobs: Option<usize>,
+    progress: &Progress,
+) -> anyhow::Result<bool> {
+    let old_dep = &entry.file.deps[0];
+    let mut spec = SourceSpec::from_recorded(old_dep.repo.as_ref().expect("repo import"));
+    if let Some(rev) = rev {
+        spec.rev = Some(rev.to_owned());
+    }
+    let source = SourceRepo::open(
+        workspace.environment(),
+        Some(workspace.config()),
+        &spec,
+        super::Opening::Newest,
+    )?;
+    let old_out = &entry.file.outs[0];
+    let out_path = entry.resolve(old_out);
+    let same = source.rev_lock.as_deref() == old_dep.repo_field("rev_lock")
+        && spec.rev.as_deref() == old_dep.repo_field("rev")
+        && (no_download || (old_out.md5.is_some() && std::fs::symlink_metadata(&out_path).is_ok()));
+    if same {
+        return Ok(false);
+    }
+    let mut dep = dependency(&old_dep.path, &spec, source.rev_lock.as_deref());
+    // Keep what DVC keeps of the recorded `repo:` (its `config`/`remote` as written).
+    if let (Some(Value::Mapping(old)), Some(Value::Mapping(new))) = (&old_dep.repo, &mut dep.repo) {
+        for (key, value) in old {
+            if !new.contains_key(key) && key.as_str() != Some("rev") {
+                new.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    let mut out = old_out.clone();
+    if no_download {
+        out.md5 = None;
+        out.size = None;
+        out.nfiles = None;
+    } else {
+        let path = source_path(&old_dep.path)?;
+        let (stored, fetched) = fetch_path(workspace, &source, &path, jobs, progress)?;
+        out.md5 = fetched.md5;
+        out.size = fetched.size;
+        out.nfiles = fetched.nfiles;
+        out.isexec = fetched.isexec;
+        out.hash_name = fetched.hash_name;
+        check_out(
+            workspace,
+            &stored,
+            out.hash_name,
+            &out_path,
+            workspace.jobs(jobs),
+            progress,
+        )?;
+    }
+    write_file(workspace, &entry.path, Some(entry), dep, out, false)?;
+    Ok(true)
+}
+
+/// Fetches the objects of a repo import the cache lacks from the commit it records, without
+/// touching the network when the clone cache has that commit. Returns the objects fetched.
+pub(crate) fn fetch_recorded(
+    workspace: &Workspace,
+    entry: &DvcFileEntry,
+    jobs: Option<usize>,
+    progress: &Progress,
+) -> anyhow::Result<usize> {
+    let dep = &entry.file.deps[0];
+    let spec = SourceSpec::from_recorded(dep.repo.as_ref().expect("repo import"));
+    let opening = match dep.repo_field("rev_lock") {
+        Some(commit) => super::Opening::Locked(commit),
+        None => super::Opening::AsSpecified,
+    };
+    let source = SourceRepo::open(
+        workspace.environment(),
+        Some(workspace.config()),
+        &spec,
+        opening,
+    )?;
+    let path = source_path(&dep.path)?;
+    let odb = workspace.odb(entry.file.outs[0].hash_name);
+    let selection = select::select(&source, &path, &odb, jobs, progress)?;
+    let missing = select::missing_files(&selection, &odb);
+    let stored = select::store(&source, &selection, &odb, jobs, progress)?;
+    let (id, _, _) = stored.record(&odb)?;
+    if Some(id) != entry.file.outs[0].md5 {
+        return Err(CommandError(format!(
+            "'{}' of '{}' at {} is not what '{}' records",
+            dep.path,
+            spec.url,
+            dep.repo_field("rev_lock").unwrap_or("HEAD"),
+            workspace.display_path(&entry.path)
+        ))
+        .into());
+    }
+    Ok(missing)
 }

@@ -324,6 +324,15 @@ impl Stored {
     }
 }
 
+/// How many files of `selection` are cached objects `odb` lacks.
+pub(crate) fn missing_files(selection: &Selection, odb: &Odb) -> usize {
+    let lacks = |from: &From| matches!(from, From::Object(id) if !odb.contains(id));
+    match &selection.item {
+        Item::File { from, .. } => usize::from(lacks(from)),
+        Item::Dir(files) => files.iter().filter(|(_, from)| lacks(from)).count(),
+    }
+}
+
 /// Fetches the objects of `selection` into `odb` and stores its git files there.
 pub(crate) fn store(
     source: &SourceRepo,

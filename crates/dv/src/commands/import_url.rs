@@ -244,6 +244,9 @@ pub struct UpdateArgs {
     /// Number of jobs to run simultaneously.
     #[arg(short, long, value_name = "number")]
     pub jobs: Option<usize>,
+    /// Git revision (e.g. SHA, branch, tag).
+    #[arg(long, value_name = "<commit>")]
+    pub rev: Option<String>,
 }
 
 pub fn run_update(
@@ -262,6 +265,7 @@ pub fn run_update(
             to_remote: args.to_remote,
             remote: args.remote,
             jobs: args.jobs,
+            rev: args.rev,
         },
         activity.progress(),
     );

@@ -69,11 +69,11 @@ pub(super) fn reproduce(
         if options.dry {
             return Ok(true);
         }
-        if file.is_repo_import() {
-            return Err(crate::repo_import::not_implemented(addressing, "importing"));
-        }
         let dep = &file.deps[0];
-        if is_local_dependency(dep) && std::fs::symlink_metadata(entry.resolve(dep)).is_err() {
+        if !file.is_repo_import()
+            && is_local_dependency(dep)
+            && std::fs::symlink_metadata(entry.resolve(dep)).is_err()
+        {
             return Err(DvcError(format!(
                 "dependency '{}' does not exist",
                 import_source(run, entry)
@@ -89,6 +89,7 @@ pub(super) fn reproduce(
                 to_remote: false,
                 remote: None,
                 jobs: options.jobs,
+                rev: None,
             },
             &Progress::default(),
         )?;

@@ -205,6 +205,7 @@ fn pull_outputs(
                 remote: out.output.remote.clone(),
                 size: out.output.size,
                 source: None,
+                import_file: None,
             })
         })
         .collect();
@@ -295,6 +296,7 @@ pub(super) fn pull_run_outputs(
                 remote: out.output.remote.clone(),
                 size: out.output.size,
                 source: None,
+                import_file: None,
             })
         })
         .collect();
