@@ -67,7 +67,10 @@ pub fn get(
 ) -> anyhow::Result<GetReport> {
     let path = source_path(&options.path)?;
     let source = SourceRepo::open(environment, config, &options.spec, Opening::AsSpecified)
-        .map_err(|error| get_error(options, &error, false))?;
+        .map_err(|error| {
+            let unreachable = error.is::<crate::sources::CloneFailed>();
+            get_error(options, &error, !unreachable)
+        })?;
     let wrap = |error: anyhow::Error| get_error(options, &error, true);
     if options.show_url {
         return show_url(&source, &path, options).map_err(wrap);
@@ -85,18 +88,26 @@ pub fn get(
                 .unwrap_or_else(|| "data".to_owned())
         });
     let mut out = environment.absolute(options.out.as_deref().unwrap_or(Path::new(&name)));
-    if out.is_dir() && options.out.is_some() && std::fs::symlink_metadata(&out).is_ok() {
+    let mut shown = options
+        .out
+        .as_deref()
+        .map(|o| o.display().to_string())
+        .unwrap_or_else(|| name.clone());
+    if options.out.is_some() && out.is_dir() {
         out = out.join(&name);
+        shown = format!("{}/{name}", shown.trim_end_matches('/'));
     }
-    if std::fs::symlink_metadata(&out).is_ok() && !options.force {
-        let shown = options
-            .out
-            .as_deref()
-            .map(|o| o.display().to_string())
-            .unwrap_or(name);
+    if let Ok(metadata) = std::fs::symlink_metadata(&out)
+        && !options.force
+    {
+        let kind = if metadata.is_dir() {
+            "directory"
+        } else {
+            "file"
+        };
         return Err(wrap(
             CommandError(format!(
-                "The file '{shown}' already exists locally. \nTo override it, re-run with '--force'."
+                "The {kind} '{shown}' already exists locally. \nTo override it, re-run with '--force'."
             ))
             .into(),
         ));

@@ -55,6 +55,9 @@ pub struct ImportReport {
 
 /// DVC's wrapper around every `import` error.
 pub fn import_error(options: &ImportOptions, cause: &anyhow::Error) -> anyhow::Error {
+    if cause.is::<crate::sources::CloneFailed>() {
+        return CommandError(format!("failed to import '{}' - {cause:#}", options.path)).into();
+    }
     CommandError(format!(
         "failed to import '{}' from '{}'. - {cause:#}",
         options.path, options.spec.url
@@ -93,7 +96,7 @@ pub fn plan(workspace: &Workspace, options: &ImportOptions) -> anyhow::Result<Im
     })
 }
 
-/// Imports as planned, counting transfers in `progress`.
+/// Imports as planned (after [`check`]), counting transfers in `progress`.
 pub fn import(
     workspace: &Workspace,
     options: &ImportOptions,
@@ -101,7 +104,6 @@ pub fn import(
     progress: &Progress,
 ) -> anyhow::Result<ImportReport> {
     let wrap = |error: anyhow::Error| import_error(options, &error);
-    check(workspace, options, plan).map_err(wrap)?;
     let path = source_path(&options.path)?;
     let name = plan
         .out
@@ -139,8 +141,21 @@ pub fn import(
     finish(workspace, plan)
 }
 
-/// DVC's checks before anything is read or written.
-fn check(workspace: &Workspace, options: &ImportOptions, plan: &ImportPlan) -> anyhow::Result<()> {
+/// DVC's checks before anything is read or written (before `Importing …` is shown), each
+/// failure wrapped as DVC wraps it.
+pub fn check(
+    workspace: &Workspace,
+    options: &ImportOptions,
+    plan: &ImportPlan,
+) -> anyhow::Result<()> {
+    check_outputs(workspace, options, plan).map_err(|error| import_error(options, &error))
+}
+
+fn check_outputs(
+    workspace: &Workspace,
+    options: &ImportOptions,
+    plan: &ImportPlan,
+) -> anyhow::Result<()> {
     let root = workspace.root();
     if !plan.out.starts_with(root) || plan.out == root {
         return Err(CommandError(format!(
@@ -150,9 +165,16 @@ fn check(workspace: &Workspace, options: &ImportOptions, plan: &ImportPlan) -> a
         ))
         .into());
     }
-    if !options.force && std::fs::symlink_metadata(&plan.out).is_ok() {
+    if let Ok(metadata) = std::fs::symlink_metadata(&plan.out)
+        && !options.force
+    {
+        let kind = if metadata.is_dir() {
+            "directory"
+        } else {
+            "file"
+        };
         return Err(CommandError(format!(
-            "The file '{}' already exists locally. \nTo override it, re-run with '--force'.",
+            "The {kind} '{}' already exists locally. \nTo override it, re-run with '--force'.",
             plan.out_shown
         ))
         .into());
@@ -178,7 +200,9 @@ fn check(workspace: &Workspace, options: &ImportOptions, plan: &ImportPlan) -> a
 
 fn finish(workspace: &Workspace, plan: &ImportPlan) -> anyhow::Result<ImportReport> {
     let mut to_track = vec![plan.dvc_path.clone()];
-    to_track.extend(crate::tracking::ignore_outputs(workspace, &[plan.out.clone()])?.gitignores);
+    to_track.extend(
+        crate::tracking::ignore_outputs(workspace, std::slice::from_ref(&plan.out))?.gitignores,
+    );
     to_track.sort();
     to_track.dedup();
     let staged = crate::tracking::autostage(workspace, &to_track)?;

@@ -34,6 +34,9 @@ pub struct UpdateOptions {
     pub jobs: Option<usize>,
     /// `--rev`: the revision repo imports move to.
     pub rev: Option<String>,
+    /// Repo imports are downloaded again from the commit they record (`repro` of an
+    /// unfrozen import) instead of moving to the source's newest commit.
+    pub reimport_recorded: bool,
 }
 
 /// `dvc update`: re-reads each import's source and imports it again when it changed, counting
@@ -140,15 +143,16 @@ pub fn update(
     for entry in repo_imports {
         let shown = workspace.display_path(&entry.path);
         let dep = &entry.file.deps[0];
-        let changed = sources::import::update(
-            workspace,
-            &entry,
-            options.rev.as_deref(),
-            options.no_download,
-            options.jobs,
-            progress,
-        )
-        .map_err(|error| {
+        let refresh = if options.reimport_recorded {
+            sources::import::Refresh::Recorded
+        } else {
+            sources::import::Refresh::Newest {
+                rev: options.rev.as_deref(),
+                no_download: options.no_download,
+            }
+        };
+        let changed = sources::import::update(workspace, &entry, refresh, options.jobs, progress)
+            .map_err(|error| {
             CommandError(format!(
                 "failed to import '{}' from '{}'. - {error:#}",
                 dep.path,

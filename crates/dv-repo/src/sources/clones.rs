@@ -131,9 +131,30 @@ pub(crate) enum Wanted<'a> {
     Locked(&'a str),
 }
 
+/// A source that cannot be cloned or reached (DVC reports it without naming the path asked
+/// for: `failed to get 'x' - SCM error: ...`).
+#[derive(Debug, thiserror::Error)]
+#[error("SCM error: Failed to clone repo '{url}': {reason}")]
+pub struct CloneFailed {
+    /// The URL as given.
+    pub url: String,
+    /// What git said.
+    pub reason: String,
+}
+
 /// DVC's message for a source that cannot be cloned.
 pub(crate) fn clone_error(url: &str, reason: &str) -> anyhow::Error {
-    CommandError(format!("SCM error: Failed to clone repo '{url}': {reason}")).into()
+    let reason = if !url.contains("://") && !url.contains(':') {
+        // A local path: DVC's words for one that is not a git repository.
+        format!("No git repository was found at {url}")
+    } else {
+        reason.to_owned()
+    };
+    CloneFailed {
+        url: url.to_owned(),
+        reason,
+    }
+    .into()
 }
 
 /// DVC's message for a revision the source does not have.
@@ -159,8 +180,15 @@ pub(crate) fn open(
         dv_scm::ScmError::Git { message, .. } => message,
         other => other.to_string(),
     };
-    // A recorded commit already cloned needs no network.
-    if let (Wanted::Locked(commit), Some(mirror)) = (&wanted, &existing)
+    // A recorded commit (or a full commit id asked for) already cloned needs no network.
+    let pinned = match &wanted {
+        Wanted::Locked(commit) => Some(*commit),
+        Wanted::Rev(Some(rev)) if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(*rev)
+        }
+        Wanted::Rev(_) => None,
+    };
+    if let (Some(commit), Some(mirror)) = (pinned, &existing)
         && mirror.has_commit(commit)
     {
         let clone = Clone {
@@ -168,7 +196,7 @@ pub(crate) fn open(
             tree: entry.join("tree"),
             _lock: lock,
         };
-        return Ok((clone, (*commit).to_owned()));
+        return Ok((clone, commit.to_ascii_lowercase()));
     }
     let advertised = ls_remote(url).map_err(|error| clone_error(url, &reason(error)))?;
     let (target, shown) = match wanted {

@@ -141,31 +141,51 @@ pub(crate) fn shown_source(dep: &Output) -> String {
     format!("{} ({})", dep.path, dep.repo_url().unwrap_or_default())
 }
 
-/// `update` of the repo import `entry`: the source's newest commit of its revision (or of
-/// `rev`), imported again when it differs from the recorded one. Returns whether anything
-/// changed.
+/// How a repo import is brought up to date.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Refresh<'a> {
+    /// `update`: the source's newest commit of the recorded revision (or of `rev`).
+    Newest {
+        rev: Option<&'a str>,
+        no_download: bool,
+    },
+    /// `repro` of an unfrozen import: the recorded commit, downloaded again.
+    Recorded,
+}
+
+/// `update` (or `repro`) of the repo import `entry`: imported again from the commit
+/// `refresh` names, unless nothing would change. Returns whether anything was imported.
 pub(crate) fn update(
     workspace: &Workspace,
     entry: &DvcFileEntry,
-    rev: Option<&str>,
-    no_download: bool,
+    refresh: Refresh<'_>,
     jobs: Option<usize>,
     progress: &Progress,
 ) -> anyhow::Result<bool> {
     let old_dep = &entry.file.deps[0];
     let mut spec = SourceSpec::from_recorded(old_dep.repo.as_ref().expect("repo import"));
-    if let Some(rev) = rev {
-        spec.rev = Some(rev.to_owned());
-    }
+    let (opening, no_download) = match refresh {
+        Refresh::Newest { rev, no_download } => {
+            if let Some(rev) = rev {
+                spec.rev = Some(rev.to_owned());
+            }
+            (super::Opening::Newest, no_download)
+        }
+        Refresh::Recorded => match old_dep.repo_field("rev_lock") {
+            Some(commit) => (super::Opening::Locked(commit), false),
+            None => (super::Opening::AsSpecified, false),
+        },
+    };
     let source = SourceRepo::open(
         workspace.environment(),
         Some(workspace.config()),
         &spec,
-        super::Opening::Newest,
+        opening,
     )?;
     let old_out = &entry.file.outs[0];
     let out_path = entry.resolve(old_out);
-    let same = source.rev_lock.as_deref() == old_dep.repo_field("rev_lock")
+    let same = matches!(refresh, Refresh::Newest { .. })
+        && source.rev_lock.as_deref() == old_dep.repo_field("rev_lock")
         && spec.rev.as_deref() == old_dep.repo_field("rev")
         && (no_download || (old_out.md5.is_some() && std::fs::symlink_metadata(&out_path).is_ok()));
     if same {

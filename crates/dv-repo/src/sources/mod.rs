@@ -16,6 +16,7 @@
 //! verified against its name, so a hostile source cannot put other content under a hash.
 
 pub(crate) mod clones;
+pub use clones::CloneFailed;
 pub(crate) mod import;
 pub(crate) mod select;
 

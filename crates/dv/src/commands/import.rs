@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use dv_repo::ops::import::{ImportOptions, import, plan};
+use dv_repo::ops::import::{ImportOptions, check, import, plan};
 use dv_repo::{Environment, Workspace};
 
 use crate::commands::repo_source::SourceArgs;
@@ -54,6 +54,7 @@ pub fn run(
         jobs: args.jobs,
     };
     let plan = plan(&workspace, &options)?;
+    check(&workspace, &options, &plan)?;
     if !options.no_exec {
         printer.info(format!(
             "Importing '{} ({})' -> '{}'",

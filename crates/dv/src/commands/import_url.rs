@@ -266,6 +266,7 @@ pub fn run_update(
             remote: args.remote,
             jobs: args.jobs,
             rev: args.rev,
+            reimport_recorded: false,
         },
         activity.progress(),
     );

@@ -32,6 +32,7 @@ mod remote_http;
 mod remote_ssh;
 mod remote_webdav;
 mod repo_imports;
+mod repo_sources;
 mod repro_beyond_dvc;
 mod repro_flags;
 mod run_cache;

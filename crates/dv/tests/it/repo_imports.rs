@@ -1,7 +1,6 @@
 //! `.dvc` files written by `dvc import` (a path of another DVC repository, `repo: {url,
 //! rev_lock}`, spec §6.7): twin repositories where the real dvc made the imports, then dv and
-//! dvc run the same commands and must agree. Where dv cannot do what dvc does yet (download
-//! from the source repository, `update`) it says so in one line.
+//! dvc run the same commands and must agree (`repo_sources` has imports dv makes).
 
 use dv_test::twins::{Twins, sh};
 use dv_test::{TestRepo, cache_objects, run};
@@ -90,18 +89,16 @@ fn status_asks_the_source_repository_like_dvc() {
     twins.same(&["status", "-q"]);
     // Frozen: `repro` keeps the import.
     twins.same(&["repro", "--dry", "dimp.dvc"]);
-    // Unfrozen, `repro` would import again: dvc downloads, dv says it cannot yet.
+    // Unfrozen, `repro` downloads the recorded commit again.
     twins.same(&["unfreeze", "dimp.dvc"]);
     twins.same(&["repro", "--dry", "dimp.dvc"]);
-    let ours = run(twins.ours.dv().args(["repro", "dimp.dvc"]));
-    assert_eq!(ours.code, 255, "{ours}");
-    assert!(
-        ours.stderr.contains(
-            "importing 'dimp.dvc' (a `dvc import` from another repository) is not implemented \
-             yet; run it with dvc (the repository is shared)"
-        ),
-        "{ours}"
-    );
+    std::fs::remove_dir_all(twins.ours.path("dimp")).unwrap();
+    std::fs::remove_dir_all(twins.theirs.path("dimp")).unwrap();
+    twins.same(&["repro", "dimp.dvc"]);
+    twins.same_file("dimp.dvc");
+    assert_eq!(twins.ours.read("dimp/a"), "a\n");
+    assert!(!twins.ours.exists("dimp/c"));
+    twins.same(&["status"]);
 }
 
 #[test]
@@ -140,64 +137,50 @@ fn commands_that_need_no_source_work_while_it_is_unreachable() {
 }
 
 #[test]
-fn fetching_an_import_from_its_source_is_not_implemented_yet() {
+fn fetching_an_import_downloads_it_from_its_source_like_dvc() {
     let source = source();
     let twins = importers(&source);
     twins.same(&["push"]);
-    // A fresh clone: nothing in the cache. dvc downloads the imports from the source and
-    // `mine.txt` from the remote; dv fetches `mine.txt` and names each import it cannot get.
-    let clone = twins.ours.git_clone();
-    std::fs::write(
-        clone.path(".dvc/config"),
-        twins.ours.read(".dvc/config").replace(
-            "../../store",
-            &twins.ours.temp_dir().join("store").display().to_string(),
-        ),
-    )
-    .unwrap();
-    let fetched = run(clone.dv().arg("fetch"));
-    assert_eq!(fetched.code, 1, "{fetched}");
-    assert_eq!(fetched.stdout, "1 file fetched\n", "{fetched}");
-    let url = source.root().display();
-    assert!(
-        fetched.stderr.contains(&format!(
-            "ERROR: fetching 'dimp' from its source 'd ({url})' (a `dvc import`) is not \
-             implemented yet; run it with dvc (the repository is shared)\n"
-        )),
-        "{fetched}"
-    );
-    assert!(
-        fetched
-            .stderr
-            .ends_with("ERROR: failed to fetch data from the cloud - 2 files failed to download\n"),
-        "{fetched}"
-    );
-    let pulled = run(clone.dv().arg("pull"));
-    assert_eq!(pulled.code, 1, "{pulled}");
-    assert_eq!(clone.read("mine.txt"), "mine\n");
-    // Once dvc fetched them, dv checks them out from the cache.
-    run(clone.dvc().arg("fetch")).success();
-    run(clone.dv().arg("pull")).success();
-    assert_eq!(clone.read("dimp/a"), "a\n");
+    // Fresh clones: nothing in the caches. Both download the imports from the source and
+    // `mine.txt` from the remote.
+    let clone = |repo: &TestRepo| {
+        let clone = repo.git_clone();
+        let store = repo.temp_dir().join("store").display().to_string();
+        let config = repo.read(".dvc/config").replace("../../store", &store);
+        std::fs::write(clone.path(".dvc/config"), config).unwrap();
+        clone
+    };
+    let (ours, theirs) = (clone(&twins.ours), clone(&twins.theirs));
+    let fetched = run(ours.dv().arg("fetch"));
+    let expected = run(theirs.dvc().arg("fetch"));
+    assert_eq!(fetched.code, 0, "{fetched}");
+    assert_eq!(fetched.stdout, expected.stdout, "{fetched}\n{expected}");
+    let pulled = run(ours.dv().arg("pull"));
+    assert_eq!(pulled.code, 0, "{pulled}");
+    assert_eq!(ours.read("mine.txt"), "mine\n");
+    assert_eq!(ours.read("dimp/a"), "a\n");
+    assert_eq!(ours.read("f.txt"), "hi\n");
+    run(ours.dvc().arg("status")).success();
 }
 
 #[test]
-fn update_of_a_repo_import_is_not_implemented_yet() {
+fn update_of_a_repo_import_matches_dvc() {
     let source = source();
     let twins = importers(&source);
-    let before = twins.ours.read("dimp.dvc");
-    let ours = run(twins.ours.dv().args(["update", "dimp.dvc"]));
-    assert_eq!(ours.code, 1, "{ours}");
-    assert_eq!(
-        ours.stderr,
-        "ERROR: failed update data - updating 'dimp.dvc' (a `dvc import` from another \
-         repository) is not implemented yet; run it with dvc (the repository is shared)\n"
+    twins.same(&["update", "dimp.dvc"]);
+    sh(
+        &source,
+        "echo c > d/c && $DVC add -q d && $DVC push -q && git add -A && git commit -qm more",
     );
-    assert_eq!(twins.ours.read("dimp.dvc"), before);
+    twins.same(&["update", "dimp.dvc", "f.txt.dvc"]);
+    twins.same_file("dimp.dvc");
+    twins.same_file("f.txt.dvc");
+    twins.same(&["status"]);
+    assert_eq!(twins.ours.read("dimp/c"), "c\n");
 }
 
 /// dvc's `gc -w` deletes the objects of `dvc import` outputs (it can download them from the
-/// source again); dv keeps them, because it cannot download them yet.
+/// source again); dv keeps them: data the workspace uses is never deleted by `gc`.
 #[test]
 fn gc_keeps_imported_objects_that_dv_could_not_download_again() {
     let source = source();

@@ -90,6 +90,7 @@ pub(super) fn reproduce(
                 remote: None,
                 jobs: options.jobs,
                 rev: None,
+                reimport_recorded: true,
             },
             &Progress::default(),
         )?;
