@@ -10,6 +10,7 @@ import shutil
 from .datasets import tree_digest, tree_digest_file
 from .facts import count_files, listing_digest, read_text, s3_digest
 from .history import HISTORY_SCENARIOS
+from .registry import REGISTRY_SCENARIOS
 from .s3 import S3_CREDENTIALS
 
 
@@ -455,4 +456,5 @@ SCENARIOS = {
     "repro-parallel": (sc_repro_parallel, "8 independent `sleep 1` stages: dvc one at a time, "
                        "dv -j 2 (ideal 4 s)", "dv within 10% of 4 s", False),
     **HISTORY_SCENARIOS,
+    **REGISTRY_SCENARIOS,
 }

@@ -31,6 +31,6 @@ pub mod state;
 pub mod verify;
 pub mod walk;
 
-mod pool;
+pub mod pool;
 
 pub use pool::{cap_threads, max_threads};

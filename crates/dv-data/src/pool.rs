@@ -21,7 +21,7 @@ use rayon::prelude::*;
 /// Maps `items` with `f`, keeping their order, on a pool of `jobs` threads — or on the calling
 /// thread when `jobs` is 1, the input is tiny, or the pool cannot be created, so a sequential run
 /// starts no threads at all.
-pub(crate) fn map<T, R, F>(jobs: NonZeroUsize, items: &[T], f: F) -> Vec<R>
+pub fn map<T, R, F>(jobs: NonZeroUsize, items: &[T], f: F) -> Vec<R>
 where
     T: Sync,
     R: Send,

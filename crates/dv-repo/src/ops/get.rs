@@ -10,12 +10,11 @@ use std::path::{Path, PathBuf};
 
 use dv_data::odb::{CacheLayout, Odb};
 use dv_data::progress::Progress;
-use dv_fs::link::LinkType;
 
 use crate::environment::Environment;
 use crate::error::CommandError;
 use crate::sources::import::source_path;
-use crate::sources::select::{self, Item, Stored};
+use crate::sources::select::{self, Item};
 use crate::sources::{Opening, SourceRepo, SourceSpec};
 
 /// What `get` was asked to do.
@@ -128,19 +127,10 @@ pub fn get(
             &scratch.odb,
             CacheLayout::for_hash_name(selection.hash_name),
         );
-        let stored = select::store(&source, &selection, &odb, options.jobs, progress)?;
-        let jobs = std::num::NonZeroUsize::new(options.jobs.unwrap_or(4).max(1))
+        let jobs = std::num::NonZeroUsize::new(options.jobs.unwrap_or(8).max(1))
             .unwrap_or(std::num::NonZeroUsize::MIN);
         let staged = scratch.dir.join("out");
-        select::write_out(
-            &stored,
-            &odb,
-            &staged,
-            &[LinkType::Hardlink, LinkType::Copy],
-            jobs,
-            progress,
-        )?;
-        make_writable(&staged, &stored)?;
+        select::copy_out(&source, &selection, &odb, &staged, jobs, progress)?;
         if options.force {
             crate::outputs::remove_path(&out)?;
         }
@@ -199,29 +189,6 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("dv-get-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
-}
-
-/// The linked files are the scratch cache's read-only objects: give them ordinary modes (the
-/// scratch cache is removed, so each inode ends up owned by the output alone).
-fn make_writable(staged: &Path, stored: &Stored) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let set = |path: &Path| -> std::io::Result<()> {
-        let mode = std::fs::metadata(path)?.permissions().mode();
-        let exec = mode & 0o100 != 0;
-        let wanted = if exec { 0o755 } else { 0o644 };
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(wanted))
-    };
-    match stored {
-        Stored::File { .. } => set(staged)?,
-        Stored::Tree { manifest } => {
-            for entry in manifest.entries() {
-                let mut path = staged.to_path_buf();
-                path.extend(entry.relpath.components());
-                set(&path)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A hidden directory beside the output for the scratch cache and the staged output, removed

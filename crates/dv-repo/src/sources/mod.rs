@@ -330,6 +330,15 @@ impl SourceRepo {
         Ok(outcome)
     }
 
+    /// The object `id` in the source's own cache, when the source is on this machine and
+    /// its cache has it.
+    pub(crate) fn cached_object(&self, hash_name: HashName, id: &ObjectId) -> Option<PathBuf> {
+        let cache = self.local_cache.as_ref()?;
+        let path =
+            Odb::new(cache, dv_data::odb::CacheLayout::for_hash_name(hash_name)).object_path(id);
+        path.is_file().then_some(path)
+    }
+
     /// Whether the source has anywhere to fetch objects from.
     pub fn has_storage(&self) -> bool {
         self.local_cache.is_some() || self.remote.is_some()

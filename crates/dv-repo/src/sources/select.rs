@@ -413,3 +413,125 @@ pub(crate) fn write_out(
     }
     Ok(())
 }
+
+/// Writes `selection` at `dest` (which must not exist) as ordinary files, as `get` does:
+/// objects the source's own cache holds are copied from there and verified against their
+/// hash; the others are downloaded into `scratch` first (verified on the way in); git files
+/// are copied. Files copied are counted in `progress`.
+pub(crate) fn copy_out(
+    source: &SourceRepo,
+    selection: &Selection,
+    scratch: &Odb,
+    dest: &Path,
+    jobs: std::num::NonZeroUsize,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let hash_name = selection.hash_name;
+    let mut files: Vec<(PathBuf, From, bool)> = Vec::new();
+    match &selection.item {
+        Item::File { from, isexec } => files.push((dest.to_path_buf(), from.clone(), *isexec)),
+        Item::Dir(entries) => {
+            for (relpath, from) in entries {
+                let mut path = dest.to_path_buf();
+                path.extend(relpath.components());
+                files.push((path, from.clone(), false));
+            }
+        }
+    }
+    // Where each object is read from: the source's cache, else the scratch cache.
+    let mut wanted = Vec::new();
+    let mut origins: Vec<Option<PathBuf>> = Vec::with_capacity(files.len());
+    for (_, from, _) in &files {
+        let origin = match from {
+            From::Object(id) => {
+                let local = source.cached_object(hash_name, id);
+                if local.is_none() {
+                    wanted.push((*id, None));
+                }
+                local
+            }
+            From::Git(path) => Some(path.clone()),
+        };
+        origins.push(origin);
+    }
+    if !wanted.is_empty() {
+        wanted.sort_by_key(|(id, _)| *id);
+        wanted.dedup_by(|a, b| a.0 == b.0);
+        let fetched = source.fetch(scratch, &wanted, Some(jobs.get()), progress)?;
+        if !fetched.missing.is_empty() {
+            let missing = fetched
+                .missing
+                .iter()
+                .map(|id| MissingObject::new(hash_name, id))
+                .collect();
+            return Err(MissingFromSource(missing).into());
+        }
+        if let Some(failure) = fetched.failures.first() {
+            return Err(CommandError(format!("{}: {}", failure.object, failure.error)).into());
+        }
+    }
+    let mut parents: Vec<&Path> = files
+        .iter()
+        .filter_map(|(path, _, _)| path.parent())
+        .collect();
+    parents.sort_unstable();
+    parents.dedup();
+    for parent in parents {
+        std::fs::create_dir_all(parent).map_err(|error| {
+            CommandError(format!("failed to create '{}': {error}", parent.display()))
+        })?;
+    }
+    let jobs_list: Vec<(&PathBuf, &From, bool, Option<&PathBuf>)> = files
+        .iter()
+        .zip(&origins)
+        .map(|((path, from, isexec), origin)| (path, from, *isexec, origin.as_ref()))
+        .collect();
+    progress.start(dv_data::progress::Phase::Linking, jobs_list.len() as u64, 0);
+    let results = dv_data::pool::map(jobs, &jobs_list, |(path, from, isexec, origin)| {
+        let result = copy_one(scratch, hash_name, path, from, *isexec, *origin);
+        progress.advance(dv_data::progress::Phase::Linking, 1, 0);
+        result
+    });
+    for result in results {
+        result?;
+    }
+    Ok(())
+}
+
+/// Copies one file of [`copy_out`], verifying an object read from the source's cache.
+fn copy_one(
+    scratch: &Odb,
+    hash_name: HashName,
+    path: &Path,
+    from: &From,
+    isexec: bool,
+    origin: Option<&PathBuf>,
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let (source_path, verify) = match (from, origin) {
+        (From::Object(_), Some(local)) => (local.clone(), true),
+        (From::Object(id), None) => (scratch.object_path(id), false),
+        (From::Git(git), _) => (git.clone(), false),
+    };
+    std::fs::copy(&source_path, path).map_err(|error| {
+        CommandError(format!(
+            "failed to copy '{}' to '{}': {error}",
+            source_path.display(),
+            path.display()
+        ))
+    })?;
+    if verify && let From::Object(id) = from {
+        let (md5, _) = dv_data::hashing::hash_file(path, hash_name)?;
+        if md5 != id.md5 {
+            let _ = std::fs::remove_file(path);
+            return Err(CommandError(format!(
+                "'{}' in the source's cache is corrupted: its content hashes to {md5}",
+                source_path.display()
+            ))
+            .into());
+        }
+    }
+    let mode = if isexec { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    Ok(())
+}
