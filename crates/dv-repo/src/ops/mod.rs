@@ -27,6 +27,7 @@ pub mod git_hook;
 pub mod import_url;
 pub mod init;
 pub mod install;
+pub mod ls_url;
 pub mod metrics;
 pub mod r#move;
 pub mod params;

@@ -19,6 +19,7 @@ pub mod git_hook;
 pub mod import_url;
 pub mod init;
 pub mod install;
+pub mod ls_url;
 pub mod metrics;
 pub mod r#move;
 pub mod params;
@@ -77,6 +78,7 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::ImportUrl(args) => import_url::run(args, &environment, printer),
         Command::Update(args) => import_url::run_update(args, &environment, printer),
         Command::GetUrl(args) => get_url::run(args, &environment, printer),
+        Command::ListUrl(args) => ls_url::run(args, &environment, printer),
         Command::Data(args) => data::run(args, &environment, printer),
         Command::Metrics(args) => metrics::run(args, &environment, printer),
         Command::Params(args) => params::run(args, &environment, printer),

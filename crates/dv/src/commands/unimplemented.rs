@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 18] = [
+pub const NAMES: [&str; 16] = [
     "artifacts",
     "cache",
     "daemon",
@@ -24,9 +24,7 @@ pub const NAMES: [&str; 18] = [
     "import",
     "import-db",
     "list",
-    "list-url",
     "ls",
-    "ls-url",
     "queue",
     "studio",
     "test-db",

@@ -5,7 +5,7 @@
 use dv_test::{TestRepo, run};
 
 /// The names dv does not implement yet (dvc's hidden ones included).
-const UNIMPLEMENTED: [&str; 18] = [
+const UNIMPLEMENTED: [&str; 16] = [
     "artifacts",
     "cache",
     "daemon",
@@ -18,9 +18,7 @@ const UNIMPLEMENTED: [&str; 18] = [
     "import",
     "import-db",
     "list",
-    "list-url",
     "ls",
-    "ls-url",
     "queue",
     "studio",
     "test-db",
