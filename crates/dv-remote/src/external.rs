@@ -255,9 +255,9 @@ impl ExternalFs {
     }
 
     /// The direct children of directory `dir` (`""` = the root), in the order the storage
-    /// lists them (S3: one delimited listing, keys and common prefixes in key order, the
-    /// directory's own marker object included). A directory with nothing under it gives an
-    /// empty list.
+    /// lists them (S3: one delimited listing; files in key order, subdirectories in key order,
+    /// the directory's own marker object among the files). A directory with nothing under it
+    /// gives an empty list.
     ///
     /// # Errors
     ///
