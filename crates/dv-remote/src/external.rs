@@ -1,9 +1,10 @@
-//! [`ExternalFs`]: a read-only file system outside the repository that `import-url`, `get-url`
-//! and `update` read from: one S3 bucket (optionally under a key prefix) or one HTTP(S) origin.
-//! It tells what is at a path with the metadata DVC records for import dependencies (S3: the
-//! `etag` without quotes, `size` and, version-aware, `version_id`, spec §6.3–§6.4; HTTP: the
+//! [`ExternalFs`]: a read-only file system outside the repository that `import-url`, `get-url`,
+//! `update` and `ls-url` read from: one S3 bucket (optionally under a key prefix) or one HTTP(S)
+//! origin. It tells what is at a path with the metadata DVC records for import dependencies (S3:
+//! the `etag` without quotes, `size` and, version-aware, `version_id`, spec §6.3–§6.4; HTTP: the
 //! `checksum`, which is the `ETag` header verbatim or else `Content-MD5`, spec §6.5), lists the
-//! files of S3 directories, and downloads files while computing their md5.
+//! files of S3 directories (recursively for imports, one level for `ls-url`), and downloads
+//! files while computing their md5.
 //!
 //! * `s3`: S3 sources, on the S3 remotes' store (connection, error mapping, downloads).
 //! * `http`: HTTP(S) sources, on the HTTP remotes' store.
@@ -33,8 +34,8 @@ use crate::store::{Get, Store};
 use self::http::HttpSource;
 use self::s3::S3Source;
 
-/// A source filesystem that `import-url`, `get-url` and `update` read from: one S3 bucket
-/// (optionally under a prefix) or one HTTP(S) origin (optionally under a path).
+/// A source filesystem that `import-url`, `get-url`, `update` and `ls-url` read from: one S3
+/// bucket (optionally under a prefix) or one HTTP(S) origin (optionally under a path).
 pub struct ExternalFs {
     label: RemoteLabel,
     jobs: usize,
@@ -69,6 +70,17 @@ pub enum ExternalEntry {
     File(ExternalFile),
     /// An S3 "directory": at least one key lies under `path/`.
     Directory,
+}
+
+/// A direct child of a directory listed by [`ExternalFs::list_directory`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalChild {
+    /// A file; `relpath` is its name in the directory. An empty name is the directory's own
+    /// marker object (an S3 key ending in `/`, as consoles create for "folders"), which S3
+    /// lists among the directory's contents.
+    File(ExternalFile),
+    /// A subdirectory (an S3 common prefix), by name.
+    Directory(String),
 }
 
 /// A file of an [`ExternalFs`] with the metadata DVC records for import dependencies.
@@ -240,6 +252,26 @@ impl ExternalFs {
         };
         files.sort_by(|left, right| left.relpath.cmp(&right.relpath));
         Ok(files)
+    }
+
+    /// The direct children of directory `dir` (`""` = the root), in the order the storage
+    /// lists them (S3: one delimited listing; files in key order, subdirectories in key order,
+    /// the directory's own marker object among the files). A directory with nothing under it
+    /// gives an empty list.
+    ///
+    /// # Errors
+    ///
+    /// [`RemoteError::UnsupportedOperation`] for HTTP; refused credentials, a missing bucket, an
+    /// unreachable endpoint or another failure of the listing.
+    pub fn list_directory(&self, dir: &str) -> Result<Vec<ExternalChild>, RemoteError> {
+        let dir = normalize(dir);
+        match &self.source {
+            Source::S3(source) => source.list_directory(&dir),
+            Source::Http(_) => Err(RemoteError::UnsupportedOperation {
+                remote: self.label.clone(),
+                operation: format!("listing directory `{dir}`"),
+            }),
+        }
     }
 
     /// Downloads each `(path, version_id, destination)`, `jobs` at a time, reporting to

@@ -1,7 +1,7 @@
 //! DVC remotes for `dv`: a remote's config turned into a storage backend, and the batched,
 //! blocking operations `push`, `pull`, `fetch` and `status -c` need on content-addressed
 //! objects (spec §10); and the read-only external file systems (S3, HTTP) that `import-url`,
-//! `get-url` and `update` read from (spec §6.3–§6.5).
+//! `get-url`, `update` and `ls-url` read from (spec §6.3–§6.5).
 //!
 //! ```text
 //! RemoteConfig ──Remote::open──▶ Remote ─┬─ exists_many(&[ObjectKey])        -> Vec<bool>
@@ -11,6 +11,7 @@
 //!
 //! RemoteConfig ──ExternalFs::open──▶ ExternalFs ─┬─ stat(path) / stat_many(&[path]) -> entries
 //!  (url = s3://… or http(s)://…)                 ├─ list_files(dir)                 -> files
+//!                                                ├─ list_directory(dir)             -> children
 //!                                                └─ download_many(&[(path, version, dest)]) -> md5s
 //! ```
 //!
@@ -125,7 +126,7 @@ use std::sync::OnceLock;
 
 pub use config::{RemoteConfig, Retries};
 pub use error::{RemoteError, RemoteLabel};
-pub use external::{ExternalEntry, ExternalFile, ExternalFs};
+pub use external::{ExternalChild, ExternalEntry, ExternalFile, ExternalFs};
 pub use object_key::{Layout, ObjectDownload, ObjectKey, ObjectKind, ParseKeyError};
 pub use objects::ObjectKeys;
 pub use progress::TransferProgress;

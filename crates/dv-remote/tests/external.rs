@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use dv_remote::{
-    ExternalEntry, ExternalFile, ExternalFs, RemoteConfig, RemoteError, Retries, TransferProgress,
+    ExternalChild, ExternalEntry, ExternalFile, ExternalFs, RemoteConfig, RemoteError, Retries,
+    TransferProgress,
 };
 use dv_test::{HttpServer, S3Server};
 use md5::Digest as _;
@@ -215,6 +216,53 @@ fn s3_list_files_is_recursive_sorted_and_skips_directory_markers() {
         ]
     );
     assert!(fs.list_files("missing").unwrap().is_empty());
+}
+
+/// `list_directory`'s files (name, size) and subdirectories, each in listing order.
+fn one_level(fs: &ExternalFs, dir: &str) -> (Vec<(String, Option<u64>)>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for child in fs.list_directory(dir).unwrap() {
+        match child {
+            ExternalChild::File(file) => files.push((file.relpath, file.size)),
+            ExternalChild::Directory(name) => dirs.push(name),
+        }
+    }
+    (files, dirs)
+}
+
+#[test]
+fn s3_list_directory_lists_one_level_with_its_own_marker() {
+    let server = s3_source();
+    let home = tempfile::tempdir().unwrap();
+    let fs = s3_fs(&server, "s3://src/data", &[], home.path());
+    let owned = |files: &[(&str, Option<u64>)]| -> Vec<(String, Option<u64>)> {
+        files
+            .iter()
+            .map(|(name, size)| ((*name).to_owned(), *size))
+            .collect()
+    };
+    assert_eq!(
+        one_level(&fs, "dir"),
+        (
+            owned(&[("A.txt", Some(6)), ("a.txt", Some(2)), ("b.txt", Some(4))]),
+            vec!["a".to_owned(), "marker".to_owned()]
+        )
+    );
+    assert_eq!(one_level(&fs, "/dir/"), one_level(&fs, "dir"));
+    assert_eq!(
+        one_level(&fs, ""),
+        (
+            owned(&[("file.csv", Some(8))]),
+            vec!["dir".to_owned(), "dirx".to_owned()]
+        )
+    );
+    // A directory marker object is listed inside its directory, with an empty name.
+    assert_eq!(
+        one_level(&fs, "dir/marker"),
+        (owned(&[("", Some(0))]), Vec::new())
+    );
+    assert_eq!(one_level(&fs, "missing"), (Vec::new(), Vec::new()));
 }
 
 #[test]

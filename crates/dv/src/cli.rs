@@ -8,7 +8,7 @@ use dv_repo::Level;
 use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
 use crate::commands::{dag, diff, freeze, metrics, params, plots};
-use crate::commands::{fetch, get_url, import_url, pull, push, repro, stage};
+use crate::commands::{fetch, get_url, import_url, ls_url, pull, push, repro, stage};
 use crate::commands::{get, git_hook, import, install};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
@@ -92,6 +92,9 @@ pub enum Command {
     /// Download or copy files from URL.
     #[command(name = "get-url")]
     GetUrl(get_url::GetUrlArgs),
+    /// List directory contents from URL.
+    #[command(name = "list-url", visible_alias = "ls-url")]
+    ListUrl(ls_url::LsUrlArgs),
     /// Commands related to data management.
     Data(data::DataArgs),
     /// Commands to display and compare metrics.

@@ -145,6 +145,15 @@ impl Printer {
         self.info(text);
     }
 
+    /// Requested data on stdout written as it is, hidden by `-q`: for text whose names the
+    /// caller escaped and that carries DVC's terminal colours (`ls-url` on a terminal).
+    pub fn styled_data(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", text.as_ref());
+        }
+    }
+
     /// An `ERROR: ...` line on stderr (DVC hides these too under `-q`).
     pub fn error(&self, text: impl AsRef<str>) {
         if !self.quiet {

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use futures::StreamExt as _;
 use opendal::{ErrorKind, Metadata, Operator};
 
-use super::{ExternalEntry, ExternalFile, stat_all};
+use super::{ExternalChild, ExternalEntry, ExternalFile, stat_all};
 use crate::config::RemoteConfig;
 use crate::error::{RemoteError, RemoteLabel};
 use crate::network::Networked;
@@ -118,32 +118,70 @@ impl S3Source {
         dir: &str,
         budget: usize,
     ) -> Result<Option<HashMap<String, Child>>, RemoteError> {
-        let prefix = directory(dir);
-        let Ok(mut lister) = self.operator().lister_with(&prefix).recursive(false).await else {
+        let Ok(Some(listed)) = self.list_children(dir, Some(budget)).await else {
             return Ok(None);
         };
-        let mut children = HashMap::new();
+        let children = listed
+            .into_iter()
+            .filter_map(|child| match child {
+                ExternalChild::File(file) if !file.relpath.is_empty() => {
+                    Some((file.relpath.clone(), Child::File(file)))
+                }
+                ExternalChild::File(_) => None,
+                ExternalChild::Directory(name) => Some((name, Child::Directory)),
+            })
+            .collect();
+        Ok(Some(children))
+    }
+
+    /// The direct children of directory `dir` in listing order (see
+    /// [`ExternalFs::list_directory`]); `None` when there are more than `budget`.
+    async fn list_children(
+        &self,
+        dir: &str,
+        budget: Option<usize>,
+    ) -> Result<Option<Vec<ExternalChild>>, RemoteError> {
+        let prefix = directory(dir);
+        let error = |error: &opendal::Error| self.target().error("list", &prefix, error);
+        let mut lister = self
+            .operator()
+            .lister_with(&prefix)
+            .recursive(false)
+            .await
+            .map_err(|failure| error(&failure))?;
+        let own = prefix.trim_start_matches('/');
+        let mut children = Vec::new();
         while let Some(entry) = lister.next().await {
-            let Ok(entry) = entry else {
-                return Ok(None);
-            };
-            if children.len() >= budget {
+            let entry = entry.map_err(|failure| error(&failure))?;
+            if budget.is_some_and(|budget| children.len() >= budget) {
                 return Ok(None);
             }
             let path = entry.path().trim_start_matches('/');
-            let Some(rest) = path.strip_prefix(prefix.trim_start_matches('/')) else {
+            let Some(rest) = path.strip_prefix(own) else {
                 continue;
             };
             let metadata = entry.metadata();
-            if let Some(name) = rest.strip_suffix('/') {
-                if !name.is_empty() {
-                    children.insert(name.to_owned(), Child::Directory);
+            if rest.is_empty() {
+                // The directory's own marker object (`dir/`), listed among its contents.
+                if !own.is_empty() {
+                    children.push(ExternalChild::File(self.file("", metadata)));
                 }
-            } else if metadata.is_file() && !rest.is_empty() {
-                children.insert(rest.to_owned(), Child::File(self.file(rest, metadata)));
+            } else if let Some(name) = rest.strip_suffix('/') {
+                children.push(ExternalChild::Directory(name.to_owned()));
+            } else if metadata.is_file() {
+                children.push(ExternalChild::File(self.file(rest, metadata)));
             }
         }
         Ok(Some(children))
+    }
+
+    /// See [`ExternalFs::list_directory`].
+    pub(super) fn list_directory(&self, dir: &str) -> Result<Vec<ExternalChild>, RemoteError> {
+        let listed = self
+            .store
+            .runtime()?
+            .block_on(self.list_children(dir, None))?;
+        Ok(listed.unwrap_or_default())
     }
 
     /// A `HEAD` of the key; if there is none, whether anything lies under `path/`.

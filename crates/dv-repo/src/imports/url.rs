@@ -1,7 +1,7 @@
 //! Resolving an import's URL to where it lives (DVC's `parse_external_url`): a local path, or a
 //! path on an S3 bucket or HTTP(S) server opened once per batch; `remote://NAME/path` resolved
-//! against remote `NAME`. Shared by `import-url`, `update`, `get-url` (also outside a repository)
-//! and URL dependencies of stages.
+//! against remote `NAME`. Shared by `import-url`, `update`, `get-url` and `ls-url` (also outside a
+//! repository) and URL dependencies of stages.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -111,6 +111,28 @@ pub(crate) fn resolve_url(
         }
         _ => Err(ConfigError(format!("Unsupported URL type {scheme}://")).into()),
     }
+}
+
+/// The path DVC's `parse_external_url` hands the URL's filesystem (its `fs_path`), which DVC
+/// shows as the root of `ls-url --tree` and lists entries relative to: a local path or an
+/// HTTP(S) URL as written, an S3 URL without `s3://`; for `remote://NAME/path`, the remote's
+/// URL (local ones resolved, as configuration reads them) and `path` joined with `/` (a
+/// trailing `/` when `path` is empty), then the same.
+pub(crate) fn dvc_fs_path(config: &Table, url: &str) -> Result<String, ConfigError> {
+    let url = match split_scheme(url) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("remote") => {
+            let (name, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let base = remote_options(config, name, 0)?
+                .remove("url")
+                .unwrap_or_default();
+            format!("{base}/{}", path.trim_start_matches('/'))
+        }
+        _ => url.to_owned(),
+    };
+    Ok(match split_scheme(&url) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("s3") => rest.to_owned(),
+        _ => url,
+    })
 }
 
 /// The options of remote `name` in `config` (see [`remotes::remote_section`]); an unknown

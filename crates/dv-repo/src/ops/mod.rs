@@ -29,6 +29,7 @@ pub mod import;
 pub mod import_url;
 pub mod init;
 pub mod install;
+pub mod ls_url;
 pub mod metrics;
 pub mod r#move;
 pub mod params;

@@ -21,6 +21,7 @@ pub mod import;
 pub mod import_url;
 pub mod init;
 pub mod install;
+pub mod ls_url;
 pub mod metrics;
 pub mod r#move;
 pub mod params;
@@ -82,6 +83,7 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::GetUrl(args) => get_url::run(args, &environment, printer),
         Command::Get(args) => get::run(args, &environment, printer),
         Command::Import(args) => import::run(args, &environment, printer),
+        Command::ListUrl(args) => ls_url::run(args, &environment, printer),
         Command::Data(args) => data::run(args, &environment, printer),
         Command::Metrics(args) => metrics::run(args, &environment, printer),
         Command::Params(args) => params::run(args, &environment, printer),

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 14] = [
     "artifacts",
     "cache",
     "daemon",
@@ -22,9 +22,7 @@ pub const NAMES: [&str; 16] = [
     "experiments",
     "import-db",
     "list",
-    "list-url",
     "ls",
-    "ls-url",
     "queue",
     "studio",
     "test-db",

@@ -5,6 +5,7 @@
 //! - [`number`]: `repr(float)`, `round(x, n)`, `f"{x:.{p}g}"`.
 //! - [`value`]: `str()`/`repr()` of a params or metrics value, DVC's `_format_field`.
 //! - [`json`]: `json.dumps` with DVC's settings, for `serde_json` and YAML values.
+//! - [`listing`]: `ls-url` (and later `ls`) listings: names, `--size` tables, `--tree`.
 //!
 //! Expected outputs come from the oracle's Python: `crates/dv/tests/fixtures/output/`.
 
@@ -13,6 +14,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub(crate) mod json;
+pub(crate) mod listing;
 pub(crate) mod number;
 mod printable;
 pub(crate) mod table;

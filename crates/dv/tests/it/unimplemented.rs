@@ -5,7 +5,7 @@
 use dv_test::{TestRepo, run};
 
 /// The names dv does not implement yet (dvc's hidden ones included).
-const UNIMPLEMENTED: [&str; 16] = [
+const UNIMPLEMENTED: [&str; 14] = [
     "artifacts",
     "cache",
     "daemon",
@@ -16,9 +16,7 @@ const UNIMPLEMENTED: [&str; 16] = [
     "experiments",
     "import-db",
     "list",
-    "list-url",
     "ls",
-    "ls-url",
     "queue",
     "studio",
     "test-db",

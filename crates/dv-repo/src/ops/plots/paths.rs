@@ -4,38 +4,7 @@
 
 use dv_schema::repo_path::RepoPath;
 
-/// `posixpath.normpath`: `.` and empty parts dropped, `..` folded where it can be.
-pub(crate) fn normpath(path: &str) -> String {
-    if path.is_empty() {
-        return ".".to_owned();
-    }
-    let leading = path.len() - path.trim_start_matches('/').len();
-    let prefix = match leading {
-        0 => "",
-        2 => "//",
-        _ => "/",
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|last| *last != "..") {
-                    parts.pop();
-                } else if prefix.is_empty() {
-                    parts.push("..");
-                }
-            }
-            other => parts.push(other),
-        }
-    }
-    let joined = format!("{prefix}{}", parts.join("/"));
-    if joined.is_empty() {
-        ".".to_owned()
-    } else {
-        joined
-    }
-}
+pub(crate) use crate::path::normpath;
 
 /// `posixpath.join(base, path)`.
 pub(crate) fn join(base: &str, path: &str) -> String {
@@ -148,15 +117,6 @@ pub(crate) fn extension(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn normpath_matches_posixpath() {
-        assert_eq!(normpath(""), ".");
-        assert_eq!(normpath("./a/./b/"), "a/b");
-        assert_eq!(normpath("a/../../b"), "../b");
-        assert_eq!(normpath("/../a"), "/a");
-        assert_eq!(normpath("a/.."), ".");
-    }
 
     #[test]
     fn join_dirname_and_commonpath_match_posixpath() {
