@@ -26,6 +26,8 @@
 //! - [`imports`]: URL imports (`.dvc` files with an external dependency): URL resolution,
 //!   batches of imports, `--fs-config`;
 //! - [`repo_import`]: `.dvc` files written by `dvc import` (another repository's data);
+//! - [`sources`]: other repositories as data sources (in place or from the clone cache under
+//!   the site cache dir, `dv-clones-<uid>/`), paths selected in them, repo imports written;
 //! - [`remotes`]: from configuration to an opened remote, and DVC's errors on the way;
 //! - [`transfer`]: the objects outputs use, grouped by remote and layout, and what the cache
 //!   and a remote hold of them;
