@@ -341,3 +341,78 @@ fn md5_hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[test]
+fn two_processes_share_one_clone() {
+    let source = registry();
+    let url = format!("file://{}", url(&source));
+    let repo = TestRepo::without_git();
+    let spawn = |out: &str| {
+        repo.dv_process()
+            .args(["get", &url, "data", "--rev", "v1", "-o", out])
+            .spawn()
+            .unwrap()
+    };
+    let (mut first, mut second) = (spawn("one"), spawn("two"));
+    assert!(first.wait().unwrap().success());
+    assert!(second.wait().unwrap().success());
+    assert_eq!(repo.read("one/a.txt"), "a\n");
+    assert_eq!(repo.read("two/sub/b.txt"), "b\n");
+    let site = repo.temp_dir().join("site-cache");
+    let clones = std::fs::read_dir(&site)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("dv-clones-")
+        })
+        .unwrap();
+    assert_eq!(std::fs::read_dir(clones.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn remote_options_are_recorded_and_used_like_dvc() {
+    let source = registry();
+    // A second remote holding the same objects, chosen with `--remote`; options for it with
+    // `--remote-config`.
+    sh(
+        &source,
+        "$DVC remote add -q other \"$(cd .. && pwd)/other\" && $DVC push -q -r other \
+         && git add -A && git commit -qm other",
+    );
+    // Only `other` has the data: neither the default remote nor the source's cache.
+    std::fs::remove_dir_all(source.temp_dir().join("remote")).unwrap();
+    std::fs::remove_dir_all(source.path(".dvc/cache")).unwrap();
+    let url = format!("file://{}", url(&source));
+    let twins = Twins::new("git commit -qm init");
+    same(&twins, &["import", &url, "model.bin", "--remote", "other"]);
+    twins.same_file("model.bin.dvc");
+    assert!(
+        twins
+            .ours
+            .read("model.bin.dvc")
+            .contains("  remote: other\n")
+    );
+    same(
+        &twins,
+        &[
+            "import",
+            &url,
+            "data",
+            "--remote",
+            "other",
+            "--remote-config",
+            "jobs=2",
+        ],
+    );
+    twins.same_file("data.dvc");
+    assert_eq!(twins.ours.read("data/a.txt"), "a2\n");
+    // Fresh clones pull through the recorded remote.
+    twins.each("git add -A && git commit -qm imports");
+    let clone = twins.ours.git_clone();
+    let pulled = run(clone.dv().arg("pull"));
+    assert_eq!(pulled.code, 0, "{pulled}");
+    assert_eq!(clone.read("model.bin"), "model\n");
+}
