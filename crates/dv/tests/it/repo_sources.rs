@@ -416,3 +416,32 @@ fn remote_options_are_recorded_and_used_like_dvc() {
     assert_eq!(pulled.code, 0, "{pulled}");
     assert_eq!(clone.read("model.bin"), "model\n");
 }
+
+/// A `.dvc` file of a cloned repository chooses the source URL: option injection into git
+/// and git's command-running `ext::` transport run nothing.
+#[test]
+fn hostile_source_urls_run_nothing() {
+    let repo = TestRepo::new();
+    run(repo.dv().args(["init", "-q"])).success();
+    let marker = repo.temp_dir().join("pwned");
+    let marker = marker.display();
+    for url in [
+        format!("--upload-pack=touch {marker}"),
+        format!("ext::sh -c touch% {marker}"),
+        format!("-oProxyCommand=touch {marker}"),
+    ] {
+        let text = format!(
+            "md5: 0\nfrozen: true\ndeps:\n- path: f\n  repo:\n    url: '{url}'\n    rev_lock: \
+             {}\nouts:\n- md5: 9a8ad92c50cae39aa2c5604fd0ab6d8c\n  size: 2\n  hash: md5\n  path: f\n",
+            "a".repeat(40)
+        );
+        repo.write("f.dvc", text);
+        for args in [&["pull"][..], &["update", "f.dvc"], &["status"]] {
+            let outcome = run(repo.dv().args(args));
+            assert_ne!(outcome.code, 0, "{args:?}: {outcome}");
+        }
+        let got = run(repo.dv().args(["get", &url, "f"]));
+        assert_ne!(got.code, 0, "{got}");
+        assert!(!repo.temp_dir().join("pwned").exists(), "{url}");
+    }
+}
