@@ -15,8 +15,9 @@
 //! A mirror is fetched only when the asked revision is not in it: a full commit id that is
 //! there needs no network at all; a branch, tag or `HEAD` is looked up with `git ls-remote`
 //! (one round trip, no transfer) and fetched only when the source has moved. The cache is
-//! bounded by hand: every entry can be deleted at any time (`rm -r <site cache>/dv-clones-*`),
-//! and is cloned again when next needed.
+//! bounded by count: when a new source is cloned and more than [`MAX_CLONES`] entries exist,
+//! the least recently used ones no process holds are deleted. Every entry can also be deleted
+//! by hand at any time (`rm -r <site cache>/dv-clones-*`); it is cloned again when next needed.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -27,6 +28,9 @@ use dv_scm::mirror::{Mirror, ls_remote, resolve_advertised};
 
 use crate::environment::Environment;
 use crate::error::CommandError;
+
+/// The most source repositories the clone cache keeps.
+pub const MAX_CLONES: usize = 32;
 
 /// One source repository's entry in the clone cache, locked while held.
 #[derive(Debug)]
@@ -171,9 +175,16 @@ pub(crate) fn open(
     wanted: Wanted<'_>,
 ) -> anyhow::Result<(Clone, String)> {
     let site = site_cache_dir(environment, config);
-    let entry = clones_dir(&site)?.join(key(url));
+    let dir = clones_dir(&site)?;
+    let entry = dir.join(key(url));
+    let new = !entry.exists();
     std::fs::create_dir_all(&entry)?;
     let lock = lock(&entry.join("lock"))?;
+    // The lock file's time says when the entry was last used.
+    let _ = lock.set_modified(std::time::SystemTime::now());
+    if new {
+        prune(&dir, &entry);
+    }
     let git_dir = entry.join("git");
     let existing = Mirror::open(&git_dir);
     let reason = |error: dv_scm::ScmError| match error {
@@ -233,6 +244,41 @@ pub(crate) fn open(
     ))
 }
 
+/// Deletes the least recently used entries beyond [`MAX_CLONES`] (never `keep`, never one
+/// another process holds).
+fn prune(dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut used: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir() && path != keep)
+        .map(|path| {
+            let time = std::fs::metadata(path.join("lock"))
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+            (time, path)
+        })
+        .collect();
+    if used.len() < MAX_CLONES {
+        return;
+    }
+    used.sort();
+    let mut excess = used.len() + 1 - MAX_CLONES;
+    for (_, path) in used {
+        if excess == 0 {
+            break;
+        }
+        let Ok(file) = OpenOptions::new().write(true).open(path.join("lock")) else {
+            continue;
+        };
+        if file.try_lock().is_ok() && std::fs::remove_dir_all(&path).is_ok() {
+            excess -= 1;
+        }
+    }
+}
+
 /// The entry name of `url`: the MD5 of the URL as written.
 fn key(url: &str) -> String {
     dv_data::hashing::hash_bytes(url.as_bytes(), dv_schema::hash::HashName::Md5).to_string()
@@ -241,6 +287,32 @@ fn key(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prunes_the_least_recently_used_entries_no_one_holds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let time = |n: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(1000 + n);
+        for n in 0..MAX_CLONES + 2 {
+            let entry = dir.path().join(format!("e{n:02}"));
+            std::fs::create_dir(&entry).expect("mkdir");
+            let file = File::create(entry.join("lock")).expect("lock");
+            file.set_modified(time(n as u64)).expect("time");
+        }
+        // The oldest is in use by another process.
+        let held = File::open(dir.path().join("e00/lock")).expect("open");
+        held.lock().expect("lock");
+        let keep = dir.path().join("new");
+        std::fs::create_dir(&keep).expect("mkdir");
+        prune(dir.path(), &keep);
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(left.contains(&"e00".to_owned()) && left.contains(&"new".to_owned()));
+        assert!(!left.contains(&"e01".to_owned()) && !left.contains(&"e02".to_owned()));
+        assert!(!left.contains(&"e03".to_owned()) && left.contains(&"e04".to_owned()));
+        assert_eq!(left.len(), MAX_CLONES);
+    }
 
     #[test]
     fn refuses_a_clone_cache_others_can_write() {
