@@ -178,7 +178,9 @@ fn check(workspace: &Workspace, options: &ImportOptions, plan: &ImportPlan) -> a
 
 fn finish(workspace: &Workspace, plan: &ImportPlan) -> anyhow::Result<ImportReport> {
     let mut to_track = vec![plan.dvc_path.clone()];
-    to_track.extend(crate::tracking::ignore_outputs(workspace, &[plan.out.clone()])?.gitignores);
+    to_track.extend(
+        crate::tracking::ignore_outputs(workspace, std::slice::from_ref(&plan.out))?.gitignores,
+    );
     to_track.sort();
     to_track.dedup();
     let staged = crate::tracking::autostage(workspace, &to_track)?;

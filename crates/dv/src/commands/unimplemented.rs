@@ -11,8 +11,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 16] = [
-    "artifacts",
+pub const NAMES: [&str; 15] = [
     "cache",
     "daemon",
     "dataset",
