@@ -63,6 +63,17 @@ pub enum PathEntry {
     Missing,
 }
 
+/// An annotated tag: its name (without `refs/tags/`), the commit it points at, its tagger time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnnotatedTag {
+    /// The tag's name.
+    pub name: String,
+    /// The commit the tag points at (peeled).
+    pub target: ObjectId,
+    /// When it was tagged, in seconds since the epoch.
+    pub time: i64,
+}
+
 /// A git repository opened for reading its history.
 pub struct History {
     repo: gix::Repository,
@@ -148,6 +159,45 @@ impl History {
             .into_iter()
             .map(|(name, _)| name)
             .collect())
+    }
+
+    /// Every annotated tag (lightweight tags left out), by name: the commit it points at and
+    /// its tagger time (seconds since the epoch, 0 without a tagger).
+    pub fn annotated_tags(&self) -> Result<Vec<AnnotatedTag>, HistoryError> {
+        let platform = self.repo.references().map_err(git_error)?;
+        let mut found = Vec::new();
+        for reference in platform.prefixed("refs/tags/").map_err(git_error)? {
+            let reference = reference.map_err(git_error)?;
+            let Some(id) = reference.target().try_id().map(ToOwned::to_owned) else {
+                continue;
+            };
+            let Ok(object) = self.repo.find_object(id) else {
+                continue;
+            };
+            let Ok(tag) = object.try_into_tag() else {
+                continue;
+            };
+            let time = tag
+                .tagger()
+                .ok()
+                .flatten()
+                .map_or(0, |tagger| tagger.seconds());
+            let Some(target) = tag
+                .target_id()
+                .ok()
+                .and_then(|target| self.commit_of(target.detach()))
+            else {
+                continue;
+            };
+            let name = reference.name().as_bstr().to_string();
+            found.push(AnnotatedTag {
+                name: name.strip_prefix("refs/tags/").unwrap_or(&name).to_owned(),
+                target,
+                time,
+            });
+        }
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(found)
     }
 
     /// The commit a peeled ref id points at, `None` when it is not a commit.
@@ -427,7 +477,12 @@ mod tests {
         assert_eq!(history.active_branch().as_deref(), Some("main"));
         assert_eq!(history.branches().expect("branches"), ["main", "other"]);
         assert_eq!(history.tags().expect("tags"), ["v1"]);
-        assert_eq!(history.all_commits().expect("all"), [head, first]);
+        // Commits made within one second tie in time: smallest id first, as DVC lists them.
+        let mut expected = [head, first];
+        if history.commit_time(head).expect("time") == history.commit_time(first).expect("time") {
+            expected.sort();
+        }
+        assert_eq!(history.all_commits().expect("all"), expected);
 
         let tree = history.tree_of(first).expect("tree");
         let PathEntry::Blob(blob) = history.entry(tree, "sub/a.txt").expect("entry") else {
@@ -443,5 +498,23 @@ mod tests {
             PathEntry::Missing
         );
         assert_eq!(history.list(tree).expect("list")[0].name, "sub");
+
+        // Annotated tags only, peeled, with the tagger's time.
+        git(root, &["tag", "light", "HEAD~1"]);
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["-c", "user.name=t", "-c", "user.email=t@e"])
+            .args(["tag", "-a", "m#prod#1", "-m", "m", "HEAD~1"])
+            .env("GIT_COMMITTER_DATE", "2024-02-01T00:00:00Z")
+            .output()
+            .expect("git runs");
+        assert!(output.status.success(), "{output:?}");
+        let history = History::open(root).expect("opens");
+        let tags = history.annotated_tags().expect("tags");
+        let names: Vec<&str> = tags.iter().map(|tag| tag.name.as_str()).collect();
+        assert_eq!(names, ["m#prod#1", "v1"]);
+        assert_eq!((tags[0].target, tags[0].time), (first, 1_706_745_600));
+        assert_eq!(tags[1].target, head);
     }
 }

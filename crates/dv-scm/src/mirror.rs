@@ -151,6 +151,22 @@ impl Mirror {
         run(command, "fetch").map(drop)
     }
 
+    /// The mirror's refs under `prefix` (`refs/tags/`) as `(name, id)`, ids not peeled, in
+    /// name order.
+    pub fn refs(&self, prefix: &str) -> Result<Vec<(String, String)>, ScmError> {
+        let mut command = self.command();
+        command.args(["for-each-ref", "--format=%(objectname)%09%(refname)", "--"]);
+        command.arg(prefix);
+        let stdout = run(command, "for-each-ref")?;
+        Ok(String::from_utf8_lossy(&stdout)
+            .lines()
+            .filter_map(|line| {
+                let (id, name) = line.split_once('\t')?;
+                Some((name.to_owned(), id.to_owned()))
+            })
+            .collect())
+    }
+
     /// Whether the mirror holds commit `id`.
     pub fn has_commit(&self, id: &str) -> bool {
         let mut command = self.command();
@@ -239,6 +255,7 @@ mod tests {
         let refs = ls_remote(url).expect("ls-remote");
         let head = resolve_advertised(&refs, "HEAD").expect("HEAD");
         assert!(!mirror.has_commit(&head));
+        assert!(mirror.refs("refs/tags/").expect("refs")[0].0 == "refs/tags/v1");
         mirror.fetch(url).expect("fetches");
         assert!(mirror.has_commit(&head));
         assert_eq!(mirror.resolve("HEAD~1"), Some(v1.clone()));

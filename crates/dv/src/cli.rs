@@ -6,10 +6,10 @@ use clap::{Args, Parser, Subcommand};
 use dv_repo::Level;
 
 use crate::commands::{add, checkout, completion, config, init, remote, status};
+use crate::commands::{artifacts, get, git_hook, import, install};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
 use crate::commands::{dag, diff, freeze, metrics, params, plots};
 use crate::commands::{fetch, get_url, import_url, ls_url, pull, push, repro, stage};
-use crate::commands::{get, git_hook, import, install};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
 #[derive(Debug, Parser)]
@@ -89,6 +89,8 @@ pub enum Command {
     Get(get::GetArgs),
     /// Download file or directory tracked by DVC or by Git into the workspace, and track it.
     Import(import::ImportArgs),
+    /// DVC model registry artifact commands.
+    Artifacts(artifacts::ArtifactsArgs),
     /// Download or copy files from URL.
     #[command(name = "get-url")]
     GetUrl(get_url::GetUrlArgs),

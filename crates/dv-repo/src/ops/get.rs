@@ -2,19 +2,16 @@
 //! directory of another repository (its outputs by hash from the source's cache or remote, its
 //! git files from git), tracked by nothing. Works outside a repository.
 //!
-//! Objects are downloaded (and verified) into a scratch object database beside the output,
-//! then linked into a scratch directory that is renamed into place, so an interrupted `get`
-//! leaves no half-written output.
+//! The output is written atomically by [`crate::sources::download`].
 
 use std::path::{Path, PathBuf};
 
-use dv_data::odb::{CacheLayout, Odb};
 use dv_data::progress::Progress;
 
 use crate::environment::Environment;
 use crate::error::CommandError;
+use crate::sources::download;
 use crate::sources::import::source_path;
-use crate::sources::select::{self, Item};
 use crate::sources::{Opening, SourceRepo, SourceSpec};
 
 /// What `get` was asked to do.
@@ -111,34 +108,8 @@ pub fn get(
             .into(),
         ));
     }
-    let parent = out
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| environment.cwd.clone());
-    std::fs::create_dir_all(&parent)?;
-    let scratch = Scratch::new(&parent)?;
-    let odb = Odb::new(
-        &scratch.odb,
-        CacheLayout::for_hash_name(dv_schema::hash::HashName::Md5),
-    );
-    let result = (|| -> anyhow::Result<()> {
-        let selection = select::select(&source, &path, &odb, options.jobs, progress)?;
-        let odb = Odb::new(
-            &scratch.odb,
-            CacheLayout::for_hash_name(selection.hash_name),
-        );
-        let jobs = std::num::NonZeroUsize::new(options.jobs.unwrap_or(8).max(1))
-            .unwrap_or(std::num::NonZeroUsize::MIN);
-        let staged = scratch.dir.join("out");
-        select::copy_out(&source, &selection, &odb, &staged, jobs, progress)?;
-        if options.force {
-            crate::outputs::remove_path(&out)?;
-        }
-        std::fs::rename(&staged, &out)?;
-        Ok(())
-    })();
-    drop(scratch);
-    result.map_err(wrap)?;
+    download::download(&source, &path, &out, options.force, options.jobs, progress)
+        .map_err(wrap)?;
     Ok(GetReport {
         url: None,
         out: Some(out),
@@ -151,84 +122,14 @@ fn show_url(
     path: &dv_schema::repo_path::RepoPath,
     options: &GetOptions,
 ) -> anyhow::Result<GetReport> {
-    let scratch = tempfile_dir()?;
-    let odb = Odb::new(
-        scratch.join("odb"),
-        CacheLayout::for_hash_name(dv_schema::hash::HashName::Md5),
-    );
-    let progress = Progress::default();
-    let selection = select::select(source, path, &odb, options.jobs, &progress);
-    let _ = std::fs::remove_dir_all(&scratch);
-    let selection = selection?;
-    let id = match (&selection.whole, &selection.item) {
-        (Some(whole), _) => whole.md5,
-        (
-            None,
-            Item::File {
-                from: select::From::Object(id),
-                ..
-            },
-        ) => Some(*id),
-        _ => None,
-    };
-    let url = id
-        .and_then(|id| source.object_url(selection.hash_name, &id))
-        .ok_or_else(|| {
-            CommandError(format!(
-                "Unable to find DVC file with output '{}'",
-                options.path
-            ))
-        })?;
+    let url = download::storage_url(source, path, options.jobs)?.ok_or_else(|| {
+        CommandError(format!(
+            "Unable to find DVC file with output '{}'",
+            options.path
+        ))
+    })?;
     Ok(GetReport {
         url: Some(url),
         out: None,
     })
-}
-
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("dv-get-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
-}
-
-/// A hidden directory beside the output for the scratch cache and the staged output, removed
-/// when dropped.
-struct Scratch {
-    dir: PathBuf,
-    odb: PathBuf,
-}
-
-impl Scratch {
-    fn new(parent: &Path) -> anyhow::Result<Scratch> {
-        let dir = parent.join(format!(".dv-get-{}.tmp", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).map_err(|error| {
-            CommandError(format!("failed to create '{}': {error}", dir.display()))
-        })?;
-        Ok(Scratch {
-            odb: dir.join("cache"),
-            dir,
-        })
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        make_removable(&self.dir);
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Read-only shard directories cannot be emptied: open them up first.
-fn make_removable(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
-    for entry in entries.flatten() {
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            make_removable(&entry.path());
-        }
-    }
 }

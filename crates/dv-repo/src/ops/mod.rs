@@ -11,6 +11,7 @@
 //!   report and its entry function.
 
 pub mod add;
+pub mod artifacts;
 pub mod check_ignore;
 pub mod checkout;
 pub mod commit;

@@ -174,23 +174,9 @@ pub(crate) fn open(
     url: &str,
     wanted: Wanted<'_>,
 ) -> anyhow::Result<(Clone, String)> {
-    let site = site_cache_dir(environment, config);
-    let dir = clones_dir(&site)?;
-    let entry = dir.join(key(url));
-    let new = !entry.exists();
-    std::fs::create_dir_all(&entry)?;
-    let lock = lock(&entry.join("lock"))?;
-    // The lock file's time says when the entry was last used.
-    let _ = lock.set_modified(std::time::SystemTime::now());
-    if new {
-        prune(&dir, &entry);
-    }
+    let (entry, lock) = enter(environment, config, url)?;
     let git_dir = entry.join("git");
     let existing = Mirror::open(&git_dir);
-    let reason = |error: dv_scm::ScmError| match error {
-        dv_scm::ScmError::Git { message, .. } => message,
-        other => other.to_string(),
-    };
     // A recorded commit (or a full commit id asked for) already cloned needs no network.
     let pinned = match &wanted {
         Wanted::Locked(commit) => Some(*commit),
@@ -277,6 +263,76 @@ fn prune(dir: &Path, keep: &Path) {
             excess -= 1;
         }
     }
+}
+
+/// The clone of `url` with every tag as the source has it now (a model registry's tags),
+/// locked: fetched when a tag was added, moved or deleted since the last fetch.
+pub(crate) fn open_with_tags(
+    environment: &Environment,
+    config: Option<&Table>,
+    url: &str,
+) -> anyhow::Result<Clone> {
+    let (entry, lock) = enter(environment, config, url)?;
+    let git_dir = entry.join("git");
+    let advertised = ls_remote(url).map_err(|error| clone_error(url, &reason(error)))?;
+    let mirror = match Mirror::open(&git_dir) {
+        Some(mirror) => {
+            if !same_tags(&mirror, &advertised) {
+                mirror
+                    .fetch(url)
+                    .map_err(|error| clone_error(url, &reason(error)))?;
+            }
+            mirror
+        }
+        None => Mirror::clone(url, &git_dir).map_err(|error| clone_error(url, &reason(error)))?,
+    };
+    Ok(Clone {
+        mirror,
+        tree: entry.join("tree"),
+        _lock: lock,
+    })
+}
+
+/// The entry of `url` in the clone cache, created, and its lock.
+fn enter(
+    environment: &Environment,
+    config: Option<&Table>,
+    url: &str,
+) -> anyhow::Result<(PathBuf, File)> {
+    let site = site_cache_dir(environment, config);
+    let dir = clones_dir(&site)?;
+    let entry = dir.join(key(url));
+    let new = !entry.exists();
+    std::fs::create_dir_all(&entry)?;
+    let lock = lock(&entry.join("lock"))?;
+    // The lock file's time says when the entry was last used.
+    let _ = lock.set_modified(std::time::SystemTime::now());
+    if new {
+        prune(&dir, &entry);
+    }
+    Ok((entry, lock))
+}
+
+/// What git said, without the command's name.
+fn reason(error: dv_scm::ScmError) -> String {
+    match error {
+        dv_scm::ScmError::Git { message, .. } => message,
+        other => other.to_string(),
+    }
+}
+
+/// Whether the mirror's tags are the ones `advertised` (names and tag objects).
+fn same_tags(mirror: &Mirror, advertised: &[(String, String)]) -> bool {
+    let mut theirs: Vec<&(String, String)> = advertised
+        .iter()
+        .filter(|(name, _)| name.starts_with("refs/tags/") && !name.ends_with("^{}"))
+        .collect();
+    theirs.sort();
+    let Ok(mut ours) = mirror.refs("refs/tags/") else {
+        return false;
+    };
+    ours.sort();
+    theirs.len() == ours.len() && theirs.iter().zip(&ours).all(|(a, b)| *a == b)
 }
 
 /// The entry name of `url`: the MD5 of the URL as written.

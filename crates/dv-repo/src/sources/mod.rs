@@ -10,6 +10,8 @@
 //! - `clones`: the clone cache (mirror clones kept between commands, one lock per clone).
 //! - `select`: what a path names in a source (an output, a part of a directory output, git
 //!   files, or a directory holding both), its objects fetched and its files written out.
+//! - `download`: such a path written out as plain files, atomically (`get`, `artifacts get`),
+//!   and where its data is stored (`--show-url`).
 //!
 //! Objects come by hash from the source's own cache when the source is on this machine, then
 //! from its default remote (or the one `--remote`/`--config` name): every download is
@@ -17,6 +19,7 @@
 
 pub(crate) mod clones;
 pub use clones::CloneFailed;
+pub(crate) mod download;
 pub(crate) mod import;
 pub(crate) mod select;
 
@@ -196,7 +199,7 @@ impl SourceRepo {
             let root = local.expect("local");
             let git = Git::discover(&root);
             let rev_lock = git.as_ref().and_then(|git| head_commit(git.root()));
-            let table = source_config(&root, environment, spec)?;
+            let table = source_config(&root, None, environment, spec)?;
             let local_cache = Some(cache_dir_of(&root, &table));
             let remote = chosen_remote(&table, spec)?;
             let workspace = Workspace::open_source(root, table, environment, git);
@@ -225,7 +228,7 @@ impl SourceRepo {
             .map_err(|error| CommandError(format!("failed to read revision {commit}: {error}")))?;
         let root = clone.tree.clone();
         let is_dvc = root.join(".dvc").is_dir();
-        let table = source_config(&root, environment, spec)?;
+        let table = source_config(&root, local.as_deref(), environment, spec)?;
         // A source on this machine: its own cache (with its local configuration) first.
         let origin = local.or_else(|| file_url_path(&spec.url));
         let local_cache = origin
@@ -346,7 +349,7 @@ impl SourceRepo {
 }
 
 /// `url` as a local directory (absolute), when it names one.
-fn local_path(environment: &Environment, url: &str) -> Option<PathBuf> {
+pub(crate) fn local_path(environment: &Environment, url: &str) -> Option<PathBuf> {
     if url.contains("://") || url.is_empty() {
         return None;
     }
@@ -375,14 +378,19 @@ fn cache_dir_of(root: &Path, table: &Table) -> PathBuf {
     }
 }
 
-/// The source's configuration with `--config`, `--remote` and `--remote-config` applied.
+/// The source's configuration (with its default remote as configured at `origin`, the local
+/// repository a clone was made of) with `--config`, `--remote` and `--remote-config` applied.
 fn source_config(
     root: &Path,
+    origin: Option<&Path>,
     environment: &Environment,
     spec: &SourceSpec,
 ) -> anyhow::Result<Table> {
     let config = Config::new(Some(root.join(".dvc")), environment);
     let mut table = config.load_to_level(None)?;
+    if let Some(origin) = origin {
+        origin_remote(origin, environment, &mut table);
+    }
     if let Some(file) = &spec.config {
         let path = environment.absolute(Path::new(file));
         let bytes = std::fs::read(&path).map_err(|error| {
@@ -421,6 +429,28 @@ fn source_config(
     Ok(table)
 }
 
+/// A local repository read at a commit (through its clone): DVC opens it in place, its
+/// default remote as its own configuration says (URLs relative to the repository itself, its
+/// `config.local` included).
+fn origin_remote(origin: &Path, environment: &Environment, table: &mut Table) {
+    let Ok(own) = Config::new(Some(origin.join(".dvc")), environment).load_to_level(None) else {
+        return;
+    };
+    let Some(name) = own
+        .table("core")
+        .and_then(|core| core.str("remote"))
+        .filter(|name| !name.is_empty())
+        .map(str::to_lowercase)
+    else {
+        return;
+    };
+    if let Some(section) = own.table("remote").and_then(|remotes| remotes.table(&name)) {
+        table
+            .table_mut("remote")
+            .insert(name.clone(), Node::Table(section.clone()));
+    }
+}
+
 /// The remote objects come from: the configured default remote with its options.
 fn chosen_remote(
     table: &Table,
@@ -437,6 +467,21 @@ fn chosen_remote(
     match remote_section(table, &name, 0) {
         Ok(options) => Ok(Some((name, options))),
         Err(_) if spec.remote.is_none() => Ok(None),
-        Err(_) => Err(CommandError(format!("remote '{name}' doesn't exist")).into()),
+        Err(_) => Err(CommandError(unknown_remote_message(&name)).into()),
     }
+}
+
+fn unknown_remote_message(name: &str) -> String {
+    format!("remote '{name}' doesn't exist")
+}
+
+/// Whether opening a source failed because `--remote` names a remote it does not have (which
+/// DVC reports as a config file error where it surfaces while downloading).
+pub(crate) fn is_unknown_remote(error: &anyhow::Error, spec: &SourceSpec) -> bool {
+    let Some(name) = &spec.remote else {
+        return false;
+    };
+    error
+        .downcast_ref::<CommandError>()
+        .is_some_and(|error| error.0 == unknown_remote_message(&name.to_lowercase()))
 }

@@ -2,6 +2,7 @@
 //! the result.
 
 pub mod add;
+pub mod artifacts;
 pub mod check_ignore;
 pub mod checkout;
 pub mod commit;
@@ -79,6 +80,7 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Unfreeze(args) => freeze::run(args, &environment, printer, false),
         Command::Repro(args) => repro::run(args, &environment, printer, interrupts),
         Command::ImportUrl(args) => import_url::run(args, &environment, printer),
+        Command::Artifacts(args) => artifacts::run(args, &environment, printer),
         Command::Update(args) => import_url::run_update(args, &environment, printer),
         Command::GetUrl(args) => get_url::run(args, &environment, printer),
         Command::Get(args) => get::run(args, &environment, printer),

@@ -11,8 +11,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 14] = [
-    "artifacts",
+pub const NAMES: [&str; 13] = [
     "cache",
     "daemon",
     "dataset",

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod add;
+mod artifacts;
 mod byte_compat;
 mod config;
 mod data_commands;

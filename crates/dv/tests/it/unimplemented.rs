@@ -5,8 +5,7 @@
 use dv_test::{TestRepo, run};
 
 /// The names dv does not implement yet (dvc's hidden ones included).
-const UNIMPLEMENTED: [&str; 14] = [
-    "artifacts",
+const UNIMPLEMENTED: [&str; 13] = [
     "cache",
     "daemon",
     "dataset",
