@@ -8,8 +8,8 @@ use dv_repo::Level;
 use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
 use crate::commands::{dag, diff, freeze, metrics, params, plots};
+use crate::commands::{du, git_hook, install, ls};
 use crate::commands::{fetch, get_url, import_url, pull, push, repro, stage};
-use crate::commands::{git_hook, install};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
 #[derive(Debug, Parser)]
@@ -90,6 +90,11 @@ pub enum Command {
     GetUrl(get_url::GetUrlArgs),
     /// Commands related to data management.
     Data(data::DataArgs),
+    /// List repository contents, including files and directories tracked by DVC and by Git.
+    #[command(name = "list", visible_alias = "ls")]
+    List(ls::LsArgs),
+    /// Show disk usage.
+    Du(du::DuArgs),
     /// Commands to display and compare metrics.
     Metrics(metrics::MetricsArgs),
     /// Commands to display params.

@@ -145,6 +145,22 @@ impl Printer {
         self.info(text);
     }
 
+    /// Requested data on stdout that DVC prints even with `-q` (its `ui.table` forces its
+    /// output: `ls --size`, `ls --tree`, `du`).
+    pub fn forced_data(&self, text: impl AsRef<str>) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", escape_controls(text.as_ref()));
+    }
+
+    /// Lines with terminal colours in them (`ls` on a terminal), written as they are: the
+    /// caller escapes every name first. Hidden by `-q` unless `forced`.
+    pub fn colored_data(&self, text: impl AsRef<str>, forced: bool) {
+        if forced || !self.quiet {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", text.as_ref());
+        }
+    }
+
     /// An `ERROR: ...` line on stderr (DVC hides these too under `-q`).
     pub fn error(&self, text: impl AsRef<str>) {
         if !self.quiet {

@@ -3,20 +3,31 @@
 //! places its objects are fetched from.
 //!
 //! - here: [`SourceRepo`]: a local DVC repository without `--rev` is read in place (its
-//!   working tree, as DVC reads it); any other source (a `file://` or git URL, a plain git
+//!   working tree, as DVC reads it; for `ls` and `du`, [`Opening::Listing`], any local
+//!   directory); any other source (a `file://` or git URL, a plain git
 //!   repository, any `--rev`) is read from its clone in the clone cache (`clones`), with the
 //!   files of the revision written beside the mirror. Either way the source is a read-only
 //!   [`Workspace`] (no lock taken, nothing written into it).
 //! - `clones`: the clone cache (mirror clones kept between commands, one lock per clone).
 //! - `select`: what a path names in a source (an output, a part of a directory output, git
 //!   files, or a directory holding both), its objects fetched and its files written out.
+//! - `files`: the source's files as DVC's local or git filesystem lists them, with the
+//!   ignore rules of each repository in it.
+//! - `view`: the source as DVC's `DVCFileSystem` lists it (`ls`, `du`): its files merged with
+//!   the outputs it (and each repository nested in it) records and the files of their `.dir`
+//!   manifests.
 //!
 //! Objects come by hash from the source's own cache when the source is on this machine, then
 //! from its default remote (or the one `--remote`/`--config` name): every download is
 //! verified against its name, so a hostile source cannot put other content under a hash.
 
 pub(crate) mod clones;
+pub(crate) mod files;
 pub(crate) mod select;
+pub(crate) mod view;
+
+pub use files::PathError;
+pub use view::DirectoryNotLoaded;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -158,6 +169,8 @@ pub struct SourceRepo {
     pub is_dvc: bool,
     /// The cache of a source on this machine, read before any remote.
     local_cache: Option<PathBuf>,
+    /// The directory on this machine a clone was made from (its caches are read first).
+    origin: Option<PathBuf>,
     /// The remote to fetch from, with its options (none configured: `None`).
     remote: Option<(String, BTreeMap<String, String>)>,
     /// Held while the clone's files are read.
@@ -173,6 +186,10 @@ pub enum Opening<'a> {
     Locked(&'a str),
     /// At the newest commit of the spec's revision (`update`).
     Newest,
+    /// As DVC's `ls` and `du` open a source: like [`Opening::AsSpecified`], except that
+    /// without a revision any local directory is read in place (the DVC repository holding
+    /// it, else the directory itself, a plain git work tree or not).
+    Listing,
 }
 
 impl SourceRepo {
@@ -185,26 +202,30 @@ impl SourceRepo {
         opening: Opening<'_>,
     ) -> anyhow::Result<SourceRepo> {
         let local = local_path(environment, &spec.url);
-        let in_place = matches!(opening, Opening::AsSpecified)
-            && spec.rev.is_none()
-            && local
-                .as_ref()
-                .is_some_and(|path| path.join(".dvc").is_dir());
-        if in_place {
-            let root = local.expect("local");
+        let in_place = match (opening, &local) {
+            _ if spec.rev.is_some() => None,
+            (Opening::AsSpecified, Some(path)) if path.join(".dvc").is_dir() => Some(path.clone()),
+            (Opening::Listing, Some(path)) => {
+                Some(dvc_root_above(path).unwrap_or_else(|| path.clone()))
+            }
+            _ => None,
+        };
+        if let Some(root) = in_place {
             let git = Git::discover(&root);
             let rev_lock = git.as_ref().and_then(|git| head_commit(git.root()));
+            let is_dvc = root.join(".dvc").is_dir();
             let table = source_config(&root, environment, spec)?;
-            let local_cache = Some(cache_dir_of(&root, &table));
+            let local_cache = is_dvc.then(|| cache_dir_of(&root, &table));
             let remote = chosen_remote(&table, spec)?;
             let workspace = Workspace::open_source(root, table, environment, git);
             return Ok(SourceRepo {
                 url: spec.url.clone(),
                 workspace,
                 rev_lock,
-                is_dvc: true,
+                is_dvc,
                 local_cache,
                 remote,
+                origin: None,
                 _clone: None,
             });
         }
@@ -214,7 +235,9 @@ impl SourceRepo {
         };
         let wanted = match opening {
             Opening::Locked(commit) => clones::Wanted::Locked(commit),
-            Opening::AsSpecified | Opening::Newest => clones::Wanted::Rev(spec.rev.as_deref()),
+            Opening::AsSpecified | Opening::Newest | Opening::Listing => {
+                clones::Wanted::Rev(spec.rev.as_deref())
+            }
         };
         let (clone, commit) = clones::open(environment, config, &git_url, wanted)?;
         clone
@@ -227,13 +250,8 @@ impl SourceRepo {
         // A source on this machine: its own cache (with its local configuration) first.
         let origin = local.or_else(|| file_url_path(&spec.url));
         let local_cache = origin
-            .filter(|path| path.join(".dvc").is_dir())
-            .and_then(|path| {
-                let table = Config::new(Some(path.join(".dvc")), environment)
-                    .load_to_level(None)
-                    .ok()?;
-                Some(cache_dir_of(&path, &table))
-            });
+            .as_deref()
+            .and_then(|path| local_cache_of(path, environment));
         let remote = chosen_remote(&table, spec)?;
         let workspace = Workspace::open_source(root, table, environment, None);
         Ok(SourceRepo {
@@ -243,6 +261,7 @@ impl SourceRepo {
             is_dvc,
             local_cache,
             remote,
+            origin,
             _clone: Some(clone),
         })
     }
@@ -250,6 +269,11 @@ impl SourceRepo {
     /// The source's root directory (its working tree, or the clone's files).
     pub fn root(&self) -> &Path {
         self.workspace.root()
+    }
+
+    /// The git directory of the clone the source is read from (`None`: read in place).
+    pub(crate) fn clone_git_dir(&self) -> Option<&Path> {
+        self._clone.as_ref().map(|clone| clone.mirror.git_dir())
     }
 
     /// Where an object would be downloaded from, for `--show-url`: the remote's URL of it,
@@ -344,6 +368,27 @@ fn local_path(environment: &Environment, url: &str) -> Option<PathBuf> {
         .then(|| std::fs::canonicalize(&path).unwrap_or(path))
 }
 
+/// The nearest directory from `dir` up that holds a `.dvc` directory, not crossing a mount
+/// point (DVC's `Repo.find_root`).
+fn dvc_root_above(dir: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let mut current = dir.to_path_buf();
+    loop {
+        if current.join(".dvc").is_dir() {
+            return Some(current);
+        }
+        let parent = current.parent()?.to_path_buf();
+        let (here, above) = (
+            std::fs::metadata(&current).ok()?,
+            std::fs::metadata(&parent).ok()?,
+        );
+        if here.dev() != above.dev() {
+            return None;
+        }
+        current = parent;
+    }
+}
+
 /// The directory of a `file://` URL.
 fn file_url_path(url: &str) -> Option<PathBuf> {
     let path = PathBuf::from(url.strip_prefix("file://")?);
@@ -354,6 +399,18 @@ fn file_url_path(url: &str) -> Option<PathBuf> {
 fn head_commit(root: &Path) -> Option<String> {
     let history = dv_scm::history::History::open(root).ok()?;
     history.resolve("HEAD").ok().map(|id| id.to_string())
+}
+
+/// The cache of the DVC repository at `root` on this machine (with its local configuration),
+/// if `root` is one.
+fn local_cache_of(root: &Path, environment: &Environment) -> Option<PathBuf> {
+    if !root.join(".dvc").is_dir() {
+        return None;
+    }
+    let table = Config::new(Some(root.join(".dvc")), environment)
+        .load_to_level(None)
+        .ok()?;
+    Some(cache_dir_of(root, &table))
 }
 
 /// The cache directory a configuration names for the repository at `root`.

@@ -11,6 +11,7 @@ pub mod dag;
 pub mod data;
 pub mod destroy;
 pub mod diff;
+pub mod du;
 pub mod fetch;
 pub mod freeze;
 pub mod gc;
@@ -19,6 +20,7 @@ pub mod git_hook;
 pub mod import_url;
 pub mod init;
 pub mod install;
+pub mod ls;
 pub mod metrics;
 pub mod r#move;
 pub mod params;
@@ -78,6 +80,8 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Update(args) => import_url::run_update(args, &environment, printer),
         Command::GetUrl(args) => get_url::run(args, &environment, printer),
         Command::Data(args) => data::run(args, &environment, printer),
+        Command::List(args) => ls::run(args, &environment, printer),
+        Command::Du(args) => du::run(args, &environment, printer),
         Command::Metrics(args) => metrics::run(args, &environment, printer),
         Command::Params(args) => params::run(args, &environment, printer),
         Command::Diff(args) => diff::run(args, &environment, printer),

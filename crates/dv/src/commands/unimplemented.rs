@@ -11,21 +11,18 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 18] = [
+pub const NAMES: [&str; 15] = [
     "artifacts",
     "cache",
     "daemon",
     "dataset",
     "ds",
-    "du",
     "exp",
     "experiments",
     "get",
     "import",
     "import-db",
-    "list",
     "list-url",
-    "ls",
     "ls-url",
     "queue",
     "studio",

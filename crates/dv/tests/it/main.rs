@@ -18,6 +18,7 @@ mod import_url;
 mod init;
 mod install;
 mod interrupt;
+mod ls;
 mod pipeline;
 mod pipeline_corpus;
 mod pipeline_graph;
