@@ -15,7 +15,7 @@ use dv_schema::config::Table;
 use serde::Serialize;
 
 use crate::environment::Environment;
-use crate::ops::ls::posix_join;
+use crate::ops::ls::{config_file_exists, posix_join};
 use crate::sources::PathError;
 use crate::sources::view::{Info, SourceView};
 use crate::sources::{Opening, SourceRepo, SourceSpec};
@@ -50,6 +50,7 @@ pub fn du(
     options: &DuOptions,
     progress: &Progress,
 ) -> anyhow::Result<Vec<DuRow>> {
+    config_file_exists(environment, &options.source)?;
     let source = SourceRepo::open(environment, config, &options.source, Opening::Listing)?;
     let view = SourceView::open(&source, options.jobs, progress)?;
     let given = options.path.clone().unwrap_or_default();

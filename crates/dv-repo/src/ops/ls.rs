@@ -10,9 +10,11 @@
 //! from the source's cache or downloaded from its remote.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use dv_data::progress::Progress;
 use dv_schema::config::Table;
+use dv_schema::shown::python_repr;
 use serde::Serialize;
 
 use crate::environment::Environment;
@@ -86,6 +88,20 @@ fn is_path_error(error: &anyhow::Error) -> bool {
     error.downcast_ref::<PathError>().is_some()
 }
 
+/// DVC's error for a `--config` file that is not there (it opens the file first): the path
+/// as given.
+pub(crate) fn config_file_exists(
+    environment: &Environment,
+    spec: &SourceSpec,
+) -> anyhow::Result<()> {
+    match &spec.config {
+        Some(file) if !environment.absolute(Path::new(file)).exists() => {
+            Err(PathError::NotFound(python_repr(file)).into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Lists `options.path` of the source (`dvc ls` without `--tree`). `config` is the
 /// configuration seen from the working directory (for the clone cache's place).
 pub fn ls(
@@ -94,6 +110,7 @@ pub fn ls(
     options: &LsOptions,
     progress: &Progress,
 ) -> anyhow::Result<Vec<LsEntry>> {
+    config_file_exists(environment, &options.source)?;
     let source = SourceRepo::open(environment, config, &options.source, Opening::Listing)?;
     let view = SourceView::open(&source, options.jobs, progress)?;
     let given = view.given_path(options.path.as_deref().unwrap_or_default());
@@ -215,6 +232,7 @@ pub fn ls_tree(
     options: &LsOptions,
     progress: &Progress,
 ) -> anyhow::Result<LsTree> {
+    config_file_exists(environment, &options.source)?;
     let source = SourceRepo::open(environment, config, &options.source, Opening::Listing)?;
     let view = SourceView::open(&source, options.jobs, progress)?;
     let given = view.given_path(options.path.as_deref().unwrap_or_default());

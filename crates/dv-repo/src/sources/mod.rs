@@ -42,7 +42,7 @@ use dv_scm::Git;
 
 use crate::config::Config;
 use crate::environment::Environment;
-use crate::error::CommandError;
+use crate::error::{CommandError, ConfigError};
 use crate::remotes::{RemoteFailure, remote_section};
 use crate::transfer::{self, Downloaded};
 use crate::workspace::Workspace;
@@ -228,6 +228,12 @@ impl SourceRepo {
                 origin: None,
                 _clone: None,
             });
+        }
+        // DVC opens a local directory at a revision through its git repository.
+        if let (Opening::Listing, Some(path)) = (opening, &local)
+            && Git::discover(path).is_none()
+        {
+            return Err(CommandError(format!("{} is not a git repository", path.display())).into());
         }
         let git_url = match &local {
             Some(path) => path.to_string_lossy().into_owned(),
@@ -483,6 +489,6 @@ fn chosen_remote(
     match remote_section(table, &name, 0) {
         Ok(options) => Ok(Some((name, options))),
         Err(_) if spec.remote.is_none() => Ok(None),
-        Err(_) => Err(CommandError(format!("remote '{name}' doesn't exist")).into()),
+        Err(_) => Err(ConfigError(format!("remote '{name}' doesn't exist")).into()),
     }
 }

@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use dv_data::odb::{CacheLayout, Odb};
 use dv_data::progress::Progress;
-use dv_schema::dir_manifest::DirManifest;
+use dv_schema::dir_manifest::{DirEntry, DirManifest};
 use dv_schema::dvc_file::Output;
 use dv_schema::hash::ObjectId;
 use dv_schema::shown::python_repr;
@@ -361,11 +361,7 @@ impl<'a> SourceView<'a> {
                     entry: Some(None),
                 }));
             }
-            let prefix = format!("{inside}/");
-            let holds = manifest
-                .entries()
-                .iter()
-                .any(|entry| entry.relpath.as_str().starts_with(&prefix));
+            let holds = !under(&manifest, &format!("{inside}/")).is_empty();
             return Ok(holds.then(DvcInfo::dir));
         }
         if key.is_empty() {
@@ -428,7 +424,7 @@ impl<'a> SourceView<'a> {
             } else {
                 format!("{inside}/")
             };
-            for entry in manifest.entries() {
+            for entry in under(&manifest, &prefix) {
                 let Some(rest) = entry.relpath.as_str().strip_prefix(&prefix) else {
                     continue;
                 };
@@ -586,6 +582,18 @@ fn merge(repo: &Outputs<'_>, key: &[String], fs: Option<FsInfo>, dvc: Option<Dvc
         md5: dvc.and_then(|dvc| dvc.md5),
         recorded_total,
     }
+}
+
+/// The entries of `manifest` whose path starts with `prefix` (a sorted manifest holds them
+/// together).
+fn under<'m>(manifest: &'m DirManifest, prefix: &str) -> &'m [DirEntry] {
+    let entries = manifest.entries();
+    let start = entries.partition_point(|entry| entry.relpath.as_str() < prefix);
+    let len = entries[start..]
+        .iter()
+        .take_while(|entry| entry.relpath.as_str().starts_with(prefix))
+        .count();
+    &entries[start..start + len]
 }
 
 /// DVC's own files, which `ls` lists and `du` does not (`.dvc` files, `dvc.yaml`,

@@ -196,6 +196,11 @@ fn missing_paths_and_bad_arguments_fail_as_in_dvc() {
         &["du", "work", "nope"],
         &["du", "work", "nope", "--rev", "v1"],
         &["du", "work", "--rev", "nosuch"],
+        &["ls", "work", "--config", "nonexist.cfg"],
+        &["du", "work", "--config", "nonexist.cfg"],
+        &["ls", "work", "--rev", "v1", "--remote", "nosuch"],
+        &["du", "work", "--rev", "v1", "--remote", "nosuch"],
+        &["ls", "work", "--remote-config", "foo"],
     ] {
         assert_same(&repo, args);
     }
@@ -236,6 +241,23 @@ fn a_plain_git_repository_lists_its_files() {
         &["ls", "work", "--tree", "--size"],
         &["ls", "work", "--rev", "HEAD", "-R"],
         &["ls", "work/d"],
+    ] {
+        assert_same(&repo, args);
+    }
+    assert_same_sorted(&repo, &["du", "work"]);
+}
+
+#[test]
+fn a_directory_outside_git_is_listed_in_place_but_has_no_revisions() {
+    let repo = TestRepo::without_git();
+    succeed(&repo, "dvc", &["init", "-q", "--no-scm"]);
+    repo.write("y", "y\n");
+    succeed(&repo, "dvc", &["add", "-q", "y"]);
+    for args in [
+        &["ls", "work", "-R", "--json"][..],
+        &["ls", "work", "--tree", "--size", "--show-hash"],
+        &["ls", "work", "--rev", "HEAD"],
+        &["du", "work", "--rev", "HEAD"],
     ] {
         assert_same(&repo, args);
     }
