@@ -229,11 +229,20 @@ impl SourceRepo {
                 _clone: None,
             });
         }
-        // DVC opens a local directory at a revision through its git repository.
-        if let (Opening::Listing, Some(path)) = (opening, &local)
-            && Git::discover(path).is_none()
-        {
-            return Err(CommandError(format!("{} is not a git repository", path.display())).into());
+        // DVC opens a local directory at a revision through the git repository holding it
+        // (the repository's root, whatever directory inside it was named).
+        let mut local = local;
+        if let (Opening::Listing, Some(path)) = (opening, &local) {
+            match Git::discover(path) {
+                Some(git) => local = Some(git.root().to_path_buf()),
+                None => {
+                    return Err(CommandError(format!(
+                        "{} is not a git repository",
+                        path.display()
+                    ))
+                    .into());
+                }
+            }
         }
         let git_url = match &local {
             Some(path) => path.to_string_lossy().into_owned(),

@@ -168,6 +168,7 @@ fn revisions_and_urls_are_read_from_a_clone() {
         ],
         &["ls", "work", "--dvc-only", "-R", "--json", "--rev", "v1"],
         &["ls", "work", "data/sub", "--rev", "v1", "--json"],
+        &["ls", "work/data", "--rev", "HEAD", "-R"],
         &["ls", &url],
         &["ls", &url, "-R", "--size", "--show-hash"],
         &["ls", &url, "--json"],
