@@ -365,6 +365,13 @@ impl History {
         Ok(current)
     }
 
+    /// The size in bytes of object `id` as git stores it (a tree's size is its encoded
+    /// entries', as DVC's git filesystem reports a directory's size).
+    pub fn object_size(&self, id: ObjectId) -> Result<u64, HistoryError> {
+        let header = self.repo.find_header(id).map_err(git_error)?;
+        Ok(header.size())
+    }
+
     /// The bytes of blob `blob`.
     pub fn blob(&self, blob: ObjectId) -> Result<Vec<u8>, HistoryError> {
         let mut object = self.repo.find_blob(blob).map_err(git_error)?;
@@ -489,10 +496,12 @@ mod tests {
             panic!("a blob");
         };
         assert_eq!(history.blob(blob).expect("blob"), b"one");
-        assert!(matches!(
-            history.entry(tree, "sub").expect("entry"),
-            PathEntry::Tree(_)
-        ));
+        assert_eq!(history.object_size(blob).expect("size"), 3);
+        let PathEntry::Tree(sub) = history.entry(tree, "sub").expect("entry") else {
+            panic!("a tree");
+        };
+        // `100644 a.txt\0` and a 20-byte id.
+        assert_eq!(history.object_size(sub).expect("size"), 13 + 20);
         assert_eq!(
             history.entry(tree, "sub/a.txt/x").expect("entry"),
             PathEntry::Missing

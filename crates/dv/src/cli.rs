@@ -9,6 +9,7 @@ use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{artifacts, get, git_hook, import, install};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
 use crate::commands::{dag, diff, freeze, metrics, params, plots};
+use crate::commands::{du, ls};
 use crate::commands::{fetch, get_url, import_url, ls_url, pull, push, repro, stage};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
@@ -99,6 +100,11 @@ pub enum Command {
     ListUrl(ls_url::LsUrlArgs),
     /// Commands related to data management.
     Data(data::DataArgs),
+    /// List repository contents, including files and directories tracked by DVC and by Git.
+    #[command(name = "list", visible_alias = "ls")]
+    List(ls::LsArgs),
+    /// Show disk usage.
+    Du(du::DuArgs),
     /// Commands to display and compare metrics.
     Metrics(metrics::MetricsArgs),
     /// Commands to display params.

@@ -148,7 +148,20 @@ impl Printer {
     /// Requested data on stdout written as it is, hidden by `-q`: for text whose names the
     /// caller escaped and that carries DVC's terminal colours (`ls-url` on a terminal).
     pub fn styled_data(&self, text: impl AsRef<str>) {
-        if !self.quiet {
+        self.colored_data(text, false);
+    }
+
+    /// Requested data on stdout that DVC prints even with `-q` (its `ui.table` forces its
+    /// output: `ls --size`, `ls --tree`, `du`).
+    pub fn forced_data(&self, text: impl AsRef<str>) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", escape_controls(text.as_ref()));
+    }
+
+    /// Lines with terminal colours in them (`ls` on a terminal), written as they are: the
+    /// caller escapes every name first. Hidden by `-q` unless `forced`.
+    pub fn colored_data(&self, text: impl AsRef<str>, forced: bool) {
+        if forced || !self.quiet {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", text.as_ref());
         }

@@ -12,7 +12,7 @@
 
 mod collect;
 mod dvc_file;
-mod dvcignore;
+pub(crate) mod dvcignore;
 mod stage;
 mod targets;
 mod walk;

@@ -3,7 +3,8 @@
 //! places its objects are fetched from.
 //!
 //! - here: [`SourceRepo`]: a local DVC repository without `--rev` is read in place (its
-//!   working tree, as DVC reads it); any other source (a `file://` or git URL, a plain git
+//!   working tree, as DVC reads it; for `ls` and `du`, [`Opening::Listing`], any local
+//!   directory); any other source (a `file://` or git URL, a plain git
 //!   repository, any `--rev`) is read from its clone in the clone cache (`clones`), with the
 //!   files of the revision written beside the mirror. Either way the source is a read-only
 //!   [`Workspace`] (no lock taken, nothing written into it).
@@ -12,6 +13,11 @@
 //!   files, or a directory holding both), its objects fetched and its files written out.
 //! - `download`: such a path written out as plain files, atomically (`get`, `artifacts get`),
 //!   and where its data is stored (`--show-url`).
+//! - `files`: the source's files as DVC's local or git filesystem lists them, with the
+//!   ignore rules of each repository in it.
+//! - `view`: the source as DVC's `DVCFileSystem` lists it (`ls`, `du`): its files merged with
+//!   the outputs it (and each repository nested in it) records and the files of their `.dir`
+//!   manifests.
 //!
 //! Objects come by hash from the source's own cache when the source is on this machine, then
 //! from its default remote (or the one `--remote`/`--config` name): every download is
@@ -20,8 +26,13 @@
 pub(crate) mod clones;
 pub use clones::CloneFailed;
 pub(crate) mod download;
+pub(crate) mod files;
 pub(crate) mod import;
 pub(crate) mod select;
+pub(crate) mod view;
+
+pub use files::PathError;
+pub use view::DirectoryNotLoaded;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,7 +47,7 @@ use dv_scm::Git;
 
 use crate::config::Config;
 use crate::environment::Environment;
-use crate::error::CommandError;
+use crate::error::{CommandError, ConfigError};
 use crate::remotes::{RemoteFailure, remote_section};
 use crate::transfer::{self, Downloaded};
 use crate::workspace::Workspace;
@@ -163,6 +174,8 @@ pub struct SourceRepo {
     pub is_dvc: bool,
     /// The cache of a source on this machine, read before any remote.
     local_cache: Option<PathBuf>,
+    /// The directory on this machine a clone was made from (its caches are read first).
+    origin: Option<PathBuf>,
     /// The remote to fetch from, with its options (none configured: `None`).
     remote: Option<(String, BTreeMap<String, String>)>,
     /// Held while the clone's files are read.
@@ -178,6 +191,10 @@ pub enum Opening<'a> {
     Locked(&'a str),
     /// At the newest commit of the spec's revision (`update`).
     Newest,
+    /// As DVC's `ls` and `du` open a source: like [`Opening::AsSpecified`], except that
+    /// without a revision any local directory is read in place (the DVC repository holding
+    /// it, else the directory itself, a plain git work tree or not).
+    Listing,
 }
 
 impl SourceRepo {
@@ -190,28 +207,47 @@ impl SourceRepo {
         opening: Opening<'_>,
     ) -> anyhow::Result<SourceRepo> {
         let local = local_path(environment, &spec.url);
-        let in_place = matches!(opening, Opening::AsSpecified)
-            && spec.rev.is_none()
-            && local
-                .as_ref()
-                .is_some_and(|path| path.join(".dvc").is_dir());
-        if in_place {
-            let root = local.expect("local");
+        let in_place = match (opening, &local) {
+            _ if spec.rev.is_some() => None,
+            (Opening::AsSpecified, Some(path)) if path.join(".dvc").is_dir() => Some(path.clone()),
+            (Opening::Listing, Some(path)) => {
+                Some(dvc_root_above(path).unwrap_or_else(|| path.clone()))
+            }
+            _ => None,
+        };
+        if let Some(root) = in_place {
             let git = Git::discover(&root);
             let rev_lock = git.as_ref().and_then(|git| head_commit(git.root()));
+            let is_dvc = root.join(".dvc").is_dir();
             let table = source_config(&root, None, environment, spec)?;
-            let local_cache = Some(cache_dir_of(&root, &table));
+            let local_cache = is_dvc.then(|| cache_dir_of(&root, &table));
             let remote = chosen_remote(&table, spec)?;
             let workspace = Workspace::open_source(root, table, environment, git);
             return Ok(SourceRepo {
                 url: spec.url.clone(),
                 workspace,
                 rev_lock,
-                is_dvc: true,
+                is_dvc,
                 local_cache,
                 remote,
+                origin: None,
                 _clone: None,
             });
+        }
+        // DVC opens a local directory at a revision through the git repository holding it
+        // (the repository's root, whatever directory inside it was named).
+        let mut local = local;
+        if let (Opening::Listing, Some(path)) = (opening, &local) {
+            match Git::discover(path) {
+                Some(git) => local = Some(git.root().to_path_buf()),
+                None => {
+                    return Err(CommandError(format!(
+                        "{} is not a git repository",
+                        path.display()
+                    ))
+                    .into());
+                }
+            }
         }
         let git_url = match &local {
             Some(path) => path.to_string_lossy().into_owned(),
@@ -219,7 +255,9 @@ impl SourceRepo {
         };
         let wanted = match opening {
             Opening::Locked(commit) => clones::Wanted::Locked(commit),
-            Opening::AsSpecified | Opening::Newest => clones::Wanted::Rev(spec.rev.as_deref()),
+            Opening::AsSpecified | Opening::Newest | Opening::Listing => {
+                clones::Wanted::Rev(spec.rev.as_deref())
+            }
         };
         let (clone, commit) = clones::open(environment, config, &git_url, wanted)?;
         clone
@@ -232,13 +270,8 @@ impl SourceRepo {
         // A source on this machine: its own cache (with its local configuration) first.
         let origin = local.or_else(|| file_url_path(&spec.url));
         let local_cache = origin
-            .filter(|path| path.join(".dvc").is_dir())
-            .and_then(|path| {
-                let table = Config::new(Some(path.join(".dvc")), environment)
-                    .load_to_level(None)
-                    .ok()?;
-                Some(cache_dir_of(&path, &table))
-            });
+            .as_deref()
+            .and_then(|path| local_cache_of(path, environment));
         let remote = chosen_remote(&table, spec)?;
         let workspace = Workspace::open_source(root, table, environment, None);
         Ok(SourceRepo {
@@ -248,6 +281,7 @@ impl SourceRepo {
             is_dvc,
             local_cache,
             remote,
+            origin,
             _clone: Some(clone),
         })
     }
@@ -255,6 +289,11 @@ impl SourceRepo {
     /// The source's root directory (its working tree, or the clone's files).
     pub fn root(&self) -> &Path {
         self.workspace.root()
+    }
+
+    /// The git directory of the clone the source is read from (`None`: read in place).
+    pub(crate) fn clone_git_dir(&self) -> Option<&Path> {
+        self._clone.as_ref().map(|clone| clone.mirror.git_dir())
     }
 
     /// Where an object would be downloaded from, for `--show-url`: the remote's URL of it,
@@ -358,6 +397,27 @@ pub(crate) fn local_path(environment: &Environment, url: &str) -> Option<PathBuf
         .then(|| std::fs::canonicalize(&path).unwrap_or(path))
 }
 
+/// The nearest directory from `dir` up that holds a `.dvc` directory, not crossing a mount
+/// point (DVC's `Repo.find_root`).
+fn dvc_root_above(dir: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let mut current = dir.to_path_buf();
+    loop {
+        if current.join(".dvc").is_dir() {
+            return Some(current);
+        }
+        let parent = current.parent()?.to_path_buf();
+        let (here, above) = (
+            std::fs::metadata(&current).ok()?,
+            std::fs::metadata(&parent).ok()?,
+        );
+        if here.dev() != above.dev() {
+            return None;
+        }
+        current = parent;
+    }
+}
+
 /// The directory of a `file://` URL.
 fn file_url_path(url: &str) -> Option<PathBuf> {
     let path = PathBuf::from(url.strip_prefix("file://")?);
@@ -368,6 +428,18 @@ fn file_url_path(url: &str) -> Option<PathBuf> {
 fn head_commit(root: &Path) -> Option<String> {
     let history = dv_scm::history::History::open(root).ok()?;
     history.resolve("HEAD").ok().map(|id| id.to_string())
+}
+
+/// The cache of the DVC repository at `root` on this machine (with its local configuration),
+/// if `root` is one.
+fn local_cache_of(root: &Path, environment: &Environment) -> Option<PathBuf> {
+    if !root.join(".dvc").is_dir() {
+        return None;
+    }
+    let table = Config::new(Some(root.join(".dvc")), environment)
+        .load_to_level(None)
+        .ok()?;
+    Some(cache_dir_of(root, &table))
 }
 
 /// The cache directory a configuration names for the repository at `root`.
@@ -467,7 +539,7 @@ fn chosen_remote(
     match remote_section(table, &name, 0) {
         Ok(options) => Ok(Some((name, options))),
         Err(_) if spec.remote.is_none() => Ok(None),
-        Err(_) => Err(CommandError(unknown_remote_message(&name)).into()),
+        Err(_) => Err(ConfigError(unknown_remote_message(&name)).into()),
     }
 }
 
@@ -482,6 +554,6 @@ pub(crate) fn is_unknown_remote(error: &anyhow::Error, spec: &SourceSpec) -> boo
         return false;
     };
     error
-        .downcast_ref::<CommandError>()
+        .downcast_ref::<ConfigError>()
         .is_some_and(|error| error.0 == unknown_remote_message(&name.to_lowercase()))
 }

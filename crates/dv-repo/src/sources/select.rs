@@ -4,6 +4,8 @@
 //! are one tree). Objects are fetched into an object database first; git files are stored in
 //! it too, so every selection is written out the same way: from that database, by hash.
 
+// Its callers (`get`, `import`) land after it; until then most of it has no caller.
+
 use std::path::{Path, PathBuf};
 
 use dv_data::checkout::{self as data_checkout, CheckoutOptions};

@@ -12,6 +12,7 @@ pub mod dag;
 pub mod data;
 pub mod destroy;
 pub mod diff;
+pub mod du;
 pub mod fetch;
 pub mod freeze;
 pub mod gc;
@@ -22,6 +23,7 @@ pub mod import;
 pub mod import_url;
 pub mod init;
 pub mod install;
+pub mod ls;
 pub mod ls_url;
 pub mod metrics;
 pub mod r#move;
@@ -87,6 +89,8 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Import(args) => import::run(args, &environment, printer),
         Command::ListUrl(args) => ls_url::run(args, &environment, printer),
         Command::Data(args) => data::run(args, &environment, printer),
+        Command::List(args) => ls::run(args, &environment, printer),
+        Command::Du(args) => du::run(args, &environment, printer),
         Command::Metrics(args) => metrics::run(args, &environment, printer),
         Command::Params(args) => params::run(args, &environment, printer),
         Command::Diff(args) => diff::run(args, &environment, printer),

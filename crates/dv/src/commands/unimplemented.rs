@@ -11,17 +11,14 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 13] = [
+pub const NAMES: [&str; 10] = [
     "cache",
     "daemon",
     "dataset",
     "ds",
-    "du",
     "exp",
     "experiments",
     "import-db",
-    "list",
-    "ls",
     "queue",
     "studio",
     "test-db",

@@ -6,6 +6,7 @@
 //! - [`value`]: `str()`/`repr()` of a params or metrics value, DVC's `_format_field`.
 //! - [`json`]: `json.dumps` with DVC's settings, for `serde_json` and YAML values.
 //! - [`listing`]: `ls-url` (and later `ls`) listings: names, `--size` tables, `--tree`.
+//! - [`tree_listing`]: `ls`/`du` sizes (`naturalsize`), `ls --tree` drawing, `LS_COLORS`.
 //!
 //! Expected outputs come from the oracle's Python: `crates/dv/tests/fixtures/output/`.
 
@@ -19,6 +20,7 @@ pub(crate) mod number;
 mod printable;
 pub(crate) mod table;
 mod text;
+pub(crate) mod tree_listing;
 pub(crate) mod value;
 
 pub(crate) use json::{to_python_json, yaml_to_python_json};

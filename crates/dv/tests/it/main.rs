@@ -19,6 +19,7 @@ mod import_url;
 mod init;
 mod install;
 mod interrupt;
+mod ls;
 mod ls_url;
 mod pipeline;
 mod pipeline_corpus;

@@ -5,17 +5,14 @@
 use dv_test::{TestRepo, run};
 
 /// The names dv does not implement yet (dvc's hidden ones included).
-const UNIMPLEMENTED: [&str; 13] = [
+const UNIMPLEMENTED: [&str; 10] = [
     "cache",
     "daemon",
     "dataset",
     "ds",
-    "du",
     "exp",
     "experiments",
     "import-db",
-    "list",
-    "ls",
     "queue",
     "studio",
     "test-db",

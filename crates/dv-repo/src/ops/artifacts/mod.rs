@@ -121,7 +121,7 @@ pub fn get(
     let source = match SourceRepo::open(environment, config, &spec, Opening::Locked(&commit)) {
         Ok(source) => source,
         Err(error) if is_unknown_remote(&error, &spec) => {
-            return Err(via_remote(&studio, format!("config file error: {error}")));
+            return Err(via_remote(&studio, format!("{error}")));
         }
         Err(error) => return Err(via_remote(&studio, format!("{error:#}"))),
     };
