@@ -19,6 +19,7 @@ pub mod dag;
 pub mod data_status;
 pub mod destroy;
 pub mod diff;
+pub mod export;
 pub mod fetch;
 pub mod freeze;
 pub mod gc;
