@@ -406,16 +406,20 @@ fn targets_select_stages() {
 fn remote_dependencies_are_web_entities() {
     let repo = TestRepo::new();
     run(repo.dv().args(["init", "-q"])).success();
+    run(repo
+        .dv()
+        .args(["remote", "add", "store", "s3://bucket/base"]))
+    .success();
     repo.write(
         "dvc.yaml",
-        "stages:\n  fetch:\n    cmd: echo fetched > local.txt\n    deps:\n      - s3://bucket/raw/data.csv\n    outs:\n      - local.txt\n",
+        "stages:\n  fetch:\n    cmd: echo fetched > local.txt\n    deps:\n      - s3://bucket/raw/data.csv\n      - remote://store/more.csv\n    outs:\n      - local.txt\n",
     );
     repo.write("local.txt", "fetched\n");
     let md5 = md5_hex(b"fetched\n");
     repo.write(
         "dvc.lock",
         format!(
-            "schema: '2.0'\nstages:\n  fetch:\n    cmd: echo fetched > local.txt\n    deps:\n    - path: s3://bucket/raw/data.csv\n      etag: 0123abcd\n      size: 10\n    outs:\n    - path: local.txt\n      hash: md5\n      md5: {md5}\n      size: 8\n"
+            "schema: '2.0'\nstages:\n  fetch:\n    cmd: echo fetched > local.txt\n    deps:\n    - path: s3://bucket/raw/data.csv\n      etag: 0123abcd\n      size: 10\n    - path: remote://store/more.csv\n      etag: 4567ef\n      version_id: v2\n    outs:\n    - path: local.txt\n      hash: md5\n      md5: {md5}\n      size: 8\n"
         ),
     );
     repo.git(&["add", "-A"]);
@@ -428,8 +432,12 @@ fn remote_dependencies_are_web_entities() {
     let remote = entity(&graph, "s3://bucket/raw/data.csv");
     assert_eq!(remote["identifier"], "0123abcd");
     assert_eq!(remote["contentUrl"], "s3://bucket/raw/data.csv");
+    let through_remote = entity(&graph, "s3://bucket/base/more.csv");
+    assert_eq!(through_remote["identifier"], "v2");
+    assert_eq!(through_remote["version"], "v2");
+    assert_eq!(through_remote["alternateName"], "remote://store/more.csv");
     assert_eq!(
         refs(&entity(&graph, "#run-fetch")["object"]),
-        ["s3://bucket/raw/data.csv"]
+        ["s3://bucket/raw/data.csv", "s3://bucket/base/more.csv"]
     );
 }

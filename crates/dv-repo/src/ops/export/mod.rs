@@ -67,8 +67,10 @@ pub(crate) struct DataEntity {
     pub(crate) id: String,
     /// The repository path (none for URLs).
     pub(crate) path: Option<RepoPath>,
-    /// The URL of an output or dependency that is not local.
+    /// The URL of an output or dependency that is not local (`remote://` resolved).
     pub(crate) url: Option<String>,
+    /// The path as `dvc.lock` records it, when it differs from `url` (`remote://NAME/...`).
+    pub(crate) recorded_as: Option<String>,
     /// A directory.
     pub(crate) directory: bool,
     /// The MD5 recorded (`<hex>` or `<hex>.dir`).
@@ -413,7 +415,10 @@ fn add_entity(
             };
             (id, Some(path.clone()), None)
         }
-        EntryPath::Url(url) => (url.clone(), None, Some(url.clone())),
+        EntryPath::Url(url) => {
+            let resolved = resolve_remote(snapshot.workspace, url);
+            (resolved.clone(), None, Some(resolved))
+        }
         EntryPath::Outside(_) => return Ok(None),
     };
     if let Some(known) = provenance.entity_mut(&id) {
@@ -449,6 +454,7 @@ fn add_entity(
                     id: file_id,
                     path: Some(file),
                     url: None,
+                    recorded_as: None,
                     directory: false,
                     md5: Some(md5.to_hex()),
                     etag: None,
@@ -461,10 +467,15 @@ fn add_entity(
             }
         }
     }
+    let recorded_as = match path {
+        EntryPath::Url(written) if Some(written) != url.as_ref() => Some(written.clone()),
+        _ => None,
+    };
     provenance.entities.push(DataEntity {
         id: id.clone(),
         path: repo_path,
         url,
+        recorded_as,
         directory,
         md5: recorded.md5.map(|id| id.to_string()),
         etag: recorded.etag.clone().or_else(|| recorded.checksum.clone()),
@@ -480,6 +491,29 @@ fn add_entity(
         }
     }
     Ok(Some(id))
+}
+
+/// `remote://NAME/path` as the URL of remote `NAME` joined with the path, when that remote has
+/// a URL with a scheme; any other URL as it is.
+fn resolve_remote(workspace: &Workspace, url: &str) -> String {
+    let Some(reference) = url.strip_prefix("remote://") else {
+        return url.to_owned();
+    };
+    let (name, relative) = reference.split_once('/').unwrap_or((reference, ""));
+    let Ok(options) = crate::remotes::remote_options(workspace, name, false, 0) else {
+        return url.to_owned();
+    };
+    match options.get("url") {
+        Some(base) if base.contains("://") => {
+            let relative = relative.trim_start_matches('/');
+            if relative.is_empty() {
+                base.clone()
+            } else {
+                format!("{}/{relative}", base.trim_end_matches('/'))
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Reads each local file entity whose bytes are at hand (the cache object, else the revision's

@@ -420,6 +420,9 @@ fn data_entity(entity: &DataEntity, example_of: Vec<&str>) -> Value {
         if let Some(version) = &entity.version_id {
             value.insert("version".into(), json!(version));
         }
+        if let Some(written) = &entity.recorded_as {
+            value.insert("alternateName".into(), json!(written));
+        }
     }
     if let Some(size) = entity.size {
         value.insert("contentSize".into(), json!(size.to_string()));
