@@ -441,3 +441,74 @@ fn remote_dependencies_are_web_entities() {
         ["s3://bucket/raw/data.csv", "s3://bucket/base/more.csv"]
     );
 }
+
+#[test]
+fn crate_at_the_repository_root_copies_nothing_onto_itself() {
+    let repo = pipeline();
+    let before = repo.read("model.txt");
+    run(repo.dv().args([
+        "export",
+        "ro-crate",
+        "-o",
+        ".",
+        "--include-data",
+        "--sha256",
+    ]))
+    .success();
+    assert_valid(&repo, repo.root(), "process-run-crate-0.5");
+    let graph = read_crate(repo.root());
+    let model = entity(&graph, "model.txt");
+    assert_eq!(model["sha256"], sha256_hex(before.as_bytes()));
+    assert_eq!(repo.read("model.txt"), before);
+    assert!(!repo.exists(".dvcignore") || !repo.read(".dvcignore").contains("dv export"));
+}
+
+#[test]
+fn copied_pipeline_files_are_no_stages_of_the_repository() {
+    let repo = pipeline();
+    run(repo
+        .dv()
+        .args(["export", "ro-crate", "--include-data", "-o", "crate"]))
+    .success();
+    assert!(repo.exists("crate/dvc.yaml"));
+    // dv and dvc see the same four stages as before the export.
+    for tool in [repo.dv(), repo.dvc()] {
+        let mut tool = tool;
+        let listed = run(tool.args(["stage", "list", "--name-only"]));
+        listed.success();
+        assert_eq!(
+            listed.stdout.lines().collect::<Vec<_>>(),
+            ["prepare", "train", "report@a", "report@b"]
+        );
+    }
+}
+
+#[test]
+fn a_repository_without_git_has_no_agent() {
+    let repo = TestRepo::without_git();
+    run(repo.dvc().args(["init", "-q", "--no-scm"])).success();
+    repo.write("a.txt", "hi\n");
+    run(repo.dvc().args([
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "copy",
+        "-d",
+        "a.txt",
+        "-o",
+        "b.txt",
+        "cp a.txt b.txt",
+    ]))
+    .success();
+    run(repo.dvc().args(["repro", "-q"])).success();
+    run(repo.dv().args(["export", "ro-crate", "--workflow"])).success();
+    let dir = repo.path("ro-crate");
+    assert_valid(&repo, &dir, "workflow-run-crate-0.5");
+    let graph = read_crate(&dir);
+    assert!(entity(&graph, "#run-copy").get("agent").is_none());
+    assert_eq!(
+        entity(&graph, "../b.txt")["identifier"],
+        format!("md5:{}", md5_hex(b"hi\n"))
+    );
+}

@@ -202,7 +202,7 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
             let path = placed
                 .map(|known| known.path.clone())
                 .unwrap_or_else(|| EntryPath::resolve(&stage.wdir, &dep.path));
-            if let Some(id) = add_entity(&mut provenance, &snapshot, &path, dep, options)? {
+            if let Some(id) = add_entity(&mut provenance, &snapshot, &path, dep)? {
                 run.inputs.push(id);
             }
         }
@@ -233,7 +233,7 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
             let path = placed
                 .map(|known| known.path.clone())
                 .unwrap_or_else(|| EntryPath::resolve(&stage.wdir, &out.path));
-            if let Some(id) = add_entity(&mut provenance, &snapshot, &path, out, options)? {
+            if let Some(id) = add_entity(&mut provenance, &snapshot, &path, out)? {
                 run.outputs.push(id);
             }
         }
@@ -245,14 +245,29 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
         )
         .into());
     }
-    let mut copied = Vec::new();
-    if options.sha256 || options.include_data {
-        copied = read_files(&mut provenance, &snapshot, options)?;
-    }
-    let prefix = crate_to_repo(&options.out_dir, workspace.root());
-    locate(&mut provenance, &snapshot, options, &prefix, &mut copied)?;
-    let document = ro_crate::document(&provenance, options);
     fs_err::create_dir_all(&options.out_dir)?;
+    let prefix = crate_to_repo(&options.out_dir, workspace.root());
+    // A crate at the repository root holds the files already: nothing is copied onto itself.
+    let copy = options.include_data && !prefix.is_empty();
+    let mut copied = Vec::new();
+    if options.sha256 || copy {
+        copied = read_files(
+            &mut provenance,
+            &snapshot,
+            options.sha256,
+            copy,
+            &options.out_dir,
+        )?;
+    }
+    locate(
+        &mut provenance,
+        &snapshot,
+        copy,
+        &options.out_dir,
+        &prefix,
+        &mut copied,
+    )?;
+    let document = ro_crate::document(&provenance, options);
     let metadata = options.out_dir.join(METADATA);
     let mut text = serde_json::to_string_pretty(&document)?;
     text.push('\n');
@@ -287,7 +302,8 @@ fn crate_to_repo(out_dir: &Path, root: &Path) -> String {
 fn locate(
     provenance: &mut Provenance,
     snapshot: &Snapshot<'_>,
-    options: &RoCrateOptions,
+    copy: bool,
+    out_dir: &Path,
     prefix: &str,
     copied: &mut Vec<String>,
 ) -> anyhow::Result<()> {
@@ -297,10 +313,8 @@ fn locate(
         for file in [dvc_yaml, lock] {
             let path = RepoPath::new(file)?;
             let mut id = encode(file);
-            if options.include_data
-                && let Ok(Some(bytes)) = snapshot.read(&path)
-            {
-                let target = crate_path(&options.out_dir, &path);
+            if copy && let Ok(Some(bytes)) = snapshot.read(&path) {
+                let target = crate_path(out_dir, &path);
                 if let Some(parent) = target.parent() {
                     fs_err::create_dir_all(parent)?;
                 }
@@ -314,6 +328,14 @@ fn locate(
         workflow_ids.push((ids[0].clone(), ids[1].clone()));
     }
     provenance.workflow_ids = workflow_ids;
+    if copy && !provenance.workflows.is_empty() {
+        // The copies of `dvc.yaml` are no pipeline of the repository the crate may sit in.
+        fs_err::write(
+            out_dir.join(".dvcignore"),
+            "# written by dv export ro-crate: the copies of the pipeline files are not stages\n\
+             dvc.yaml\ndvc.lock\n",
+        )?;
+    }
     if prefix.is_empty() {
         return Ok(());
     }
@@ -402,9 +424,7 @@ fn add_entity(
     snapshot: &Snapshot<'_>,
     path: &EntryPath,
     recorded: &Output,
-    options: &RoCrateOptions,
 ) -> anyhow::Result<Option<String>> {
-    let _ = options;
     let directory = recorded.md5.is_some_and(|id| id.is_tree());
     let (id, repo_path, url) = match path {
         EntryPath::Repo(path) => {
@@ -522,7 +542,9 @@ fn resolve_remote(workspace: &Workspace, url: &str) -> String {
 fn read_files(
     provenance: &mut Provenance,
     snapshot: &Snapshot<'_>,
-    options: &RoCrateOptions,
+    sha256: bool,
+    copy: bool,
+    out_dir: &Path,
 ) -> anyhow::Result<Vec<String>> {
     let odb = snapshot.workspace.odb(dv_schema::hash::HashName::Md5);
     let mut copied = Vec::new();
@@ -549,11 +571,11 @@ fn read_files(
         let Some(bytes) = bytes else {
             continue;
         };
-        if options.sha256 {
+        if sha256 {
             entity.sha256 = Some(hex(&Sha256::digest(&bytes)));
         }
-        if options.include_data {
-            let target = crate_path(&options.out_dir, path);
+        if copy {
+            let target = crate_path(out_dir, path);
             if let Some(parent) = target.parent() {
                 fs_err::create_dir_all(parent)?;
             }
