@@ -24,7 +24,8 @@ pub enum ExportCommand {
 
 #[derive(Debug, Args)]
 pub struct RoCrateArgs {
-    /// Stages to describe (names, foreach groups or `dvc.yaml:name`); all by default.
+    /// Stages to describe (names, foreach groups, `dvc.yaml:name` or a dvc.yaml); all by
+    /// default.
     pub targets: Vec<String>,
     /// Directory to write ro-crate-metadata.json into.
     #[arg(short, long, value_name = "DIR", default_value = "ro-crate")]

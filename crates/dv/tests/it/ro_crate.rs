@@ -393,6 +393,16 @@ fn targets_select_stages() {
             "dv repro: report@b"
         ]
     );
+    run(repo
+        .dv()
+        .args(["export", "ro-crate", "dvc.yaml:prepare", "-o", "one"]))
+    .success();
+    assert_eq!(actions(&read_crate(&repo.path("one"))).len(), 1);
+    run(repo
+        .dv()
+        .args(["export", "ro-crate", "dvc.yaml", "-o", "all"]))
+    .success();
+    assert_eq!(actions(&read_crate(&repo.path("all"))).len(), 4);
     let missing = run(repo.dv().args(["export", "ro-crate", "nope"]));
     assert_ne!(missing.code, 0);
     assert!(

@@ -30,8 +30,8 @@ pub const METADATA: &str = "ro-crate-metadata.json";
 /// What `export ro-crate` writes.
 #[derive(Debug, Clone, Default)]
 pub struct RoCrateOptions {
-    /// Stage names (`train`, `fe@a`, a `foreach` group `fe`, `dir/dvc.yaml:train`); all when
-    /// empty.
+    /// Stage names (`train`, `fe@a`, a `foreach` group `fe`, `dir/dvc.yaml:train`) or
+    /// `dvc.yaml` files (all their stages); every stage when empty.
     pub targets: Vec<String>,
     /// The crate directory (`ro-crate/`).
     pub out_dir: PathBuf,
@@ -390,15 +390,17 @@ fn selected_stages<'s>(
     }
     let mut selected: Vec<&Stage> = Vec::new();
     for target in targets {
+        let target = target.trim_start_matches("./");
         let (file, name) = match target.rsplit_once(':') {
-            Some((file, name)) => (Some(file.trim_start_matches("./")), name),
-            None => (None, target.as_str()),
+            Some((file, name)) => (Some(file), name),
+            None if target.ends_with(".yaml") => (Some(target), ""),
+            None => (None, target),
         };
         let matching: Vec<&Stage> = stages
             .iter()
             .copied()
             .filter(|stage| {
-                (stage.name == name || stage.group.as_deref() == Some(name))
+                (name.is_empty() || stage.name == name || stage.group.as_deref() == Some(name))
                     && file.is_none_or(|file| {
                         stage.file.as_str() == file
                             || stage.file.parent().as_str() == file.trim_end_matches('/')
