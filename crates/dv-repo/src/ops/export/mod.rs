@@ -254,6 +254,7 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
         copied = read_files(
             &mut provenance,
             &snapshot,
+            at,
             options.sha256,
             copy,
             &options.out_dir,
@@ -538,12 +539,14 @@ fn resolve_remote(workspace: &Workspace, url: &str) -> String {
     }
 }
 
-/// Reads each local file entity whose bytes are at hand (the cache object, else the revision's
-/// file) and whose MD5 matches the recorded one: its SHA-256 (`--sha256`), a copy in the crate
-/// (`--include-data`). Returns the ids of the files copied.
+/// Reads each local file entity whose bytes are at hand (the cache object, the working-tree
+/// file, else the revision's file) and whose MD5 matches the recorded one: its SHA-256
+/// (`--sha256`), a copy in the crate (`--include-data`). Files are streamed, not held in memory
+/// (only files read from git are). Returns the ids of the files copied.
 fn read_files(
     provenance: &mut Provenance,
     snapshot: &Snapshot<'_>,
+    at: At,
     sha256: bool,
     copy: bool,
     out_dir: &Path,
@@ -560,32 +563,70 @@ fn read_files(
         let Ok(recorded) = md5.parse::<Md5>() else {
             continue;
         };
-        let from_cache = std::fs::read(odb.object_path(&ObjectId::file(recorded))).ok();
-        let bytes = from_cache
-            .filter(|bytes| Md5::digest(bytes) == recorded)
-            .or_else(|| {
-                snapshot
-                    .read(path)
-                    .ok()
-                    .flatten()
-                    .filter(|bytes| Md5::digest(bytes) == recorded)
-            });
-        let Some(bytes) = bytes else {
+        let mut candidates = vec![odb.object_path(&ObjectId::file(recorded))];
+        if at == At::Workspace {
+            candidates.push(crate::workspace::absolute(snapshot.workspace, path));
+        }
+        let found = candidates.into_iter().find_map(|file| {
+            digests(&file)
+                .ok()
+                .filter(|(md5, _)| *md5 == recorded)
+                .map(|(_, sha256)| (Source::File(file), sha256))
+        });
+        let found = found.or_else(|| {
+            let bytes = snapshot.read(path).ok().flatten()?;
+            (Md5::digest(&bytes) == recorded).then(|| {
+                let sha256 = hex(&Sha256::digest(&bytes));
+                (Source::Bytes(bytes), sha256)
+            })
+        });
+        let Some((source, digest)) = found else {
             continue;
         };
         if sha256 {
-            entity.sha256 = Some(hex(&Sha256::digest(&bytes)));
+            entity.sha256 = Some(digest);
         }
         if copy {
             let target = crate_path(out_dir, path);
             if let Some(parent) = target.parent() {
                 fs_err::create_dir_all(parent)?;
             }
-            fs_err::write(&target, &bytes)?;
+            match source {
+                Source::Bytes(bytes) => fs_err::write(&target, bytes)?,
+                Source::File(file) => {
+                    let mut reader = fs_err::File::open(&file)?;
+                    let mut writer = fs_err::File::create(&target)?;
+                    std::io::copy(&mut reader, &mut writer)?;
+                }
+            }
             copied.push(entity.id.clone());
         }
     }
     Ok(copied)
+}
+
+/// Where a file's bytes were found.
+enum Source {
+    File(PathBuf),
+    Bytes(Vec<u8>),
+}
+
+/// The MD5 and SHA-256 (hex) of the file at `path`, read once.
+fn digests(path: &Path) -> std::io::Result<(Md5, String)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut md5 = md5::Md5::new();
+    let mut sha256 = Sha256::new();
+    let mut buffer = vec![0; 1 << 16];
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        md5.update(&buffer[..read]);
+        sha256.update(&buffer[..read]);
+    }
+    Ok((Md5(md5.finalize().into()), hex(&sha256.finalize())))
 }
 
 fn crate_path(out_dir: &Path, path: &RepoPath) -> PathBuf {
