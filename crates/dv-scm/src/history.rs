@@ -74,6 +74,19 @@ pub struct AnnotatedTag {
     pub time: i64,
 }
 
+/// Who wrote a commit, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitAuthor {
+    /// The author's name.
+    pub name: String,
+    /// The author's email.
+    pub email: String,
+    /// When it was authored, in seconds since the epoch.
+    pub seconds: i64,
+    /// The author's offset from UTC, in seconds.
+    pub offset: i32,
+}
+
 /// A git repository opened for reading its history.
 pub struct History {
     repo: gix::Repository,
@@ -304,6 +317,20 @@ impl History {
     pub fn commit_time(&self, commit: ObjectId) -> Result<i64, HistoryError> {
         let commit = self.repo.find_commit(commit).map_err(git_error)?;
         Ok(commit.time().map_err(git_error)?.seconds)
+    }
+
+    /// The author of `commit`: name, email and authoring time (seconds since the epoch, and the
+    /// offset from UTC in seconds).
+    pub fn author(&self, commit: ObjectId) -> Result<CommitAuthor, HistoryError> {
+        let commit = self.repo.find_commit(commit).map_err(git_error)?;
+        let author = commit.author().map_err(git_error)?;
+        let time = author.time().map_err(git_error)?;
+        Ok(CommitAuthor {
+            name: author.name.to_string(),
+            email: author.email.to_string(),
+            seconds: time.seconds,
+            offset: time.offset,
+        })
     }
 
     /// The root tree of `commit`.

@@ -2,7 +2,8 @@
 //! `gcp-storage-emulator` and Azurite.
 //!
 //! `scripts/test` creates virtual environments from `requirements/dvc.txt`,
-//! `requirements/moto.txt`, `requirements/webdav.txt` and `requirements/gcs.txt`, and an npm
+//! `requirements/moto.txt`, `requirements/webdav.txt`, `requirements/gcs.txt` and
+//! `requirements/roc-validator.txt`, and an npm
 //! environment from `requirements/azurite/`, under `$DV_VENV_DIR` (default
 //! `<workspace>/.venv`). A missing tool is a broken setup, never a reason to skip a test, so the
 //! lookups here panic with the fix.
@@ -102,6 +103,19 @@ pub fn moto_server_bin() -> PathBuf {
     installed(
         venv_dir().join("moto").join("bin").join("moto_server"),
         "`moto_server`",
+    )
+}
+
+/// The Python interpreter of the pinned `roc-validator` environment (the RO-Crate validator,
+/// `requirements/roc-validator.txt`), which runs the offline wrapper of the tests' fixtures.
+///
+/// # Panics
+///
+/// If it is not installed, with a message saying to run `scripts/test`.
+pub fn roc_validator_python() -> PathBuf {
+    installed(
+        venv_dir().join("roc-validator").join("bin").join("python"),
+        "the RO-Crate validator's Python (`roc-validator`)",
     )
 }
 

@@ -8,7 +8,7 @@ use dv_repo::Level;
 use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{artifacts, get, git_hook, import, install};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
-use crate::commands::{dag, diff, freeze, metrics, params, plots};
+use crate::commands::{dag, diff, export, freeze, metrics, params, plots};
 use crate::commands::{du, ls};
 use crate::commands::{fetch, get_url, import_url, ls_url, pull, push, repro, stage};
 
@@ -111,6 +111,8 @@ pub enum Command {
     Params(params::ParamsArgs),
     /// Show added, modified, or deleted data between commits in the DVC repository, or between a commit and the workspace.
     Diff(diff::DiffArgs),
+    /// Export the pipeline's provenance (an RO-Crate of the run recorded in dvc.lock).
+    Export(export::ExportArgs),
     /// Commands to visualize and compare plot data.
     Plots(plots::PlotsArgs),
     /// Check whether files or directories are excluded due to `.dvcignore`.

@@ -17,7 +17,7 @@ use std::path::Path;
 use dv_pipeline::files::{FileSource, WorkingTree};
 use dv_scm::history::{History, HistoryError, ObjectId};
 
-pub(crate) use snapshot::Snapshot;
+pub(crate) use snapshot::{Snapshot, join};
 pub use tree::TreeFiles;
 
 use crate::error::DvcError;

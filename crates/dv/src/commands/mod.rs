@@ -13,6 +13,7 @@ pub mod data;
 pub mod destroy;
 pub mod diff;
 pub mod du;
+pub mod export;
 pub mod fetch;
 pub mod freeze;
 pub mod gc;
@@ -94,6 +95,7 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Metrics(args) => metrics::run(args, &environment, printer),
         Command::Params(args) => params::run(args, &environment, printer),
         Command::Diff(args) => diff::run(args, &environment, printer),
+        Command::Export(args) => export::run(args, &environment, printer),
         Command::Plots(args) => plots::run(args, &environment, printer),
         Command::CheckIgnore(args) => check_ignore::run(args, &environment, printer),
         Command::Version => version::run(&environment, printer),

@@ -38,6 +38,7 @@ mod repo_imports;
 mod repo_sources;
 mod repro_beyond_dvc;
 mod repro_flags;
+mod ro_crate;
 mod run_cache;
 mod stage_validation;
 mod support;
