@@ -31,7 +31,7 @@ pub fn update_available(dep: &Output) -> anyhow::Result<bool> {
             .iter()
             .find(|(name, _)| name == "HEAD")
             .map(|(_, id)| id.clone()),
-        Some(rev) => resolve(&refs, rev),
+        Some(rev) => dv_scm::mirror::resolve_advertised(&refs, rev),
     };
     match newest {
         Some(newest) => Ok(newest != locked),
@@ -52,11 +52,6 @@ fn list_refs(url: &str) -> anyhow::Result<Vec<(String, String)>> {
         };
         CommandError(format!("SCM error: Failed to clone repo '{url}': {reason}")).into()
     })
-}
-
-/// The commit `rev` names among the advertised refs: a tag, a branch, or a full commit id.
-fn resolve(refs: &[(String, String)], rev: &str) -> Option<String> {
-    dv_scm::mirror::resolve_advertised(refs, rev)
 }
 
 /// Whether the cache holds the object `id` and, for a directory, every file it lists.

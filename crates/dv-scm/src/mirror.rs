@@ -52,14 +52,18 @@ fn run(mut command: Command, what: &str) -> Result<Vec<u8>, ScmError> {
 pub fn ls_remote(url: &str) -> Result<Vec<(String, String)>, ScmError> {
     let mut command = git();
     command.args(["ls-remote", "--"]).arg(url);
-    let stdout = run(command, "ls-remote")?;
-    Ok(String::from_utf8_lossy(&stdout)
+    run(command, "ls-remote").map(|stdout| ref_lines(&stdout))
+}
+
+/// `<id>\t<name>` lines (what `ls-remote` and `for-each-ref` print here) as `(name, id)`.
+fn ref_lines(stdout: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(stdout)
         .lines()
         .filter_map(|line| {
             let (id, name) = line.split_once('\t')?;
             Some((name.to_owned(), id.to_owned()))
         })
-        .collect())
+        .collect()
 }
 
 /// The commit `rev` names among advertised `refs`: a tag (peeled), a branch, `HEAD`, or a full
@@ -157,14 +161,7 @@ impl Mirror {
         let mut command = self.command();
         command.args(["for-each-ref", "--format=%(objectname)%09%(refname)", "--"]);
         command.arg(prefix);
-        let stdout = run(command, "for-each-ref")?;
-        Ok(String::from_utf8_lossy(&stdout)
-            .lines()
-            .filter_map(|line| {
-                let (id, name) = line.split_once('\t')?;
-                Some((name.to_owned(), id.to_owned()))
-            })
-            .collect())
+        run(command, "for-each-ref").map(|stdout| ref_lines(&stdout))
     }
 
     /// Whether the mirror holds commit `id`.

@@ -380,11 +380,6 @@ impl SourceRepo {
             Odb::new(cache, dv_data::odb::CacheLayout::for_hash_name(hash_name)).object_path(id);
         path.is_file().then_some(path)
     }
-
-    /// Whether the source has anywhere to fetch objects from.
-    pub fn has_storage(&self) -> bool {
-        self.local_cache.is_some() || self.remote.is_some()
-    }
 }
 
 /// `url` as a local directory (absolute), when it names one.

@@ -186,7 +186,7 @@ impl<'a> SourceView<'a> {
         } else {
             "/".to_owned()
         };
-        lexical_relpath(given, &anchor)
+        crate::path::relpath(given, &anchor, "/")
     }
 
     /// What `key` is (DVC's `DVCFileSystem.info`); `given` names it in messages.
@@ -629,29 +629,17 @@ fn normalized(mut key: Key, path: &str) -> Key {
     key
 }
 
-/// Python's `os.path.relpath(path, start)` for absolute POSIX paths, without touching disk.
-fn lexical_relpath(path: &str, start: &str) -> String {
-    let (path, start) = (normalized(Vec::new(), path), normalized(Vec::new(), start));
-    let common = path.iter().zip(&start).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<&str> = vec![".."; start.len() - common];
-    parts.extend(path[common..].iter().map(String::as_str));
-    if parts.is_empty() {
-        ".".to_owned()
-    } else {
-        parts.join("/")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn relative_paths_are_lexical() {
-        assert_eq!(lexical_relpath("/a/b/c", "/a"), "b/c");
-        assert_eq!(lexical_relpath("/a", "/a/b"), "..");
-        assert_eq!(lexical_relpath("/x/y", "/a/b"), "../../x/y");
-        assert_eq!(lexical_relpath("/a", "/a"), ".");
+        let relpath = |path, start| crate::path::relpath(path, start, "/");
+        assert_eq!(relpath("/a/b/c", "/a"), "b/c");
+        assert_eq!(relpath("/a", "/a/b"), "..");
+        assert_eq!(relpath("/x/y", "/a/b"), "../../x/y");
+        assert_eq!(relpath("/a", "/a"), ".");
     }
 
     #[test]
