@@ -12,7 +12,7 @@ use dv_data::odb::Odb;
 use dv_data::progress::{Phase, Progress};
 use dv_remote::{ExternalEntry, ExternalFile};
 use dv_schema::dir_manifest::{DirEntry, DirManifest, EntryHash, RelPath};
-use dv_schema::dvc_file::{DvcFile, Output};
+use dv_schema::dvc_file::Output;
 use dv_schema::hash::HashName;
 use dv_schema::yaml::{Mapping, Value};
 
@@ -727,26 +727,14 @@ pub(crate) fn write_stage(
     if fs_config::is_version_aware(dep.fs_config.as_ref()) {
         out.push = false;
     }
-    let mut file = match &plan.previous {
-        Some(previous) => previous.file.clone(),
-        None => DvcFile {
-            frozen: true,
-            ..DvcFile::default()
-        },
-    };
-    file.deps = vec![dep];
-    file.outs = vec![out];
-    file.md5 = Some(file.stage_md5());
-    let text = match &plan.previous {
-        Some(previous) => file
-            .update_yaml(&previous.text)
-            .map_err(|e| CommandError(format!("failed to update '{}': {e}", plan.out_shown)))?,
-        None => file.to_yaml(),
-    };
-    if plan.previous.as_ref().map(|p| p.text.as_str()) != Some(text.as_str()) {
-        crate::confine::write_metafile(workspace, &plan.dvc_path, text.as_bytes())
-            .with_context(|| format!("failed to write '{}'", plan.dvc_path.display()))?;
-    }
+    super::write_import_file(
+        workspace,
+        &plan.dvc_path,
+        plan.previous.as_ref(),
+        (dep, out),
+        false,
+        &plan.out_shown,
+    )?;
     Ok(empty)
 }
 

@@ -1,6 +1,7 @@
 //! What an import depends on (spec §6): the source recorded in an import's `.dvc` file, how it is
 //! shown, whether it changed (version-aware imports), and pulling imports whose data was never
-//! recorded.
+//! recorded; and writing an import's `.dvc` file (URL imports here, repo imports in
+//! `crate::sources::import`).
 
 pub(crate) mod batch;
 pub(crate) mod fs_config;
@@ -25,6 +26,42 @@ use crate::imports::url::{Source, Storages, UrlScope, dependency_url, resolve_ur
 use crate::index::DvcFileEntry;
 use crate::outputs::link_from_cache;
 use crate::workspace::Workspace;
+
+/// Writes the frozen `.dvc` file of an import with dependency `dep` and output `out` (updating
+/// `previous` in place, keeping its comments and key order, as DVC does), with DVC's stage
+/// checksum unless `no_checksum` (`--no-exec`); nothing is written when the text is unchanged.
+/// `shown` names the import in an update failure.
+pub(crate) fn write_import_file(
+    workspace: &Workspace,
+    dvc_path: &Path,
+    previous: Option<&DvcFileEntry>,
+    (dep, out): (Output, Output),
+    no_checksum: bool,
+    shown: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let mut file = match previous {
+        Some(previous) => previous.file.clone(),
+        None => dv_schema::dvc_file::DvcFile {
+            frozen: true,
+            ..Default::default()
+        },
+    };
+    file.deps = vec![dep];
+    file.outs = vec![out];
+    file.md5 = (!no_checksum).then(|| file.stage_md5());
+    let text = match previous {
+        Some(previous) => file
+            .update_yaml(&previous.text)
+            .map_err(|e| CommandError(format!("failed to update '{shown}': {e}")))?,
+        None => file.to_yaml(),
+    };
+    if previous.map(|p| p.text.as_str()) != Some(text.as_str()) {
+        crate::confine::write_metafile(workspace, dvc_path, text.as_bytes())
+            .with_context(|| format!("failed to write '{}'", dvc_path.display()))?;
+    }
+    Ok(())
+}
 
 /// DVC's `dep.save()` for the dependency of each URL import stage of `entries`: its source
 /// looked up again (a local one hashed, an S3 or HTTP one asked for its etag), nothing

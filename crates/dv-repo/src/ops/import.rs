@@ -10,8 +10,8 @@ use dv_schema::dvc_file::Output;
 use dv_schema::hash::HashName;
 
 use crate::error::CommandError;
-use crate::sources::import::{check_out, dependency, fetch_path, source_path, write_file};
-use crate::sources::{Opening, SourceRepo, SourceSpec};
+use crate::sources::import::{check_out, dependency, fetch_path, open, source_path, write_file};
+use crate::sources::{Opening, SourceSpec};
 use crate::workspace::Workspace;
 
 /// What `import` was asked to do.
@@ -120,13 +120,7 @@ pub fn import(
         write_file(workspace, &plan.dvc_path, None, dep, empty_out, true).map_err(wrap)?;
         return finish(workspace, plan);
     }
-    let source = SourceRepo::open(
-        workspace.environment(),
-        Some(workspace.config()),
-        &options.spec,
-        Opening::AsSpecified,
-    )
-    .map_err(wrap)?;
+    let source = open(workspace, &options.spec, Opening::AsSpecified).map_err(wrap)?;
     let dep = dependency(&options.path, &options.spec, source.rev_lock.as_deref());
     if options.no_download {
         write_file(workspace, &plan.dvc_path, None, dep, empty_out, false).map_err(wrap)?;

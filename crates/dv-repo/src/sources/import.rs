@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use dv_data::progress::Progress;
-use dv_schema::dvc_file::{DvcFile, Output};
+use dv_schema::dvc_file::Output;
 use dv_schema::hash::HashName;
 use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::Value;
@@ -100,8 +100,7 @@ pub(crate) fn check_out(
     )
 }
 
-/// Writes the `.dvc` file of an import (updating `previous` in place, keeping its comments and
-/// key order, as DVC does), with DVC's stage checksum.
+/// Writes the `.dvc` file of a repo import (see [`crate::imports::write_import_file`]).
 pub(crate) fn write_file(
     workspace: &Workspace,
     dvc_path: &Path,
@@ -110,30 +109,8 @@ pub(crate) fn write_file(
     out: Output,
     no_exec: bool,
 ) -> anyhow::Result<()> {
-    let mut file = match previous {
-        Some(previous) => previous.file.clone(),
-        None => DvcFile {
-            frozen: true,
-            ..DvcFile::default()
-        },
-    };
-    file.deps = vec![dep];
-    file.outs = vec![out];
-    file.md5 = (!no_exec).then(|| file.stage_md5());
-    let text = match previous {
-        Some(previous) => file.update_yaml(&previous.text).map_err(|error| {
-            CommandError(format!(
-                "failed to update '{}': {error}",
-                dvc_path.display()
-            ))
-        })?,
-        None => file.to_yaml(),
-    };
-    if previous.map(|p| p.text.as_str()) != Some(text.as_str()) {
-        crate::confine::write_metafile(workspace, dvc_path, text.as_bytes())
-            .with_context(|| format!("failed to write '{}'", dvc_path.display()))?;
-    }
-    Ok(())
+    let shown = dvc_path.display().to_string();
+    crate::imports::write_import_file(workspace, dvc_path, previous, (dep, out), no_exec, &shown)
 }
 
 /// The `Importing '…' -> '…'` names of a repo import: `path (url)` and the output.
@@ -171,17 +148,9 @@ pub(crate) fn update(
             }
             (super::Opening::Newest, no_download)
         }
-        Refresh::Recorded => match old_dep.repo_field("rev_lock") {
-            Some(commit) => (super::Opening::Locked(commit), false),
-            None => (super::Opening::AsSpecified, false),
-        },
+        Refresh::Recorded => (recorded_commit(old_dep), false),
     };
-    let source = SourceRepo::open(
-        workspace.environment(),
-        Some(workspace.config()),
-        &spec,
-        opening,
-    )?;
+    let source = open(workspace, &spec, opening)?;
     let old_out = &entry.file.outs[0];
     let out_path = entry.resolve(old_out);
     let same = matches!(refresh, Refresh::Newest { .. })
@@ -236,16 +205,7 @@ pub(crate) fn fetch_recorded(
 ) -> anyhow::Result<usize> {
     let dep = &entry.file.deps[0];
     let spec = SourceSpec::from_recorded(dep.repo.as_ref().expect("repo import"));
-    let opening = match dep.repo_field("rev_lock") {
-        Some(commit) => super::Opening::Locked(commit),
-        None => super::Opening::AsSpecified,
-    };
-    let source = SourceRepo::open(
-        workspace.environment(),
-        Some(workspace.config()),
-        &spec,
-        opening,
-    )?;
+    let source = open(workspace, &spec, recorded_commit(dep))?;
     let path = source_path(&dep.path)?;
     let odb = workspace.odb(entry.file.outs[0].hash_name);
     let selection = select::select(&source, &path, &odb, jobs, progress)?;
@@ -263,4 +223,27 @@ pub(crate) fn fetch_recorded(
         .into());
     }
     Ok(missing)
+}
+
+/// The commit a repo import records (`rev_lock`), or its revision when it records none.
+fn recorded_commit(dep: &Output) -> super::Opening<'_> {
+    match dep.repo_field("rev_lock") {
+        Some(commit) => super::Opening::Locked(commit),
+        None => super::Opening::AsSpecified,
+    }
+}
+
+/// The source `spec` names, opened from `workspace` (whose configuration names the site
+/// cache).
+pub(crate) fn open(
+    workspace: &Workspace,
+    spec: &SourceSpec,
+    opening: super::Opening<'_>,
+) -> anyhow::Result<SourceRepo> {
+    SourceRepo::open(
+        workspace.environment(),
+        Some(workspace.config()),
+        spec,
+        opening,
+    )
 }
