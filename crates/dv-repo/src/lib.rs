@@ -26,6 +26,7 @@
 //! - [`imports`]: URL imports (`.dvc` files with an external dependency): URL resolution,
 //!   batches of imports, `--fs-config`;
 //! - [`repo_import`]: `.dvc` files written by `dvc import` (another repository's data);
+//! - [`experiments`]: experiment refs, names, `-S` overrides and experiment commits.
 //! - [`sources`]: other repositories as data sources (in place or from the clone cache under
 //!   the site cache dir, `dv-clones-<uid>/`), paths selected in them, repo imports written;
 //! - [`remotes`]: from configuration to an opened remote, and DVC's errors on the way;
@@ -45,6 +46,7 @@ pub mod confine;
 pub(crate) mod context;
 pub mod environment;
 pub mod error;
+pub mod experiments;
 pub mod imports;
 pub mod index;
 pub mod interrupt;

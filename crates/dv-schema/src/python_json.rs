@@ -13,11 +13,18 @@ use crate::yaml::{Number, Value, python_float_repr};
 /// `json.dumps(value, sort_keys=True)` as Python writes it.
 pub fn dumps_sorted(value: &Value) -> String {
     let mut out = String::new();
-    write_value(&mut out, value);
+    write_value(&mut out, value, true);
     out
 }
 
-fn write_value(out: &mut String, value: &Value) {
+/// `json.dumps(value)` as Python writes it: keys in their order.
+pub fn dumps(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value, false);
+    out
+}
+
+fn write_value(out: &mut String, value: &Value, sort: bool) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
@@ -29,7 +36,7 @@ fn write_value(out: &mut String, value: &Value) {
                 if index > 0 {
                     out.push_str(", ");
                 }
-                write_value(out, item);
+                write_value(out, item, sort);
             }
             out.push(']');
         }
@@ -38,7 +45,9 @@ fn write_value(out: &mut String, value: &Value) {
                 .iter()
                 .map(|(key, value)| (SortKey::of(key), value))
                 .collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            if sort {
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+            }
             out.push('{');
             for (index, (key, value)) in entries.iter().enumerate() {
                 if index > 0 {
@@ -46,11 +55,11 @@ fn write_value(out: &mut String, value: &Value) {
                 }
                 write_json_string(out, &key.text);
                 out.push_str(": ");
-                write_value(out, value);
+                write_value(out, value, sort);
             }
             out.push('}');
         }
-        Value::Tagged(tagged) => write_value(out, &tagged.value),
+        Value::Tagged(tagged) => write_value(out, &tagged.value, sort),
     }
 }
 

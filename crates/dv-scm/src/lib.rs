@@ -10,6 +10,7 @@
 mod gitignore;
 pub mod history;
 pub mod mirror;
+mod refs;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
