@@ -9,7 +9,7 @@ use crate::commands::{add, checkout, completion, config, init, remote, status};
 use crate::commands::{artifacts, get, git_hook, import, install};
 use crate::commands::{check_ignore, commit, data, destroy, gc, r#move, remove, unprotect};
 use crate::commands::{dag, diff, export, freeze, metrics, params, plots};
-use crate::commands::{du, ls};
+use crate::commands::{du, exp, ls};
 use crate::commands::{fetch, get_url, import_url, ls_url, pull, push, repro, stage};
 
 /// dv: data version control, compatible with DVC repositories and much faster.
@@ -92,6 +92,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// DVC model registry artifact commands.
     Artifacts(artifacts::ArtifactsArgs),
+    /// Commands to run and compare experiments.
+    #[command(name = "experiments", visible_alias = "exp")]
+    Exp(exp::ExpArgs),
     /// Download or copy files from URL.
     #[command(name = "get-url")]
     GetUrl(get_url::GetUrlArgs),

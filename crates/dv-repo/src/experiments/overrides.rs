@@ -269,11 +269,53 @@ pub fn apply(root: &Path, path: &str, overrides: &[String]) -> anyhow::Result<()
     let text = match format {
         ParamsFormat::Json => dv_schema::python_json::dumps(&new),
         _ if previous.trim().is_empty() || removes_keys(&old, &new) => yaml::to_string(&new),
-        _ => yaml::update_text(&previous, &new)?.text,
+        _ => yaml::update_text(&block_flow(&previous), &new)?.text,
     };
     dv_fs::atomic::write_atomic(&full, text.as_bytes())
         .map_err(|error| anyhow::anyhow!("failed to write '{path}': {error}"))?;
     Ok(())
+}
+
+/// `previous` with one-line flow collections of a mapping key (`layers: [64, 32]`) written in
+/// block style, as DVC's round trip writes them back (`layers:` then `- 64` at the key's own
+/// indent); empty collections stay as they are.
+fn block_flow(previous: &str) -> String {
+    let mut out = String::with_capacity(previous.len());
+    for line in previous.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start().len();
+        let converted = body.trim_start().split_once(": ").and_then(|(key, value)| {
+            let value = value.trim();
+            let flow = (value.starts_with('[') && value.ends_with(']'))
+                || (value.starts_with('{') && value.ends_with('}'));
+            if !flow || key.starts_with('-') || key.starts_with('#') || key.contains(['[', '{']) {
+                return None;
+            }
+            let parsed = yaml::parse(value).ok()?;
+            let scalar = |item: &Value| !matches!(item, Value::Sequence(_) | Value::Mapping(_));
+            let (lines, pad) = match &parsed {
+                Value::Sequence(items) if !items.is_empty() && items.iter().all(scalar) => {
+                    (yaml::to_string(&parsed), indent)
+                }
+                Value::Mapping(map) if !map.is_empty() && map.values().all(scalar) => {
+                    (yaml::to_string(&parsed), indent + 2)
+                }
+                _ => return None,
+            };
+            let mut block = format!("{}{key}:\n", " ".repeat(indent));
+            for item in lines.lines() {
+                block.push_str(&" ".repeat(pad));
+                block.push_str(item);
+                block.push('\n');
+            }
+            Some(block)
+        });
+        match converted {
+            Some(block) => out.push_str(&block),
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Whether `new` lacks a key `old` has (an update that DVC's merge alone cannot express).
@@ -329,6 +371,10 @@ mod tests {
         apply(dir.path(), "params.yaml", &["train.lr=0.5".to_string()]).expect("applied");
         let written = std::fs::read_to_string(dir.path().join("params.yaml")).expect("read");
         assert!(written.contains("lr: 0.5   # learning rate"), "{written}");
+        assert!(
+            written.contains("  layers:\n  - 64\n  - 32\nseed"),
+            "{written}"
+        );
         let error = apply(dir.path(), "params.yaml", &["train.nope=1".to_string()])
             .expect_err("missing key");
         assert!(error.to_string().starts_with(

@@ -21,6 +21,7 @@ pub mod data_status;
 pub mod destroy;
 pub mod diff;
 pub mod du;
+pub mod exp;
 pub mod export;
 pub mod fetch;
 pub mod freeze;

@@ -13,6 +13,7 @@ pub mod data;
 pub mod destroy;
 pub mod diff;
 pub mod du;
+pub mod exp;
 pub mod export;
 pub mod fetch;
 pub mod freeze;
@@ -84,6 +85,7 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::Repro(args) => repro::run(args, &environment, printer, interrupts),
         Command::ImportUrl(args) => import_url::run(args, &environment, printer),
         Command::Artifacts(args) => artifacts::run(args, &environment, printer),
+        Command::Exp(args) => exp::run(args, &environment, printer, interrupts),
         Command::Update(args) => import_url::run_update(args, &environment, printer),
         Command::GetUrl(args) => get_url::run(args, &environment, printer),
         Command::Get(args) => get::run(args, &environment, printer),

@@ -134,7 +134,7 @@ pub fn run(
 
 /// Prints one event of `repro` as DVC logs it; explanations as information with `--explain`,
 /// as debug lines with `-v`.
-fn print_event(printer: &Printer, event: ReproEvent, explain: bool) {
+pub(crate) fn print_event(printer: &Printer, event: ReproEvent, explain: bool) {
     match event {
         ReproEvent::TargetWarning(warning) => printer.warn(warning),
         ReproEvent::Separator => printer.info(""),

@@ -11,13 +11,11 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 10] = [
+pub const NAMES: [&str; 8] = [
     "cache",
     "daemon",
     "dataset",
     "ds",
-    "exp",
-    "experiments",
     "import-db",
     "queue",
     "studio",

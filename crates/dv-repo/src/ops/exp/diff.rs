@@ -1,0 +1,1 @@
+//! `dv exp diff` (being written).

@@ -1,0 +1,1 @@
+//! `dv exp show` (being written).

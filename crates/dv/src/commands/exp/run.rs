@@ -1,0 +1,231 @@
+//! `dv exp run` (in the workspace) and `dv exp save`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use dv_repo::ops::exp::run::{RunEvent, RunOptions, SaveOptions, run as run_exp, save as save_exp};
+use dv_repo::ops::repro::{OnError, ReproOptions};
+use dv_repo::{Environment, Interrupts, Workspace};
+
+use crate::exit::ExitStatus;
+use crate::printer::Printer;
+
+#[derive(Debug, Args)]
+pub struct ExpRunArgs {
+    /// Stages to reproduce. 'dvc.yaml' by default.
+    pub targets: Vec<String>,
+    /// Reproduce even if dependencies were not changed.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Ask for confirmation before reproducing each stage.
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Reproduce only single data item without recursive dependencies check.
+    #[arg(short, long)]
+    pub single_item: bool,
+    /// Reproduce the whole pipeline that the specified targets belong to.
+    #[arg(short, long)]
+    pub pipeline: bool,
+    /// Reproduce all pipelines in the repo.
+    #[arg(short = 'P', long)]
+    pub all_pipelines: bool,
+    /// Reproduce all stages in the specified directory.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// Start from the specified stages when reproducing pipelines.
+    #[arg(long)]
+    pub downstream: bool,
+    /// Reproduce all descendants of a changed stage even if their direct dependencies didn't
+    /// change.
+    #[arg(long)]
+    pub force_downstream: bool,
+    /// Try automatically pulling missing data.
+    #[arg(long)]
+    pub pull: bool,
+    /// Skip stages with missing data but no other changes.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Only print the commands that would be executed without actually executing.
+    #[arg(long)]
+    pub dry: bool,
+    /// Continue executing, skipping stages having dependencies on the failed stages.
+    #[arg(short, long, overrides_with = "ignore_errors")]
+    pub keep_going: bool,
+    /// Ignore errors from stages.
+    #[arg(long, overrides_with = "keep_going")]
+    pub ignore_errors: bool,
+    /// Human-readable experiment name. If not specified, a name will be auto-generated.
+    #[arg(short, long, value_name = "<name>")]
+    pub name: Option<String>,
+    /// Use the specified param value when reproducing pipelines.
+    #[arg(
+        short = 'S',
+        long = "set-param",
+        value_name = "[<filename>:]<param_name>=<param_value>"
+    )]
+    pub set_param: Vec<String>,
+    /// Stage this experiment in the run queue for future execution.
+    #[arg(long)]
+    pub queue: bool,
+    /// Execute all experiments in the run queue. Implies --temp.
+    #[arg(long)]
+    pub run_all: bool,
+    /// Run the specified number of experiments at a time in parallel.
+    #[arg(short, long, value_name = "<number>", default_value_t = 1)]
+    pub jobs: usize,
+    /// Run this experiment in a separate temporary directory instead of your workspace.
+    #[arg(long = "temp")]
+    pub tmp_dir: bool,
+    /// List of ignored or untracked paths to copy into the temp directory. Only used if
+    /// `--temp` or `--queue` is specified.
+    #[arg(short = 'C', long = "copy-paths", value_name = "<path>")]
+    pub copy_paths: Vec<String>,
+    /// Custom commit message to use when committing the experiment.
+    #[arg(short, long, visible_short_alias = 'M')]
+    pub message: Option<String>,
+    /// Disables automatically updating `params.yaml` with Hydra configuration.
+    #[arg(long)]
+    pub no_hydra: bool,
+    /// Say why each stage runs.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+pub fn run(
+    args: ExpRunArgs,
+    environment: &Environment,
+    printer: &Printer,
+    interrupts: &Interrupts,
+) -> anyhow::Result<ExitStatus> {
+    if args.queue || args.run_all || args.tmp_dir {
+        anyhow::bail!(
+            "'dv exp run --queue/--run-all/--temp' is not implemented yet; run it with dvc (the \
+             repository is shared)"
+        );
+    }
+    let workspace = Workspace::open(environment)?;
+    let on_error = if args.keep_going {
+        OnError::KeepGoing
+    } else if args.ignore_errors {
+        OnError::Ignore
+    } else {
+        OnError::Fail
+    };
+    let explain = args.explain;
+    let options = RunOptions {
+        repro: ReproOptions {
+            targets: args.targets,
+            force: args.force,
+            single_item: args.single_item,
+            pipeline: args.pipeline,
+            all_pipelines: args.all_pipelines,
+            recursive: args.recursive,
+            glob: false,
+            downstream: args.downstream,
+            force_downstream: args.force_downstream,
+            dry: args.dry,
+            no_run_cache: false,
+            no_commit: false,
+            allow_missing: args.allow_missing,
+            pull: args.pull,
+            on_error,
+            jobs: None,
+            stage_jobs: 1,
+            explain: explain || printer.is_verbose(),
+            interactive: args.interactive,
+            interrupts: interrupts.clone(),
+        },
+        set_params: args.set_param,
+        name: args.name,
+        message: args.message,
+    };
+    let report = run_exp(
+        &workspace,
+        &options,
+        &|statement| crate::prompt::confirm_on_terminal(statement, printer),
+        &mut |event| match event {
+            RunEvent::Reproducing(name) => printer.info(format!("Reproducing experiment '{name}'")),
+            RunEvent::Repro(event) => crate::commands::repro::print_event(printer, event, explain),
+        },
+    )?;
+    if let Some(recorded) = report.recorded {
+        printer.info(format!("\nRan experiment(s): {}", recorded.reference.name));
+        printer.info("Experiment results have been applied to your workspace.");
+    }
+    Ok(ExitStatus::Success)
+}
+
+#[derive(Debug, Args)]
+pub struct ExpSaveArgs {
+    /// Limit DVC caching to these .dvc files and stage names.
+    pub targets: Vec<PathBuf>,
+    /// Cache subdirectories of the specified directory.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+    /// Replace experiment in the Git repository if it already exists.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Show output in JSON format.
+    #[arg(long)]
+    pub json: bool,
+    /// Human-readable experiment name. If not specified, a name will be auto-generated.
+    #[arg(short, long, value_name = "<name>")]
+    pub name: Option<String>,
+    /// List of untracked paths to include in the experiment.
+    #[arg(short = 'I', long, value_name = "<path>")]
+    pub include_untracked: Vec<PathBuf>,
+    /// Custom commit message to use when committing the experiment.
+    #[arg(short, long, visible_short_alias = 'M')]
+    pub message: Option<String>,
+}
+
+pub fn save(
+    args: ExpSaveArgs,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let workspace = Workspace::open(environment)?;
+    let cwd = &environment.cwd;
+    let activity = printer.activity("Committing");
+    let report = save_exp(
+        &workspace,
+        &SaveOptions {
+            targets: args.targets.clone(),
+            recursive: args.recursive,
+            force: args.force,
+            name: args.name,
+            include_untracked: args
+                .include_untracked
+                .iter()
+                .filter_map(|path| {
+                    cwd.join(path)
+                        .strip_prefix(workspace.root())
+                        .ok()
+                        .map(Into::into)
+                })
+                .collect(),
+            message: args.message,
+        },
+        activity.progress(),
+    );
+    drop(activity);
+    let report = report?;
+    if !report.untracked.is_empty() {
+        printer.warn(format!(
+            "The following untracked files were present in the workspace before saving but will \
+             not be included in the experiment commit:\n\t{}",
+            report.untracked.join(", ")
+        ));
+    }
+    if let Some(recorded) = report.recorded {
+        if args.json {
+            printer.data(format!("{{\"ref\": \"{}\"}}", recorded.reference.full()));
+        } else {
+            printer.info(format!(
+                "Experiment has been saved as: {}",
+                recorded.reference.name
+            ));
+        }
+    }
+    Ok(ExitStatus::Success)
+}
