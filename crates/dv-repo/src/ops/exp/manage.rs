@@ -157,7 +157,7 @@ pub fn apply(workspace: &Workspace, rev: &str, progress: &Progress) -> anyhow::R
     let git = git_of(workspace)?;
     let commit = resolve_rev(git, rev)?.ok_or_else(|| {
         DvcError(format!(
-            "'{rev}' does not appear to be an experiment commit."
+            "'{rev}' does not appear to be an experiment commit.: unknown Git revision '{rev}'"
         ))
     })?;
     if let Some(head) = head(git) {

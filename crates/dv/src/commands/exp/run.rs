@@ -210,6 +210,9 @@ pub fn save(
     );
     drop(activity);
     let report = report?;
+    for lock in &report.locks_updated {
+        printer.info(format!("Updating lock file '{lock}'"));
+    }
     if !report.untracked.is_empty() {
         printer.warn(format!(
             "The following untracked files were present in the workspace before saving but will \
