@@ -351,6 +351,20 @@ impl Git {
             .collect())
     }
 
+    /// Whether commit `ancestor` is `commit` or one of its ancestors (false when either is
+    /// unknown here).
+    pub fn is_ancestor(&self, ancestor: &str, commit: &str) -> bool {
+        !ancestor.starts_with('-')
+            && !commit.starts_with('-')
+            && self
+                .command()
+                .args(["merge-base", "--is-ancestor", ancestor, commit])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+    }
+
     /// Whether `name` is a configured git remote.
     pub fn has_remote(&self, name: &str) -> bool {
         self.run(&["remote"]).is_ok_and(|output| {

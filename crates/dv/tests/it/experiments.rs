@@ -275,3 +275,79 @@ fn exp_save_records_the_workspace() {
         git_out(&theirs, &["log", "-1", "--format=%B", &reference])
     );
 }
+
+/// `exp push` by one tool and `exp pull` by the other, through a bare git remote and a local
+/// DVC remote: the experiment ref and its cached outputs arrive.
+#[test]
+fn exp_push_and_pull_between_tools() {
+    for (pusher, puller) in [("dv", "dvc"), ("dvc", "dv")] {
+        let ours = baseline_repo();
+        let bare = ours.temp_dir().join("origin.git");
+        run(ours
+            .command("git")
+            .args(["init", "-q", "--bare"])
+            .arg(&bare))
+        .success();
+        ours.git(&["remote", "add", "origin", bare.to_str().expect("utf-8")]);
+        ours.git(&["push", "-q", "origin", "HEAD"]);
+        let storage = ours.temp_dir().join("storage");
+        succeed(
+            &ours,
+            "dvc",
+            &[
+                "remote",
+                "add",
+                "-d",
+                "store",
+                storage.to_str().expect("utf-8"),
+            ],
+        );
+        ours.git(&["commit", "-qam", "remote"]);
+        ours.git(&["push", "-q", "origin", "HEAD"]);
+        succeed(
+            &ours,
+            pusher,
+            &["exp", "run", "-S", "train.lr=0.5", "-n", "shared"],
+        );
+        let pushed = run_tool(&ours, pusher, &["exp", "push", "origin", "shared"]);
+        assert_eq!(pushed.code, 0, "{pushed}");
+        assert!(
+            pushed
+                .stdout
+                .starts_with("Pushed experiment shared to Git remote 'origin'.\n"),
+            "{pushed}"
+        );
+        let again = run_tool(&ours, pusher, &["exp", "push", "origin", "shared"]);
+        assert!(
+            again
+                .stdout
+                .starts_with("Experiment shared is up to date on Git remote 'origin'.\n"),
+            "{again}"
+        );
+
+        let theirs = TestRepo::new();
+        std::fs::remove_dir_all(theirs.root()).expect("empty clone target");
+        run(ours
+            .command("git")
+            .args(["clone", "-q"])
+            .arg(&bare)
+            .arg(theirs.root()))
+        .success();
+        let listed = run_tool(&theirs, puller, &["exp", "ls", "origin"]);
+        assert!(listed.stdout.contains("\tshared\n"), "{listed}");
+        let pulled = run_tool(&theirs, puller, &["exp", "pull", "origin", "shared"]);
+        assert_eq!(pulled.code, 0, "{pulled}");
+        assert_eq!(
+            pulled.stdout, "Pulled experiment '['shared']' from Git remote 'origin'.\n",
+            "{pusher} -> {puller}"
+        );
+        assert_eq!(
+            git_out(&theirs, &["rev-parse", &exp_ref(&theirs, "shared")]),
+            git_out(&ours, &["rev-parse", &exp_ref(&ours, "shared")])
+        );
+        // The experiment's model is in the puller's cache: applying it needs no remote.
+        std::fs::remove_dir_all(&storage).expect("remote removed");
+        succeed(&theirs, puller, &["exp", "apply", "shared"]);
+        assert_eq!(theirs.read("model.bin"), ours.read("model.bin"));
+    }
+}

@@ -5,4 +5,5 @@
 pub mod diff;
 pub mod manage;
 pub mod run;
+pub mod share;
 pub mod show;

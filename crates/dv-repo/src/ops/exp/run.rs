@@ -96,7 +96,6 @@ pub fn run(
     confirm: &dyn Fn(&str) -> bool,
     events: &mut dyn FnMut(RunEvent),
 ) -> anyhow::Result<RunReport> {
-    let git = git_of(workspace)?;
     let baseline = baseline(workspace)?;
     let grouped = single_overrides(&options.set_params)?;
     let name = new_name(

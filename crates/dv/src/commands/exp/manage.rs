@@ -87,7 +87,7 @@ pub struct SelectionArgs {
 }
 
 impl SelectionArgs {
-    fn baselines(&self) -> Baselines {
+    pub(super) fn baselines(&self) -> Baselines {
         Baselines {
             revs: self.rev.clone(),
             num: if self.num < 0 {

@@ -4,6 +4,7 @@
 mod diff;
 mod manage;
 mod run;
+mod share;
 mod show;
 
 use clap::{Args, Subcommand};
@@ -40,6 +41,10 @@ pub enum ExpCommand {
     Rename(manage::RenameArgs),
     /// Save current workspace as an experiment.
     Save(run::ExpSaveArgs),
+    /// Push a local experiment to a Git remote.
+    Push(share::ShareArgs),
+    /// Pull an experiment from a Git remote.
+    Pull(share::ShareArgs),
     /// Cleanup experiments temporary internal files.
     Clean,
 }
@@ -60,6 +65,8 @@ pub fn run(
         ExpCommand::Ls(args) => manage::ls(args, environment, printer),
         ExpCommand::Remove(args) => manage::remove(args, environment, printer),
         ExpCommand::Rename(args) => manage::rename(args, environment, printer),
+        ExpCommand::Push(args) => share::push(args, environment, printer),
+        ExpCommand::Pull(args) => share::pull(args, environment, printer),
         ExpCommand::Clean => {
             printer.info("Cleaning up dvc-task messages...");
             printer.info("Done!");
