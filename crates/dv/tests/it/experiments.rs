@@ -252,7 +252,7 @@ fn exp_save_records_the_workspace() {
     let ours = baseline_repo();
     let theirs = baseline_repo();
     for repo in [&ours, &theirs] {
-        repo.write("params.yaml", &PARAMS.replace("0.1", "0.9"));
+        repo.write("params.yaml", PARAMS.replace("0.1", "0.9"));
         run(repo.command("python3").arg("train.py")).success();
     }
     let args = ["exp", "save", "-n", "saved"];

@@ -189,7 +189,7 @@ pub fn remove(
     printer: &Printer,
 ) -> anyhow::Result<ExitStatus> {
     let selected = args.selection.all_commits || !args.selection.rev.is_empty() || args.queue;
-    if selected == !args.experiment.is_empty() {
+    if selected != args.experiment.is_empty() {
         return Err(dv_repo::error::DvcError(
             "Either provide an `experiment` argument, or use the `--rev` or `--all-commits` or \
              `--queue` flag."
