@@ -95,6 +95,8 @@ pub enum Command {
     /// Commands to run and compare experiments.
     #[command(name = "experiments", visible_alias = "exp")]
     Exp(exp::ExpArgs),
+    /// Commands to manage experiments queue.
+    Queue(exp::queue::QueueArgs),
     /// Download or copy files from URL.
     #[command(name = "get-url")]
     GetUrl(get_url::GetUrlArgs),

@@ -5,10 +5,12 @@
 //! - `refs`: the ref layout, listing (local and on a git remote), name resolution and checks.
 //! - `names`: random `adjective-noun` names.
 //! - `overrides`: `-S [file:]key=value` (Hydra's override syntax) applied to params files.
+//! - `queue`: dv's local experiment queue (entries, claims, workers).
 //! - `record`: the experiment hash and the experiment commit, made with a private index.
 
 pub mod names;
 pub mod overrides;
+pub mod queue;
 pub mod record;
 pub mod refs;
 

@@ -86,6 +86,7 @@ pub fn run(cli: Cli, printer: &Printer, interrupts: &Interrupts) -> anyhow::Resu
         Command::ImportUrl(args) => import_url::run(args, &environment, printer),
         Command::Artifacts(args) => artifacts::run(args, &environment, printer),
         Command::Exp(args) => exp::run(args, &environment, printer, interrupts),
+        Command::Queue(args) => exp::queue::run(args, &environment, printer),
         Command::Update(args) => import_url::run_update(args, &environment, printer),
         Command::GetUrl(args) => get_url::run(args, &environment, printer),
         Command::Get(args) => get::run(args, &environment, printer),

@@ -11,13 +11,12 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Every DVC 3.67.1 command name (and alias) dv does not implement, hidden ones included.
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 7] = [
     "cache",
     "daemon",
     "dataset",
     "ds",
     "import-db",
-    "queue",
     "studio",
     "test-db",
 ];

@@ -18,14 +18,14 @@ open('model.bin', 'w').write(str(p))
 const PARAMS: &str =
     "train:\n  lr: 0.1   # learning rate\n  epochs: 3\n  layers: [64, 32]\nseed: 7\n";
 
-fn git_out(repo: &TestRepo, args: &[&str]) -> String {
+pub(crate) fn git_out(repo: &TestRepo, args: &[&str]) -> String {
     let outcome = run(repo.command("git").args(args));
     outcome.success();
     outcome.stdout.trim().to_string()
 }
 
 /// A repository with a one-stage pipeline reproduced and committed at a fixed time by dvc.
-fn baseline_repo() -> TestRepo {
+pub(crate) fn baseline_repo() -> TestRepo {
     let repo = TestRepo::new();
     succeed(&repo, "dvc", &["init", "-q"]);
     repo.write("train.py", TRAIN);
@@ -61,12 +61,12 @@ fn baseline_repo() -> TestRepo {
     repo
 }
 
-fn exp_ref(repo: &TestRepo, name: &str) -> String {
+pub(crate) fn exp_ref(repo: &TestRepo, name: &str) -> String {
     let head = git_out(repo, &["rev-parse", "HEAD"]);
     format!("refs/exps/{}/{}/{name}", &head[..2], &head[2..])
 }
 
-fn run_tool(repo: &TestRepo, name: &str, args: &[&str]) -> Outcome {
+pub(crate) fn run_tool(repo: &TestRepo, name: &str, args: &[&str]) -> Outcome {
     run(tool(repo, name).args(args)).redacted(repo)
 }
 

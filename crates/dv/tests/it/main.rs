@@ -10,6 +10,7 @@ mod config;
 mod data_commands;
 mod diff;
 mod experiments;
+mod experiments_queue;
 mod get_url;
 mod history;
 mod hostile_input;

@@ -26,6 +26,9 @@ pub struct RunOptions {
     pub name: Option<String>,
     /// `-m`: the commit message.
     pub message: Option<String>,
+    /// The baseline when it is not `HEAD` (a queued experiment's clone is checked out at the
+    /// workspace it was queued from, a child of its baseline).
+    pub baseline: Option<String>,
 }
 
 /// What happened, for the binary to print.
@@ -96,7 +99,10 @@ pub fn run(
     confirm: &dyn Fn(&str) -> bool,
     events: &mut dyn FnMut(RunEvent),
 ) -> anyhow::Result<RunReport> {
-    let baseline = baseline(workspace)?;
+    let baseline = match &options.baseline {
+        Some(baseline) => baseline.clone(),
+        None => baseline(workspace)?,
+    };
     let grouped = single_overrides(&options.set_params)?;
     let name = new_name(
         workspace,

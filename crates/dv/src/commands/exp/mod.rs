@@ -3,6 +3,7 @@
 
 mod diff;
 mod manage;
+pub mod queue;
 mod run;
 mod share;
 mod show;

@@ -89,6 +89,9 @@ pub struct ExpRunArgs {
     /// Say why each stage runs.
     #[arg(long)]
     pub explain: bool,
+    /// The baseline commit of a queued experiment (set by dv's queue workers).
+    #[arg(long, hide = true)]
+    pub dv_baseline: Option<String>,
 }
 
 pub fn run(
@@ -98,10 +101,7 @@ pub fn run(
     interrupts: &Interrupts,
 ) -> anyhow::Result<ExitStatus> {
     if args.queue || args.run_all || args.tmp_dir {
-        anyhow::bail!(
-            "'dv exp run --queue/--run-all/--temp' is not implemented yet; run it with dvc (the \
-             repository is shared)"
-        );
+        return super::queue::run_outside(args, environment, printer);
     }
     let workspace = Workspace::open(environment)?;
     let on_error = if args.keep_going {
@@ -138,6 +138,7 @@ pub fn run(
         set_params: args.set_param,
         name: args.name,
         message: args.message,
+        baseline: args.dv_baseline.clone(),
     };
     let report = run_exp(
         &workspace,
@@ -148,7 +149,8 @@ pub fn run(
             RunEvent::Repro(event) => crate::commands::repro::print_event(printer, event, explain),
         },
     )?;
-    if let Some(recorded) = report.recorded {
+    // A queued experiment's run reports through its worker.
+    if let Some(recorded) = report.recorded.filter(|_| args.dv_baseline.is_none()) {
         printer.info(format!("\nRan experiment(s): {}", recorded.reference.name));
         printer.info("Experiment results have been applied to your workspace.");
     }
