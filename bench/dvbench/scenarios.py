@@ -8,6 +8,7 @@ import random
 import shutil
 
 from .datasets import tree_digest, tree_digest_file
+from .experiments import EXPERIMENT_SCENARIOS
 from .facts import count_files, listing_digest, read_text, s3_digest
 from .history import HISTORY_SCENARIOS
 from .registry import REGISTRY_SCENARIOS
@@ -457,4 +458,5 @@ SCENARIOS = {
                        "dv -j 2 (ideal 4 s)", "dv within 10% of 4 s", False),
     **HISTORY_SCENARIOS,
     **REGISTRY_SCENARIOS,
+    **EXPERIMENT_SCENARIOS,
 }

@@ -203,22 +203,54 @@ pub fn remove(
         );
     }
     let workspace = Workspace::open(environment)?;
-    let removed = manage::remove(
+    let mut removed = Vec::new();
+    if args.queue {
+        removed.extend(dv_repo::ops::exp::queue::remove(
+            &workspace,
+            &dv_repo::ops::exp::queue::RemoveQueued {
+                queued: true,
+                ..Default::default()
+            },
+        )?);
+    }
+    // Names of queued experiments remove their queue entries, as DVC's do.
+    let mut names = args.experiment.clone();
+    if !names.is_empty() {
+        let dequeued = dv_repo::ops::exp::queue::remove(
+            &workspace,
+            &dv_repo::ops::exp::queue::RemoveQueued {
+                names: names.clone(),
+                ..Default::default()
+            },
+        )?;
+        names.retain(|name| !dequeued.contains(name));
+        removed.extend(dequeued);
+    }
+    let selected = args.selection.all_commits || !args.selection.rev.is_empty();
+    if !selected && names.is_empty() {
+        report_removed(printer, &removed);
+        return Ok(ExitStatus::Success);
+    }
+    removed.extend(manage::remove(
         &workspace,
         &RemoveOptions {
-            names: args.experiment,
+            names,
             baselines: (args.selection.all_commits || !args.selection.rev.is_empty())
                 .then(|| args.selection.baselines()),
             keep: args.keep,
             git_remote: args.git_remote,
         },
-    )?;
+    )?);
+    report_removed(printer, &removed);
+    Ok(ExitStatus::Success)
+}
+
+fn report_removed(printer: &Printer, removed: &[String]) {
     if removed.is_empty() {
         printer.info("No experiments to remove.");
     } else {
-        printer.info(format!("Removed experiments: {}", joined(&removed)));
+        printer.info(format!("Removed experiments: {}", joined(removed)));
     }
-    Ok(ExitStatus::Success)
 }
 
 #[derive(Debug, Args)]
