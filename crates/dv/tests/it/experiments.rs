@@ -351,3 +351,61 @@ fn exp_push_and_pull_between_tools() {
         assert_eq!(theirs.read("model.bin"), ours.read("model.bin"));
     }
 }
+
+/// Uncommitted changes to tracked files are part of the experiment, as with dvc; an untracked
+/// file is not.
+#[test]
+fn a_dirty_workspace_is_part_of_the_experiment() {
+    let ours = baseline_repo();
+    let theirs = baseline_repo();
+    for repo in [&ours, &theirs] {
+        repo.write("train.py", format!("{TRAIN}# tuned\n"));
+        repo.write("notes.txt", "untracked\n");
+    }
+    let args = ["exp", "run", "-S", "seed=8", "-n", "dirty"];
+    let a = dv(&ours, &args);
+    let b = dvc(&theirs, &args);
+    assert_eq!((a.code, &a.stdout), (b.code, &b.stdout), "{a}\n{b}");
+    let reference = exp_ref(&ours, "dirty");
+    assert_eq!(
+        git_out(&ours, &["rev-parse", &format!("{reference}^{{tree}}")]),
+        git_out(&theirs, &["rev-parse", &format!("{reference}^{{tree}}")])
+    );
+    assert!(!git_out(&ours, &["ls-tree", "-r", "--name-only", &reference]).contains("notes.txt"));
+}
+
+/// Ctrl-C while the stage runs (the signal reaches dv and the stage's command, as from a
+/// terminal): the same exit code as dvc, no experiment ref, `HEAD` and the branch unchanged.
+#[test]
+fn an_interrupted_run_leaves_no_ref() {
+    use std::os::unix::process::CommandExt;
+    let mut codes = Vec::new();
+    for tool_name in ["dv", "dvc"] {
+        let repo = baseline_repo();
+        repo.write("train.py", "import time\ntime.sleep(30)\n");
+        let head = git_out(&repo, &["rev-parse", "HEAD"]);
+        let mut command = if tool_name == "dv" {
+            repo.dv_process()
+        } else {
+            repo.dvc_process()
+        };
+        let mut child = command
+            .args(["exp", "run", "-n", "stopped"])
+            .process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(3000));
+        run(repo
+            .command("kill")
+            .args(["-INT", "--", &format!("-{}", child.id())]))
+        .success();
+        let (status, stderr) = crate::support::wait_with_stderr(&mut child);
+        codes.push((status.code(), tool_name));
+        let refs = git_out(&repo, &["for-each-ref", "refs/exps/"]);
+        assert!(!refs.contains("stopped"), "{tool_name}: {refs}\n{stderr}");
+        assert_eq!(git_out(&repo, &["rev-parse", "HEAD"]), head);
+    }
+    assert_eq!(codes[0].0, codes[1].0, "{codes:?}");
+}
