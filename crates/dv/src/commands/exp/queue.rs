@@ -66,8 +66,9 @@ fn executable() -> anyhow::Result<std::path::PathBuf> {
 
 fn print_finished(printer: &Printer, done: &Finished) {
     use std::io::Write;
-    let _ = std::io::stdout().lock().write_all(done.log.as_bytes());
-    let _ = printer;
+    if !printer.is_quiet() {
+        let _ = std::io::stdout().lock().write_all(done.log.as_bytes());
+    }
 }
 
 /// `exp run --queue`, `--run-all`, `--temp`.
