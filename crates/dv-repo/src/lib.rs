@@ -26,6 +26,7 @@
 //! - [`imports`]: URL imports (`.dvc` files with an external dependency): URL resolution,
 //!   batches of imports, `--fs-config`;
 //! - [`repo_import`]: `.dvc` files written by `dvc import` (another repository's data);
+//! - [`run_log`]: what `repro` knows of each stage run and `dvc.lock` does not (for exports).
 //! - [`experiments`]: experiment refs, names, `-S` overrides and experiment commits.
 //! - [`sources`]: other repositories as data sources (in place or from the clone cache under
 //!   the site cache dir, `dv-clones-<uid>/`), paths selected in them, repo imports written;
@@ -60,6 +61,7 @@ pub mod repo;
 pub mod repo_import;
 pub mod revisions;
 pub mod run_cache;
+pub mod run_log;
 pub mod sources;
 pub mod tracking;
 pub mod transfer;

@@ -93,11 +93,6 @@ impl Printer {
         }
     }
 
-    /// True with `-v` (and not `-q`).
-    pub fn is_verbose(&self) -> bool {
-        self.verbose && !self.quiet
-    }
-
     /// True with `-q`.
     pub fn is_quiet(&self) -> bool {
         self.quiet

@@ -114,7 +114,8 @@ pub fn run(
             on_error,
             jobs: None,
             stage_jobs: args.jobs.unwrap_or(1),
-            explain: args.explain || printer.is_verbose(),
+            // Reasons are always worked out for the run log; printed with --explain (or -v).
+            explain: true,
             interactive: args.interactive,
             interrupts: interrupts.clone(),
         },

@@ -522,3 +522,47 @@ fn a_repository_without_git_has_no_agent() {
         format!("md5:{}", md5_hex(b"hi\n"))
     );
 }
+
+/// A stage `dv repro` ran carries what dv's run log recorded (start and end, why it ran, the dv
+/// and host that ran it); a stage whose `dvc.lock` entry dvc wrote keeps the lock's time; the
+/// crate still validates.
+#[test]
+fn the_run_log_adds_times_and_reasons() {
+    let repo = pipeline();
+    repo.write("params.yaml", "train:\n  epochs: 4\n  lr: 0.01\n");
+    let ran = run(repo.dv().args(["repro", "train"]));
+    ran.success();
+    run(repo.dv().args(["export", "ro-crate"])).success();
+    let dir = repo.path("ro-crate");
+    assert_valid(&repo, &dir, "process-run-crate-0.5");
+    let graph = read_crate(&dir);
+    let train = entity(&graph, "#run-train");
+    let text = train["description"].as_str().expect("description");
+    assert!(
+        text.contains("because: param 'train.epochs' (params.yaml) modified: 3 -> 4"),
+        "{text}"
+    );
+    assert!(text.contains("ran by dv "), "{text}");
+    let started = train["startTime"].as_str().expect("start");
+    assert!(started.ends_with('Z') && started.len() == 20, "{started}");
+    // `prepare` was last run by dvc: no log record, the description is its command alone.
+    let prepare = entity(&graph, "#run-prepare");
+    assert!(
+        !prepare["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ran by dv")
+    );
+    // A log record of an older run is not used once dvc reran the stage.
+    repo.write("params.yaml", "train:\n  epochs: 5\n  lr: 0.01\n");
+    run(repo.dvc().args(["repro", "-q", "train"])).success();
+    run(repo.dv().args(["export", "ro-crate", "-o", "again"])).success();
+    let graph = read_crate(&repo.path("again"));
+    let train = entity(&graph, "#run-train");
+    assert!(
+        !train["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ran by dv")
+    );
+}

@@ -106,6 +106,8 @@ pub(crate) struct StageRun {
     pub(crate) inputs: Vec<String>,
     pub(crate) params: Vec<Param>,
     pub(crate) outputs: Vec<String>,
+    /// What dv's run log says of the run that wrote this `dvc.lock` entry (workspace only).
+    pub(crate) logged: Option<crate::run_log::RunRecord>,
 }
 
 /// Everything the crate describes.
@@ -189,6 +191,10 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
             let lock = crate::pipelines::lock_path(&stage.file).as_str().to_owned();
             provenance.workflows.push((dvc_yaml.clone(), lock));
         }
+        let logged = match at {
+            At::Workspace => logged_run(workspace, stage),
+            At::Commit(_) => None,
+        };
         let mut run = StageRun {
             name: stage.name.clone(),
             cmd: entry.cmd.to_string(),
@@ -196,6 +202,7 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
             inputs: Vec::new(),
             params: Vec::new(),
             outputs: Vec::new(),
+            logged,
         };
         for dep in &entry.deps {
             let placed = stage.deps.iter().find(|known| known.def_path == dep.path);
@@ -682,6 +689,25 @@ pub(crate) fn encode(path: &str) -> String {
         }
     }
     encoded
+}
+
+/// The run log's record of `stage`, when it is the run that wrote the stage's current
+/// `dvc.lock` entry.
+fn logged_run(
+    workspace: &Workspace,
+    stage: &dv_pipeline::stage::Stage,
+) -> Option<crate::run_log::RunRecord> {
+    use crate::run_log;
+    let record = run_log::read(
+        &workspace.repo().tmp_dir(),
+        stage.file.as_str(),
+        &stage.name,
+    )?;
+    let lock = crate::pipelines::lock_path(&stage.file);
+    let text = std::fs::read_to_string(workspace.root().join(lock.as_str())).ok()?;
+    let entry = run_log::lock_entry(&text, &stage.name)?;
+    (record.entry_digest.as_deref() == Some(run_log::entry_digest(&entry).as_str()))
+        .then_some(record)
 }
 
 /// When the runs are known to have ended: the `dvc.lock` modification time in the workspace,

@@ -106,10 +106,14 @@ pub fn repro(
         created: std::collections::HashMap::new(),
         current: 0,
         deferred_ignores: Vec::new(),
+        log: run::RunLogDraft::default(),
     };
     let result = run
         .reproduce(graph.as_ref(), &steps, events)
         .and_then(|()| run.flush_ignores());
+    if !options.dry {
+        run.write_run_log();
+    }
     if let Err(error) = result {
         run.forget_ignored();
         return Err(error);

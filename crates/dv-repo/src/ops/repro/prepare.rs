@@ -415,6 +415,9 @@ impl Run<'_> {
                 let changes = check_with(CheckMode::All, options.allow_missing, repo_workspace)?;
                 explain::reasons(&changes, previous.is_some(), &self.index.cwd)
             };
+            if let Some(started) = self.log.started.get_mut(&self.current) {
+                started.reasons = reasons.clone();
+            }
             events(ReproEvent::Explained {
                 stage: addressing.to_owned(),
                 reasons,
@@ -508,6 +511,9 @@ impl Run<'_> {
             }
         }
         if restored.is_some() {
+            if let Some(started) = self.log.started.get_mut(&self.current) {
+                started.restored = true;
+            }
             events(ReproEvent::Restored(addressing.to_owned()));
         }
         let recording = Recording {

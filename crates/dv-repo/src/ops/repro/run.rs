@@ -216,6 +216,86 @@ pub(super) struct Run<'a> {
     pub(super) current: usize,
     /// `.gitignore` entries held back until the end of a `-j` run (plan position, path).
     pub(super) deferred_ignores: Vec<(usize, PathBuf)>,
+    /// The run log being gathered (written by [`Run::write_run_log`]).
+    pub(super) log: RunLogDraft,
+}
+
+/// What the run log will say of the stages of this run: when each began and why it runs,
+/// and each that ran or failed with its end.
+#[derive(Debug, Default)]
+pub(super) struct RunLogDraft {
+    /// Per step: when its preparation began, why it runs, whether it was restored.
+    pub(super) started: std::collections::HashMap<usize, StartedStage>,
+    /// Steps that ran or failed: (step, when it ended, why it failed).
+    pub(super) ended: Vec<(usize, std::time::SystemTime, Option<String>)>,
+}
+
+/// A stage begun.
+#[derive(Debug)]
+pub(super) struct StartedStage {
+    pub(super) at: std::time::SystemTime,
+    pub(super) reasons: Vec<String>,
+    pub(super) restored: bool,
+}
+
+impl Run<'_> {
+    /// Notes that `step` begins now.
+    pub(super) fn log_start(&mut self, step: usize) {
+        self.log.started.insert(
+            step,
+            StartedStage {
+                at: std::time::SystemTime::now(),
+                reasons: Vec::new(),
+                restored: false,
+            },
+        );
+    }
+
+    /// Writes the run log of the stages that ran or failed (dv's own, `crate::run_log`).
+    pub(super) fn write_run_log(&self) {
+        use crate::run_log::{self, RunRecord, RunStatus};
+        let tmp_dir = self.workspace.repo().tmp_dir();
+        let mut lock_texts: std::collections::HashMap<RepoPath, String> =
+            std::collections::HashMap::new();
+        for (step, ended, error) in &self.log.ended {
+            let crate::index::RepoStage::Pipeline { stage, .. } = &self.index.stages[*step] else {
+                continue;
+            };
+            let Some(started) = self.log.started.get(step) else {
+                continue;
+            };
+            let lock = crate::pipelines::lock_path(&stage.file);
+            let text = lock_texts.entry(lock.clone()).or_insert_with(|| {
+                std::fs::read_to_string(self.workspace.root().join(lock.as_str()))
+                    .unwrap_or_default()
+            });
+            let entry_digest = if error.is_none() {
+                run_log::lock_entry(text, &stage.name).map(|entry| run_log::entry_digest(&entry))
+            } else {
+                None
+            };
+            let status = match (error, started.restored) {
+                (Some(_), _) => RunStatus::Failed,
+                (None, true) => RunStatus::Restored,
+                (None, false) => RunStatus::Completed,
+            };
+            run_log::write(
+                &tmp_dir,
+                &RunRecord {
+                    dvc_yaml: stage.file.as_str().to_owned(),
+                    stage: stage.name.clone(),
+                    entry_digest,
+                    started: run_log::iso8601(started.at),
+                    ended: run_log::iso8601(*ended),
+                    status,
+                    error: error.clone(),
+                    reasons: started.reasons.clone(),
+                    dv_version: format!("dv {}", env!("CARGO_PKG_VERSION")),
+                    host: run_log::host(),
+                },
+            );
+        }
+    }
 }
 
 /// A stage failure DVC words two ways: a `-k` warning shows the exception alone, the final

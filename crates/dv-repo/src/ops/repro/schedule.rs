@@ -106,6 +106,7 @@ impl Run<'_> {
                             events(ReproEvent::Separator);
                         }
                         let addressing = self.index.stages[step].addressing(&self.index.cwd);
+                        self.log_start(step);
                         let prepared = self.prepare(
                             graph,
                             step,
@@ -226,6 +227,18 @@ impl Run<'_> {
             failed,
             stop,
         } = tally;
+        match &finished {
+            Ok(true) => self
+                .log
+                .ended
+                .push((step, std::time::SystemTime::now(), None)),
+            Err(error) => self.log.ended.push((
+                step,
+                std::time::SystemTime::now(),
+                Some(Failure::messages(error).1),
+            )),
+            Ok(false) => {}
+        }
         match finished {
             Ok(ran) => {
                 if let Some(graph) = graph

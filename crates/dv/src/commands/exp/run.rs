@@ -131,7 +131,7 @@ pub fn run(
             on_error,
             jobs: None,
             stage_jobs: 1,
-            explain: explain || printer.is_verbose(),
+            explain: true,
             interactive: args.interactive,
             interrupts: interrupts.clone(),
         },
