@@ -9,6 +9,7 @@ mod byte_compat;
 mod config;
 mod data_commands;
 mod diff;
+mod exp_show;
 mod get_url;
 mod history;
 mod hostile_input;

@@ -222,7 +222,15 @@ fn gather_params(snapshot: &Snapshot<'_>, deps_only: bool) -> Vec<(String, FileD
     let files = params_files(snapshot, &[], deps_only);
     let mut data: Vec<(String, FileData)> = files
         .iter()
-        .map(|(path, keys)| (path.as_str().to_string(), read_params(snapshot, path, keys)))
+        .map(|(path, keys)| {
+            let data = match read_params(snapshot, path, &[]) {
+                FileData::Data(document) if !keys.is_empty() => {
+                    FileData::Data(Value::Mapping(nested_selection(&document, keys)))
+                }
+                other => other,
+            };
+            (path.as_str().to_string(), data)
+        })
         .collect();
     let mut vars: Vec<(String, Mapping)> = Vec::new();
     for stage in &snapshot.index.stages {
@@ -253,6 +261,68 @@ fn gather_params(snapshot: &Snapshot<'_>, deps_only: bool) -> Vec<(String, FileD
         upsert(&mut data, file, FileData::Data(Value::Mapping(values)));
     }
     data
+}
+
+/// DVC's `read_param_file` with key paths: each tracked key's value at its place in the
+/// document (`{"train": {"lr": 0.1}}` for `train.lr`), merged in the order the keys are given;
+/// keys the document lacks are left out.
+fn nested_selection(document: &Value, keys: &[String]) -> Mapping {
+    let mut selected = Mapping::new();
+    for key in keys {
+        let parts: Vec<&str> = key.split('.').collect();
+        let mut value = document;
+        let mut found = true;
+        for part in &parts {
+            match value {
+                Value::Mapping(map) => match map.get(Value::String((*part).to_string())) {
+                    Some(inner) => value = inner,
+                    None => {
+                        found = false;
+                        break;
+                    }
+                },
+                _ => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if found {
+            merge_at(&mut selected, &parts, value);
+        }
+    }
+    selected
+}
+
+/// `value` placed at `path` inside `into`, mappings merged key by key (dpath's `merge`).
+fn merge_at(into: &mut Mapping, path: &[&str], value: &Value) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let key = Value::String((*first).to_string());
+    if rest.is_empty() {
+        match (into.get_mut(&key), value) {
+            (Some(Value::Mapping(existing)), Value::Mapping(incoming)) => {
+                for (inner_key, inner) in incoming {
+                    if let Value::String(name) = inner_key {
+                        merge_at(existing, &[name.as_str()], inner);
+                    } else {
+                        existing.insert(inner_key.clone(), inner.clone());
+                    }
+                }
+            }
+            _ => {
+                into.insert(key, value.clone());
+            }
+        }
+        return;
+    }
+    if !matches!(into.get(&key), Some(Value::Mapping(_))) {
+        into.insert(key.clone(), Value::Mapping(Mapping::new()));
+    }
+    if let Some(Value::Mapping(inner)) = into.get_mut(&key) {
+        merge_at(inner, rest, value);
+    }
 }
 
 /// Python's `dict[key] = value`: a known key keeps its place.
