@@ -2,10 +2,10 @@
 //! each a git revision or an experiment name (the old one `HEAD`, the new one the workspace by
 //! default), read as `exp show` reads them and compared as `metrics diff` compares.
 
-use super::manage::{git_of, head};
-use super::show::{Collector, ExpState};
+use super::manage::head;
+use super::show::{Collector, ExpState, require_git};
 use crate::compare::{Diff, FileData, RevisionData, diff as compare};
-use crate::error::CommandError;
+use crate::error::DvcError;
 use crate::experiments::refs;
 use crate::revisions::Revisions;
 use crate::workspace::Workspace;
@@ -32,9 +32,9 @@ pub struct ExpDiff {
     pub params: Diff,
 }
 
-/// DVC's `failed to show experiments diff - …` (exit code 1).
+/// DVC's `RevError` (the command reports it as `failed to show experiments diff - …`).
 fn failed(message: String) -> anyhow::Error {
-    CommandError(format!("failed to show experiments diff - {message}")).into()
+    DvcError(message).into()
 }
 
 /// The commit `rev` names as DVC's `scm.resolve_rev` finds it: a git revision, else an
@@ -47,7 +47,7 @@ fn resolve(workspace: &Workspace, revisions: &Revisions, rev: &str) -> anyhow::R
     if rev == "HEAD" || rev.starts_with("refs/") {
         return Err(unknown());
     }
-    let git = git_of(workspace)?;
+    let git = require_git(workspace)?;
     let all = refs::list(git)?;
     match refs::resolve(&all, head(git).as_deref(), &[rev.to_string()]) {
         Ok(found) => found
@@ -62,7 +62,7 @@ fn resolve(workspace: &Workspace, revisions: &Revisions, rev: &str) -> anyhow::R
 
 /// `exp diff`: `None` in a repository without commits (DVC prints `{}` or nothing).
 pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<Option<ExpDiff>> {
-    git_of(workspace)?;
+    require_git(workspace)?;
     let revisions = Revisions::open(workspace)?;
     if !revisions.has_commits() {
         return Ok(None);

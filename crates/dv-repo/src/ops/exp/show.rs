@@ -14,7 +14,7 @@ use dv_schema::lock_file::LockFile;
 use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::{Mapping, Value};
 
-use super::manage::{describe, git_of};
+use super::manage::describe;
 use crate::compare::{FileData, ReadError};
 use crate::experiments::refs::{self, Experiment};
 use crate::index::RepoStage;
@@ -448,7 +448,7 @@ fn shown_key(workspace: &Workspace, path: &std::path::Path) -> Option<String> {
 
 /// `exp show`: the workspace (unless hidden), then each baseline with its experiments.
 pub fn show(workspace: &Workspace, options: &ShowOptions) -> anyhow::Result<Vec<ExpState>> {
-    let git = git_of(workspace)?;
+    let git = require_git(workspace)?;
     let revisions = Revisions::open(workspace)?;
     if !revisions.has_commits() {
         return Ok(Vec::new());
@@ -502,6 +502,18 @@ pub fn show(workspace: &Workspace, options: &ShowOptions) -> anyhow::Result<Vec<
         states.push(state);
     }
     Ok(states)
+}
+
+/// The git repository experiments need, or DVC's `NoSCMError`.
+pub(crate) fn require_git(workspace: &Workspace) -> anyhow::Result<&dv_scm::Git> {
+    workspace.git().ok_or_else(|| {
+        crate::error::DvcError(
+            "Only supported for Git repositories. If you're seeing this error in a Git repo, \
+             try updating the DVC configuration with `dvc config core.no_scm false`."
+                .to_string(),
+        )
+        .into()
+    })
 }
 
 /// The commits of an experiment from its tip down to (not including) its baseline, following

@@ -56,7 +56,7 @@ pub fn run(
         all: args.all,
         param_deps: args.param_deps,
     };
-    let result = diff(&workspace, &options)?;
+    let result = diff(&workspace, &options).map_err(failed)?;
     if args.json {
         let value = match &result {
             None => Value::Mapping(Mapping::new()),
@@ -166,4 +166,14 @@ fn diff_table(
         }
     }
     table
+}
+
+/// DVC's `failed to show experiments diff - …` (exit code 1) for the errors its command catches.
+fn failed(error: anyhow::Error) -> anyhow::Error {
+    match error.downcast_ref::<dv_repo::DvcError>() {
+        Some(inner) => {
+            dv_repo::CommandError(format!("failed to show experiments diff - {inner}")).into()
+        }
+        None => error,
+    }
 }

@@ -118,7 +118,7 @@ pub fn run(
         sha_only: args.sha,
         param_deps: args.param_deps,
     };
-    let states = show(&workspace, &options)?;
+    let states = show(&workspace, &options).map_err(failed)?;
     let times = Times::of(&states);
     if args.json {
         let list = Value::Sequence(
@@ -959,5 +959,15 @@ impl ExpTable {
         }
         lines.push(rule);
         Some(lines.join("\n"))
+    }
+}
+
+/// DVC's `failed to show experiments - …` (exit code 1) for the errors its command catches.
+fn failed(error: anyhow::Error) -> anyhow::Error {
+    match error.downcast_ref::<dv_repo::DvcError>() {
+        Some(inner) => {
+            dv_repo::CommandError(format!("failed to show experiments - {inner}")).into()
+        }
+        None => error,
     }
 }
