@@ -525,14 +525,19 @@ fn collect_range(
     baseline: ObjectId,
 ) -> Option<ExpRange> {
     let history = revisions.history()?;
-    let mut commit = history.resolve(&experiment.commit).ok()?;
+    // A full hash is parsed, not looked up: gix would search the object store for it as an
+    // abbreviation. Parents are found through the ref (`ref~n`) for the same reason.
+    let mut commit = ObjectId::from_hex(experiment.commit.as_bytes()).ok()?;
+    let full = experiment.reference.full();
     let mut revs = Vec::new();
+    let mut depth = 1;
     while commit != baseline {
         revs.push(collector.commit(commit));
-        match history.resolve(&format!("{commit}~1")) {
+        match history.resolve(&format!("{full}~{depth}")) {
             Ok(parent) => commit = parent,
             Err(_) => break,
         }
+        depth += 1;
     }
     let first = revs.first_mut()?;
     first.name = Some(experiment.reference.name.clone());
