@@ -221,3 +221,129 @@ fn exp_show_without_commits() {
         assert_same(&repo, args);
     }
 }
+
+const PIPELINE_YAML: &str = "\
+vars:
+  - config.yaml
+stages:
+  train:
+    cmd: cp src.json metrics.json && cp scores.src scores.yaml && echo ${opt.depth}
+    deps:
+    - src.json
+    - scores.src
+    params:
+    - train.lr
+    - train.layers
+    - config.json:
+      - model
+    metrics:
+    - metrics.json
+    - scores.yaml:
+        cache: false
+  fe:
+    foreach: [a, b]
+    do:
+      cmd: echo ${item} > out_${item}.txt
+      outs:
+      - out_${item}.txt
+metrics:
+- extra/top.json
+params:
+- top.toml
+";
+
+/// Params from several files (tracked keys, whole files, top-level `params`, variables from
+/// `vars`), top-level metrics, a `foreach` stage, and experiments that change other files
+/// than `params.yaml` (`-S file:key=value`).
+#[test]
+fn exp_show_reads_every_params_and_metrics_source() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    repo.write("dvc.yaml", PIPELINE_YAML);
+    repo.write("config.yaml", "opt:\n  depth: 3\n  unused: 1\n");
+    repo.write(
+        "params.yaml",
+        "train:\n  lr: 0.1\n  layers: [64, 32]\n  epochs: 10\nseed: 42\nflag: true\n",
+    );
+    repo.write(
+        "config.json",
+        "{\"model\": {\"depth\": 3, \"name\": \"resnet\"}, \"other\": 1}",
+    );
+    repo.write("top.toml", "[opt]\nmomentum = 0.9\n");
+    repo.write(
+        "src.json",
+        "{\"acc\": 0.6, \"loss\": 0.4, \"nested\": {\"val\": {\"acc\": 0.55}, \"count\": 3}}",
+    );
+    repo.write("scores.src", "auc: 0.3\nname: run\n");
+    repo.write("extra/top.json", "{\"t\": 1}");
+    succeed(&repo, "dvc", &["repro", "-q"]);
+    commit_all(&repo, "one");
+    repo.write(
+        "src.json",
+        "{\"acc\": 0.7, \"loss\": 0.3, \"nested\": {\"val\": {\"acc\": 0.65}, \"count\": 3}}",
+    );
+    succeed(
+        &repo,
+        "dvc",
+        &[
+            "exp",
+            "run",
+            "-q",
+            "-n",
+            "e1",
+            "-S",
+            "train.lr=0.2",
+            "-S",
+            "config.json:model.depth=5",
+        ],
+    );
+    succeed(
+        &repo,
+        "dvc",
+        &[
+            "exp",
+            "run",
+            "-q",
+            "-n",
+            "e2",
+            "-S",
+            "train.layers=[1,2,3]",
+            "-S",
+            "top.toml:opt.momentum=0.5",
+        ],
+    );
+    for args in [
+        &["exp", "show", "--json"][..],
+        &["exp", "show"],
+        &["exp", "show", "--csv"],
+        &["exp", "show", "--md", "--only-changed"],
+        &["exp", "show", "--param-deps", "--md"],
+        &[
+            "exp",
+            "show",
+            "--sort-by",
+            "config.json:model.depth",
+            "--md",
+        ],
+    ] {
+        assert_same(&repo, args);
+    }
+    for args in [
+        &["exp", "diff", "e1", "e2"][..],
+        &["exp", "diff", "--all", "e1"],
+        &["exp", "diff", "--param-deps", "--all", "e1", "e2"],
+    ] {
+        assert_same_lines(&repo, args);
+    }
+    assert_same_json(&repo, &["exp", "diff", "--all", "--json", "e1", "e2"]);
+}
+
+/// Outside git, both commands fail as dvc's do (exit code 1).
+#[test]
+fn exp_show_outside_git() {
+    let repo = TestRepo::without_git();
+    succeed(&repo, "dvc", &["init", "-q", "--no-scm"]);
+    for args in [&["exp", "show"][..], &["exp", "diff"]] {
+        assert_same(&repo, args);
+    }
+}
