@@ -9,6 +9,7 @@ mod byte_compat;
 mod config;
 mod data_commands;
 mod diff;
+mod exp_show;
 mod experiments;
 mod experiments_queue;
 mod get_url;

@@ -1,1 +1,702 @@
-//! `dv exp show` (being written).
+//! `exp show` (DVC's `repo/experiments/{collect,serialize,show}.py`): the baselines a scope
+//! selects, the experiments recorded under each (`refs/exps/…`), and for each commit (and the
+//! workspace) the params, metrics, dependencies and outputs DVC serializes for it.
+//!
+//! Every commit is read from git through the revisions reader (memoized trees, no checkout), so
+//! hundreds of experiments are listed without touching the work tree. dv keeps no
+//! `.dvc/tmp/exps/cache` of its own: reading a commit here costs about what reading DVC's cache
+//! entry costs.
+
+use std::collections::HashMap;
+
+use dv_pipeline::stage::EntryPath;
+use dv_schema::lock_file::LockFile;
+use dv_schema::repo_path::RepoPath;
+use dv_schema::yaml::{Mapping, Value};
+
+use super::manage::describe;
+use crate::compare::{FileData, ReadError};
+use crate::experiments::refs::{self, Experiment};
+use crate::index::RepoStage;
+use crate::pipelines::read_lock_from;
+use crate::revisions::values::{metrics_files, params_files, read_metrics, read_params};
+use crate::revisions::{At, Revisions, Scope, Snapshot, select};
+use crate::workspace::Workspace;
+use dv_scm::history::ObjectId;
+
+/// What `exp show` lists.
+#[derive(Debug, Clone, Default)]
+pub struct ShowOptions {
+    /// `--rev` (HEAD when no baseline option is given).
+    pub revs: Vec<String>,
+    /// `-n`: first-parent commits from each `--rev`.
+    pub num: usize,
+    /// `-a`: every branch tip.
+    pub all_branches: bool,
+    /// `-T`: every tag.
+    pub all_tags: bool,
+    /// `-A`: every commit.
+    pub all_commits: bool,
+    /// `--hide-workspace`.
+    pub hide_workspace: bool,
+    /// `--sha`: baselines are not named after branches or tags.
+    pub sha_only: bool,
+    /// `--param-deps`: only params stages depend on.
+    pub param_deps: bool,
+}
+
+/// A dependency as DVC serializes it (`ExpDep`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepInfo {
+    /// The recorded hash (`None`: never recorded).
+    pub hash: Option<String>,
+    /// The recorded size.
+    pub size: Option<u64>,
+    /// The recorded number of files (directories).
+    pub nfiles: Option<u64>,
+}
+
+/// An output as DVC serializes it (`ExpOut`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutInfo {
+    /// Hash, size and number of files as recorded.
+    pub recorded: DepInfo,
+    /// Whether it is cached.
+    pub use_cache: bool,
+    /// Whether its stage is a `.dvc` file (`dvc add`/`dvc import`).
+    pub is_data_source: bool,
+}
+
+/// What one revision holds (DVC's `SerializableExp`).
+#[derive(Debug, Clone)]
+pub struct ExpData {
+    /// The commit (40 hex digits) or `workspace`.
+    pub rev: String,
+    /// The commit time, in seconds since the epoch (none for the workspace).
+    pub timestamp: Option<i64>,
+    /// Params files (repository paths) and their tracked values.
+    pub params: Vec<(String, FileData)>,
+    /// Metrics files and their values.
+    pub metrics: Vec<(String, FileData)>,
+    /// File dependencies of every stage.
+    pub deps: Vec<(String, DepInfo)>,
+    /// Outputs that are neither metrics nor plots.
+    pub outs: Vec<(String, OutInfo)>,
+}
+
+/// A baseline or an experiment commit (DVC's `ExpState`).
+#[derive(Debug, Clone)]
+pub struct ExpState {
+    /// The commit or `workspace`.
+    pub rev: String,
+    /// A baseline's branch or tag name, an experiment's name (its tip only).
+    pub name: Option<String>,
+    /// What it holds, when it could be read.
+    pub data: Option<ExpData>,
+    /// Why it could not be read (`type` is the exception name DVC reports).
+    pub error: Option<ReadError>,
+    /// A baseline's experiments, newest first (`None` when it has none).
+    pub experiments: Option<Vec<ExpRange>>,
+}
+
+/// One experiment: its commits from the tip down to the baseline (DVC's `ExpRange`; dv knows no
+/// executors, they are always `null`).
+#[derive(Debug, Clone)]
+pub struct ExpRange {
+    /// The commits, tip first.
+    pub revs: Vec<ExpState>,
+    /// The experiment's name.
+    pub name: Option<String>,
+}
+
+impl ExpState {
+    fn collected(rev: String, collected: Result<ExpData, ReadError>) -> ExpState {
+        let (data, error) = match collected {
+            Ok(data) => (Some(data), None),
+            Err(error) => (None, Some(error)),
+        };
+        ExpState {
+            rev,
+            name: None,
+            data,
+            error,
+            experiments: None,
+        }
+    }
+}
+
+/// Reads revisions of one repository, each commit once.
+pub(crate) struct Collector<'a> {
+    workspace: &'a Workspace,
+    revisions: &'a Revisions,
+    param_deps: bool,
+    seen: HashMap<(ObjectId, bool), Result<ExpData, ReadError>>,
+}
+
+impl<'a> Collector<'a> {
+    pub(crate) fn new(
+        workspace: &'a Workspace,
+        revisions: &'a Revisions,
+        param_deps: bool,
+    ) -> Collector<'a> {
+        Collector {
+            workspace,
+            revisions,
+            param_deps,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// The state of the workspace.
+    pub(crate) fn workspace(&mut self) -> ExpState {
+        let data = self.read(
+            At::Workspace,
+            "workspace".to_string(),
+            None,
+            self.param_deps,
+        );
+        ExpState::collected("workspace".to_string(), data)
+    }
+
+    /// The state of an experiment commit (params as `--param-deps` asks).
+    pub(crate) fn commit(&mut self, commit: ObjectId) -> ExpState {
+        self.commit_with(commit, self.param_deps)
+    }
+
+    /// The state of a baseline: DVC reads baselines with every param whatever
+    /// `--param-deps` says.
+    pub(crate) fn baseline(&mut self, commit: ObjectId) -> ExpState {
+        self.commit_with(commit, false)
+    }
+
+    fn commit_with(&mut self, commit: ObjectId, param_deps: bool) -> ExpState {
+        let rev = commit.to_string();
+        if let Some(known) = self.seen.get(&(commit, param_deps)) {
+            return ExpState::collected(rev, known.clone());
+        }
+        let timestamp = self
+            .revisions
+            .history()
+            .and_then(|history| history.commit_time(commit).ok());
+        let data = self.read(At::Commit(commit), rev.clone(), timestamp, param_deps);
+        self.seen.insert((commit, param_deps), data.clone());
+        ExpState::collected(rev, data)
+    }
+
+    fn read(
+        &self,
+        at: At,
+        rev: String,
+        timestamp: Option<i64>,
+        param_deps: bool,
+    ) -> Result<ExpData, ReadError> {
+        let snapshot =
+            Snapshot::open(self.workspace, self.revisions, at).map_err(|error| ReadError {
+                kind: "DvcException".to_string(),
+                message: format!("{error:#}"),
+            })?;
+        let (deps, outs) = deps_and_outs(&snapshot).map_err(|error| ReadError {
+            kind: "DvcException".to_string(),
+            message: format!("{error:#}"),
+        })?;
+        Ok(ExpData {
+            rev,
+            timestamp,
+            params: gather_params(&snapshot, param_deps),
+            metrics: metrics_files(&snapshot, &[])
+                .into_iter()
+                .map(|path| {
+                    let data = read_metrics(&snapshot, &path);
+                    (path.as_str().to_string(), data)
+                })
+                .collect(),
+            deps,
+            outs,
+        })
+    }
+}
+
+/// DVC's `_gather_params` for `exp show`: every params file (repository paths), then the
+/// variables stages took from other files.
+fn gather_params(snapshot: &Snapshot<'_>, deps_only: bool) -> Vec<(String, FileData)> {
+    let files = params_files(snapshot, &[], deps_only);
+    let mut data: Vec<(String, FileData)> = files
+        .iter()
+        .map(|(path, keys)| {
+            let data = match read_params(snapshot, path, &[]) {
+                FileData::Data(document) if !keys.is_empty() => {
+                    FileData::Data(Value::Mapping(nested_selection(&document, keys)))
+                }
+                other => other,
+            };
+            (path.as_str().to_string(), data)
+        })
+        .collect();
+    let mut vars: Vec<(String, Mapping)> = Vec::new();
+    for stage in &snapshot.index.stages {
+        let RepoStage::Pipeline { stage, .. } = stage else {
+            continue;
+        };
+        for var in &stage.tracked_vars {
+            let Ok(file) = RepoPath::new(&var.file) else {
+                continue;
+            };
+            if files.iter().any(|(known, _)| *known == file) {
+                continue;
+            }
+            let key = Value::String(var.key.clone());
+            match vars.iter_mut().find(|(known, _)| known == file.as_str()) {
+                Some((_, values)) => {
+                    values.insert(key, var.value.clone());
+                }
+                None => {
+                    let mut values = Mapping::new();
+                    values.insert(key, var.value.clone());
+                    vars.push((file.as_str().to_string(), values));
+                }
+            }
+        }
+    }
+    for (file, values) in vars {
+        upsert(&mut data, file, FileData::Data(Value::Mapping(values)));
+    }
+    data
+}
+
+/// DVC's `read_param_file` with key paths: each tracked key's value at its place in the
+/// document (`{"train": {"lr": 0.1}}` for `train.lr`), merged in the order the keys are given;
+/// keys the document lacks are left out.
+fn nested_selection(document: &Value, keys: &[String]) -> Mapping {
+    let mut selected = Mapping::new();
+    for key in keys {
+        let parts: Vec<&str> = key.split('.').collect();
+        let mut value = document;
+        let mut found = true;
+        for part in &parts {
+            match value {
+                Value::Mapping(map) => match map.get(Value::String((*part).to_string())) {
+                    Some(inner) => value = inner,
+                    None => {
+                        found = false;
+                        break;
+                    }
+                },
+                _ => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if found {
+            merge_at(&mut selected, &parts, value);
+        }
+    }
+    selected
+}
+
+/// `value` placed at `path` inside `into`, mappings merged key by key (dpath's `merge`).
+fn merge_at(into: &mut Mapping, path: &[&str], value: &Value) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let key = Value::String((*first).to_string());
+    if rest.is_empty() {
+        match (into.get_mut(&key), value) {
+            (Some(Value::Mapping(existing)), Value::Mapping(incoming)) => {
+                for (inner_key, inner) in incoming {
+                    if let Value::String(name) = inner_key {
+                        merge_at(existing, &[name.as_str()], inner);
+                    } else {
+                        existing.insert(inner_key.clone(), inner.clone());
+                    }
+                }
+            }
+            _ => {
+                into.insert(key, value.clone());
+            }
+        }
+        return;
+    }
+    if !matches!(into.get(&key), Some(Value::Mapping(_))) {
+        into.insert(key.clone(), Value::Mapping(Mapping::new()));
+    }
+    if let Some(Value::Mapping(inner)) = into.get_mut(&key) {
+        merge_at(inner, rest, value);
+    }
+}
+
+/// Python's `dict[key] = value`: a known key keeps its place.
+fn upsert<T>(entries: &mut Vec<(String, T)>, key: String, value: T) {
+    match entries.iter_mut().find(|(known, _)| *known == key) {
+        Some((_, slot)) => *slot = value,
+        None => entries.push((key, value)),
+    }
+}
+
+fn entry_key(path: &EntryPath) -> Option<String> {
+    match path {
+        EntryPath::Repo(path) => Some(path.as_str().to_string()),
+        EntryPath::Outside(path) => Some(path.clone()),
+        EntryPath::Url(_) => None,
+    }
+}
+
+fn recorded(output: Option<&dv_schema::dvc_file::Output>) -> DepInfo {
+    match output {
+        None => DepInfo {
+            hash: None,
+            size: None,
+            nfiles: None,
+        },
+        Some(output) => DepInfo {
+            hash: output
+                .md5
+                .map(|id| id.to_string())
+                .or_else(|| output.etag.clone())
+                .or_else(|| output.checksum.clone()),
+            size: output.size,
+            nfiles: output.nfiles,
+        },
+    }
+}
+
+type DepsAndOuts = (Vec<(String, DepInfo)>, Vec<(String, OutInfo)>);
+
+/// The file dependencies of every stage (params, repository imports left out) and every output
+/// that is neither a metric nor a plot, with what `dvc.lock` and `.dvc` files record.
+fn deps_and_outs(snapshot: &Snapshot<'_>) -> anyhow::Result<DepsAndOuts> {
+    let workspace = snapshot.workspace;
+    let mut locks: Vec<(RepoPath, LockFile)> = Vec::new();
+    let mut deps = Vec::new();
+    let mut outs = Vec::new();
+    for stage in &snapshot.index.stages {
+        match stage {
+            RepoStage::Pipeline { stage, .. } => {
+                if !locks.iter().any(|(file, _)| *file == stage.file) {
+                    let (_, lock) =
+                        read_lock_from(workspace, snapshot.files.as_ref(), &stage.file)?;
+                    locks.push((stage.file.clone(), lock));
+                }
+                let entry = locks
+                    .iter()
+                    .find(|(file, _)| *file == stage.file)
+                    .and_then(|(_, lock)| lock.stage(&stage.name));
+                for dep in &stage.deps {
+                    let Some(key) = entry_key(&dep.path) else {
+                        continue;
+                    };
+                    let found =
+                        entry.and_then(|entry| entry.deps.iter().find(|d| d.path == dep.def_path));
+                    upsert(&mut deps, key, recorded(found));
+                }
+                for out in &stage.outs {
+                    if out.definition.kind != dv_schema::dvc_yaml::OutputKind::Out {
+                        continue;
+                    }
+                    let Some(key) = entry_key(&out.path) else {
+                        continue;
+                    };
+                    let found =
+                        entry.and_then(|entry| entry.outs.iter().find(|o| o.path == out.def_path));
+                    let info = OutInfo {
+                        recorded: recorded(found),
+                        use_cache: out.definition.cache,
+                        is_data_source: false,
+                    };
+                    upsert(&mut outs, key, info);
+                }
+            }
+            RepoStage::File { entry, .. } => {
+                let data_source = entry.file.cmd.is_none();
+                for dep in &entry.file.deps {
+                    if dep.repo.is_some() || dv_pipeline::stage::is_url(&dep.path) {
+                        continue;
+                    }
+                    let Some(key) = shown_key(workspace, &entry.resolve(dep)) else {
+                        continue;
+                    };
+                    upsert(&mut deps, key, recorded(Some(dep)));
+                }
+                for out in &entry.file.outs {
+                    let flagged = |value: &Option<Value>| {
+                        value
+                            .as_ref()
+                            .is_some_and(|value| !dv_schema::yaml::is_falsy(value))
+                    };
+                    if flagged(&out.metric) || flagged(&out.plot) {
+                        continue;
+                    }
+                    let Some(key) = shown_key(workspace, &entry.resolve(out)) else {
+                        continue;
+                    };
+                    let info = OutInfo {
+                        recorded: recorded(Some(out)),
+                        use_cache: out.cache,
+                        is_data_source: data_source,
+                    };
+                    upsert(&mut outs, key, info);
+                }
+            }
+        }
+    }
+    Ok((deps, outs))
+}
+
+fn shown_key(workspace: &Workspace, path: &std::path::Path) -> Option<String> {
+    crate::workspace::repo_path_of(workspace, path).map(|path| path.as_str().to_string())
+}
+
+/// `exp show`: the workspace (unless hidden), then each baseline with its experiments.
+pub fn show(workspace: &Workspace, options: &ShowOptions) -> anyhow::Result<Vec<ExpState>> {
+    let git = require_git(workspace)?;
+    let revisions = Revisions::open(workspace)?;
+    if !revisions.has_commits() {
+        return Ok(Vec::new());
+    }
+    let scope = Scope {
+        revs: if options.revs.is_empty()
+            && !options.all_branches
+            && !options.all_tags
+            && !options.all_commits
+        {
+            vec!["HEAD".to_string()]
+        } else {
+            options.revs.clone()
+        },
+        num: options.num,
+        all_branches: options.all_branches,
+        all_tags: options.all_tags,
+        all_commits: options.all_commits,
+        ..Scope::default()
+    };
+    let baselines: Vec<ObjectId> = select(&revisions, &scope, false)?
+        .into_iter()
+        .filter_map(|revision| match revision.at {
+            At::Commit(id) => Some(id),
+            At::Workspace => None,
+        })
+        .collect();
+    let hexes: Vec<String> = baselines.iter().map(ToString::to_string).collect();
+    let names = if options.sha_only {
+        Default::default()
+    } else {
+        describe(git, &hexes)?
+    };
+    let all = refs::list(git)?;
+    let mut collector = Collector::new(workspace, &revisions, options.param_deps);
+    let mut states = Vec::new();
+    if !options.hide_workspace {
+        states.push(collector.workspace());
+    }
+    for (baseline, hex) in baselines.into_iter().zip(hexes) {
+        let mut state = collector.baseline(baseline);
+        state.name = names.get(&hex).cloned();
+        let mut ranges = Vec::new();
+        for experiment in all.iter().filter(|exp| exp.reference.baseline == hex) {
+            if let Some(range) = collect_range(&mut collector, &revisions, experiment, baseline) {
+                ranges.push(range);
+            }
+        }
+        sort_newest_first(&mut ranges);
+        state.experiments = (!ranges.is_empty()).then_some(ranges);
+        states.push(state);
+    }
+    Ok(states)
+}
+
+/// The git repository experiments need, or DVC's `NoSCMError`.
+pub(crate) fn require_git(workspace: &Workspace) -> anyhow::Result<&dv_scm::Git> {
+    workspace.git().ok_or_else(|| {
+        crate::error::DvcError(
+            "Only supported for Git repositories. If you're seeing this error in a Git repo, \
+             try updating the DVC configuration with `dvc config core.no_scm false`."
+                .to_string(),
+        )
+        .into()
+    })
+}
+
+/// The commits of an experiment from its tip down to (not including) its baseline, following
+/// first parents (DVC's `collect_branch`).
+fn collect_range(
+    collector: &mut Collector<'_>,
+    revisions: &Revisions,
+    experiment: &Experiment,
+    baseline: ObjectId,
+) -> Option<ExpRange> {
+    let history = revisions.history()?;
+    // A full hash is parsed, not looked up: gix would search the object store for it as an
+    // abbreviation. Parents are found through the ref (`ref~n`) for the same reason.
+    let mut commit = ObjectId::from_hex(experiment.commit.as_bytes()).ok()?;
+    let full = experiment.reference.full();
+    let mut revs = Vec::new();
+    let mut depth = 1;
+    while commit != baseline {
+        revs.push(collector.commit(commit));
+        match history.resolve(&format!("{full}~{depth}")) {
+            Ok(parent) => commit = parent,
+            Err(_) => break,
+        }
+        depth += 1;
+    }
+    let first = revs.first_mut()?;
+    first.name = Some(experiment.reference.name.clone());
+    Some(ExpRange {
+        revs,
+        name: Some(experiment.reference.name.clone()),
+    })
+}
+
+/// DVC's `_sorted_ranges`: by the tip's (timestamp, commit), newest first; ranges without a
+/// timestamp last.
+fn sort_newest_first(ranges: &mut [ExpRange]) {
+    let key = |range: &ExpRange| -> (i64, String) {
+        match range.revs.first() {
+            Some(ExpState {
+                data:
+                    Some(ExpData {
+                        timestamp: Some(time),
+                        ..
+                    }),
+                rev,
+                ..
+            }) => (*time, rev.clone()),
+            _ => (i64::MIN, String::new()),
+        }
+    };
+    ranges.sort_by_key(|range| std::cmp::Reverse(key(range)));
+}
+
+/// A naive local date and time, as Python's `datetime.fromtimestamp` gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    /// Year.
+    pub year: i32,
+    /// Month (1-12).
+    pub month: u32,
+    /// Day of the month (1-31).
+    pub day: u32,
+    /// Hour (0-23).
+    pub hour: u32,
+    /// Minute.
+    pub minute: u32,
+    /// Second.
+    pub second: u32,
+}
+
+impl LocalTime {
+    /// `seconds` since the epoch in UTC.
+    fn utc(seconds: i64) -> LocalTime {
+        let days = seconds.div_euclid(86_400);
+        let rest = seconds.rem_euclid(86_400);
+        // Howard Hinnant's civil-from-days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let part = |value: i64| u32::try_from(value).unwrap_or(0);
+        LocalTime {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            month: part(month),
+            day: part(day),
+            hour: part(rest / 3600),
+            minute: part(rest % 3600 / 60),
+            second: part(rest % 60),
+        }
+    }
+
+    fn parse(text: &str) -> Option<LocalTime> {
+        let (date, time) = text.trim().split_once('T')?;
+        let mut date = date.splitn(3, '-');
+        let mut time = time.splitn(3, ':');
+        Some(LocalTime {
+            year: date.next()?.parse().ok()?,
+            month: date.next()?.parse().ok()?,
+            day: date.next()?.parse().ok()?,
+            hour: time.next()?.parse().ok()?,
+            minute: time.next()?.parse().ok()?,
+            second: time.next()?.parse().ok()?,
+        })
+    }
+
+    /// `datetime.isoformat()`: `2026-12-07T17:07:50`.
+    pub fn iso(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+/// Each of `seconds` (since the epoch) in the local time zone, as Python's
+/// `datetime.fromtimestamp` gives it. dv has no time zone database of its own (and no `unsafe`
+/// for `localtime_r`), so one `date -f -` process converts them all, `TZ` honoured; without it
+/// they are given in UTC.
+pub fn local_times(seconds: &[i64]) -> Vec<LocalTime> {
+    use std::io::Write;
+    let utc = || seconds.iter().map(|&s| LocalTime::utc(s)).collect();
+    if seconds.is_empty() {
+        return Vec::new();
+    }
+    let child = std::process::Command::new("date")
+        .args(["-f", "-", "+%Y-%m-%dT%H:%M:%S"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return utc();
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let input: String = seconds.iter().map(|s| format!("@{s}\n")).collect();
+        if stdin.write_all(input.as_bytes()).is_err() {
+            let _ = child.wait();
+            return utc();
+        }
+    }
+    let Ok(output) = child.wait_with_output() else {
+        return utc();
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    let parsed: Vec<LocalTime> = text.lines().filter_map(LocalTime::parse).collect();
+    if !output.status.success() || parsed.len() != seconds.len() {
+        return utc();
+    }
+    parsed
+}
+
+/// Seconds since the epoch now.
+pub fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|now| i64::try_from(now.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Column names matched by Python regular expressions the way DVC's `--drop`/`--keep` match
+/// them (`re.match` of the patterns joined with `|`: anchored at the start only).
+pub struct ColumnPattern(regex::Regex);
+
+impl ColumnPattern {
+    /// The patterns joined; `None` when there are none.
+    pub fn new(patterns: &[String]) -> anyhow::Result<Option<ColumnPattern>> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let joined = format!("^(?:{})", patterns.join("|"));
+        let regex = regex::Regex::new(&joined).map_err(|error| {
+            crate::error::DvcError(format!("invalid regular expression: {error}"))
+        })?;
+        Ok(Some(ColumnPattern(regex)))
+    }
+
+    /// Whether `column` matches.
+    pub fn matches(&self, column: &str) -> bool {
+        self.0.is_match(column)
+    }
+}
