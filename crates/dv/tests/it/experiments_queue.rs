@@ -160,3 +160,57 @@ fn killed_experiments_leave_no_ref_and_read_as_failed() {
         dv(&ours, &["queue", "remove", "--failed"]).success();
     }
 }
+
+/// `exp run --temp` runs one experiment in a clone now: the ref is made, the workspace is left
+/// alone; `queue start -j 2` runs the queue in the background and its worker goes away when
+/// the queue is empty.
+#[test]
+fn temp_runs_and_background_workers() {
+    let ours = baseline_repo();
+    let temp = dv(
+        &ours,
+        &["exp", "run", "--temp", "-S", "train.lr=0.4", "-n", "t1"],
+    );
+    assert_eq!(temp.code, 0, "{temp}");
+    assert!(
+        temp.stdout.ends_with(
+            "\nRan experiment(s): t1\nTo apply the results of an experiment to your workspace \
+             run:\n\n\tdvc exp apply <exp>\n"
+        ),
+        "{temp}"
+    );
+    assert_eq!(git_out(&ours, &["status", "--porcelain"]), "");
+    assert!(!git_out(&ours, &["rev-parse", &exp_ref(&ours, "t1")]).is_empty());
+
+    let queued = dv(
+        &ours,
+        &[
+            "exp",
+            "run",
+            "--queue",
+            "-S",
+            "train.lr=0.5,0.6",
+            "-n",
+            "bg",
+        ],
+    );
+    assert_eq!(queued.code, 0, "{queued}");
+    let started = dv(&ours, &["queue", "start", "-j", "2"]);
+    assert_eq!(
+        started.stdout, "Started '2' new experiments task queue workers.\n",
+        "{started}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = dv(&ours, &["queue", "status"]);
+        if status.stdout.matches("Success").count() == 2
+            && status.stdout.contains("Worker status: 0 active, 0 idle")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{status}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let names = dvc(&ours, &["exp", "ls", "--name-only"]);
+    assert_eq!(names.stdout, "bg-1\nbg-2\nt1\n");
+}

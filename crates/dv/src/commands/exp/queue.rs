@@ -105,9 +105,18 @@ pub fn run_outside(
         }
         return Ok(ExitStatus::Success);
     }
-    // --temp: run what was just queued, now.
-    let only = queued.iter().map(|item| item.entry.id.clone()).collect();
-    run_all(&workspace, printer, args.jobs, only, false)
+    // --temp: run what was just queued, now; it leaves no entry in the queue (as dvc's
+    // temporary-directory runs do not).
+    let only: Vec<String> = queued.iter().map(|item| item.entry.id.clone()).collect();
+    let status = run_all(&workspace, printer, args.jobs, only.clone(), false);
+    exp_queue::remove(
+        &workspace,
+        &RemoveQueued {
+            names: only,
+            ..RemoveQueued::default()
+        },
+    )?;
+    status
 }
 
 fn run_all(
