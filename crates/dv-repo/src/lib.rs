@@ -26,6 +26,7 @@
 //! - [`imports`]: URL imports (`.dvc` files with an external dependency): URL resolution,
 //!   batches of imports, `--fs-config`;
 //! - [`repo_import`]: `.dvc` files written by `dvc import` (another repository's data);
+//! - [`clock`]: civil dates and ISO 8601 text without a time zone database.
 //! - [`run_log`]: what `repro` knows of each stage run and `dvc.lock` does not (for exports).
 //! - [`experiments`]: experiment refs, names, `-S` overrides and experiment commits.
 //! - [`sources`]: other repositories as data sources (in place or from the clone cache under
@@ -41,6 +42,7 @@
 //! work in a [`progress::Progress`] the caller passes in and may watch.
 
 pub mod changes;
+pub mod clock;
 pub mod compare;
 pub mod config;
 pub mod confine;

@@ -30,9 +30,9 @@ pub struct RunRecord {
     pub stage: String,
     /// A digest of the `dvc.lock` entry the run wrote (none when it failed).
     pub entry_digest: Option<String>,
-    /// When it started (ISO 8601, UTC).
+    /// When it started (ISO 8601).
     pub started: String,
-    /// When it ended (ISO 8601, UTC).
+    /// When it ended (ISO 8601).
     pub ended: String,
     /// How it ended.
     pub status: RunStatus,
@@ -88,29 +88,13 @@ pub fn read(tmp_dir: &Path, dvc_yaml: &str, stage: &str) -> Option<RunRecord> {
     serde_json::from_slice(&text).ok()
 }
 
-/// Seconds since the epoch as ISO 8601 in UTC (`2026-12-07T17:23:38Z`).
+/// A time as ISO 8601 in UTC (`2026-12-07T17:23:38+00:00`).
 pub fn iso8601(time: std::time::SystemTime) -> String {
     let seconds = time
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs() as i64)
         .unwrap_or_default();
-    let days = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        (rest % 3600) / 60,
-        rest % 60
-    )
+    crate::clock::iso8601(seconds, 0)
 }
 
 /// This machine's host name, when known.
@@ -128,7 +112,7 @@ mod tests {
     #[test]
     fn times_and_digests() {
         let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_765_128_218);
-        assert_eq!(iso8601(time), "2025-12-07T17:23:38Z");
+        assert_eq!(iso8601(time), "2025-12-07T17:23:38+00:00");
         let entry = lock_entry("stages:\n  a:\n    cmd: echo\n", "a").expect("entry");
         assert_eq!(entry_digest(&entry).len(), 32);
         let dir = tempfile::tempdir().expect("tempdir");

@@ -723,39 +723,10 @@ fn run_time(workspace: &Workspace, at: At, author: Option<&CommitAuthor>) -> Str
     if let Some(author) = author {
         return iso8601(author.seconds, author.offset);
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|since| since.as_secs() as i64)
-        .unwrap_or(0);
-    iso8601(now, 0)
+    iso8601(crate::clock::now_seconds(), 0)
 }
 
-/// `seconds` since the epoch as ISO 8601 in the zone `offset` seconds east of UTC.
-pub(crate) fn iso8601(seconds: i64, offset: i32) -> String {
-    let local = seconds + i64::from(offset);
-    let days = local.div_euclid(86_400);
-    let rest = local.rem_euclid(86_400);
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let sign = if offset < 0 { '-' } else { '+' };
-    let offset = offset.unsigned_abs();
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        offset / 3600,
-        offset % 3600 / 60
-    )
-}
+pub(crate) use crate::clock::iso8601;
 
 #[cfg(test)]
 mod tests {

@@ -29,11 +29,7 @@ fn overrides_repr(overrides: &[(String, Vec<String>)]) -> String {
 pub(crate) fn format_time(timestamp: i64) -> String {
     let days = timestamp.div_euclid(86_400);
     let seconds = timestamp.rem_euclid(86_400);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs() as i64)
-        .unwrap_or_default();
-    if days == now.div_euclid(86_400) {
+    if days == dv_repo::clock::now_seconds().div_euclid(86_400) {
         let hour = seconds / 3600;
         let minute = (seconds % 3600) / 60;
         let (twelve, half) = match hour {
@@ -44,16 +40,7 @@ pub(crate) fn format_time(timestamp: i64) -> String {
         };
         return format!("{twelve:02}:{minute:02} {half}");
     }
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = dv_repo::clock::civil_from_days(days);
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
