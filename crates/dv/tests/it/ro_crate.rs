@@ -569,3 +569,50 @@ fn the_run_log_adds_times_and_reasons() {
             .contains("ran by dv")
     );
 }
+
+/// A stage whose latest `dv repro` failed appears as a failed run (with its error, start and
+/// end) beside the run `dvc.lock` records; a stage that never succeeded appears with its
+/// failed run alone; both profiles still validate.
+#[test]
+fn failed_stage_runs_are_failed_actions() {
+    let repo = pipeline();
+    repo.write(
+        "dvc.yaml",
+        repo.read("dvc.yaml").replace(
+            "cat prepared/count.txt > model.txt",
+            "cat prepared/count.txt > model.txt && exit 3",
+        ) + "  never:\n    cmd: exit 4\n    outs:\n      - never.txt\n",
+    );
+    let ran = run(repo.dv().args(["repro", "-k"]));
+    assert_ne!(ran.code, 0, "{ran}");
+    run(repo.dv().args(["export", "ro-crate", "--workflow"])).success();
+    let dir = repo.path("ro-crate");
+    assert_valid(&repo, &dir, "process-run-crate-0.5");
+    assert_valid(&repo, &dir, "workflow-run-crate-0.5");
+    let graph = read_crate(&dir);
+    let failed = entity(&graph, "#run-train-failed");
+    assert_eq!(
+        failed["actionStatus"]["@id"],
+        "http://schema.org/FailedActionStatus"
+    );
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("exited with 3"),
+        "{failed}"
+    );
+    // The run dvc.lock records is still there.
+    assert_eq!(
+        entity(&graph, "#run-train")["actionStatus"]["@id"],
+        "http://schema.org/CompletedActionStatus"
+    );
+    let never = entity(&graph, "#run-never-failed");
+    assert!(
+        never["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("exited with 4")
+    );
+    assert!(graph.iter().all(|node| node["@id"] != "#run-never"));
+}

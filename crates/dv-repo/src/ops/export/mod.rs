@@ -108,6 +108,10 @@ pub(crate) struct StageRun {
     pub(crate) outputs: Vec<String>,
     /// What dv's run log says of the run that wrote this `dvc.lock` entry (workspace only).
     pub(crate) logged: Option<crate::run_log::RunRecord>,
+    /// Whether `dvc.lock` records a run (false: the stage only has a failed run).
+    pub(crate) recorded: bool,
+    /// The stage's latest run, when the run log says it failed (workspace only).
+    pub(crate) failed: Option<crate::run_log::RunRecord>,
 }
 
 /// Everything the crate describes.
@@ -175,13 +179,22 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
             let (_, lock) = read_lock_from(workspace, snapshot.files.as_ref(), &stage.file)?;
             locks.push((stage.file.clone(), lock));
         }
-        let Some(entry) = locks
+        let failed = match at {
+            At::Workspace => crate::run_log::read(
+                &workspace.repo().tmp_dir(),
+                stage.file.as_str(),
+                &stage.name,
+            )
+            .filter(|record| record.status == crate::run_log::RunStatus::Failed),
+            At::Commit(_) => None,
+        };
+        let entry = locks
             .iter()
             .find(|(file, _)| *file == stage.file)
-            .and_then(|(_, lock)| lock_entry(lock, stage))
-        else {
+            .and_then(|(_, lock)| lock_entry(lock, stage));
+        if entry.is_none() && failed.is_none() {
             continue;
-        };
+        }
         let dvc_yaml = stage.file.as_str().to_owned();
         if !provenance
             .workflows
@@ -191,6 +204,21 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
             let lock = crate::pipelines::lock_path(&stage.file).as_str().to_owned();
             provenance.workflows.push((dvc_yaml.clone(), lock));
         }
+        let Some(entry) = entry else {
+            // Only a failed run: the stage as defined, with nothing read or written on record.
+            provenance.stages.push(StageRun {
+                name: stage.name.clone(),
+                cmd: stage.cmd().to_string(),
+                dvc_yaml,
+                inputs: Vec::new(),
+                params: Vec::new(),
+                outputs: Vec::new(),
+                logged: None,
+                recorded: false,
+                failed,
+            });
+            continue;
+        };
         let logged = match at {
             At::Workspace => logged_run(workspace, stage),
             At::Commit(_) => None,
@@ -203,6 +231,8 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
             params: Vec::new(),
             outputs: Vec::new(),
             logged,
+            recorded: true,
+            failed,
         };
         for dep in &entry.deps {
             let placed = stage.deps.iter().find(|known| known.def_path == dep.path);
@@ -275,6 +305,7 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
         &prefix,
         &mut copied,
     )?;
+    mark_absent(&mut provenance, &options.out_dir);
     let document = ro_crate::document(&provenance, options);
     let metadata = options.out_dir.join(METADATA);
     let mut text = serde_json::to_string_pretty(&document)?;
@@ -286,6 +317,43 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
         entities: provenance.entities.len(),
         copied: copied.len(),
     })
+}
+
+/// Files and directories the crate names by a relative path but that are not there (an
+/// output a failed run removed, or a file of an older revision) get a local id
+/// (`#absent:<repository path>`): the crate still records their checksums and the runs that
+/// used them, without claiming them as payload.
+fn mark_absent(provenance: &mut Provenance, out_dir: &Path) {
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    for entity in &mut provenance.entities {
+        let relative = !entity.id.contains("://") && !entity.id.starts_with('#');
+        if !relative || entity.url.is_some() {
+            continue;
+        }
+        let Some(path) = &entity.path else { continue };
+        if out_dir.join(entity.id.trim_end_matches('/')).exists() {
+            continue;
+        }
+        let suffix = if entity.directory { "/" } else { "" };
+        let new = format!("#absent:{}{suffix}", path.as_str());
+        renamed.push((entity.id.clone(), new.clone()));
+        entity.id = new;
+    }
+    if renamed.is_empty() {
+        return;
+    }
+    let rename = |id: &mut String| {
+        if let Some((_, new)) = renamed.iter().find(|(old, _)| old == id) {
+            *id = new.clone();
+        }
+    };
+    for entity in &mut provenance.entities {
+        entity.parts.iter_mut().for_each(rename);
+    }
+    for stage in &mut provenance.stages {
+        stage.inputs.iter_mut().for_each(rename);
+        stage.outputs.iter_mut().for_each(rename);
+    }
 }
 
 /// The path from the crate directory to the repository root (`../` for `ro-crate/`, empty

@@ -12,6 +12,7 @@ const WORKFLOW: &str = "https://w3id.org/ro/wfrun/workflow/0.5";
 const WORKFLOW_RO_CRATE: &str = "https://w3id.org/workflowhub/workflow-ro-crate/1.0";
 const FORMAL_PARAMETER: &str = "https://bioschemas.org/profiles/FormalParameter/1.0-RELEASE";
 const COMPLETED: &str = "http://schema.org/CompletedActionStatus";
+const FAILED: &str = "http://schema.org/FailedActionStatus";
 const AGENT: &str = "#agent";
 const LANGUAGE: &str = "#dvc";
 const LICENSE: &str = "#license";
@@ -71,11 +72,15 @@ pub(super) fn document(provenance: &Provenance, options: &RoCrateOptions) -> Val
             .filter(|entity| !entity.inside)
             .map(|entity| entity.id.as_str()),
     );
-    let mut actions: Vec<String> = provenance
-        .stages
-        .iter()
-        .map(|stage| run_id(&stage.name))
-        .collect();
+    let mut actions: Vec<String> = Vec::new();
+    for stage in &provenance.stages {
+        if stage.recorded {
+            actions.push(run_id(&stage.name));
+        }
+        if stage.failed.is_some() {
+            actions.push(format!("{}-failed", run_id(&stage.name)));
+        }
+    }
     if options.workflow {
         actions.insert(0, "#run-workflow".to_owned());
     }
@@ -194,21 +199,37 @@ pub(super) fn document(provenance: &Provenance, options: &RoCrateOptions) -> Val
         graph.push(application);
         let mut objects: Vec<&str> = stage.inputs.iter().map(String::as_str).collect();
         objects.extend(stage.params.iter().map(|param| param.id.as_str()));
-        let mut action = action(
-            provenance,
-            &run_id(&stage.name),
-            &format!("dv repro: {}", stage.name),
-            &stage.cmd,
-            &stage_id(&stage.name),
-        );
-        action["object"] = ids(objects);
-        action["result"] = ids(stage.outputs.iter().map(String::as_str));
-        if let Some(logged) = &stage.logged {
-            action["startTime"] = json!(logged.started);
-            action["endTime"] = json!(logged.ended);
-            action["description"] = json!(logged_description(&stage.cmd, logged));
+        if stage.recorded {
+            let mut action = action(
+                provenance,
+                &run_id(&stage.name),
+                &format!("dv repro: {}", stage.name),
+                &stage.cmd,
+                &stage_id(&stage.name),
+            );
+            action["object"] = ids(objects);
+            action["result"] = ids(stage.outputs.iter().map(String::as_str));
+            if let Some(logged) = &stage.logged {
+                action["startTime"] = json!(logged.started);
+                action["endTime"] = json!(logged.ended);
+                action["description"] = json!(logged_description(&stage.cmd, logged));
+            }
+            graph.push(action);
         }
-        graph.push(action);
+        if let Some(failed) = &stage.failed {
+            let mut action = action(
+                provenance,
+                &format!("{}-failed", run_id(&stage.name)),
+                &format!("dv repro: {} (failed)", stage.name),
+                &logged_description(&stage.cmd, failed),
+                &stage_id(&stage.name),
+            );
+            action["startTime"] = json!(failed.started);
+            action["endTime"] = json!(failed.ended);
+            action["actionStatus"] = id(FAILED);
+            action["error"] = json!(failed.error.clone().unwrap_or_default());
+            graph.push(action);
+        }
     }
     let mut params_seen: Vec<&str> = Vec::new();
     for param in provenance.stages.iter().flat_map(|stage| &stage.params) {
