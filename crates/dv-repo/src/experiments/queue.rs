@@ -150,13 +150,36 @@ impl Queue {
         Ok(entries)
     }
 
-    /// Claims a queued entry for this process: only one claimer wins.
+    /// Claims a queued entry for this process: only one claimer wins. A claim left by a
+    /// process that is gone (killed between claiming and starting) is taken over.
     pub fn claim(&self, id: &str) -> bool {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(self.dir.join(format!("{id}.claim")))
-            .is_ok()
+        use std::io::Write;
+        let path = self.dir.join(format!("{id}.claim"));
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    let _ = write!(file, "{}", std::process::id());
+                    return true;
+                }
+                Err(_) => {
+                    let holder = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|text| text.trim().parse::<u32>().ok());
+                    // An empty claim is being written right now; a dead holder's is stale.
+                    match holder {
+                        Some(pid) if !alive(pid) => {
+                            let _ = std::fs::remove_file(&path);
+                        }
+                        _ => return false,
+                    }
+                }
+            }
+        }
+        false
     }
 
     /// Forgets an entry (its files and any clone a killed worker left; the caller deletes its
