@@ -347,3 +347,39 @@ fn exp_show_outside_git() {
         assert_same(&repo, args);
     }
 }
+
+/// Files that do not parse: a metrics file in a commit (`!` cells, DVC's doubled message named
+/// from the current directory) and `params.yaml` in the workspace (the whole workspace fails,
+/// as it is read as `vars`), from the root and from a subdirectory.
+#[test]
+fn exp_show_reports_unreadable_files_as_dvc() {
+    let repo = experiments_repo();
+    repo.write("metrics.json", "{bad");
+    commit_all(&repo, "bad metrics");
+    repo.write("params.yaml", "a: [1\n");
+    repo.write("sub/keep", "");
+    for args in [
+        &["exp", "show", "--json"][..],
+        &["exp", "show", "--md"],
+        &["exp", "show", "--csv"],
+    ] {
+        assert_same(&repo, args);
+        let (ours, theirs) = (
+            crate::support::tool(&repo, "dv")
+                .current_dir(repo.path("sub"))
+                .args(args)
+                .output()
+                .expect("dv runs"),
+            crate::support::tool(&repo, "dvc")
+                .current_dir(repo.path("sub"))
+                .args(args)
+                .output()
+                .expect("dvc runs"),
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stdout),
+            String::from_utf8_lossy(&theirs.stdout),
+            "{args:?} in sub/"
+        );
+    }
+}

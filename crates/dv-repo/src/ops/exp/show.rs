@@ -190,29 +190,130 @@ impl<'a> Collector<'a> {
         timestamp: Option<i64>,
         param_deps: bool,
     ) -> Result<ExpData, ReadError> {
-        let snapshot =
-            Snapshot::open(self.workspace, self.revisions, at).map_err(|error| ReadError {
-                kind: "DvcException".to_string(),
-                message: format!("{error:#}"),
-            })?;
-        let (deps, outs) = deps_and_outs(&snapshot).map_err(|error| ReadError {
-            kind: "DvcException".to_string(),
-            message: format!("{error:#}"),
-        })?;
+        let in_workspace = at == At::Workspace;
+        let failed = |error| revision_failure(self.workspace, in_workspace, error);
+        let snapshot = Snapshot::open(self.workspace, self.revisions, at).map_err(failed)?;
+        let (deps, outs) = deps_and_outs(&snapshot).map_err(failed)?;
+        let reported = |path: &RepoPath, data: FileData| {
+            let data = match data {
+                FileData::Error(error) => {
+                    FileData::Error(corrupted(self.workspace, path, in_workspace, error))
+                }
+                data => data,
+            };
+            (path.as_str().to_string(), data)
+        };
+        let params = gather_params(&snapshot, param_deps)
+            .into_iter()
+            .map(|(path, data)| match RepoPath::new(&path) {
+                Ok(repo_path) => reported(&repo_path, data),
+                Err(_) => (path, data),
+            })
+            .collect();
         Ok(ExpData {
             rev,
             timestamp,
-            params: gather_params(&snapshot, param_deps),
+            params,
             metrics: metrics_files(&snapshot, &[])
                 .into_iter()
                 .map(|path| {
                     let data = read_metrics(&snapshot, &path);
-                    (path.as_str().to_string(), data)
+                    reported(&path, data)
                 })
                 .collect(),
             deps,
             outs,
         })
+    }
+}
+
+/// Why a revision could not be read, as `exp show` reports it: a params file that does not
+/// parse (read as `vars` while the pipeline loads) under DVC's `…FileCorruptedError`, anything
+/// else as a `DvcException`. DVC reads the workspace from its root, so a file of the
+/// workspace is named by its repository path.
+fn revision_failure(workspace: &Workspace, in_workspace: bool, error: anyhow::Error) -> ReadError {
+    let text = format!("{error:#}");
+    if let Some(start) = text.find("unable to read: '")
+        && let Some(format) = ["YAML", "JSON", "TOML", "Python"]
+            .into_iter()
+            .find(|format| text.ends_with(&format!("{format} file structure is corrupted")))
+    {
+        let mut message = text[start..].to_string();
+        if in_workspace
+            && let Some((shown, cause)) = message["unable to read: '".len()..].split_once("', ")
+            && let Some(path) =
+                crate::workspace::repo_path_of(workspace, &workspace.absolute(shown.as_ref()))
+        {
+            message = format!("unable to read: '{}', {cause}", path.as_str());
+        }
+        return ReadError {
+            kind: format!("{format}FileCorruptedError"),
+            message,
+        };
+    }
+    ReadError {
+        kind: "DvcException".to_string(),
+        message: text,
+    }
+}
+
+/// A file that does not parse, as `exp show` reports it. DVC names the file from the current
+/// directory of a file system rooted at `/` (one `..` per component of the current directory,
+/// which is the repository root while it reads the workspace), then copies the
+/// exception while serializing it: the copy is built from the first message taken as a path
+/// and normalized (`os.path.relpath`), so the message comes out doubled, e.g. `unable to read:
+/// 'm.json', JSON file structure is corrupted', JSON file structure is corrupted`.
+fn corrupted(
+    workspace: &Workspace,
+    path: &RepoPath,
+    in_workspace: bool,
+    error: ReadError,
+) -> ReadError {
+    if !error.kind.ends_with("FileCorruptedError") {
+        return error;
+    }
+    let Some(cause) = error
+        .message
+        .strip_prefix("unable to read: '")
+        .and_then(|rest| rest.split_once("', ").map(|(_, cause)| cause.to_string()))
+    else {
+        return error;
+    };
+    // DVC reads the workspace from the repository root, commits from the current directory.
+    let from = if in_workspace {
+        Some(workspace.root().to_path_buf())
+    } else {
+        std::env::current_dir().ok()
+    };
+    let depth = from.map_or(0, |dir| {
+        dir.components()
+            .filter(|part| matches!(part, std::path::Component::Normal(_)))
+            .count()
+    });
+    let original = format!("{}{}", "../".repeat(depth), path.as_str());
+    let first = format!("unable to read: '{original}', {cause}");
+    ReadError {
+        kind: error.kind,
+        message: format!("unable to read: '{}', {cause}", normalized(&first)),
+    }
+}
+
+/// Python's `os.path.normpath` of a relative path.
+fn normalized(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|last| *last != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
     }
 }
 
