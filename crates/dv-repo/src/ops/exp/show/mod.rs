@@ -559,29 +559,7 @@ pub fn show(workspace: &Workspace, options: &ShowOptions) -> anyhow::Result<Vec<
     if !revisions.has_commits() {
         return Ok(Vec::new());
     }
-    let scope = Scope {
-        revs: if options.revs.is_empty()
-            && !options.all_branches
-            && !options.all_tags
-            && !options.all_commits
-        {
-            vec!["HEAD".to_string()]
-        } else {
-            options.revs.clone()
-        },
-        num: options.num,
-        all_branches: options.all_branches,
-        all_tags: options.all_tags,
-        all_commits: options.all_commits,
-        ..Scope::default()
-    };
-    let baselines: Vec<ObjectId> = select(&revisions, &scope, false)?
-        .into_iter()
-        .filter_map(|revision| match revision.at {
-            At::Commit(id) => Some(id),
-            At::Workspace => None,
-        })
-        .collect();
+    let baselines = baseline_commits(workspace, &revisions, options)?;
     let hexes: Vec<String> = baselines.iter().map(ToString::to_string).collect();
     let names = if options.sha_only {
         Default::default()
@@ -620,6 +598,94 @@ pub(crate) fn require_git(workspace: &Workspace) -> anyhow::Result<&dv_scm::Git>
         )
         .into()
     })
+}
+
+/// DVC's `RevError` (the command reports it as `failed to show experiments diff - …`).
+fn rev_error(message: String) -> anyhow::Error {
+    crate::error::DvcError(message).into()
+}
+
+/// The commit `rev` names as DVC's `scm.resolve_rev` finds it: a git revision, else an
+/// experiment name.
+pub(crate) fn resolve_rev(
+    workspace: &Workspace,
+    revisions: &Revisions,
+    rev: &str,
+) -> anyhow::Result<String> {
+    if let Ok(commit) = revisions.resolve(rev) {
+        return Ok(commit.to_string());
+    }
+    let unknown = || rev_error(format!("unknown Git revision '{rev}'"));
+    if rev == "HEAD" || rev.starts_with("refs/") {
+        return Err(unknown());
+    }
+    let git = require_git(workspace)?;
+    let all = refs::list(git)?;
+    match refs::resolve(
+        &all,
+        super::manage::head(git).as_deref(),
+        &[rev.to_string()],
+    ) {
+        Ok(found) => found
+            .into_iter()
+            .next()
+            .and_then(|(_, experiment)| experiment)
+            .map(|experiment| experiment.commit)
+            .ok_or_else(unknown),
+        Err(_) => Err(rev_error(format!("ambiguous Git revision '{rev}'"))),
+    }
+}
+
+/// The baselines the options select, in DVC's `iter_revs` order: each `--rev` (HEAD by
+/// default) with `-n` first parents, then branch tips, tags, or every commit. A `--rev` naming
+/// an experiment stands for its commit alone (DVC finds no `name~1`).
+fn baseline_commits(
+    workspace: &Workspace,
+    revisions: &Revisions,
+    options: &ShowOptions,
+) -> anyhow::Result<Vec<ObjectId>> {
+    let flags = Scope {
+        num: options.num,
+        all_branches: options.all_branches,
+        all_tags: options.all_tags,
+        all_commits: options.all_commits,
+        ..Scope::default()
+    };
+    let revs = if options.revs.is_empty() && !flags.is_set() {
+        vec!["HEAD".to_string()]
+    } else {
+        options.revs.clone()
+    };
+    let mut scopes = Vec::new();
+    if revs.iter().all(|rev| revisions.resolve(rev).is_ok()) {
+        scopes.push(Scope { revs, ..flags });
+    } else {
+        for rev in revs {
+            let (rev, num) = match revisions.resolve(&rev) {
+                Ok(_) => (rev, options.num),
+                Err(_) => (resolve_rev(workspace, revisions, &rev)?, 1),
+            };
+            scopes.push(Scope {
+                revs: vec![rev],
+                num,
+                ..Scope::default()
+            });
+        }
+        if flags.is_set() {
+            scopes.push(flags);
+        }
+    }
+    let mut baselines: Vec<ObjectId> = Vec::new();
+    for scope in scopes {
+        for revision in select(revisions, &scope, false)? {
+            if let At::Commit(id) = revision.at
+                && !baselines.contains(&id)
+            {
+                baselines.push(id);
+            }
+        }
+    }
+    Ok(baselines)
 }
 
 /// The commits of an experiment from its tip down to (not including) its baseline, following
