@@ -160,6 +160,8 @@ fn exp_show_matches_dvc() {
         &["exp", "show", "-A", "--json"],
         &["exp", "show", "-T", "--md"],
         &["exp", "show", "--rev", "v1", "--csv", "--precision", "2"],
+        &["exp", "show", "--rev", "nope"],
+        &["exp", "show", "--rev", "lr05", "-n", "2", "--md"],
         &[
             "exp",
             "show",
