@@ -568,6 +568,14 @@ pub fn show(workspace: &Workspace, options: &ShowOptions) -> anyhow::Result<Vec<
     };
     let all = refs::list(git)?;
     let mut collector = Collector::new(workspace, &revisions, options.param_deps);
+    let tips: Vec<ObjectId> = all
+        .iter()
+        .filter(|exp| hexes.contains(&exp.reference.baseline))
+        .filter_map(|exp| ObjectId::from_hex(exp.commit.as_bytes()).ok())
+        .collect();
+    collector
+        .seen
+        .extend(prefetch(workspace, &tips, options.param_deps));
     let mut states = Vec::new();
     if !options.hide_workspace {
         states.push(collector.workspace());
@@ -634,6 +642,46 @@ pub(crate) fn resolve_rev(
             .ok_or_else(unknown),
         Err(_) => Err(rev_error(format!("ambiguous Git revision '{rev}'"))),
     }
+}
+
+/// The experiment tips read ahead on every core, each thread with its own view of the git
+/// history; nothing when there are too few to be worth it (or a thread fails: the commits are
+/// then read one by one afterwards).
+fn prefetch(
+    workspace: &Workspace,
+    tips: &[ObjectId],
+    param_deps: bool,
+) -> HashMap<(ObjectId, bool), Result<ExpData, ReadError>> {
+    const WORTH_IT: usize = 16;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(8);
+    if tips.len() < WORTH_IT || threads < 2 {
+        return HashMap::new();
+    }
+    let chunk = tips.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = tips
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let Ok(revisions) = Revisions::open(workspace) else {
+                        return HashMap::new();
+                    };
+                    let mut collector = Collector::new(workspace, &revisions, param_deps);
+                    for tip in part {
+                        collector.commit(*tip);
+                    }
+                    collector.seen
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|handle| handle.join().ok())
+            .flatten()
+            .collect()
+    })
 }
 
 /// The baselines the options select, in DVC's `iter_revs` order: each `--rev` (HEAD by
