@@ -160,6 +160,8 @@ fn exp_show_matches_dvc() {
         &["exp", "show", "-A", "--json"],
         &["exp", "show", "-T", "--md"],
         &["exp", "show", "--rev", "v1", "--csv", "--precision", "2"],
+        &["exp", "show", "--rev", "nope"],
+        &["exp", "show", "--rev", "lr05", "-n", "2", "--md"],
         &[
             "exp",
             "show",
@@ -344,6 +346,116 @@ fn exp_show_outside_git() {
     let repo = TestRepo::without_git();
     succeed(&repo, "dvc", &["init", "-q", "--no-scm"]);
     for args in [&["exp", "show"][..], &["exp", "diff"]] {
+        assert_same(&repo, args);
+    }
+}
+
+/// Files that do not parse: a metrics file in a commit (`!` cells, DVC's doubled message named
+/// from the current directory) and `params.yaml` in the workspace (the whole workspace fails,
+/// as it is read as `vars`), from the root and from a subdirectory.
+#[test]
+fn exp_show_reports_unreadable_files_as_dvc() {
+    let repo = experiments_repo();
+    repo.write("metrics.json", "{bad");
+    commit_all(&repo, "bad metrics");
+    repo.write("params.yaml", "a: [1\n");
+    repo.write("sub/keep", "");
+    for args in [
+        &["exp", "show", "--json"][..],
+        &["exp", "show", "--md"],
+        &["exp", "show", "--csv"],
+    ] {
+        assert_same(&repo, args);
+        let (ours, theirs) = (
+            crate::support::tool(&repo, "dv")
+                .current_dir(repo.path("sub"))
+                .args(args)
+                .output()
+                .expect("dv runs"),
+            crate::support::tool(&repo, "dvc")
+                .current_dir(repo.path("sub"))
+                .args(args)
+                .output()
+                .expect("dvc runs"),
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stdout),
+            String::from_utf8_lossy(&theirs.stdout),
+            "{args:?} in sub/"
+        );
+    }
+}
+
+/// Two hundred experiments recorded within a few seconds (as git plumbing writes them, the
+/// way a queue fills up): dv lists them in DVC's order (newest first, ties by commit id,
+/// descending) with the same values, reading every commit from git without a checkout.
+#[test]
+fn exp_show_lists_many_experiments_like_dvc() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    repo.write("dvc.yaml", DVC_YAML);
+    repo.write(
+        "params.yaml",
+        "train:\n  lr: 0.1\n  layers: [64, 32]\n  epochs: 3\nseed: 7\nname: base\n",
+    );
+    repo.write("src.json", "{\"acc\": 0.6, \"loss\": 0.4}");
+    succeed(&repo, "dvc", &["repro", "-q"]);
+    commit_all(&repo, "base");
+    let base = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let index = repo.path(".git/plumbing-index");
+    let git = |args: &[&str], input: Option<&str>| -> String {
+        let mut command = repo.command("git");
+        command.args(args).env("GIT_INDEX_FILE", &index);
+        if let Some(input) = input {
+            command.write_stdin(input.to_string());
+        }
+        let output = command.output().expect("git runs");
+        assert!(output.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    for n in 0..200 {
+        git(&["read-tree", &base], None);
+        let params = format!("train:\n  lr: 0.{n:03}\n  layers: [64, 32]\n  epochs: 3\nseed: 7\n");
+        let metrics = format!("{{\"acc\": 0.{:03}, \"loss\": {n}}}", 999 - n);
+        for (path, text) in [("params.yaml", params), ("metrics.json", metrics)] {
+            let blob = git(&["hash-object", "-w", "--stdin"], Some(&text));
+            git(
+                &[
+                    "update-index",
+                    "--cacheinfo",
+                    &format!("100644,{blob},{path}"),
+                ],
+                None,
+            );
+        }
+        let tree = git(&["write-tree"], None);
+        let commit = git(
+            &[
+                "commit-tree",
+                &tree,
+                "-p",
+                &base,
+                "-m",
+                "dvc: commit experiment",
+            ],
+            None,
+        );
+        let reference = format!("refs/exps/{}/{}/exp{n:03}", &base[..2], &base[2..]);
+        git(&["update-ref", &reference, &commit], None);
+    }
+    for args in [
+        &["exp", "show", "--json"][..],
+        &["exp", "show", "--csv"],
+        &[
+            "exp",
+            "show",
+            "--sort-by",
+            "loss",
+            "--sort-order",
+            "desc",
+            "--md",
+        ],
+    ] {
         assert_same(&repo, args);
     }
 }

@@ -2,11 +2,8 @@
 //! each a git revision or an experiment name (the old one `HEAD`, the new one the workspace by
 //! default), read as `exp show` reads them and compared as `metrics diff` compares.
 
-use super::manage::head;
-use super::show::{Collector, ExpState, require_git};
+use super::show::{Collector, ExpState, require_git, resolve_rev};
 use crate::compare::{Diff, FileData, RevisionData, diff as compare};
-use crate::error::DvcError;
-use crate::experiments::refs;
 use crate::revisions::Revisions;
 use crate::workspace::Workspace;
 
@@ -32,34 +29,6 @@ pub struct ExpDiff {
     pub params: Diff,
 }
 
-/// DVC's `RevError` (the command reports it as `failed to show experiments diff - …`).
-fn failed(message: String) -> anyhow::Error {
-    DvcError(message).into()
-}
-
-/// The commit `rev` names as DVC's `scm.resolve_rev` finds it: a git revision, else an
-/// experiment name.
-fn resolve(workspace: &Workspace, revisions: &Revisions, rev: &str) -> anyhow::Result<String> {
-    if let Ok(commit) = revisions.resolve(rev) {
-        return Ok(commit.to_string());
-    }
-    let unknown = || failed(format!("unknown Git revision '{rev}'"));
-    if rev == "HEAD" || rev.starts_with("refs/") {
-        return Err(unknown());
-    }
-    let git = require_git(workspace)?;
-    let all = refs::list(git)?;
-    match refs::resolve(&all, head(git).as_deref(), &[rev.to_string()]) {
-        Ok(found) => found
-            .into_iter()
-            .next()
-            .and_then(|(_, experiment)| experiment)
-            .map(|experiment| experiment.commit)
-            .ok_or_else(unknown),
-        Err(_) => Err(failed(format!("ambiguous Git revision '{rev}'"))),
-    }
-}
-
 /// `exp diff`: `None` in a repository without commits (DVC prints `{}` or nothing).
 pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<Option<ExpDiff>> {
     require_git(workspace)?;
@@ -72,7 +41,7 @@ pub fn diff(workspace: &Workspace, options: &DiffOptions) -> anyhow::Result<Opti
         match rev {
             None if !default_head => Ok(collector.workspace()),
             rev => {
-                let commit = resolve(workspace, &revisions, rev.unwrap_or("HEAD"))?;
+                let commit = resolve_rev(workspace, &revisions, rev.unwrap_or("HEAD"))?;
                 let id = revisions.resolve(&commit)?;
                 Ok(collector.commit(id))
             }

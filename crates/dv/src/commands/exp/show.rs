@@ -7,10 +7,9 @@
 
 use clap::Args;
 use dv_repo::compare::{FileData, ReadError};
-use dv_repo::error::DvcError;
 use dv_repo::ops::exp::show::{
-    ColumnPattern, DepInfo, ExpData, ExpRange, ExpState, LocalTime, ShowOptions, local_times,
-    now_seconds, show,
+    ColumnPattern, DepInfo, ExpData, ExpRange, ExpState, LocalTime, Names, ShowOptions,
+    local_times, now_seconds, show, sort_column, sort_ranges,
 };
 use dv_repo::{Environment, Workspace};
 use dv_schema::yaml::{Mapping, Number, Value};
@@ -411,9 +410,6 @@ struct ExpTable {
     fill: String,
 }
 
-/// Flattened keys per file, in the order they were first seen (DVC's `_collect_names`).
-type Names = Vec<(String, Vec<String>)>;
-
 fn add_names(names: &mut Names, files: &[(String, FileData)]) {
     for (path, data) in files {
         let FileData::Data(value @ Value::Mapping(_)) = data else {
@@ -664,118 +660,6 @@ fn tabulate(
 
 fn is_sha(rev: &str) -> bool {
     rev.len() == 40 && rev.chars().all(|c| c.is_ascii_hexdigit())
-}
-
-/// DVC's `_sort_column`: `path:name`, or a name found in exactly one file.
-fn sort_column(
-    sort_by: &str,
-    metrics: &Names,
-    params: &Names,
-) -> anyhow::Result<(String, String, bool)> {
-    let has = |names: &Names, path: &str, name: &str| {
-        names
-            .iter()
-            .any(|(file, keys)| file == path && keys.iter().any(|key| key == name))
-    };
-    let parts: Vec<&str> = sort_by.split(':').collect();
-    let mut matches: Vec<(String, String, bool)> = Vec::new();
-    fn push(matches: &mut Vec<(String, String, bool)>, found: (String, String, bool)) {
-        if !matches.contains(&found) {
-            matches.push(found);
-        }
-    }
-    let mut sort_by = sort_by.to_string();
-    for split in 0..parts.len() {
-        let path = parts[..split].join(":");
-        let name = parts[split..].join(":");
-        if path.is_empty() {
-            sort_by = name.clone();
-        }
-        if has(metrics, &path, &name) {
-            push(&mut matches, (path.clone(), name.clone(), true));
-        }
-        if has(params, &path, &name) {
-            push(&mut matches, (path, name, false));
-        }
-    }
-    if matches.is_empty() {
-        for (path, keys) in metrics {
-            if keys.contains(&sort_by) {
-                push(&mut matches, (path.clone(), sort_by.clone(), true));
-            }
-        }
-        for (path, keys) in params {
-            if keys.contains(&sort_by) {
-                push(&mut matches, (path.clone(), sort_by.clone(), false));
-            }
-        }
-    }
-    match matches.len() {
-        1 => Ok(matches.remove(0)),
-        0 => Err(DvcError(format!("Unknown sort column '{sort_by}'")).into()),
-        _ => Err(DvcError(format!(
-            "Ambiguous sort column '{sort_by}' matched '{}'",
-            matches
-                .iter()
-                .map(|(path, name, _)| format!("{path}:{name}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .into()),
-    }
-}
-
-/// DVC's `_sort_exp`: by the tip's value (missing values last when ascending), stable.
-fn sort_ranges<'a>(
-    ranges: &'a [ExpRange],
-    path: &str,
-    name: &str,
-    metric: bool,
-    reverse: bool,
-) -> Vec<&'a ExpRange> {
-    let value = |range: &ExpRange| -> Option<Value> {
-        let data = range.revs.first()?.data.as_ref()?;
-        let files = if metric { &data.metrics } else { &data.params };
-        let (_, FileData::Data(value)) = files.iter().find(|(file, _)| file == path)? else {
-            return None;
-        };
-        dv_repo::compare::flatten(value)
-            .into_iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value)
-    };
-    let compare = |a: &Option<Value>, b: &Option<Value>| -> std::cmp::Ordering {
-        use std::cmp::Ordering;
-        match (a, b) {
-            (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(_), None) => Ordering::Less,
-            (Some(a), Some(b)) => compare_values(a, b),
-        }
-    };
-    let mut keyed: Vec<(Option<Value>, &ExpRange)> =
-        ranges.iter().map(|range| (value(range), range)).collect();
-    if reverse {
-        // Python's `sorted(reverse=True)` keeps equal items in their order.
-        keyed.sort_by(|a, b| compare(&b.0, &a.0));
-    } else {
-        keyed.sort_by(|a, b| compare(&a.0, &b.0));
-    }
-    keyed.into_iter().map(|(_, range)| range).collect()
-}
-
-fn compare_values(a: &Value, b: &Value) -> std::cmp::Ordering {
-    let number = |value: &Value| match value {
-        Value::Bool(flag) => Some(f64::from(u8::from(*flag))),
-        Value::Number(number) => number.as_f64(),
-        _ => None,
-    };
-    match (number(a), number(b)) {
-        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => crate::output::python_str(a).cmp(&crate::output::python_str(b)),
-    }
 }
 
 impl ExpTable {

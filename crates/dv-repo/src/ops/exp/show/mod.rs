@@ -7,6 +7,9 @@
 //! `.dvc/tmp/exps/cache` of its own: reading a commit here costs about what reading DVC's cache
 //! entry costs.
 
+mod local_time;
+mod sort;
+
 use std::collections::HashMap;
 
 use dv_pipeline::stage::EntryPath;
@@ -23,6 +26,8 @@ use crate::revisions::values::{metrics_files, params_files, read_metrics, read_p
 use crate::revisions::{At, Revisions, Scope, Snapshot, select};
 use crate::workspace::Workspace;
 use dv_scm::history::ObjectId;
+pub use local_time::{LocalTime, local_times, now_seconds};
+pub use sort::{Names, sort_column, sort_ranges};
 
 /// What `exp show` lists.
 #[derive(Debug, Clone, Default)]
@@ -190,29 +195,130 @@ impl<'a> Collector<'a> {
         timestamp: Option<i64>,
         param_deps: bool,
     ) -> Result<ExpData, ReadError> {
-        let snapshot =
-            Snapshot::open(self.workspace, self.revisions, at).map_err(|error| ReadError {
-                kind: "DvcException".to_string(),
-                message: format!("{error:#}"),
-            })?;
-        let (deps, outs) = deps_and_outs(&snapshot).map_err(|error| ReadError {
-            kind: "DvcException".to_string(),
-            message: format!("{error:#}"),
-        })?;
+        let in_workspace = at == At::Workspace;
+        let failed = |error| revision_failure(self.workspace, in_workspace, error);
+        let snapshot = Snapshot::open(self.workspace, self.revisions, at).map_err(failed)?;
+        let (deps, outs) = deps_and_outs(&snapshot).map_err(failed)?;
+        let reported = |path: &RepoPath, data: FileData| {
+            let data = match data {
+                FileData::Error(error) => {
+                    FileData::Error(corrupted(self.workspace, path, in_workspace, error))
+                }
+                data => data,
+            };
+            (path.as_str().to_string(), data)
+        };
+        let params = gather_params(&snapshot, param_deps)
+            .into_iter()
+            .map(|(path, data)| match RepoPath::new(&path) {
+                Ok(repo_path) => reported(&repo_path, data),
+                Err(_) => (path, data),
+            })
+            .collect();
         Ok(ExpData {
             rev,
             timestamp,
-            params: gather_params(&snapshot, param_deps),
+            params,
             metrics: metrics_files(&snapshot, &[])
                 .into_iter()
                 .map(|path| {
                     let data = read_metrics(&snapshot, &path);
-                    (path.as_str().to_string(), data)
+                    reported(&path, data)
                 })
                 .collect(),
             deps,
             outs,
         })
+    }
+}
+
+/// Why a revision could not be read, as `exp show` reports it: a params file that does not
+/// parse (read as `vars` while the pipeline loads) under DVC's `…FileCorruptedError`, anything
+/// else as a `DvcException`. DVC reads the workspace from its root, so a file of the
+/// workspace is named by its repository path.
+fn revision_failure(workspace: &Workspace, in_workspace: bool, error: anyhow::Error) -> ReadError {
+    let text = format!("{error:#}");
+    if let Some(start) = text.find("unable to read: '")
+        && let Some(format) = ["YAML", "JSON", "TOML", "Python"]
+            .into_iter()
+            .find(|format| text.ends_with(&format!("{format} file structure is corrupted")))
+    {
+        let mut message = text[start..].to_string();
+        if in_workspace
+            && let Some((shown, cause)) = message["unable to read: '".len()..].split_once("', ")
+            && let Some(path) =
+                crate::workspace::repo_path_of(workspace, &workspace.absolute(shown.as_ref()))
+        {
+            message = format!("unable to read: '{}', {cause}", path.as_str());
+        }
+        return ReadError {
+            kind: format!("{format}FileCorruptedError"),
+            message,
+        };
+    }
+    ReadError {
+        kind: "DvcException".to_string(),
+        message: text,
+    }
+}
+
+/// A file that does not parse, as `exp show` reports it. DVC names the file from the current
+/// directory of a file system rooted at `/` (one `..` per component of the current directory,
+/// which is the repository root while it reads the workspace), then copies the
+/// exception while serializing it: the copy is built from the first message taken as a path
+/// and normalized (`os.path.relpath`), so the message comes out doubled, e.g. `unable to read:
+/// 'm.json', JSON file structure is corrupted', JSON file structure is corrupted`.
+fn corrupted(
+    workspace: &Workspace,
+    path: &RepoPath,
+    in_workspace: bool,
+    error: ReadError,
+) -> ReadError {
+    if !error.kind.ends_with("FileCorruptedError") {
+        return error;
+    }
+    let Some(cause) = error
+        .message
+        .strip_prefix("unable to read: '")
+        .and_then(|rest| rest.split_once("', ").map(|(_, cause)| cause.to_string()))
+    else {
+        return error;
+    };
+    // DVC reads the workspace from the repository root, commits from the current directory.
+    let from = if in_workspace {
+        Some(workspace.root().to_path_buf())
+    } else {
+        std::env::current_dir().ok()
+    };
+    let depth = from.map_or(0, |dir| {
+        dir.components()
+            .filter(|part| matches!(part, std::path::Component::Normal(_)))
+            .count()
+    });
+    let original = format!("{}{}", "../".repeat(depth), path.as_str());
+    let first = format!("unable to read: '{original}', {cause}");
+    ReadError {
+        kind: error.kind,
+        message: format!("unable to read: '{}', {cause}", normalized(&first)),
+    }
+}
+
+/// Python's `os.path.normpath` of a relative path.
+fn normalized(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|last| *last != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
     }
 }
 
@@ -453,29 +559,7 @@ pub fn show(workspace: &Workspace, options: &ShowOptions) -> anyhow::Result<Vec<
     if !revisions.has_commits() {
         return Ok(Vec::new());
     }
-    let scope = Scope {
-        revs: if options.revs.is_empty()
-            && !options.all_branches
-            && !options.all_tags
-            && !options.all_commits
-        {
-            vec!["HEAD".to_string()]
-        } else {
-            options.revs.clone()
-        },
-        num: options.num,
-        all_branches: options.all_branches,
-        all_tags: options.all_tags,
-        all_commits: options.all_commits,
-        ..Scope::default()
-    };
-    let baselines: Vec<ObjectId> = select(&revisions, &scope, false)?
-        .into_iter()
-        .filter_map(|revision| match revision.at {
-            At::Commit(id) => Some(id),
-            At::Workspace => None,
-        })
-        .collect();
+    let baselines = baseline_commits(workspace, &revisions, options)?;
     let hexes: Vec<String> = baselines.iter().map(ToString::to_string).collect();
     let names = if options.sha_only {
         Default::default()
@@ -484,6 +568,14 @@ pub fn show(workspace: &Workspace, options: &ShowOptions) -> anyhow::Result<Vec<
     };
     let all = refs::list(git)?;
     let mut collector = Collector::new(workspace, &revisions, options.param_deps);
+    let tips: Vec<ObjectId> = all
+        .iter()
+        .filter(|exp| hexes.contains(&exp.reference.baseline))
+        .filter_map(|exp| ObjectId::from_hex(exp.commit.as_bytes()).ok())
+        .collect();
+    collector
+        .seen
+        .extend(prefetch(workspace, &tips, options.param_deps));
     let mut states = Vec::new();
     if !options.hide_workspace {
         states.push(collector.workspace());
@@ -514,6 +606,134 @@ pub(crate) fn require_git(workspace: &Workspace) -> anyhow::Result<&dv_scm::Git>
         )
         .into()
     })
+}
+
+/// DVC's `RevError` (the command reports it as `failed to show experiments diff - …`).
+fn rev_error(message: String) -> anyhow::Error {
+    crate::error::DvcError(message).into()
+}
+
+/// The commit `rev` names as DVC's `scm.resolve_rev` finds it: a git revision, else an
+/// experiment name.
+pub(crate) fn resolve_rev(
+    workspace: &Workspace,
+    revisions: &Revisions,
+    rev: &str,
+) -> anyhow::Result<String> {
+    if let Ok(commit) = revisions.resolve(rev) {
+        return Ok(commit.to_string());
+    }
+    let unknown = || rev_error(format!("unknown Git revision '{rev}'"));
+    if rev == "HEAD" || rev.starts_with("refs/") {
+        return Err(unknown());
+    }
+    let git = require_git(workspace)?;
+    let all = refs::list(git)?;
+    match refs::resolve(
+        &all,
+        super::manage::head(git).as_deref(),
+        &[rev.to_string()],
+    ) {
+        Ok(found) => found
+            .into_iter()
+            .next()
+            .and_then(|(_, experiment)| experiment)
+            .map(|experiment| experiment.commit)
+            .ok_or_else(unknown),
+        Err(_) => Err(rev_error(format!("ambiguous Git revision '{rev}'"))),
+    }
+}
+
+/// The experiment tips read ahead on every core, each thread with its own view of the git
+/// history; nothing when there are too few to be worth it (or a thread fails: the commits are
+/// then read one by one afterwards).
+fn prefetch(
+    workspace: &Workspace,
+    tips: &[ObjectId],
+    param_deps: bool,
+) -> HashMap<(ObjectId, bool), Result<ExpData, ReadError>> {
+    const WORTH_IT: usize = 16;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(8);
+    if tips.len() < WORTH_IT || threads < 2 {
+        return HashMap::new();
+    }
+    let chunk = tips.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = tips
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let Ok(revisions) = Revisions::open(workspace) else {
+                        return HashMap::new();
+                    };
+                    let mut collector = Collector::new(workspace, &revisions, param_deps);
+                    for tip in part {
+                        collector.commit(*tip);
+                    }
+                    collector.seen
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|handle| handle.join().ok())
+            .flatten()
+            .collect()
+    })
+}
+
+/// The baselines the options select, in DVC's `iter_revs` order: each `--rev` (HEAD by
+/// default) with `-n` first parents, then branch tips, tags, or every commit. A `--rev` naming
+/// an experiment stands for its commit alone (DVC finds no `name~1`).
+fn baseline_commits(
+    workspace: &Workspace,
+    revisions: &Revisions,
+    options: &ShowOptions,
+) -> anyhow::Result<Vec<ObjectId>> {
+    let flags = Scope {
+        num: options.num,
+        all_branches: options.all_branches,
+        all_tags: options.all_tags,
+        all_commits: options.all_commits,
+        ..Scope::default()
+    };
+    let revs = if options.revs.is_empty() && !flags.is_set() {
+        vec!["HEAD".to_string()]
+    } else {
+        options.revs.clone()
+    };
+    let mut scopes = Vec::new();
+    if revs.iter().all(|rev| revisions.resolve(rev).is_ok()) {
+        scopes.push(Scope { revs, ..flags });
+    } else {
+        for rev in revs {
+            let (rev, num) = match revisions.resolve(&rev) {
+                Ok(_) => (rev, options.num),
+                Err(_) => (resolve_rev(workspace, revisions, &rev)?, 1),
+            };
+            scopes.push(Scope {
+                revs: vec![rev],
+                num,
+                ..Scope::default()
+            });
+        }
+        if flags.is_set() {
+            scopes.push(flags);
+        }
+    }
+    let mut baselines: Vec<ObjectId> = Vec::new();
+    for scope in scopes {
+        for revision in select(revisions, &scope, false)? {
+            if let At::Commit(id) = revision.at
+                && !baselines.contains(&id)
+            {
+                baselines.push(id);
+            }
+        }
+    }
+    Ok(baselines)
 }
 
 /// The commits of an experiment from its tip down to (not including) its baseline, following
@@ -567,117 +787,6 @@ fn sort_newest_first(ranges: &mut [ExpRange]) {
     ranges.sort_by_key(|range| std::cmp::Reverse(key(range)));
 }
 
-/// A naive local date and time, as Python's `datetime.fromtimestamp` gives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LocalTime {
-    /// Year.
-    pub year: i32,
-    /// Month (1-12).
-    pub month: u32,
-    /// Day of the month (1-31).
-    pub day: u32,
-    /// Hour (0-23).
-    pub hour: u32,
-    /// Minute.
-    pub minute: u32,
-    /// Second.
-    pub second: u32,
-}
-
-impl LocalTime {
-    /// `seconds` since the epoch in UTC.
-    fn utc(seconds: i64) -> LocalTime {
-        let days = seconds.div_euclid(86_400);
-        let rest = seconds.rem_euclid(86_400);
-        // Howard Hinnant's civil-from-days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        let part = |value: i64| u32::try_from(value).unwrap_or(0);
-        LocalTime {
-            year: i32::try_from(year).unwrap_or(i32::MAX),
-            month: part(month),
-            day: part(day),
-            hour: part(rest / 3600),
-            minute: part(rest % 3600 / 60),
-            second: part(rest % 60),
-        }
-    }
-
-    fn parse(text: &str) -> Option<LocalTime> {
-        let (date, time) = text.trim().split_once('T')?;
-        let mut date = date.splitn(3, '-');
-        let mut time = time.splitn(3, ':');
-        Some(LocalTime {
-            year: date.next()?.parse().ok()?,
-            month: date.next()?.parse().ok()?,
-            day: date.next()?.parse().ok()?,
-            hour: time.next()?.parse().ok()?,
-            minute: time.next()?.parse().ok()?,
-            second: time.next()?.parse().ok()?,
-        })
-    }
-
-    /// `datetime.isoformat()`: `2026-12-07T17:07:50`.
-    pub fn iso(&self) -> String {
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
-    }
-}
-
-/// Each of `seconds` (since the epoch) in the local time zone, as Python's
-/// `datetime.fromtimestamp` gives it. dv has no time zone database of its own (and no `unsafe`
-/// for `localtime_r`), so one `date -f -` process converts them all, `TZ` honoured; without it
-/// they are given in UTC.
-pub fn local_times(seconds: &[i64]) -> Vec<LocalTime> {
-    use std::io::Write;
-    let utc = || seconds.iter().map(|&s| LocalTime::utc(s)).collect();
-    if seconds.is_empty() {
-        return Vec::new();
-    }
-    let child = std::process::Command::new("date")
-        .args(["-f", "-", "+%Y-%m-%dT%H:%M:%S"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-    let Ok(mut child) = child else {
-        return utc();
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        let input: String = seconds.iter().map(|s| format!("@{s}\n")).collect();
-        if stdin.write_all(input.as_bytes()).is_err() {
-            let _ = child.wait();
-            return utc();
-        }
-    }
-    let Ok(output) = child.wait_with_output() else {
-        return utc();
-    };
-    let text = String::from_utf8_lossy(&output.stdout);
-    let parsed: Vec<LocalTime> = text.lines().filter_map(LocalTime::parse).collect();
-    if !output.status.success() || parsed.len() != seconds.len() {
-        return utc();
-    }
-    parsed
-}
-
-/// Seconds since the epoch now.
-pub fn now_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|now| i64::try_from(now.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 /// Column names matched by Python regular expressions the way DVC's `--drop`/`--keep` match
 /// them (`re.match` of the patterns joined with `|`: anchored at the start only).
 pub struct ColumnPattern(regex::Regex);
@@ -698,5 +807,46 @@ impl ColumnPattern {
     /// Whether `column` matches.
     pub fn matches(&self, column: &str) -> bool {
         self.0.is_match(column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracked_keys_nest_like_read_param_file() {
+        let document =
+            dv_schema::yaml::parse("train:\n  lr: 0.1\n  epochs: 3\n  opt: {m: 1}\nseed: 7\n")
+                .expect("yaml");
+        let keys = ["train.lr", "seed", "train.opt", "nope.x"].map(str::to_string);
+        let selected = Value::Mapping(nested_selection(&document, &keys));
+        let flat: Vec<String> = crate::compare::flatten(&selected)
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        assert_eq!(flat, ["train.lr", "train.opt.m", "seed"]);
+    }
+
+    #[test]
+    fn normalizes_like_os_path_normpath() {
+        assert_eq!(
+            normalized("unable to read: '../../m.json', x"),
+            "m.json', x"
+        );
+        assert_eq!(normalized("a/../../b/./c"), "../b/c");
+        assert_eq!(normalized("a/.."), ".");
+    }
+
+    #[test]
+    fn column_patterns_match_at_the_start() {
+        let pattern = ColumnPattern::new(&["train".to_string(), "seed$".to_string()])
+            .expect("valid")
+            .expect("some");
+        assert!(pattern.matches("train.lr"));
+        assert!(pattern.matches("seed"));
+        assert!(!pattern.matches("x.train"));
+        assert!(ColumnPattern::new(&[]).expect("valid").is_none());
+        assert!(ColumnPattern::new(&["(".to_string()]).is_err());
     }
 }
