@@ -632,3 +632,17 @@ fn gc_projects_keep_what_other_repositories_sharing_the_cache_use() {
         assert_eq!(listing(), kept_by_dvc, "{args:?}");
     }
 }
+
+/// Floats in JSON metrics are read exactly, as Python reads them (`0.9299999999999999` stays
+/// itself, not the nearest short decimal).
+#[test]
+fn json_floats_are_read_exactly() {
+    let repo = TestRepo::new();
+    succeed(&repo, "dvc", &["init", "-q"]);
+    repo.write("m.json", "{\"acc\": 0.9299999999999999, \"tiny\": 1e-310}");
+    repo.write("dvc.yaml", "metrics:\n- m.json\n");
+    let ours = dv(&repo, &["metrics", "show", "--json"]);
+    let theirs = dvc(&repo, &["metrics", "show", "--json"]);
+    assert_eq!(ours.stdout, theirs.stdout);
+    assert!(ours.stdout.contains("0.9299999999999999"), "{ours}");
+}

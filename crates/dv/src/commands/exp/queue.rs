@@ -25,28 +25,6 @@ fn overrides_repr(overrides: &[(String, Vec<String>)]) -> String {
     format!("{{{}}}", items.join(", "))
 }
 
-/// DVC's `format_time`: `%I:%M %p` for today, else `%b %d, %Y` (UTC here).
-pub(crate) fn format_time(timestamp: i64) -> String {
-    let days = timestamp.div_euclid(86_400);
-    let seconds = timestamp.rem_euclid(86_400);
-    if days == dv_repo::clock::now_seconds().div_euclid(86_400) {
-        let hour = seconds / 3600;
-        let minute = (seconds % 3600) / 60;
-        let (twelve, half) = match hour {
-            0 => (12, "AM"),
-            1..=11 => (hour, "AM"),
-            12 => (12, "PM"),
-            _ => (hour - 12, "PM"),
-        };
-        return format!("{twelve:02}:{minute:02} {half}");
-    }
-    let (year, month, day) = dv_repo::clock::civil_from_days(days);
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!("{} {day:02}, {year}", MONTHS[(month - 1) as usize])
-}
-
 fn executable() -> anyhow::Result<std::path::PathBuf> {
     Ok(std::env::current_exe()?)
 }
@@ -274,11 +252,15 @@ pub fn run(
             } else {
                 let mut table =
                     crate::output::table::Table::new(["Task", "Name", "Created", "Status"]);
-                for entry in &entries {
+                let mut seconds: Vec<i64> = entries.iter().map(|entry| entry.created).collect();
+                seconds.push(dv_repo::clock::now_seconds());
+                let times = dv_repo::ops::exp::show::local_times(&seconds);
+                let today = times.last().copied();
+                for (entry, time) in entries.iter().zip(&times) {
                     table.push_row([
                         entry.stash[..7].to_string(),
                         entry.name.clone(),
-                        format_time(entry.created),
+                        time.shown(today.as_ref()),
                         entry.status.shown().to_string(),
                     ]);
                 }

@@ -239,26 +239,7 @@ impl Times {
         if iso {
             return Some(time.iso());
         }
-        let today = self.today.is_some_and(|today| {
-            (today.year, today.month, today.day) == (time.year, time.month, time.day)
-        });
-        if today {
-            let hour = match time.hour % 12 {
-                0 => 12,
-                hour => hour,
-            };
-            let half = if time.hour < 12 { "AM" } else { "PM" };
-            Some(format!("{hour:02}:{:02} {half}", time.minute))
-        } else {
-            const MONTHS: [&str; 12] = [
-                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-            ];
-            let month = MONTHS
-                .get(usize::try_from(time.month).unwrap_or(1).saturating_sub(1))
-                .copied()
-                .unwrap_or("Jan");
-            Some(format!("{month} {:02}, {:04}", time.day, time.year))
-        }
+        Some(time.shown(self.today.as_ref()))
     }
 }
 

@@ -22,16 +22,7 @@ impl LocalTime {
     fn utc(seconds: i64) -> LocalTime {
         let days = seconds.div_euclid(86_400);
         let rest = seconds.rem_euclid(86_400);
-        // Howard Hinnant's civil-from-days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = crate::clock::civil_from_days(days);
         let part = |value: i64| u32::try_from(value).unwrap_or(0);
         LocalTime {
             year: i32::try_from(year).unwrap_or(i32::MAX),
@@ -55,6 +46,31 @@ impl LocalTime {
             minute: time.next()?.parse().ok()?,
             second: time.next()?.parse().ok()?,
         })
+    }
+
+    /// DVC's `format_time` for tables: `%I:%M %p` when `today` is the same day, else
+    /// `%b %d, %Y`.
+    pub fn shown(&self, today: Option<&LocalTime>) -> String {
+        let is_today = today.is_some_and(|today| {
+            (today.year, today.month, today.day) == (self.year, self.month, self.day)
+        });
+        if is_today {
+            let hour = match self.hour % 12 {
+                0 => 12,
+                hour => hour,
+            };
+            let half = if self.hour < 12 { "AM" } else { "PM" };
+            format!("{hour:02}:{:02} {half}", self.minute)
+        } else {
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            let month = MONTHS
+                .get(usize::try_from(self.month).unwrap_or(1).saturating_sub(1))
+                .copied()
+                .unwrap_or("Jan");
+            format!("{month} {:02}, {:04}", self.day, self.year)
+        }
     }
 
     /// `datetime.isoformat()`: `2026-12-07T17:07:50`.
@@ -105,10 +121,7 @@ pub fn local_times(seconds: &[i64]) -> Vec<LocalTime> {
 
 /// Seconds since the epoch now.
 pub fn now_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|now| i64::try_from(now.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    crate::clock::now_seconds()
 }
 
 #[cfg(test)]
