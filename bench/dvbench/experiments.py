@@ -36,9 +36,15 @@ def with_experiments(ws, count):
         ws.sh(tool, "exp", "run", "-q", "-S", f"train.lr={0.001 * (n + 2):.6f}", "-n", f"e{n}")
 
 
-def sc_exp_show(count):
+def sc_exp_show(count, warm=False, packed=False):
     def scenario(ws):
         with_experiments(ws, count)
+        if packed:
+            # What a repository looks like once git packed its objects (git gc, or auto gc).
+            ws.sh("git", "gc", "-q")
+        if warm:
+            # dvc keeps each commit's collected state in .dvc/tmp/exps/cache after a first run.
+            ws.run("exp", "show", "--json")
         m = ws.timed("exp", "show", "--json")
         ws.facts["experiments listed"] = m.stdout.count('"name": "e')
     return scenario
@@ -63,6 +69,11 @@ def sc_queue(ws):
 EXPERIMENT_SCENARIOS = {
     "exp-show-20": (sc_exp_show(20), "exp show --json with 20 experiments", ">=20x", False),
     "exp-show-200": (sc_exp_show(200), "exp show --json with 200 experiments", ">=20x", False),
+    "exp-show-200-warm": (sc_exp_show(200, warm=True), "exp show --json with 200 experiments, "
+                          "run a second time (dvc's experiment cache warm)", ">=20x", False),
+    "exp-show-200-warm-packed": (sc_exp_show(200, warm=True, packed=True),
+                                 "the same after git gc packed the experiment commits",
+                                 ">=20x", False),
     "queue-8x1s-j2": (sc_queue, "8 queued experiments of a 1 s stage, exp run --run-all -j 2 "
                       "(ideal 4 s)", None, False),
 }

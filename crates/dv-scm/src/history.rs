@@ -140,7 +140,9 @@ impl History {
         full.strip_prefix("refs/heads/").map(str::to_owned)
     }
 
-    fn names_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, HistoryError> {
+    /// Every ref under `prefix` (its name without the prefix) with the object it finally
+    /// names (annotated tags peeled), sorted by name.
+    pub fn names_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, HistoryError> {
         let platform = self.repo.references().map_err(git_error)?;
         let mut found = Vec::new();
         for reference in platform.prefixed(prefix).map_err(git_error)? {

@@ -91,6 +91,18 @@ pub fn list(git: &Git) -> anyhow::Result<Vec<Experiment>> {
     Ok(listed(git.refs_under(&format!("{NAMESPACE}/"))?))
 }
 
+/// Every experiment of the repository, read in process (no `git` process).
+pub fn list_in(history: &dv_scm::history::History) -> anyhow::Result<Vec<Experiment>> {
+    let prefix = format!("{NAMESPACE}/");
+    let refs = history
+        .names_under(&prefix)
+        .map_err(|error| anyhow::anyhow!("{error}"))?
+        .into_iter()
+        .map(|(name, id)| (format!("{prefix}{name}"), id.to_string()))
+        .collect();
+    Ok(listed(refs))
+}
+
 /// Every experiment a git remote (name or URL) has.
 pub fn list_remote(git: &Git, remote: &str) -> anyhow::Result<Vec<Experiment>> {
     Ok(listed(git.remote_refs(remote, &format!("{NAMESPACE}/"))?))

@@ -150,7 +150,7 @@ impl Revisions {
         history.resolve(rev).map_err(to_anyhow)
     }
 
-    fn history_or_fail(&self) -> anyhow::Result<&History> {
+    pub(crate) fn history_or_fail(&self) -> anyhow::Result<&History> {
         self.history
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("not a git repository"))

@@ -17,7 +17,6 @@ use dv_schema::lock_file::LockFile;
 use dv_schema::repo_path::RepoPath;
 use dv_schema::yaml::{Mapping, Value};
 
-use super::manage::describe;
 use crate::compare::{FileData, ReadError};
 use crate::experiments::refs::{self, Experiment};
 use crate::index::RepoStage;
@@ -554,19 +553,20 @@ fn shown_key(workspace: &Workspace, path: &std::path::Path) -> Option<String> {
 
 /// `exp show`: the workspace (unless hidden), then each baseline with its experiments.
 pub fn show(workspace: &Workspace, options: &ShowOptions) -> anyhow::Result<Vec<ExpState>> {
-    let git = require_git(workspace)?;
+    require_git(workspace)?;
     let revisions = Revisions::open(workspace)?;
     if !revisions.has_commits() {
         return Ok(Vec::new());
     }
+    let history = revisions.history_or_fail()?;
     let baselines = baseline_commits(workspace, &revisions, options)?;
     let hexes: Vec<String> = baselines.iter().map(ToString::to_string).collect();
     let names = if options.sha_only {
         Default::default()
     } else {
-        describe(git, &hexes)?
+        super::manage::describe_in(history, &hexes)?
     };
-    let all = refs::list(git)?;
+    let all = refs::list_in(history)?;
     let mut collector = Collector::new(workspace, &revisions, options.param_deps);
     let tips: Vec<ObjectId> = all
         .iter()
