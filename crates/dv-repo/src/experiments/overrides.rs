@@ -243,7 +243,19 @@ fn missing(text: &str, key: &str, part: &str, full: &str, operator: &str) -> any
 
 /// Applies `overrides` to the params file `path` (relative to `root`), rewriting it in place.
 pub fn apply(root: &Path, path: &str, overrides: &[String]) -> anyhow::Result<()> {
-    let full = root.join(path);
+    // A params file is a file of the repository: never one outside it or behind a link.
+    let refuse = |why: &str| DvcError(format!("refusing to write '{path}': it {why}"));
+    let inside = dv_schema::repo_path::RepoPath::new(path)
+        .map_err(|_| refuse("is outside of the repository"))?;
+    let full = root.join(inside.as_str());
+    if let Some(link) = crate::confine::linked_ancestor(root, &full) {
+        let shown = link
+            .strip_prefix(root)
+            .unwrap_or(&link)
+            .display()
+            .to_string();
+        return Err(refuse(&format!("is below the symbolic link '{shown}'")).into());
+    }
     let previous = match std::fs::read_to_string(&full) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -382,6 +394,13 @@ mod tests {
              config use +train.nope=1"
         ));
         apply(dir.path(), "params.yaml", &["+train.nope=1".to_string()]).expect("added");
+        for outside in ["../params.yaml", "/tmp/params.yaml"] {
+            let error = apply(dir.path(), outside, &["+a=1".to_string()]).expect_err(outside);
+            assert!(
+                error.to_string().contains("outside of the repository"),
+                "{error}"
+            );
+        }
         let written = std::fs::read_to_string(dir.path().join("params.yaml")).expect("read");
         assert!(written.contains("  nope: 1\n"), "{written}");
     }

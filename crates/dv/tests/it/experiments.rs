@@ -225,6 +225,20 @@ fn failures_leave_no_experiment() {
     let a = dv(&ours, &args);
     let b = dvc(&theirs, &args);
     assert_eq!((a.code, &a.stderr), (b.code, &b.stderr));
+    // A params file outside the repository, or behind a symbolic link, is never written.
+    std::os::unix::fs::symlink(ours.temp_dir(), ours.path("linked")).expect("link");
+    for target in ["../outside.yaml", "linked/params.yaml"] {
+        let args = format!("{target}:+a=1");
+        let refused = dv(&ours, &["exp", "run", "-S", &args, "-n", "hostile"]);
+        assert_eq!(refused.code, 255, "{refused}");
+        assert!(
+            refused.stderr.starts_with("ERROR: refusing to write"),
+            "{refused}"
+        );
+    }
+    assert!(!ours.root().join("../outside.yaml").exists());
+    assert!(!ours.temp_dir().join("params.yaml").exists());
+    std::fs::remove_file(ours.path("linked")).expect("unlink");
     // A failing stage: no ref, the overrides stay in the workspace, HEAD unchanged.
     for repo in [&ours, &theirs] {
         repo.write("train.py", "import sys\nsys.exit(3)\n");

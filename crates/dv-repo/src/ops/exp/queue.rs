@@ -306,7 +306,13 @@ fn run_in_clone(
             );
         }
         for path in &entry.copy_paths {
-            copy_path(&root.join(path), &dir.join(path))?;
+            // Only paths of the repository, copied into the same place of the clone.
+            let inside = dv_schema::repo_path::RepoPath::new(path).map_err(|_| {
+                DvcError(format!(
+                    "'{path}' (--copy-paths) is outside of the repository"
+                ))
+            })?;
+            copy_path(&root.join(inside.as_str()), &dir.join(inside.as_str()))?;
         }
         {
             let environment = Environment::with_vars(
@@ -385,14 +391,18 @@ fn run_in_clone(
     result
 }
 
+/// Copies a file or directory; symbolic links are not followed (left out).
 fn copy_path(from: &Path, to: &Path) -> anyhow::Result<()> {
-    if from.is_dir() {
+    let Ok(metadata) = std::fs::symlink_metadata(from) else {
+        return Ok(());
+    };
+    if metadata.is_dir() {
         std::fs::create_dir_all(to)?;
         for item in std::fs::read_dir(from)? {
             let item = item?;
             copy_path(&item.path(), &to.join(item.file_name()))?;
         }
-    } else if from.is_file() {
+    } else if metadata.is_file() {
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent)?;
         }
