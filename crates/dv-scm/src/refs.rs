@@ -10,21 +10,21 @@ use std::process::{Command, Output, Stdio};
 use super::{Git, ScmError, git_error};
 
 impl Git {
-    /// Runs `git <args>` in the work tree; its standard output, or git's own message.
+    /// Runs `git <args>` in the work tree; its output, or git's own message.
     fn run(&self, args: &[&str]) -> Result<Output, ScmError> {
-        let output = self
-            .command()
+        let mut command = self.command();
+        command.args(args);
+        finish(args[0], &mut command)
+    }
+
+    /// A `git` command that talks to a remote: no prompts, no `ext::` transport.
+    fn remote_command(&self, args: &[&str]) -> Command {
+        let mut command = self.command();
+        command
+            .args(["-c", "protocol.ext.allow=never"])
             .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| git_error(args[0], e.to_string()))?;
-        if !output.status.success() {
-            return Err(git_error(
-                args[0],
-                String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            ));
-        }
-        Ok(output)
+            .env("GIT_TERMINAL_PROMPT", "0");
+        command
     }
 
     /// Every ref under `prefix` (`refs/exps/`) with the commit it names, sorted by ref name.
@@ -147,28 +147,17 @@ impl Git {
         message: &str,
     ) -> Result<String, ScmError> {
         let real = self.git_path("index")?;
-        let with_index = |args: &[&str]| -> Result<Output, ScmError> {
-            let output = self
-                .command()
-                .env("GIT_INDEX_FILE", index)
-                .args(args)
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|e| git_error(args[0], e.to_string()))?;
-            if !output.status.success() {
-                return Err(git_error(
-                    args[0],
-                    String::from_utf8_lossy(&output.stderr).trim().to_string(),
-                ));
-            }
-            Ok(output)
+        let with_index = |args: &[&str], paths: &[&PathBuf]| -> Result<Output, ScmError> {
+            let mut command = self.command();
+            command.env("GIT_INDEX_FILE", index).args(args).args(paths);
+            finish(args[0], &mut command)
         };
         if real.exists() {
             std::fs::copy(&real, index).map_err(|e| git_error("index", e.to_string()))?;
         } else {
-            with_index(&["read-tree", parent])?;
+            with_index(&["read-tree", parent], &[])?;
         }
-        with_index(&["add", "-u", "--", ":/"])?;
+        with_index(&["add", "-u", "--", ":/"], &[])?;
         let existing: Vec<PathBuf> = paths
             .iter()
             .filter(|path| self.root().join(path).exists())
@@ -182,28 +171,12 @@ impl Git {
             .map(|(path, _)| path)
             .collect();
         if !wanted.is_empty() {
-            let mut command = self.command();
-            command.env("GIT_INDEX_FILE", index).args(["add", "--"]);
-            command.args(wanted);
-            let output = command
-                .output()
-                .map_err(|e| git_error("add", e.to_string()))?;
-            if !output.status.success() {
-                return Err(git_error(
-                    "add",
-                    String::from_utf8_lossy(&output.stderr).trim().to_string(),
-                ));
-            }
+            with_index(&["add", "--"], &wanted)?;
         }
-        let tree = with_index(&["write-tree"])?;
+        let tree = with_index(&["write-tree"], &[])?;
         let tree = String::from_utf8_lossy(&tree.stdout).trim().to_string();
         let commit = self.run(&["commit-tree", &tree, "-p", parent, "-m", message])?;
         Ok(String::from_utf8_lossy(&commit.stdout).trim().to_string())
-    }
-
-    /// Files of the work tree git neither tracks nor ignores, relative to the root.
-    pub fn untracked_files(&self) -> Result<Vec<String>, ScmError> {
-        self.untracked()
     }
 
     /// Writes every file of `commit`'s tree into the work tree, then resets the index to
@@ -255,65 +228,27 @@ impl Git {
         refspecs: &[String],
         force: bool,
     ) -> Result<(), ScmError> {
-        let mut command = self.command();
-        command
-            .args([
-                "-c",
-                "protocol.ext.allow=never",
-                "push",
-                "--quiet",
-                "--porcelain",
-            ])
-            .env("GIT_TERMINAL_PROMPT", "0");
+        let mut command = self.remote_command(&["push", "--quiet", "--porcelain"]);
         if force {
             command.arg("--force");
         }
         command.arg("--").arg(remote).args(refspecs);
-        let output = command
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| git_error("push", e.to_string()))?;
-        if !output.status.success() {
-            return Err(git_error(
-                "push",
-                String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            ));
-        }
-        Ok(())
+        finish("push", &mut command).map(drop)
     }
 
-    /// Fetches `refspecs` from the git remote `remote`.
+    /// Fetches `refspecs` from the git remote `remote` (a name, URL or path).
     pub fn fetch_refspecs(
         &self,
         remote: &str,
         refspecs: &[String],
         force: bool,
     ) -> Result<(), ScmError> {
-        let mut command = self.command();
-        command
-            .args([
-                "-c",
-                "protocol.ext.allow=never",
-                "fetch",
-                "--quiet",
-                "--no-tags",
-            ])
-            .env("GIT_TERMINAL_PROMPT", "0");
+        let mut command = self.remote_command(&["fetch", "--quiet", "--no-tags"]);
         if force {
             command.arg("--force");
         }
         command.arg("--").arg(remote).args(refspecs);
-        let output = command
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| git_error("fetch", e.to_string()))?;
-        if !output.status.success() {
-            return Err(git_error(
-                "fetch",
-                String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            ));
-        }
-        Ok(())
+        finish("fetch", &mut command).map(drop)
     }
 
     /// The refs under `prefix` a git remote advertises, with their commits.
@@ -322,33 +257,31 @@ impl Git {
         remote: &str,
         prefix: &str,
     ) -> Result<Vec<(String, String)>, ScmError> {
-        let output = self
-            .command()
-            .args([
-                "-c",
-                "protocol.ext.allow=never",
-                "ls-remote",
-                "--refs",
-                "--",
-            ])
-            .arg(remote)
-            .arg(format!("{prefix}*"))
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| git_error("ls-remote", e.to_string()))?;
-        if !output.status.success() {
-            return Err(git_error(
-                "ls-remote",
-                String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            ));
-        }
+        let mut command = self.remote_command(&["ls-remote", "--refs", "--"]);
+        command.arg(remote).arg(format!("{prefix}*"));
+        let output = finish("ls-remote", &mut command)?;
         Ok(String::from_utf8_lossy(&output.stdout)
             .lines()
             .filter_map(|line| line.split_once('\t'))
             .filter(|(_, name)| name.starts_with(prefix))
             .map(|(id, name)| (name.to_string(), id.to_string()))
             .collect())
+    }
+
+    /// A clone of `source` at `dest` sharing its objects (`git clone --shared --no-checkout`),
+    /// with its work tree checked out at `commit` (detached).
+    pub fn clone_shared_at(source: &Path, dest: &Path, commit: &str) -> Result<Git, ScmError> {
+        let mut command = Command::new("git");
+        command
+            .args(["clone", "-q", "--shared", "--no-checkout", "--"])
+            .arg(source)
+            .arg(dest);
+        finish("clone", &mut command)?;
+        let clone = Git {
+            root: dest.to_path_buf(),
+        };
+        clone.run(&["checkout", "-q", "--detach", commit])?;
+        Ok(clone)
     }
 
     /// Whether commit `ancestor` is `commit` or one of its ancestors (false when either is
@@ -364,13 +297,19 @@ impl Git {
                 .status()
                 .is_ok_and(|status| status.success())
     }
+}
 
-    /// Whether `name` is a configured git remote.
-    pub fn has_remote(&self, name: &str) -> bool {
-        self.run(&["remote"]).is_ok_and(|output| {
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .any(|line| line == name)
-        })
+/// Runs `command` (stdin closed); its output, or git's message when it fails.
+fn finish(name: &str, command: &mut Command) -> Result<Output, ScmError> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| git_error(name, e.to_string()))?;
+    if !output.status.success() {
+        return Err(git_error(
+            name,
+            String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        ));
     }
+    Ok(output)
 }

@@ -7,8 +7,9 @@ use dv_repo::{Environment, Interrupts, Workspace};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
+/// The `repro` flags `dv repro` and `dv exp run` share (DVC's `repro` `add_arguments`).
 #[derive(Debug, Args)]
-pub struct ReproArgs {
+pub struct PipelineArgs {
     /// Stages to reproduce. 'dvc.yaml' by default.
     pub targets: Vec<String>,
     /// Reproduce even if dependencies were not changed.
@@ -17,14 +18,6 @@ pub struct ReproArgs {
     /// Ask for confirmation before reproducing each stage.
     #[arg(short, long)]
     pub interactive: bool,
-    /// Run up to N independent stages at once, in dependency order (their output is prefixed
-    /// by the stage name). Default: one at a time.
-    #[arg(short, long, value_name = "N")]
-    pub jobs: Option<usize>,
-    /// Say why each stage runs: which dependency, param, command or output changed, from what
-    /// to what.
-    #[arg(long)]
-    pub explain: bool,
     /// Reproduce only single data item without recursive dependencies check.
     #[arg(short, long)]
     pub single_item: bool,
@@ -59,6 +52,62 @@ pub struct ReproArgs {
     /// Ignore errors from stages.
     #[arg(long, overrides_with = "keep_going")]
     pub ignore_errors: bool,
+}
+
+impl PipelineArgs {
+    /// DVC's `on_error`: `-k` and `--ignore-errors` store into the same destination, so the
+    /// later one on the command line wins (each overrides the other).
+    fn on_error(&self) -> OnError {
+        if self.keep_going {
+            OnError::KeepGoing
+        } else if self.ignore_errors {
+            OnError::Ignore
+        } else {
+            OnError::Fail
+        }
+    }
+
+    /// The `repro` these flags ask for, one stage at a time; reasons are always worked out
+    /// (for the run log) and printed only with `--explain` or `-v`.
+    pub(crate) fn options(self, interrupts: &Interrupts) -> ReproOptions {
+        let on_error = self.on_error();
+        ReproOptions {
+            targets: self.targets,
+            force: self.force,
+            single_item: self.single_item,
+            pipeline: self.pipeline,
+            all_pipelines: self.all_pipelines,
+            recursive: self.recursive,
+            glob: false,
+            downstream: self.downstream,
+            force_downstream: self.force_downstream,
+            dry: self.dry,
+            no_run_cache: false,
+            no_commit: false,
+            allow_missing: self.allow_missing,
+            pull: self.pull,
+            on_error,
+            jobs: None,
+            stage_jobs: 1,
+            explain: true,
+            interactive: self.interactive,
+            interrupts: interrupts.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReproArgs {
+    #[command(flatten)]
+    pub common: PipelineArgs,
+    /// Run up to N independent stages at once, in dependency order (their output is prefixed
+    /// by the stage name). Default: one at a time.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Say why each stage runs: which dependency, param, command or output changed, from what
+    /// to what.
+    #[arg(long)]
+    pub explain: bool,
     /// Allows targets containing shell-style wildcards.
     #[arg(long)]
     pub glob: bool,
@@ -71,20 +120,6 @@ pub struct ReproArgs {
     pub no_run_cache: bool,
 }
 
-impl ReproArgs {
-    /// DVC's `on_error`: `-k` and `--ignore-errors` store into the same destination, so the
-    /// later one on the command line wins (each overrides the other).
-    fn on_error(&self) -> OnError {
-        if self.keep_going {
-            OnError::KeepGoing
-        } else if self.ignore_errors {
-            OnError::Ignore
-        } else {
-            OnError::Fail
-        }
-    }
-}
-
 pub fn run(
     args: ReproArgs,
     environment: &Environment,
@@ -92,33 +127,15 @@ pub fn run(
     interrupts: &Interrupts,
 ) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
-    let on_error = args.on_error();
     let explain = args.explain;
+    let mut options = args.common.options(interrupts);
+    options.glob = args.glob;
+    options.no_run_cache = args.no_run_cache;
+    options.no_commit = args.no_commit;
+    options.stage_jobs = args.jobs.unwrap_or(1);
     let report = repro(
         &workspace,
-        &ReproOptions {
-            targets: args.targets,
-            force: args.force,
-            single_item: args.single_item,
-            pipeline: args.pipeline,
-            all_pipelines: args.all_pipelines,
-            recursive: args.recursive,
-            glob: args.glob,
-            downstream: args.downstream,
-            force_downstream: args.force_downstream,
-            dry: args.dry,
-            no_run_cache: args.no_run_cache,
-            no_commit: args.no_commit,
-            allow_missing: args.allow_missing,
-            pull: args.pull,
-            on_error,
-            jobs: None,
-            stage_jobs: args.jobs.unwrap_or(1),
-            // Reasons are always worked out for the run log; printed with --explain (or -v).
-            explain: true,
-            interactive: args.interactive,
-            interrupts: interrupts.clone(),
-        },
+        &options,
         &|statement| crate::prompt::confirm_on_terminal(statement, printer),
         &mut |event| print_event(printer, event, explain),
     )?;

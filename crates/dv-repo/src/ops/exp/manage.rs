@@ -100,83 +100,37 @@ pub fn ls(
     Ok(grouped)
 }
 
-/// How DVC names baselines in listings: the branch `HEAD` is on, else a tag, else a branch.
-pub fn describe(git: &Git, commits: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
-    let head_branch = git
-        .head_ref()
-        .and_then(|name| name.strip_prefix("refs/heads/").map(str::to_string));
-    let mut tags = Vec::new();
-    for (name, _) in git.refs_under("refs/tags/")? {
-        if let Some(commit) = git.resolve_commit(&name) {
-            tags.push((name["refs/tags/".len()..].to_string(), commit));
-        }
-    }
-    let branches = git
-        .refs_under("refs/heads/")?
-        .into_iter()
-        .map(|(name, commit)| (name["refs/heads/".len()..].to_string(), commit))
-        .collect();
-    Ok(describe_with(
-        head(git),
-        head_branch,
-        tags,
-        branches,
-        commits,
-    ))
-}
-
-/// [`describe`] read in process (no `git` process).
-pub fn describe_in(
+/// How DVC names baselines in listings: the branch `HEAD` is on, else a tag, else a branch
+/// (refs read in process).
+pub fn describe(
     history: &dv_scm::history::History,
     commits: &[String],
 ) -> anyhow::Result<BTreeMap<String, String>> {
-    let hexed = |prefix: &str| -> anyhow::Result<Vec<(String, String)>> {
-        Ok(history
+    let by_commit = |prefix: &str| -> anyhow::Result<BTreeMap<String, String>> {
+        let mut names = BTreeMap::new();
+        for (name, id) in history
             .names_under(prefix)
             .map_err(|error| anyhow::anyhow!("{error}"))?
-            .into_iter()
-            .map(|(name, id)| (name, id.to_string()))
-            .collect())
+        {
+            names.entry(id.to_string()).or_insert(name);
+        }
+        Ok(names)
     };
+    let tags = by_commit("refs/tags/")?;
+    let branches = by_commit("refs/heads/")?;
     let head = history.resolve("HEAD").ok().map(|id| id.to_string());
-    Ok(describe_with(
-        head,
-        history.active_branch(),
-        hexed("refs/tags/")?,
-        hexed("refs/heads/")?,
-        commits,
-    ))
-}
-
-fn describe_with(
-    head: Option<String>,
-    head_branch: Option<String>,
-    tags: Vec<(String, String)>,
-    branches: Vec<(String, String)>,
-    commits: &[String],
-) -> BTreeMap<String, String> {
-    let mut by_tag: BTreeMap<String, String> = BTreeMap::new();
-    for (name, commit) in tags {
-        by_tag.entry(commit).or_insert(name);
-    }
-    let mut by_branch: BTreeMap<String, String> = BTreeMap::new();
-    for (name, commit) in branches {
-        by_branch.entry(commit).or_insert(name);
-    }
+    let head_branch = history.active_branch();
     let mut names = BTreeMap::new();
     for commit in commits {
         let name = match (&head, &head_branch) {
             (Some(head), Some(branch)) if head == commit => Some(branch.clone()),
-            _ => by_tag
-                .get(commit)
-                .or_else(|| by_branch.get(commit))
-                .cloned(),
+            _ => tags.get(commit).or_else(|| branches.get(commit)).cloned(),
         };
         if let Some(name) = name {
             names.insert(commit.clone(), name);
         }
     }
-    names
+    Ok(names)
 }
 
 /// An experiment named by `rev` as DVC's `resolve_rev` finds it: a git revision first, else

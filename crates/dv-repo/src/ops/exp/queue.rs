@@ -240,23 +240,6 @@ fn run_entry(
     Finished { entry, log }
 }
 
-fn git_in(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()?;
-    if !output.status.success() {
-        anyhow::bail!(
-            "git {} failed: {}",
-            args[0],
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(())
-}
-
 /// Clones the repository at the entry's workspace commit, runs `dv exp run` there and fetches
 /// the experiment ref back; the experiment commit.
 fn run_in_clone(
@@ -270,19 +253,7 @@ fn run_in_clone(
     let dir = queue.dir().join(format!("run-{}", entry.id));
     let _ = std::fs::remove_dir_all(&dir);
     let result = (|| -> anyhow::Result<String> {
-        let clone = Command::new("git")
-            .args(["clone", "-q", "--shared", "--no-checkout", "--"])
-            .arg(root)
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .output()?;
-        if !clone.status.success() {
-            anyhow::bail!(
-                "git clone failed: {}",
-                String::from_utf8_lossy(&clone.stderr).trim()
-            );
-        }
-        git_in(&dir, &["checkout", "-q", "--detach", &entry.stash])?;
+        dv_scm::Git::clone_shared_at(root, &dir, &entry.stash)?;
         // The clone uses the repository's cache and local settings (remotes, credentials).
         let dvc_dir = dir.join(".dvc");
         let local = workspace.repo().dvc_dir().join("config.local");
@@ -367,24 +338,13 @@ fn run_in_clone(
             return Err(DvcError(format!("experiment '{}' failed", entry.name)).into());
         }
         let reference = ExpRef::new(&entry.baseline, &entry.name).full();
-        let spec = if entry.force {
-            format!("+{reference}:{reference}")
-        } else {
-            format!("{reference}:{reference}")
-        };
-        git_in(
-            root,
-            &[
-                "fetch",
-                "-q",
-                "--no-tags",
-                "--",
-                &dir.to_string_lossy(),
-                &spec,
-            ],
+        let git = git_of(workspace)?;
+        git.fetch_refspecs(
+            &dir.to_string_lossy(),
+            &[format!("{reference}:{reference}")],
+            entry.force,
         )?;
-        git_of(workspace)?
-            .resolve_commit(&reference)
+        git.resolve_commit(&reference)
             .ok_or_else(|| DvcError(format!("experiment '{}' was not recorded", entry.name)).into())
     })();
     let _ = std::fs::remove_dir_all(&dir);

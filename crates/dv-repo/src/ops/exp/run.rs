@@ -216,7 +216,7 @@ pub fn save(
             all_stages: true,
         },
     )?;
-    let untracked = git.untracked_files()?;
+    let untracked = git.untracked()?;
     Ok(RunReport {
         recorded: Some(recorded),
         untracked,

@@ -174,6 +174,8 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
     };
     let stages = selected_stages(&snapshot, &options.targets)?;
     let mut locks: Vec<(RepoPath, LockFile)> = Vec::new();
+    let mut lock_documents: std::collections::HashMap<RepoPath, Option<dv_schema::yaml::Value>> =
+        std::collections::HashMap::new();
     for stage in stages {
         if !locks.iter().any(|(file, _)| *file == stage.file) {
             let (_, lock) = read_lock_from(workspace, snapshot.files.as_ref(), &stage.file)?;
@@ -220,7 +222,7 @@ pub fn ro_crate(workspace: &Workspace, options: &RoCrateOptions) -> anyhow::Resu
             continue;
         };
         let logged = match at {
-            At::Workspace => logged_run(workspace, stage),
+            At::Workspace => logged_run(workspace, stage, &mut lock_documents),
             At::Commit(_) => None,
         };
         let mut run = StageRun {
@@ -764,6 +766,7 @@ pub(crate) fn encode(path: &str) -> String {
 fn logged_run(
     workspace: &Workspace,
     stage: &dv_pipeline::stage::Stage,
+    lock_documents: &mut std::collections::HashMap<RepoPath, Option<dv_schema::yaml::Value>>,
 ) -> Option<crate::run_log::RunRecord> {
     use crate::run_log;
     let record = run_log::read(
@@ -772,9 +775,16 @@ fn logged_run(
         &stage.name,
     )?;
     let lock = crate::pipelines::lock_path(&stage.file);
-    let text = std::fs::read_to_string(workspace.root().join(lock.as_str())).ok()?;
-    let entry = run_log::lock_entry(&text, &stage.name)?;
-    (record.entry_digest.as_deref() == Some(run_log::entry_digest(&entry).as_str()))
+    // Each lock file is read and parsed once for all its stages.
+    let document = lock_documents
+        .entry(lock.clone())
+        .or_insert_with(|| {
+            let text = std::fs::read_to_string(workspace.root().join(lock.as_str())).ok()?;
+            dv_schema::yaml::parse(&text).ok()
+        })
+        .as_ref()?;
+    let entry = document.get("stages")?.get(stage.name.as_str())?;
+    (record.entry_digest.as_deref() == Some(run_log::entry_digest(entry).as_str()))
         .then_some(record)
 }
 

@@ -255,7 +255,9 @@ impl Run<'_> {
     pub(super) fn write_run_log(&self) {
         use crate::run_log::{self, RunRecord, RunStatus};
         let tmp_dir = self.workspace.repo().tmp_dir();
-        let mut lock_texts: std::collections::HashMap<RepoPath, String> =
+        // Each lock file as this run last wrote it (read from disk only when unknown), parsed
+        // once for all its stages.
+        let mut documents: std::collections::HashMap<RepoPath, Option<dv_schema::yaml::Value>> =
             std::collections::HashMap::new();
         for (step, ended, error) in &self.log.ended {
             let crate::index::RepoStage::Pipeline { stage, .. } = &self.index.stages[*step] else {
@@ -265,14 +267,21 @@ impl Run<'_> {
                 continue;
             };
             let lock = crate::pipelines::lock_path(&stage.file);
-            let text = lock_texts.entry(lock.clone()).or_insert_with(|| {
-                std::fs::read_to_string(self.workspace.root().join(lock.as_str()))
-                    .unwrap_or_default()
+            let document = documents.entry(lock.clone()).or_insert_with(|| {
+                let text = match self.locks.get(&lock).and_then(|doc| doc.text.clone()) {
+                    Some(text) => text,
+                    None => {
+                        std::fs::read_to_string(self.workspace.root().join(lock.as_str())).ok()?
+                    }
+                };
+                dv_schema::yaml::parse(&text).ok()
             });
-            let entry_digest = if error.is_none() {
-                run_log::lock_entry(text, &stage.name).map(|entry| run_log::entry_digest(&entry))
-            } else {
-                None
+            let entry_digest = match (error, document.as_ref()) {
+                (None, Some(document)) => document
+                    .get("stages")
+                    .and_then(|stages| stages.get(stage.name.as_str()))
+                    .map(run_log::entry_digest),
+                _ => None,
             };
             let status = match (error, started.restored) {
                 (Some(_), _) => RunStatus::Failed,

@@ -7,17 +7,22 @@ use dv_repo::{Environment, Workspace};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
-/// DVC's `humanize.join` of `repr`s: `'a'`, `'a' and 'b'`, `'a', 'b' and 'c'`.
+/// DVC's `humanize.join`: `a`, `a and b`, `a, b and c`.
+pub(super) fn humanize_join(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// [`humanize_join`] of Python `repr`s: `'a' and 'b'`.
 fn joined(names: &[String]) -> String {
     let quoted: Vec<String> = names
         .iter()
         .map(|name| crate::output::value::string_repr(name))
         .collect();
-    match quoted.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-    }
+    humanize_join(&quoted)
 }
 
 #[derive(Debug, Args)]
@@ -134,12 +139,15 @@ pub fn ls(
     let names = if args.name_only || args.sha_only {
         Default::default()
     } else {
-        let git = workspace.git().expect("experiments need git");
         let baselines: Vec<String> = listed
             .iter()
             .map(|(baseline, _)| baseline.clone())
             .collect();
-        manage::describe(git, &baselines)?
+        let revisions = dv_repo::revisions::Revisions::open(&workspace)?;
+        match revisions.history() {
+            Some(history) => manage::describe(history, &baselines)?,
+            None => Default::default(),
+        }
     };
     for (baseline, experiments) in listed {
         if !(args.name_only || args.sha_only) {

@@ -46,9 +46,9 @@ pub fn run_outside(
     let request = QueueRequest {
         set_params: args.set_param.clone(),
         name: args.name.clone(),
-        targets: args.targets.clone(),
+        targets: args.common.targets.clone(),
         message: args.message.clone(),
-        force: args.force,
+        force: args.common.force,
         copy_paths: args.copy_paths.clone(),
     };
     if args.run_all {

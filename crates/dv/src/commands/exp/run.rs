@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dv_repo::ops::exp::run::{RunEvent, RunOptions, SaveOptions, run as run_exp, save as save_exp};
-use dv_repo::ops::repro::{OnError, ReproOptions};
 use dv_repo::{Environment, Interrupts, Workspace};
 
 use crate::exit::ExitStatus;
@@ -12,48 +11,8 @@ use crate::printer::Printer;
 
 #[derive(Debug, Args)]
 pub struct ExpRunArgs {
-    /// Stages to reproduce. 'dvc.yaml' by default.
-    pub targets: Vec<String>,
-    /// Reproduce even if dependencies were not changed.
-    #[arg(short, long)]
-    pub force: bool,
-    /// Ask for confirmation before reproducing each stage.
-    #[arg(short, long)]
-    pub interactive: bool,
-    /// Reproduce only single data item without recursive dependencies check.
-    #[arg(short, long)]
-    pub single_item: bool,
-    /// Reproduce the whole pipeline that the specified targets belong to.
-    #[arg(short, long)]
-    pub pipeline: bool,
-    /// Reproduce all pipelines in the repo.
-    #[arg(short = 'P', long)]
-    pub all_pipelines: bool,
-    /// Reproduce all stages in the specified directory.
-    #[arg(short = 'R', long)]
-    pub recursive: bool,
-    /// Start from the specified stages when reproducing pipelines.
-    #[arg(long)]
-    pub downstream: bool,
-    /// Reproduce all descendants of a changed stage even if their direct dependencies didn't
-    /// change.
-    #[arg(long)]
-    pub force_downstream: bool,
-    /// Try automatically pulling missing data.
-    #[arg(long)]
-    pub pull: bool,
-    /// Skip stages with missing data but no other changes.
-    #[arg(long)]
-    pub allow_missing: bool,
-    /// Only print the commands that would be executed without actually executing.
-    #[arg(long)]
-    pub dry: bool,
-    /// Continue executing, skipping stages having dependencies on the failed stages.
-    #[arg(short, long, overrides_with = "ignore_errors")]
-    pub keep_going: bool,
-    /// Ignore errors from stages.
-    #[arg(long, overrides_with = "keep_going")]
-    pub ignore_errors: bool,
+    #[command(flatten)]
+    pub common: crate::commands::repro::PipelineArgs,
     /// Human-readable experiment name. If not specified, a name will be auto-generated.
     #[arg(short, long, value_name = "<name>")]
     pub name: Option<String>,
@@ -104,37 +63,9 @@ pub fn run(
         return super::queue::run_outside(args, environment, printer);
     }
     let workspace = Workspace::open(environment)?;
-    let on_error = if args.keep_going {
-        OnError::KeepGoing
-    } else if args.ignore_errors {
-        OnError::Ignore
-    } else {
-        OnError::Fail
-    };
     let explain = args.explain;
     let options = RunOptions {
-        repro: ReproOptions {
-            targets: args.targets,
-            force: args.force,
-            single_item: args.single_item,
-            pipeline: args.pipeline,
-            all_pipelines: args.all_pipelines,
-            recursive: args.recursive,
-            glob: false,
-            downstream: args.downstream,
-            force_downstream: args.force_downstream,
-            dry: args.dry,
-            no_run_cache: false,
-            no_commit: false,
-            allow_missing: args.allow_missing,
-            pull: args.pull,
-            on_error,
-            jobs: None,
-            stage_jobs: 1,
-            explain: true,
-            interactive: args.interactive,
-            interrupts: interrupts.clone(),
-        },
+        repro: args.common.options(interrupts),
         set_params: args.set_param,
         name: args.name,
         message: args.message,

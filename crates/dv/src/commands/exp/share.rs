@@ -4,7 +4,7 @@ use clap::Args;
 use dv_repo::ops::exp::share::{ShareOptions, ShareReport, pull as pull_exps, push as push_exps};
 use dv_repo::{Environment, Workspace};
 
-use super::manage::SelectionArgs;
+use super::manage::{SelectionArgs, humanize_join as joined};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
@@ -49,14 +49,6 @@ impl ShareArgs {
             jobs: self.jobs,
             run_cache: self.run_cache,
         }
-    }
-}
-
-fn joined(names: &[String]) -> String {
-    match names.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
 }
 

@@ -564,7 +564,7 @@ pub fn show(workspace: &Workspace, options: &ShowOptions) -> anyhow::Result<Vec<
     let names = if options.sha_only {
         Default::default()
     } else {
-        super::manage::describe_in(history, &hexes)?
+        super::manage::describe(history, &hexes)?
     };
     let all = refs::list_in(history)?;
     let mut collector = Collector::new(workspace, &revisions, options.param_deps);
