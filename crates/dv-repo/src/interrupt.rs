@@ -64,6 +64,13 @@ impl Deferral<'_> {
     }
 }
 
+impl Deferral<'_> {
+    /// Whether an interrupt arrived (and was left to this deferral) since it began.
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupts.deferred.load(Ordering::SeqCst) != self.deferred_before
+    }
+}
+
 impl Drop for Deferral<'_> {
     fn drop(&mut self) {
         self.interrupts.children.fetch_sub(1, Ordering::SeqCst);

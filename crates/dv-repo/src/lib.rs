@@ -26,6 +26,8 @@
 //! - [`imports`]: URL imports (`.dvc` files with an external dependency): URL resolution,
 //!   batches of imports, `--fs-config`;
 //! - [`repo_import`]: `.dvc` files written by `dvc import` (another repository's data);
+//! - [`cluster`]: cluster runs (`repro --executor slurm`): the SLURM commands, per-stage
+//!   resources, the run and record files under `.dvc/tmp/dv/cluster/`, where each stage stands;
 //! - [`clock`]: civil dates and ISO 8601 text without a time zone database.
 //! - [`run_log`]: what `repro` knows of each stage run and `dvc.lock` does not (for exports).
 //! - [`experiments`]: experiment refs, names, `-S` overrides and experiment commits.
@@ -43,6 +45,7 @@
 
 pub mod changes;
 pub mod clock;
+pub mod cluster;
 pub mod compare;
 pub mod config;
 pub mod confine;

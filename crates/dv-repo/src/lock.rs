@@ -11,6 +11,18 @@ use std::time::{Duration, Instant};
 /// DVC's message when the lock is held by another process.
 pub const FAILED_TO_LOCK_MESSAGE: &str = "Unable to acquire lock. Most likely another DVC process is running or was terminated abruptly. Check the page <https://dvc.org/doc/user-guide/troubleshooting#lock-issue> for other possible reasons and to learn how to resolve this.";
 
+/// How long [`RepoLock::acquire`] retries, in milliseconds (three seconds, as DVC).
+static PATIENCE_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(3000);
+
+/// Makes this process wait up to `patience` for the lock instead of three seconds: cluster
+/// jobs of one run, which take it in turn for the short parts of their stages.
+pub fn set_patience(patience: Duration) {
+    PATIENCE_MS.store(
+        patience.as_millis().try_into().unwrap_or(u64::MAX),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
 /// Held while a command works on the repository; released on drop.
 #[derive(Debug)]
 pub struct RepoLock {
@@ -38,7 +50,7 @@ pub enum LockError {
 }
 
 impl RepoLock {
-    /// Takes the lock at `path`, retrying for up to three seconds.
+    /// Takes the lock at `path`, retrying for up to three seconds (see [`set_patience`]).
     pub fn acquire(path: &Path) -> Result<RepoLock, LockError> {
         let io = |source| LockError::Io {
             path: path.to_path_buf(),
@@ -67,7 +79,8 @@ impl RepoLock {
                     io(source)
                 }
             })?;
-        let deadline = Instant::now() + Duration::from_secs(3);
+        let patience = PATIENCE_MS.load(std::sync::atomic::Ordering::Relaxed);
+        let deadline = Instant::now() + Duration::from_millis(patience);
         loop {
             match file.try_lock() {
                 Ok(()) => break,

@@ -18,7 +18,8 @@
 //! - `http_server`, `sftp_server`, `webdav_server`: loopback servers for remotes serving a
 //!   directory the test names; `s3_server`, `gcs_server`, `azure_server`: emulators keeping
 //!   their state in a temporary directory of their own (`http`: the client that seeds S3;
-//!   `loopback`: starting a server process on a free port).
+//!   `loopback`: starting a server process on a free port); `slurm_cluster`: a throwaway
+//!   single-node SLURM for the cluster executor's tests.
 //!
 //! This crate is test code: it panics, with a message saying what failed, instead of returning
 //! errors.
@@ -33,6 +34,7 @@ mod outcome;
 mod redaction;
 mod s3_server;
 mod sftp_server;
+mod slurm_cluster;
 mod test_repo;
 pub mod twins;
 pub mod venv;
@@ -45,6 +47,7 @@ pub use outcome::{Outcome, run};
 pub use redaction::redact;
 pub use s3_server::S3Server;
 pub use sftp_server::SftpServer;
+pub use slurm_cluster::SlurmCluster;
 pub use test_repo::TestRepo;
 pub use webdav_server::WebDavServer;
 

@@ -5,6 +5,7 @@ pub mod add;
 pub mod artifacts;
 pub mod check_ignore;
 pub mod checkout;
+pub mod cluster;
 pub mod commit;
 pub mod completion;
 pub mod config;

@@ -92,6 +92,7 @@ impl PipelineArgs {
             explain: true,
             interactive: self.interactive,
             interrupts: interrupts.clone(),
+            cluster_job: false,
         }
     }
 }
@@ -118,6 +119,32 @@ pub struct ReproArgs {
     /// command/dependencies/outputs/etc before.
     #[arg(long)]
     pub no_run_cache: bool,
+    /// Where stages run: here (local, the default), or as SLURM jobs chained by their
+    /// dependencies (slurm), submitted at once; `dv status` shows how they are going.
+    #[arg(long, value_enum, default_value_t = Executor::Local)]
+    pub executor: Executor,
+    /// With --executor slurm: wait for the jobs, merge their results into dvc.lock and exit
+    /// as a local repro would (Ctrl-C cancels the jobs).
+    #[arg(long)]
+    pub wait: bool,
+    /// With --executor slurm: cancel the jobs of the latest cluster run that have not ended.
+    #[arg(long)]
+    pub cancel: bool,
+    /// A stage job of a cluster run (run by SLURM).
+    #[arg(long, hide = true, value_name = "TASKS")]
+    pub dv_cluster_job: Option<std::path::PathBuf>,
+    /// The merge job of a cluster run (run by SLURM).
+    #[arg(long, hide = true, value_name = "RUN")]
+    pub dv_cluster_merge: Option<String>,
+}
+
+/// Where `repro` runs stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Executor {
+    /// In this process, on this machine.
+    Local,
+    /// As SLURM jobs.
+    Slurm,
 }
 
 pub fn run(
@@ -126,13 +153,33 @@ pub fn run(
     printer: &Printer,
     interrupts: &Interrupts,
 ) -> anyhow::Result<ExitStatus> {
+    if let Some(tasks) = &args.dv_cluster_job {
+        return crate::commands::cluster::job(tasks, environment, printer, interrupts);
+    }
+    if let Some(run) = &args.dv_cluster_merge {
+        return crate::commands::cluster::merge(run, environment, printer);
+    }
+    if args.executor == Executor::Local && (args.wait || args.cancel) {
+        return Err(dv_repo::ArgumentError(
+            "--wait and --cancel go with --executor slurm".to_owned(),
+        )
+        .into());
+    }
     let workspace = Workspace::open(environment)?;
+    if args.cancel {
+        return crate::commands::cluster::cancel(&workspace, printer);
+    }
     let explain = args.explain;
     let mut options = args.common.options(interrupts);
     options.glob = args.glob;
     options.no_run_cache = args.no_run_cache;
     options.no_commit = args.no_commit;
     options.stage_jobs = args.jobs.unwrap_or(1);
+    if args.executor == Executor::Slurm {
+        return crate::commands::cluster::submit(
+            &workspace, &options, args.wait, explain, printer, interrupts,
+        );
+    }
     let report = repro(
         &workspace,
         &options,

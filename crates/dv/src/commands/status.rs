@@ -49,6 +49,9 @@ pub fn run(
     if args.cloud || args.remote.is_some() {
         return run_cloud(args, &workspace, printer);
     }
+    if !args.json && !printer.is_quiet() {
+        crate::commands::cluster::print_status(&workspace, printer)?;
+    }
     let activity = printer.activity("Checking status");
     let targets: Vec<String> = args
         .targets

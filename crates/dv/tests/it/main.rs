@@ -43,6 +43,7 @@ mod repro_beyond_dvc;
 mod repro_flags;
 mod ro_crate;
 mod run_cache;
+mod slurm;
 mod stage_validation;
 mod support;
 mod unimplemented;

@@ -125,7 +125,7 @@ pub(super) fn reproduce(
 /// DVC's `Stage.changed` for a `.dvc` file: its checksum (imports), its dependencies (not for
 /// frozen ones), then its outputs; with `allow_missing`, outputs that are deleted or not in
 /// the cache do not count.
-fn changed(
+pub(super) fn changed(
     run: &Run<'_>,
     entry: &DvcFileEntry,
     allow_missing: bool,

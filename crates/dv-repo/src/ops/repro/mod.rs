@@ -18,6 +18,7 @@
 //! fails are removed again, as DVC's `scm_context` does. `--pull` fetches what is missing from
 //! the remote along the way (`pull`).
 
+pub mod cluster;
 mod command;
 mod data_source;
 mod prepare;
@@ -35,14 +36,20 @@ use dv_pipeline::graph::Selection;
 use crate::index::{self as stages, Index};
 use crate::workspace::Workspace;
 
-/// Reproduces the targets' pipelines.
-/// `confirm` asks the user a yes/no question (for `-i`).
-pub fn repro(
+/// What a `repro` will look at: the stage index, the active stage graph (none with `-s`) and
+/// the planned steps (positions in the index), in order.
+pub(crate) struct Plan {
+    pub(crate) index: Index,
+    pub(crate) graph: Option<dv_pipeline::graph::StageGraph>,
+    pub(crate) steps: Vec<usize>,
+}
+
+/// Selects the targets' stages and plans them as DVC's `plan_repro` does.
+pub(crate) fn plan(
     workspace: &Workspace,
     options: &ReproOptions,
-    confirm: &dyn Fn(&str) -> bool,
     events: &mut dyn FnMut(ReproEvent),
-) -> anyhow::Result<ReproReport> {
+) -> anyhow::Result<Plan> {
     let index = Index::collect(workspace, stages::OnError::Fail)?;
     let pipeline = options.pipeline || options.all_pipelines;
     let mut selected = Vec::new();
@@ -86,31 +93,77 @@ pub fn repro(
         );
         (Some(graph.active()), steps)
     };
+    Ok(Plan {
+        index,
+        graph,
+        steps,
+    })
+}
+
+impl<'a> Run<'a> {
+    /// A run of `steps` of `index`, nothing done yet.
+    pub(super) fn new(
+        workspace: &'a Workspace,
+        options: &'a ReproOptions,
+        index: &'a Index,
+        steps: &[usize],
+        confirm: &'a dyn Fn(&str) -> bool,
+    ) -> Run<'a> {
+        Run {
+            workspace,
+            options,
+            index,
+            report: ReproReport::default(),
+            ignored: Vec::new(),
+            locks: std::collections::HashMap::new(),
+            locks_checked: std::collections::HashSet::new(),
+            confirm,
+            plan_position: steps
+                .iter()
+                .enumerate()
+                .map(|(position, &step)| (step, position))
+                .collect(),
+            created: std::collections::HashMap::new(),
+            current: 0,
+            deferred_ignores: Vec::new(),
+            log: run::RunLogDraft::default(),
+        }
+    }
+}
+
+/// Reproduces the targets' pipelines.
+/// `confirm` asks the user a yes/no question (for `-i`).
+pub fn repro(
+    workspace: &Workspace,
+    options: &ReproOptions,
+    confirm: &dyn Fn(&str) -> bool,
+    events: &mut dyn FnMut(ReproEvent),
+) -> anyhow::Result<ReproReport> {
+    if !options.cluster_job {
+        cluster::refuse_in_flight(workspace)?;
+    }
+    let Plan {
+        index,
+        graph,
+        steps,
+    } = plan(workspace, options, events)?;
     if options.pull && !options.no_run_cache {
         pull::pull_run_cache(workspace, events)?;
     }
-    let mut run = Run {
-        workspace,
-        options,
-        index: &index,
-        report: ReproReport::default(),
-        ignored: Vec::new(),
-        locks: std::collections::HashMap::new(),
-        locks_checked: std::collections::HashSet::new(),
-        confirm,
-        plan_position: steps
-            .iter()
-            .enumerate()
-            .map(|(position, &step)| (step, position))
-            .collect(),
-        created: std::collections::HashMap::new(),
-        current: 0,
-        deferred_ignores: Vec::new(),
-        log: run::RunLogDraft::default(),
-    };
+    let mut run = Run::new(workspace, options, &index, &steps, confirm);
     let result = run
         .reproduce(graph.as_ref(), &steps, events)
-        .and_then(|()| run.flush_ignores());
+        .and_then(|()| {
+            if options.cluster_job {
+                run.report.unignored = std::mem::take(&mut run.deferred_ignores)
+                    .into_iter()
+                    .map(|(_, path)| path)
+                    .collect();
+                Ok(())
+            } else {
+                run.flush_ignores()
+            }
+        });
     if !options.dry {
         run.write_run_log();
     }
@@ -119,7 +172,7 @@ pub fn repro(
         return Err(error);
     }
     let mut report = run.report;
-    if !report.to_track.is_empty() {
+    if !report.to_track.is_empty() && !options.cluster_job {
         report.staged = crate::tracking::autostage(workspace, &report.to_track)?;
     }
     Ok(report)

@@ -321,6 +321,41 @@ impl Run<'_> {
         Ok(outputs)
     }
 
+    /// Whether a planned stage changed now (what decides, before anything runs, that a
+    /// cluster run submits it).
+    pub(super) fn changed_now(
+        &mut self,
+        graph: Option<&StageGraph>,
+        step: usize,
+        repo_workspace: &mut RepoWorkspace<'_>,
+    ) -> anyhow::Result<bool> {
+        let upstream = match graph {
+            Some(graph) if self.options.allow_missing => self.upstream(graph.dependencies(step))?,
+            _ => Vec::new(),
+        };
+        let index = self.index;
+        match &index.stages[step] {
+            RepoStage::Pipeline { stage, .. } => {
+                let previous = self.lock(&stage.file)?.file.stage(&stage.name).cloned();
+                check(
+                    stage,
+                    previous.as_ref(),
+                    repo_workspace,
+                    CheckOptions {
+                        mode: CheckMode::FirstChange,
+                        allow_missing: self.options.allow_missing,
+                    },
+                    &upstream,
+                )
+                .map(|changes| changes.changed)
+                .map_err(|error| anyhow::anyhow!("{error}"))
+            }
+            RepoStage::File { entry, .. } => {
+                data_source::changed(self, entry, self.options.allow_missing, repo_workspace)
+            }
+        }
+    }
+
     /// Checks one planned stage and does what does not need its command: skips it, pulls it,
     /// restores it from the run-cache, verifies a frozen one, or prepares its command.
     pub(super) fn prepare(

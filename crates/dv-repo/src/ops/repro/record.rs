@@ -160,6 +160,15 @@ impl Run<'_> {
                 .or_default()
                 .push((stage.name.clone(), position));
         }
+        if self.options.cluster_job {
+            // A cluster job: the entry goes to the job's record, one writer merges it.
+            self.report.recorded.push((
+                stage.file.as_str().to_owned(),
+                stage.name.clone(),
+                entry.to_yaml(),
+            ));
+            return Ok(());
+        }
         if update.created {
             events(ReproEvent::LockGenerated(shown.clone()));
         }

@@ -70,6 +70,10 @@ pub struct ReproOptions {
     pub interactive: bool,
     /// Where a running command tells the signal handler to leave Ctrl-C to it.
     pub interrupts: Interrupts,
+    /// A cluster job's run (dv's own): lock entries are computed but not written to
+    /// `dvc.lock`, `.gitignore` is left alone; what the stage recorded is kept in
+    /// [`ReproReport::recorded`] for the job's record file, which one writer merges later.
+    pub cluster_job: bool,
 }
 
 /// Progress of `repro`, reported as it happens (DVC logs each as it goes).
@@ -182,6 +186,12 @@ pub struct ReproReport {
     pub to_track: Vec<PathBuf>,
     /// Whether they were staged (`core.autostage`).
     pub staged: bool,
+    /// With [`ReproOptions::cluster_job`]: the lock entries the run computed and did not write
+    /// (`dvc.yaml` path, stage name, entry as YAML).
+    pub recorded: Vec<(String, String, String)>,
+    /// With [`ReproOptions::cluster_job`]: the `.gitignore` entries the run did not add
+    /// (absolute paths of outputs).
+    pub unignored: Vec<PathBuf>,
 }
 
 impl ReproReport {

@@ -1,0 +1,355 @@
+//! Submitting a cluster run, waiting for it, cancelling it.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::cluster::resources::{self, Resources};
+use crate::cluster::slurm::{self, Submission};
+use crate::cluster::state::{RunState, run_state};
+use crate::cluster::{self, ClusterRun, StageJob, file_name_of};
+use crate::error::DvcError;
+use crate::index::RepoStage;
+use crate::pipelines::RepoWorkspace;
+use crate::workspace::Workspace;
+
+use super::super::run::{ReproEvent, ReproOptions, Run};
+use super::super::{Plan, plan};
+use super::job::{JobArgs, Task};
+use super::refuse_in_flight;
+
+/// How a cluster run is submitted.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// The dv executable the jobs run (it must be reachable from the compute nodes).
+    pub dv: PathBuf,
+    /// `-j N`: at most N tasks of an array job run at once.
+    pub array_limit: Option<usize>,
+}
+
+/// A group of planned steps submitted as one job (an array job when more than one).
+struct Unit {
+    /// Plan positions of its members.
+    members: Vec<usize>,
+    /// Plan positions its members wait for.
+    upstream: Vec<usize>,
+    resources: Resources,
+}
+
+/// Submits the stages of the targets' pipelines that must run; the run as submitted. Stages
+/// that need not run are reported as a local `repro` reports them (`didn't change`).
+pub fn submit(
+    workspace: &Workspace,
+    options: &ReproOptions,
+    cluster: &ClusterOptions,
+    events: &mut dyn FnMut(ReproEvent),
+) -> anyhow::Result<Option<ClusterRun>> {
+    refuse_in_flight(workspace)?;
+    let Plan {
+        index,
+        graph,
+        steps,
+    } = plan(workspace, options, events)?;
+    let confirm = |_: &str| true;
+    let mut run = Run::new(workspace, options, &index, &steps, &confirm);
+    let mut state = workspace.load_state();
+    let jobs = workspace.jobs(options.jobs);
+    let defaults = resources::defaults(workspace)?;
+
+    // Which steps must run: forced, changed now, or downstream of one that will run (its
+    // job checks again once its upstream stages ran, as a local run would).
+    let mut needed = vec![false; steps.len()];
+    let mut upstream_of: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (at, &step) in steps.iter().enumerate() {
+        let before: Vec<usize> = match &graph {
+            Some(graph) => graph
+                .dependencies(step)
+                .iter()
+                .filter_map(|dependency| steps.iter().position(|s| s == dependency))
+                .filter(|&position| needed[position])
+                .collect(),
+            None => Vec::new(),
+        };
+        let addressing = index.stages[step].addressing(&index.cwd);
+        let must = options.force || !before.is_empty() || {
+            let mut repo_workspace = RepoWorkspace::new(workspace, &mut state, jobs);
+            run.changed_now(graph.as_ref(), step, &mut repo_workspace)
+                .map_err(|error| {
+                    DvcError(format!("failed to reproduce '{addressing}': {error:#}"))
+                })?
+        };
+        if must {
+            needed[at] = true;
+            upstream_of[at] = before;
+        } else if matches!(index.stages[step], RepoStage::File { .. }) {
+            events(ReproEvent::DataSourceSkipped(addressing));
+        } else {
+            events(ReproEvent::Skipped(addressing));
+        }
+    }
+    workspace.save_state(&mut state);
+    if !needed.contains(&true) {
+        return Ok(None);
+    }
+
+    // Units: members of one foreach/matrix group with the same upstream jobs and resources
+    // become one array job.
+    let mut units: Vec<Unit> = Vec::new();
+    let mut unit_of = vec![usize::MAX; steps.len()];
+    for (at, &step) in steps.iter().enumerate() {
+        if !needed[at] {
+            continue;
+        }
+        let (group, resources) = match &index.stages[step] {
+            RepoStage::Pipeline { stage, .. } => (
+                stage.group.clone().map(|group| (stage.file.clone(), group)),
+                resources::of_stage(
+                    &defaults,
+                    stage.definition.meta.as_ref(),
+                    stage.file.as_str(),
+                    &stage.name,
+                )?,
+            ),
+            RepoStage::File { .. } => (None, defaults.clone()),
+        };
+        let joins = group.as_ref().and_then(|group| {
+            units.iter().position(|unit| {
+                let first = steps[unit.members[0]];
+                let same_group = match &index.stages[first] {
+                    RepoStage::Pipeline { stage, .. } => stage
+                        .group
+                        .as_ref()
+                        .is_some_and(|g| *g == group.1 && stage.file == group.0),
+                    RepoStage::File { .. } => false,
+                };
+                same_group && unit.upstream == upstream_of[at] && unit.resources == resources
+            })
+        });
+        match joins {
+            Some(unit) => {
+                units[unit].members.push(at);
+                unit_of[at] = unit;
+            }
+            None => {
+                unit_of[at] = units.len();
+                units.push(Unit {
+                    members: vec![at],
+                    upstream: upstream_of[at].clone(),
+                    resources,
+                });
+            }
+        }
+    }
+
+    let submitted = crate::run_log::iso8601(std::time::SystemTime::now());
+    let id = format!(
+        "{}-{}",
+        submitted
+            .get(..19)
+            .unwrap_or_default()
+            .replace(['-', ':'], ""),
+        std::process::id()
+    );
+    let dir = cluster::run_dir(workspace, &id);
+    let shown_dir = workspace.display_path(&dir);
+    let mut cluster_run = ClusterRun {
+        id: id.clone(),
+        executor: "slurm".to_owned(),
+        submitted,
+        stages: Vec::new(),
+        merge_job: None,
+        merged: None,
+    };
+    let root = workspace.root().display().to_string();
+    let mut job_of: Vec<String> = vec![String::new(); steps.len()];
+    let mut submitted_jobs: Vec<String> = Vec::new();
+    let mut placed: Vec<(usize, StageJob)> = Vec::new();
+    let result = (|| -> anyhow::Result<()> {
+        // SLURM fails to launch a job whose log directory does not exist.
+        let logs = dir.join("logs");
+        crate::confine::guard_generated(workspace, &logs)?;
+        std::fs::create_dir_all(&logs)?;
+        for (number, unit) in units.iter().enumerate() {
+            let first = steps[unit.members[0]];
+            let name = match &index.stages[first] {
+                RepoStage::Pipeline { stage, .. } if unit.members.len() > 1 => {
+                    stage.group.clone().unwrap_or_else(|| stage.name.clone())
+                }
+                RepoStage::Pipeline { stage, .. } => stage.name.clone(),
+                RepoStage::File { .. } => index.stages[first].addressing(&index.cwd),
+            };
+            let log_stem = format!("{number}-{}", file_name_of(&name));
+            let tasks: Vec<Task> = unit
+                .members
+                .iter()
+                .map(|&at| Task {
+                    stage: index.stages[steps[at]].addressing(&index.cwd),
+                    record: format!("{at}.json"),
+                })
+                .collect();
+            let tasks_file = dir.join("tasks").join(format!("{number}.json"));
+            let job_args = JobArgs {
+                run: id.clone(),
+                tasks: tasks.clone(),
+                force: options.force,
+                allow_missing: options.allow_missing,
+                no_commit: options.no_commit,
+                no_run_cache: options.no_run_cache,
+                pull: options.pull,
+            };
+            cluster::write_file(
+                workspace,
+                &tasks_file,
+                &serde_json::to_vec_pretty(&job_args)?,
+            )?;
+            let array = unit.members.len() > 1;
+            let output = if array {
+                dir.join("logs").join(format!("{log_stem}-%a.out"))
+            } else {
+                dir.join("logs").join(format!("{log_stem}.out"))
+            };
+            let after_ok: Vec<String> = unit
+                .upstream
+                .iter()
+                .map(|&at| job_of[at].clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let job = slurm::sbatch(&Submission {
+                name,
+                output: output.display().to_string(),
+                chdir: root.clone(),
+                after_ok,
+                after_any: Vec::new(),
+                array: array.then_some((unit.members.len(), cluster.array_limit)),
+                arguments: unit.resources.arguments(),
+                script: slurm::script(&[
+                    cluster.dv.display().to_string(),
+                    "repro".to_owned(),
+                    "--dv-cluster-job".to_owned(),
+                    tasks_file.display().to_string(),
+                ]),
+            })?;
+            submitted_jobs.push(job.clone());
+            for (task, (&at, member)) in unit.members.iter().zip(&tasks).enumerate() {
+                let job_id = if array {
+                    format!("{job}_{task}")
+                } else {
+                    job.clone()
+                };
+                let log = if array {
+                    dir.join("logs").join(format!("{log_stem}-{task}.out"))
+                } else {
+                    output.clone()
+                };
+                job_of[at] = job_id.clone();
+                placed.push((
+                    at,
+                    StageJob {
+                        stage: member.stage.clone(),
+                        job: job_id,
+                        log: workspace.display_path(&log),
+                        record: member.record.clone(),
+                    },
+                ));
+            }
+        }
+        // In plan order: the order the merge sets lock entries in.
+        placed.sort_by_key(|(at, _)| *at);
+        cluster_run.stages = placed.into_iter().map(|(_, stage)| stage).collect();
+        cluster_run.save(workspace)?;
+        let merge_job = slurm::sbatch(&Submission {
+            name: "dv-merge".to_owned(),
+            output: dir.join("logs").join("merge.out").display().to_string(),
+            chdir: root.clone(),
+            after_ok: Vec::new(),
+            after_any: submitted_jobs.clone(),
+            array: None,
+            arguments: defaults.arguments(),
+            script: slurm::script(&[
+                cluster.dv.display().to_string(),
+                "repro".to_owned(),
+                "--dv-cluster-merge".to_owned(),
+                id.clone(),
+            ]),
+        })?;
+        cluster_run.merge_job = Some(merge_job);
+        cluster_run.save(workspace)?;
+        Ok(())
+    })();
+    if let Err(error) = result {
+        // Nothing half-submitted stays behind: the jobs already submitted are cancelled.
+        let _ = slurm::scancel(&submitted_jobs);
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(error.context(format!("submitting cluster run '{shown_dir}'")));
+    }
+    Ok(Some(cluster_run))
+}
+
+/// Waits until no stage job of `run` can change state any more (one `squeue` for all of them
+/// per poll, backing off from half a second to thirty), calling `progress` when something
+/// changed; the final state. Ctrl-C cancels the run's jobs.
+pub fn wait(
+    workspace: &Workspace,
+    run: &ClusterRun,
+    interrupts: &crate::Interrupts,
+    progress: &mut dyn FnMut(&RunState),
+) -> anyhow::Result<RunState> {
+    let deferral = interrupts.defer();
+    let mut delay = Duration::from_millis(500);
+    let mut last: Option<Vec<String>> = None;
+    loop {
+        let state = run_state(workspace, run);
+        let summary: Vec<String> = state
+            .stages
+            .iter()
+            .map(|(_, stage_state, _)| format!("{stage_state:?}"))
+            .collect();
+        if last.as_ref() != Some(&summary) {
+            progress(&state);
+            delay = Duration::from_millis(500);
+            last = Some(summary);
+        }
+        if !state.is_active() {
+            return Ok(state);
+        }
+        let until = Instant::now() + delay;
+        while Instant::now() < until {
+            if deferral.interrupted() {
+                let jobs: Vec<String> = run
+                    .stages
+                    .iter()
+                    .map(|stage| stage.job.clone())
+                    .chain(run.merge_job.clone())
+                    .collect();
+                slurm::scancel(&jobs)?;
+                return Err(DvcError(format!(
+                    "interrupted: the jobs of cluster run {} were cancelled",
+                    run.id
+                ))
+                .into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        delay = (delay * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// Cancels the jobs of the repository's latest cluster run that have not ended; the run.
+pub fn cancel(workspace: &Workspace) -> anyhow::Result<Option<ClusterRun>> {
+    let Some(run) = ClusterRun::latest(workspace)? else {
+        return Ok(None);
+    };
+    let state = run_state(workspace, &run);
+    let mut jobs: Vec<String> = state
+        .stages
+        .iter()
+        .filter(|(_, stage_state, _)| stage_state.is_active())
+        .map(|(job, _, _)| job.job.clone())
+        .collect();
+    jobs.extend(run.merge_job.clone());
+    if jobs.is_empty() {
+        return Ok(Some(run));
+    }
+    slurm::scancel(&jobs)?;
+    Ok(Some(run))
+}
