@@ -74,6 +74,10 @@ pub struct Entry {
     pub status: Status,
     /// The process running it, while running.
     pub pid: Option<u32>,
+    /// The host that process runs on (a cluster node for `queue start --executor slurm`):
+    /// whether it still lives can only be told there.
+    #[serde(default)]
+    pub host: Option<String>,
     /// The experiment commit, once recorded.
     pub result: Option<String>,
 }
@@ -82,6 +86,15 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub struct Queue {
     dir: PathBuf,
+}
+
+/// Whether process `pid` of `host` may still run: on this host, whether it exists and is not
+/// a zombie; on another host (a cluster node), it is taken to live.
+pub fn alive_on(pid: u32, host: Option<&str>) -> bool {
+    match host {
+        Some(host) if crate::run_log::host().as_deref() != Some(host) => true,
+        _ => alive(pid),
+    }
 }
 
 /// Whether process `pid` exists and is not a zombie (Linux `/proc`).
@@ -141,7 +154,11 @@ impl Queue {
             let Ok(mut entry) = serde_json::from_slice::<Entry>(&text) else {
                 continue;
             };
-            if entry.status == Status::Running && !entry.pid.is_some_and(alive) {
+            if entry.status == Status::Running
+                && !entry
+                    .pid
+                    .is_some_and(|pid| alive_on(pid, entry.host.as_deref()))
+            {
                 entry.status = Status::Failed;
             }
             entries.push(entry);
@@ -162,16 +179,18 @@ impl Queue {
                 .open(&path)
             {
                 Ok(mut file) => {
-                    let _ = write!(file, "{}", std::process::id());
+                    let host = crate::run_log::host().unwrap_or_default();
+                    let _ = write!(file, "{} {host}", std::process::id());
                     return true;
                 }
                 Err(_) => {
-                    let holder = std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|text| text.trim().parse::<u32>().ok());
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    let mut words = text.split_whitespace();
+                    let holder = words.next().and_then(|pid| pid.parse::<u32>().ok());
+                    let host = words.next();
                     // An empty claim is being written right now; a dead holder's is stale.
                     match holder {
-                        Some(pid) if !alive(pid) => {
+                        Some(pid) if !alive_on(pid, host) => {
                             let _ = std::fs::remove_file(&path);
                         }
                         _ => return false,

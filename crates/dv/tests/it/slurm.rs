@@ -444,3 +444,50 @@ fn stage_resources_come_from_meta_and_defaults() {
         "{refused}"
     );
 }
+
+#[test]
+fn queued_sweep_runs_as_slurm_jobs() {
+    if !SlurmCluster::available() {
+        return;
+    }
+    let cluster = SlurmCluster::start();
+    let repo = crate::experiments::baseline_repo();
+    let queued = dv_on(
+        &repo,
+        &cluster,
+        &[
+            "exp",
+            "run",
+            "--queue",
+            "-S",
+            "train.lr=0.2,0.3",
+            "-n",
+            "sw",
+        ],
+    );
+    assert_eq!(queued.code, 0, "{queued}");
+    let started = dv_on(&repo, &cluster, &["queue", "start", "--executor", "slurm"]);
+    assert_eq!(started.code, 0, "{started}");
+    assert!(
+        started
+            .stdout
+            .contains("Submitted experiment 'sw-1' as SLURM job ")
+            && started
+                .stdout
+                .contains("Submitted experiment 'sw-2' as SLURM job "),
+        "{started}"
+    );
+    wait_for("both experiments", Duration::from_secs(90), || {
+        dv_on(&repo, &cluster, &["queue", "status"])
+            .stdout
+            .matches("Success")
+            .count()
+            == 2
+    });
+    // The results are experiment refs dvc lists, each with its own params.
+    let listed = run(repo.dvc().args(["exp", "ls", "--name-only"]));
+    assert_eq!(listed.stdout, "sw-1\nsw-2\n", "{listed}");
+    let shown = run(repo.dvc().args(["exp", "show", "--json"]));
+    assert!(shown.stdout.contains("\"lr\": 0.3"), "{shown}");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}

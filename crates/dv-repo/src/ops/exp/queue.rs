@@ -126,6 +126,7 @@ pub fn enqueue(workspace: &Workspace, request: &QueueRequest) -> anyhow::Result<
             created: now(),
             status: Status::Queued,
             pid: None,
+            host: None,
             result: None,
         };
         git.update_ref(
@@ -231,6 +232,7 @@ fn run_entry(
         }
     }
     entry.pid = None;
+    entry.host = None;
     let _ = queue.save(&entry);
     if entry.status == Status::Success
         && let Some(git) = workspace.git()
@@ -332,6 +334,7 @@ fn run_in_clone(
             .spawn()?;
         entry.status = Status::Running;
         entry.pid = Some(child.id());
+        entry.host = crate::run_log::host();
         queue.save(entry)?;
         let status = child.wait()?;
         if !status.success() {
@@ -386,6 +389,43 @@ pub fn start(workspace: &Workspace, executable: &Path, jobs: usize) -> anyhow::R
         .process_group(0)
         .spawn()?;
     Ok(())
+}
+
+/// `queue start --executor slurm`: each queued experiment submitted as one SLURM job running
+/// `dv queue worker --entry ID` on the shared filesystem (its own clone, its result fetched back
+/// as an experiment ref, as a local worker does); (name, job id) of each.
+pub fn start_on_slurm(
+    workspace: &Workspace,
+    executable: &Path,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let queue = queue_of(workspace);
+    let defaults = crate::cluster::resources::defaults(workspace)?;
+    let mut submitted = Vec::new();
+    for entry in queue.entries()? {
+        if entry.status != Status::Queued {
+            continue;
+        }
+        let job = crate::cluster::slurm::sbatch(&crate::cluster::slurm::Submission {
+            name: entry.name.clone(),
+            output: queue
+                .dir()
+                .join(format!("{}.slurm.out", entry.id))
+                .display()
+                .to_string(),
+            chdir: workspace.root().display().to_string(),
+            arguments: defaults.arguments(),
+            script: crate::cluster::slurm::script(&[
+                executable.display().to_string(),
+                "queue".to_owned(),
+                "worker".to_owned(),
+                "--entry".to_owned(),
+                entry.id.clone(),
+            ]),
+            ..Default::default()
+        })?;
+        submitted.push((entry.name.clone(), job));
+    }
+    Ok(submitted)
 }
 
 /// The entries `names` (a name, an id or a workspace-commit prefix) select.

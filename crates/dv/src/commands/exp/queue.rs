@@ -153,6 +153,10 @@ pub enum QueueCommand {
         /// Number of queue workers to start.
         #[arg(short, long, value_name = "<number>", default_value_t = 1)]
         jobs: usize,
+        /// Where the experiments run: a local background worker (local, the default), or one
+        /// SLURM job per queued experiment (slurm).
+        #[arg(long, value_enum, default_value_t = crate::commands::repro::Executor::Local)]
+        executor: crate::commands::repro::Executor,
     },
     /// Stop all experiments task queue workers.
     Stop {
@@ -206,6 +210,9 @@ pub enum QueueCommand {
     Worker {
         #[arg(short, long, default_value_t = 1)]
         jobs: usize,
+        /// Only this entry (a SLURM job of `queue start --executor slurm`).
+        #[arg(long)]
+        entry: Option<String>,
     },
 }
 
@@ -216,20 +223,36 @@ pub fn run(
 ) -> anyhow::Result<ExitStatus> {
     let workspace = Workspace::open(environment)?;
     match args.command {
-        QueueCommand::Start { jobs } => {
+        QueueCommand::Start {
+            executor: crate::commands::repro::Executor::Slurm,
+            ..
+        } => {
+            let submitted = exp_queue::start_on_slurm(&workspace, &executable()?)?;
+            for (name, job) in &submitted {
+                printer.info(format!("Submitted experiment '{name}' as SLURM job {job}."));
+            }
+            if submitted.is_empty() {
+                printer.info("No queued experiments to submit.");
+            }
+        }
+        QueueCommand::Start { jobs, .. } => {
             exp_queue::start(&workspace, &executable()?, jobs)?;
             let suffix = if jobs > 1 { "s" } else { "" };
             printer.info(format!(
                 "Started '{jobs}' new experiments task queue worker{suffix}."
             ));
         }
-        QueueCommand::Worker { jobs } => {
+        QueueCommand::Worker { jobs, entry } => {
+            // Experiments run in clones; the repository itself is only read, and its queue
+            // files and refs are written atomically: other workers (and the user) may work on
+            // it meanwhile.
+            workspace.release_lock();
             run_queued(
                 &workspace,
                 &RunQueued {
                     executable: executable()?,
                     jobs,
-                    only: Vec::new(),
+                    only: entry.into_iter().collect(),
                     keep_taking: false,
                 },
                 &|done| print_finished(printer, done),
