@@ -7,6 +7,7 @@ import hashlib
 import random
 import shutil
 
+from .cluster import CLUSTER_SCENARIOS
 from .datasets import tree_digest, tree_digest_file
 from .experiments import EXPERIMENT_SCENARIOS
 from .facts import count_files, listing_digest, read_text, s3_digest
@@ -459,4 +460,5 @@ SCENARIOS = {
     **HISTORY_SCENARIOS,
     **REGISTRY_SCENARIOS,
     **EXPERIMENT_SCENARIOS,
+    **CLUSTER_SCENARIOS,
 }

@@ -36,7 +36,9 @@ pub fn submit(
         print_event(printer, event, explain)
     })?;
     let Some(run) = submitted else {
-        printer.info("Data and pipelines are up to date.");
+        if !options.dry {
+            printer.info("Data and pipelines are up to date.");
+        }
         return Ok(ExitStatus::Success);
     };
     let mut jobs: Vec<&str> = Vec::new();
@@ -65,11 +67,18 @@ pub fn submit(
     }
     // The jobs take the lock in turn; this process only watches.
     workspace.release_lock();
-    cluster_ops::wait(workspace, &run, interrupts, &mut |state| {
+    let waited = cluster_ops::wait(workspace, &run, interrupts, &mut |state| {
         for (stage, stage_state, _) in &state.stages {
             printer.debug(format!("{}: {}", stage.stage, describe(stage_state)));
         }
     })?;
+    if waited.is_none() {
+        printer.error(format!(
+            "interrupted by the user: the jobs of cluster run {} were cancelled",
+            run.id
+        ));
+        return Ok(ExitStatus::Interrupted);
+    }
     workspace.reacquire_lock()?;
     let (state, report) = cluster_ops::merge_finished(workspace, &run, &mut |event| {
         print_event(printer, event, explain)

@@ -176,6 +176,13 @@ pub fn run(
     options.no_commit = args.no_commit;
     options.stage_jobs = args.jobs.unwrap_or(1);
     if args.executor == Executor::Slurm {
+        if options.interactive || options.force_downstream {
+            return Err(dv_repo::ArgumentError(
+                "-i/--interactive and --force-downstream do not work with --executor slurm"
+                    .to_owned(),
+            )
+            .into());
+        }
         return crate::commands::cluster::submit(
             &workspace, &options, args.wait, explain, printer, interrupts,
         );

@@ -491,3 +491,49 @@ fn queued_sweep_runs_as_slurm_jobs() {
     assert!(shown.stdout.contains("\"lr\": 0.3"), "{shown}");
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 }
+
+#[test]
+fn ctrl_c_while_waiting_cancels_the_jobs() {
+    if !SlurmCluster::available() {
+        return;
+    }
+    let cluster = SlurmCluster::start();
+    let slow = PIPELINE.replace(
+        "seq ${prepare.count} > data.txt",
+        "sleep 30 && seq ${prepare.count} > data.txt",
+    );
+    let repo = pipeline_repo("dv", &slow);
+    let mut child = repo
+        .dv_process()
+        .env("SLURM_CONF", cluster.conf())
+        .args(["repro", "--executor", "slurm", "--wait"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the run's jobs", Duration::from_secs(30), || {
+        repo.path(".dvc/tmp/dv/cluster").is_dir()
+            && dv_on(&repo, &cluster, &["status"])
+                .stdout
+                .contains(" running")
+    });
+    crate::support::send_signal(&child, "-INT");
+    let (status, stderr) = crate::support::wait_with_stderr(&mut child);
+    assert_eq!(status.code(), Some(252), "{stderr}");
+    assert!(
+        stderr.contains("ERROR: interrupted by the user: the jobs of cluster run "),
+        "{stderr}"
+    );
+    wait_for("the cancellation", Duration::from_secs(30), || {
+        !dv_on(&repo, &cluster, &["status"])
+            .stdout
+            .contains(" running")
+    });
+    let status = dv_on(&repo, &cluster, &["status"]);
+    assert!(status.stdout.contains(": ended with failures"), "{status}");
+    assert!(!repo.exists("dvc.lock"));
+    // Nothing is in flight any more: a new run may start.
+    let dry = dv_on(&repo, &cluster, &["repro", "--executor", "slurm", "--dry"]);
+    assert_eq!(dry.code, 0, "{dry}");
+    assert!(dry.stdout.starts_with("Running stage 'prepare':\n> sleep 30"), "{dry}");
+}

@@ -90,6 +90,23 @@ pub fn submit(
     if !needed.contains(&true) {
         return Ok(None);
     }
+    if options.dry {
+        // What would be submitted, without submitting or writing anything.
+        for (at, &step) in steps.iter().enumerate() {
+            if !needed[at] {
+                continue;
+            }
+            events(ReproEvent::Running(
+                index.stages[step].addressing(&index.cwd),
+            ));
+            if let RepoStage::Pipeline { stage, .. } = &index.stages[step] {
+                for command in stage.cmd().commands() {
+                    events(ReproEvent::Command(command.to_owned()));
+                }
+            }
+        }
+        return Ok(None);
+    }
 
     // Units: members of one foreach/matrix group with the same upstream jobs and resources
     // become one array job.
@@ -285,16 +302,24 @@ pub fn submit(
     Ok(Some(cluster_run))
 }
 
-/// Waits until no stage job of `run` can change state any more (one `squeue` for all of them
-/// per poll, backing off from half a second to thirty), calling `progress` when something
-/// changed; the final state. Ctrl-C cancels the run's jobs.
+/// Waits until no stage job of `run` can change state any more, calling `progress` when
+/// something changed; the final state (`None`: interrupted, the jobs were cancelled). The record files are looked at every 200 ms (they say
+/// when the last stage is done); SLURM is asked with one `squeue` for all the jobs without a
+/// record, backing off from half a second to thirty. Ctrl-C cancels the run's jobs.
 pub fn wait(
     workspace: &Workspace,
     run: &ClusterRun,
     interrupts: &crate::Interrupts,
     progress: &mut dyn FnMut(&RunState),
-) -> anyhow::Result<RunState> {
+) -> anyhow::Result<Option<RunState>> {
     let deferral = interrupts.defer();
+    let records = cluster::run_dir(workspace, &run.id).join("records");
+    let recorded = || {
+        run.stages
+            .iter()
+            .filter(|stage| records.join(&stage.record).is_file())
+            .count()
+    };
     let mut delay = Duration::from_millis(500);
     let mut last: Option<Vec<String>> = None;
     loop {
@@ -310,7 +335,7 @@ pub fn wait(
             last = Some(summary);
         }
         if !state.is_active() {
-            return Ok(state);
+            return Ok(Some(state));
         }
         let until = Instant::now() + delay;
         while Instant::now() < until {
@@ -322,13 +347,12 @@ pub fn wait(
                     .chain(run.merge_job.clone())
                     .collect();
                 slurm::scancel(&jobs)?;
-                return Err(DvcError(format!(
-                    "interrupted: the jobs of cluster run {} were cancelled",
-                    run.id
-                ))
-                .into());
+                return Ok(None);
             }
-            std::thread::sleep(Duration::from_millis(100));
+            if recorded() == run.stages.len() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
         }
         delay = (delay * 2).min(Duration::from_secs(30));
     }
