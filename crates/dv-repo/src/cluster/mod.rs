@@ -129,13 +129,26 @@ impl ClusterRun {
                 workspace.display_path(&path)
             ))
         })?;
-        serde_json::from_slice(&text).map_err(|error| {
+        let invalid = |why: String| {
             crate::DvcError(format!(
-                "'{}' is not a cluster run file: {error}",
+                "'{}' is not a cluster run file: {why}",
                 workspace.display_path(&path)
             ))
-            .into()
-        })
+        };
+        let run: ClusterRun =
+            serde_json::from_slice(&text).map_err(|error| invalid(error.to_string()))?;
+        // Job ids go to `squeue` and `scancel`: digits only, so none can pass as an option.
+        for job in run
+            .stages
+            .iter()
+            .map(|stage| &stage.job)
+            .chain(&run.merge_job)
+        {
+            if !is_job_id(job) {
+                return Err(invalid(format!("invalid job id '{job}'")).into());
+            }
+        }
+        Ok(run)
     }
 
     /// Writes `run.json` atomically.
@@ -171,6 +184,17 @@ pub(crate) fn write_file(
     crate::confine::write_metafile(workspace, path, contents)
 }
 
+/// Whether `text` is a SLURM job id as dv records it: `123`, or `123_4` for an array task.
+pub fn is_job_id(text: &str) -> bool {
+    let mut parts = text.split('_');
+    let digits = |part: Option<&str>| {
+        part.is_some_and(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+    };
+    digits(parts.next())
+        && parts.next().is_none_or(|task| digits(Some(task)))
+        && parts.next().is_none()
+}
+
 /// A name made of the safe characters of `text` (for log and record file names).
 pub fn file_name_of(text: &str) -> String {
     text.chars()
@@ -182,4 +206,20 @@ pub fn file_name_of(text: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_are_digits() {
+        for good in ["1", "123", "123_4"] {
+            assert!(is_job_id(good), "{good}");
+        }
+        for bad in ["", "-u", "--user=root", "1_", "_1", "1_2_3", "12a", "1 2"] {
+            assert!(!is_job_id(bad), "{bad}");
+        }
+        assert_eq!(file_name_of("a/b c@1"), "a_b_c@1");
+    }
 }

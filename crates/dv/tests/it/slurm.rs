@@ -535,5 +535,35 @@ fn ctrl_c_while_waiting_cancels_the_jobs() {
     // Nothing is in flight any more: a new run may start.
     let dry = dv_on(&repo, &cluster, &["repro", "--executor", "slurm", "--dry"]);
     assert_eq!(dry.code, 0, "{dry}");
-    assert!(dry.stdout.starts_with("Running stage 'prepare':\n> sleep 30"), "{dry}");
+    assert!(
+        dry.stdout
+            .starts_with("Running stage 'prepare':\n> sleep 30"),
+        "{dry}"
+    );
+}
+
+#[test]
+fn a_run_file_with_option_like_job_ids_is_refused() {
+    // No SLURM needed: the file is refused before any SLURM command runs.
+    let repo = pipeline_repo("dv", PIPELINE);
+    repo.write(
+        ".dvc/tmp/dv/cluster/20260101T000000-1/run.json",
+        r#"{"id": "20260101T000000-1", "executor": "slurm", "submitted": "2026-01-01T00:00:00+00:00",
+            "stages": [{"stage": "prepare", "job": "--user=root", "log": "x", "record": "0.json"}],
+            "merge_job": null, "merged": null}"#,
+    );
+    for args in [
+        &["status"][..],
+        &["repro"][..],
+        &["repro", "--executor", "slurm", "--cancel"][..],
+    ] {
+        let refused = run(repo.dv().args(args)).redacted(&repo);
+        assert_eq!(refused.code, 255, "{refused}");
+        assert!(
+            refused
+                .stderr
+                .contains("run.json' is not a cluster run file: invalid job id '--user=root'"),
+            "{refused}"
+        );
+    }
 }

@@ -358,11 +358,16 @@ pub fn wait(
     }
 }
 
-/// Cancels the jobs of the repository's latest cluster run that have not ended; the run.
+/// Cancels the jobs of the repository's latest cluster run that have not ended and merges
+/// what its finished stages recorded, so that the run is no longer in flight (also when SLURM
+/// cannot be asked, e.g. on a machine without it); the run.
 pub fn cancel(workspace: &Workspace) -> anyhow::Result<Option<ClusterRun>> {
     let Some(run) = ClusterRun::latest(workspace)? else {
         return Ok(None);
     };
+    if run.merged.is_some() {
+        return Ok(Some(run));
+    }
     let state = run_state(workspace, &run);
     let mut jobs: Vec<String> = state
         .stages
@@ -371,9 +376,11 @@ pub fn cancel(workspace: &Workspace) -> anyhow::Result<Option<ClusterRun>> {
         .map(|(job, _, _)| job.job.clone())
         .collect();
     jobs.extend(run.merge_job.clone());
-    if jobs.is_empty() {
-        return Ok(Some(run));
+    if state.unreachable.is_none() {
+        slurm::scancel(&jobs)?;
+    } else {
+        let _ = slurm::scancel(&jobs);
     }
-    slurm::scancel(&jobs)?;
+    super::merge(workspace, &run, &mut |_| {})?;
     Ok(Some(run))
 }
