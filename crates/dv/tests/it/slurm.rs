@@ -114,6 +114,11 @@ fn chain_and_diamond_give_the_lock_of_a_local_run() {
             .ends_with("Data and pipelines are up to date.\n"),
         "{status}"
     );
+    // The jobs logged their runs: the provenance export says which dv ran each stage, where.
+    let exported = dv_on(&ours, &cluster, &["export", "ro-crate", "-o", "crate"]);
+    assert_eq!(exported.code, 0, "{exported}");
+    let metadata = ours.read("crate/ro-crate-metadata.json");
+    assert_eq!(metadata.matches("\\nran by dv ").count(), 4, "{metadata}");
     // The cache holds the outputs: a checkout after deleting them restores them.
     std::fs::remove_file(ours.path("model.txt")).unwrap();
     succeed(&ours, "dvc", &["checkout", "-q"]);

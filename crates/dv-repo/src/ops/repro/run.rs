@@ -278,7 +278,7 @@ impl Run<'_> {
             };
             let lock = crate::pipelines::lock_path(&stage.file);
             let document = documents.entry(lock.clone()).or_insert_with(|| {
-                let text = match self.locks.get(&lock).and_then(|doc| doc.text.clone()) {
+                let text = match self.locks.get(&stage.file).and_then(|doc| doc.text.clone()) {
                     Some(text) => text,
                     None => {
                         std::fs::read_to_string(self.workspace.root().join(lock.as_str())).ok()?
