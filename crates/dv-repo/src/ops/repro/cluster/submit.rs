@@ -185,89 +185,120 @@ pub fn submit(
         let logs = dir.join("logs");
         crate::confine::guard_generated(workspace, &logs)?;
         std::fs::create_dir_all(&logs)?;
+        // Units in levels: a unit's upstream units are in earlier levels, so the units of one
+        // level are submitted at once (a few `sbatch` calls in parallel).
+        let mut level = vec![0usize; units.len()];
         for (number, unit) in units.iter().enumerate() {
-            let first = steps[unit.members[0]];
-            let name = match &index.stages[first] {
-                RepoStage::Pipeline { stage, .. } if unit.members.len() > 1 => {
-                    stage.group.clone().unwrap_or_else(|| stage.name.clone())
-                }
-                RepoStage::Pipeline { stage, .. } => stage.name.clone(),
-                RepoStage::File { .. } => index.stages[first].addressing(&index.cwd),
-            };
-            let log_stem = format!("{number}-{}", file_name_of(&name));
-            let tasks: Vec<Task> = unit
-                .members
-                .iter()
-                .map(|&at| Task {
-                    stage: index.stages[steps[at]].addressing(&index.cwd),
-                    record: format!("{at}.json"),
-                })
-                .collect();
-            let tasks_file = dir.join("tasks").join(format!("{number}.json"));
-            let job_args = JobArgs {
-                run: id.clone(),
-                tasks: tasks.clone(),
-                force: options.force,
-                allow_missing: options.allow_missing,
-                no_commit: options.no_commit,
-                no_run_cache: options.no_run_cache,
-                pull: options.pull,
-            };
-            cluster::write_file(
-                workspace,
-                &tasks_file,
-                &serde_json::to_vec_pretty(&job_args)?,
-            )?;
-            let array = unit.members.len() > 1;
-            let output = if array {
-                dir.join("logs").join(format!("{log_stem}-%a.out"))
-            } else {
-                dir.join("logs").join(format!("{log_stem}.out"))
-            };
-            let after_ok: Vec<String> = unit
+            level[number] = unit
                 .upstream
                 .iter()
-                .map(|&at| job_of[at].clone())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let job = slurm::sbatch(&Submission {
-                name,
-                output: output.display().to_string(),
-                chdir: root.clone(),
-                after_ok,
-                after_any: Vec::new(),
-                array: array.then_some((unit.members.len(), cluster.array_limit)),
-                arguments: unit.resources.arguments(),
-                script: slurm::script(&[
-                    cluster.dv.display().to_string(),
-                    "repro".to_owned(),
-                    "--dv-cluster-job".to_owned(),
-                    tasks_file.display().to_string(),
-                ]),
-            })?;
-            submitted_jobs.push(job.clone());
-            for (task, (&at, member)) in unit.members.iter().zip(&tasks).enumerate() {
-                let job_id = if array {
-                    format!("{job}_{task}")
-                } else {
-                    job.clone()
+                .map(|&at| level[unit_of[at]] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+        let levels = level.iter().copied().max().unwrap_or(0) + 1;
+        for current in 0..levels {
+            let mut prepared: Vec<(usize, Submission, Vec<Task>, String)> = Vec::new();
+            for (number, unit) in units.iter().enumerate() {
+                if level[number] != current {
+                    continue;
+                }
+                let first = steps[unit.members[0]];
+                let name = match &index.stages[first] {
+                    RepoStage::Pipeline { stage, .. } if unit.members.len() > 1 => {
+                        stage.group.clone().unwrap_or_else(|| stage.name.clone())
+                    }
+                    RepoStage::Pipeline { stage, .. } => stage.name.clone(),
+                    RepoStage::File { .. } => index.stages[first].addressing(&index.cwd),
                 };
-                let log = if array {
-                    dir.join("logs").join(format!("{log_stem}-{task}.out"))
-                } else {
-                    output.clone()
+                let log_stem = format!("{number}-{}", file_name_of(&name));
+                let tasks: Vec<Task> = unit
+                    .members
+                    .iter()
+                    .map(|&at| Task {
+                        stage: index.stages[steps[at]].addressing(&index.cwd),
+                        record: format!("{at}.json"),
+                    })
+                    .collect();
+                let tasks_file = dir.join("tasks").join(format!("{number}.json"));
+                let job_args = JobArgs {
+                    run: id.clone(),
+                    tasks: tasks.clone(),
+                    force: options.force,
+                    allow_missing: options.allow_missing,
+                    no_commit: options.no_commit,
+                    no_run_cache: options.no_run_cache,
+                    pull: options.pull,
                 };
-                job_of[at] = job_id.clone();
-                placed.push((
-                    at,
-                    StageJob {
-                        stage: member.stage.clone(),
-                        job: job_id,
-                        log: workspace.display_path(&log),
-                        record: member.record.clone(),
-                    },
-                ));
+                cluster::write_file(
+                    workspace,
+                    &tasks_file,
+                    &serde_json::to_vec_pretty(&job_args)?,
+                )?;
+                let array = unit.members.len() > 1;
+                let output = if array {
+                    format!("{log_stem}-%a.out")
+                } else {
+                    format!("{log_stem}.out")
+                };
+                let after_ok: Vec<String> = unit
+                    .upstream
+                    .iter()
+                    .map(|&at| job_of[at].clone())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let submission = Submission {
+                    name,
+                    output: dir.join("logs").join(output).display().to_string(),
+                    chdir: root.clone(),
+                    after_ok,
+                    after_any: Vec::new(),
+                    array: array.then_some((unit.members.len(), cluster.array_limit)),
+                    arguments: unit.resources.arguments(),
+                    script: slurm::script(&[
+                        cluster.dv.display().to_string(),
+                        "repro".to_owned(),
+                        "--dv-cluster-job".to_owned(),
+                        tasks_file.display().to_string(),
+                    ]),
+                };
+                prepared.push((number, submission, tasks, log_stem));
+            }
+            let submissions: Vec<&Submission> = prepared.iter().map(|(_, s, _, _)| s).collect();
+            let results = sbatch_all(&submissions);
+            let mut failure = None;
+            for ((number, _, tasks, log_stem), result) in prepared.iter().zip(results) {
+                let job = match result {
+                    Ok(job) => job,
+                    Err(error) => {
+                        failure.get_or_insert(error);
+                        continue;
+                    }
+                };
+                submitted_jobs.push(job.clone());
+                let unit = &units[*number];
+                let array = unit.members.len() > 1;
+                for (task, (&at, member)) in unit.members.iter().zip(tasks).enumerate() {
+                    let (job_id, log) = if array {
+                        (format!("{job}_{task}"), format!("{log_stem}-{task}.out"))
+                    } else {
+                        (job.clone(), format!("{log_stem}.out"))
+                    };
+                    job_of[at] = job_id.clone();
+                    placed.push((
+                        at,
+                        StageJob {
+                            stage: member.stage.clone(),
+                            job: job_id,
+                            log: workspace.display_path(&dir.join("logs").join(log)),
+                            record: member.record.clone(),
+                        },
+                    ));
+                }
+            }
+            if let Some(error) = failure {
+                return Err(error);
             }
         }
         // In plan order: the order the merge sets lock entries in.
@@ -300,6 +331,32 @@ pub fn submit(
         return Err(error.context(format!("submitting cluster run '{shown_dir}'")));
     }
     Ok(Some(cluster_run))
+}
+
+/// Submits `jobs` with a few `sbatch` calls at a time (each waits on the controller), their
+/// ids in the same order.
+fn sbatch_all(jobs: &[&Submission]) -> Vec<anyhow::Result<String>> {
+    const AT_ONCE: usize = 4;
+    if jobs.len() <= 1 {
+        return jobs.iter().map(|job| slurm::sbatch(job)).collect();
+    }
+    let chunk = jobs.len().div_ceil(AT_ONCE);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|job| slurm::sbatch(job))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("an sbatch thread panicked"))
+            .collect()
+    })
 }
 
 /// Waits until no stage job of `run` can change state any more, calling `progress` when
