@@ -244,6 +244,14 @@ pub fn print_status(workspace: &Workspace, printer: &Printer) -> anyhow::Result<
             stage.job,
             describe(stage_state)
         );
+        if !merged
+            && matches!(
+                stage_state,
+                StageState::Finished(RecordStatus::Ran | RecordStatus::Restored, _)
+            )
+        {
+            line.push_str(" (not merged into dvc.lock yet)");
+        }
         if stage_state.is_failure() && !matches!(stage_state, StageState::Cancelled) {
             line.push_str(&format!("  (log '{}')", stage.log));
         }
