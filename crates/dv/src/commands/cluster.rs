@@ -79,6 +79,8 @@ pub fn submit(
         ));
         return Ok(ExitStatus::Interrupted);
     }
+    // The run's merge job may hold the lock for a moment now.
+    dv_repo::lock::set_patience(JOB_LOCK_PATIENCE);
     workspace.reacquire_lock()?;
     let (state, report) = cluster_ops::merge_finished(workspace, &run, &mut |event| {
         print_event(printer, event, explain)
