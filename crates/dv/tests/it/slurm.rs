@@ -2,8 +2,8 @@
 //! test): the lock file, `.gitignore` and outputs are those of a local `dv repro` and of
 //! `dvc repro`; a failing stage cancels its descendants while its siblings finish and are
 //! recorded; `dv status` tells what happened and merges; a second run while one is in flight
-//! is refused; foreach groups run as array jobs; `kill -9` of a job and a controller stopped and
-//! restarted during a run; per-stage resources from `meta.slurm`.
+//! is refused; foreach groups run as array jobs; `kill -9` of a job and of the controller,
+//! restarted during the run; per-stage resources from `meta.slurm`.
 
 use std::time::{Duration, Instant};
 
@@ -344,7 +344,7 @@ fn killed_job_and_restarted_controller() {
             .any(|line| line.trim_start().starts_with("train ") && line.ends_with(" running"))
     });
     let controller = cluster.controller_pid().unwrap().to_string();
-    run(repo.command("kill").arg(&controller));
+    run(repo.command("kill").args(["-9", &controller]));
     wait_for("the controller to stop", Duration::from_secs(30), || {
         run(repo.command("kill").args(["-0", &controller])).code != 0
     });
