@@ -47,3 +47,4 @@ mod slurm;
 mod stage_validation;
 mod support;
 mod unimplemented;
+mod wheel;
