@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .anchors import ANCHORS
 from .common import BENCH_DIR, REPO_ROOT, log
 from .datasets import SCALES
 from .measure import TIME_BIN, rss_floor
@@ -81,12 +82,16 @@ def main():
         raise SystemExit(f"bench/run: the pinned dvc is missing at {dvc}; run scripts/test once "
                          "(it creates $DV_VENV_DIR/dvc and $DV_VENV_DIR/moto), or set DV_VENV_DIR")
     names = args.only or list(SCENARIOS)
-    if any(SCENARIOS[n][3] for n in names):
-        for path in (venv_dir / "moto" / "bin" / "moto_server", venv_dir / "moto" / "bin" /
-                     "python"):
-            if not path.is_file():
-                raise SystemExit(f"bench/run: {path} is missing; run scripts/test once "
-                                 "(it creates $DV_VENV_DIR/moto)")
+    needed = []
+    if any(SCENARIOS[n][3] is True for n in names):
+        needed += [("moto", venv_dir / "moto" / "bin" / "moto_server"),
+                   ("moto", venv_dir / "moto" / "bin" / "python")]
+    if any(SCENARIOS[n][3] == "rclone" or ANCHORS.get(n, ("",))[0] == "rclone" for n in names):
+        needed.append(("rclone", venv_dir / "rclone" / "bin" / "rclone"))
+    for env_name, path in needed:
+        if not path.is_file():
+            raise SystemExit(f"bench/run: {path} is missing; run scripts/test once "
+                             f"(it creates $DV_VENV_DIR/{env_name})")
     dv = build_dv(args)
 
     workdir = Path(tempfile.mkdtemp(prefix="dv-bench-", dir=args.workdir)).resolve()

@@ -20,6 +20,9 @@ def print_table(records):
               "dv peak RSS MiB"]
     if baseline:
         header += ["dv-base s", "dv-base/dv", "dv-base peak RSS MiB"]
+    anchors = any("anchor" in r for r in records)
+    if anchors:
+        header += ["anchor", "anchor s", "anchor/dv"]
     header.append("note")
     rows = []
     for r in records:
@@ -39,6 +42,16 @@ def print_table(records):
                 fmt(r.get("ratio_baseline"), "%.2fx"),
                 fmt(base["peak_rss_mib"], "%.0f"),
             ]
+        if anchors:
+            anchor = r.get("anchor")
+            if anchor is None:
+                row += ["-", "-", "-"]
+            else:
+                row += [
+                    anchor.get("name", "-"),
+                    fmt(anchor["wall_s"], "%.3f") if anchor["ok"] else "FAILED",
+                    fmt(r.get("ratio_anchor"), "%.2fx"),
+                ]
         row.append("; ".join(r["notes"]))
         rows.append(row)
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header) - 1)]

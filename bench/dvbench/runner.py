@@ -5,10 +5,11 @@ checks, agreement between the tools, targets.
 import shutil
 import traceback
 
+from .anchors import ANCHOR, ANCHOR_TARGETS, ANCHORS
 from .common import StepFailed, log
 from .facts import md5_line
 from .scenarios import SCENARIOS
-from .workspace import BASELINE, Workspace
+from .workspace import BASELINE, Tool, Workspace
 
 
 def summarize(measured):
@@ -21,17 +22,31 @@ def summarize(measured):
     return measured.wall, measured.maxrss_kib, [measured.wall]
 
 
+def anchor_tool(ctx, name):
+    """The anchor of scenario `name` (see dvbench/anchors.py) as (tool, step(ws) doing its setup
+    and timed command), or (None, None)."""
+    if name not in ANCHORS:
+        return None, None
+    program, _label, function, source = ANCHORS[name]
+    path = ctx.rclone if program == "rclone" else shutil.which(program) or program
+    return Tool(ANCHOR, path), lambda ws: function(ws, source(ctx))
+
+
 def run_scenario(ctx, name):
     function, description, target, _ = SCENARIOS[name]
     record = {"scenario": name, "description": description, "target": target, "notes": []}
     outcomes = {}
+    anchor, anchor_function = anchor_tool(ctx, name)
+    runs = [(tool, function) for tool in ctx.tools]
+    if anchor is not None:
+        runs.append((anchor, anchor_function))
     for rep in range(ctx.args.repeat):
-        for tool in ctx.tools:
+        for tool, step in runs:
             ws = Workspace(ctx, name, tool, rep)
             log(f"{name} [{tool.name}{f' rep {rep + 1}' if ctx.args.repeat > 1 else ''}]: setup")
             error = None
             try:
-                function(ws)
+                step(ws)
             except StepFailed as failure:
                 error = str(failure)
             except Exception as failure:  # a harness bug or a tool leaving odd state behind
@@ -62,7 +77,7 @@ def run_scenario(ctx, name):
             if not ctx.args.keep:
                 shutil.rmtree(ws.root, ignore_errors=True)
 
-    for tool in ctx.tools:
+    for tool, _ in runs:
         entry = outcomes[tool.name]
         ok = entry["error"] is None and entry["walls"]
         result = {
@@ -88,13 +103,17 @@ def run_scenario(ctx, name):
     dvc, dv = record["dvc"], record["dv"]
     record["ratio"] = dvc["wall_s"] / dv["wall_s"] if dvc["ok"] and dv["ok"] and dv["wall_s"] \
         else None
+    if anchor is not None:
+        record[ANCHOR]["name"] = ANCHORS[name][1]
+        record["ratio_anchor"] = record[ANCHOR]["wall_s"] / dv["wall_s"] \
+            if record[ANCHOR]["ok"] and dv["ok"] and dv["wall_s"] else None
     base = record.get(BASELINE)
     if base is not None:
         record["ratio_baseline"] = base["wall_s"] / dv["wall_s"] \
             if base["ok"] and dv["ok"] and dv["wall_s"] else None
 
     # Correctness: each tool's own checks, then agreement between the tools.
-    for tool in ("dvc", "dv"):
+    for tool in ("dvc", "dv") + ((ANCHOR,) if anchor is not None else ()):
         for key, value in record[tool]["facts"].items():
             if key.startswith("ok_") and value is not True and record[tool]["ok"]:
                 record["notes"].append(f"CHECK FAILED {tool}: {key[3:]}")
@@ -120,7 +139,11 @@ def run_scenario(ctx, name):
         needed = float(target.lstrip(">=x").rstrip("x"))
         met = "met" if record["ratio"] >= needed else "missed"
         record["notes"].append(f"target {target} {met}")
-    for tool in ("dvc", "dv"):
+    if record.get("ratio_anchor") is not None and name in ANCHOR_TARGETS:
+        needed = ANCHOR_TARGETS[name]
+        met = "met" if record["ratio_anchor"] >= needed else "missed"
+        record["notes"].append(f"target {record[ANCHOR]['name']}/dv >={needed}x {met}")
+    for tool in ("dvc", "dv") + ((ANCHOR,) if anchor is not None else ()):
         for key, value in sorted(record[tool]["facts"].items()):
             if key.startswith("info_") and record[tool]["ok"]:
                 record["notes"].append(f"{tool} {key[5:]} = {value}")

@@ -12,6 +12,7 @@ from .datasets import tree_digest, tree_digest_file
 from .experiments import EXPERIMENT_SCENARIOS
 from .facts import count_files, listing_digest, read_text, s3_digest
 from .history import HISTORY_SCENARIOS
+from .rclone import S3_KEYS, put_objects, timed_with_server_cpu
 from .registry import REGISTRY_SCENARIOS
 from .s3 import S3_CREDENTIALS
 
@@ -390,6 +391,95 @@ def sc_repro_dep_many_one_modified(ws):
     ws.facts["dvc.lock"] = read_text(ws.repo / "dvc.lock")
 
 
+# The same transfers against `rclone serve s3` (dvbench/rclone.py), whose server CPU is recorded
+# as for moto; the anchors (rclone's own client doing the same transfer) are in dvbench/anchors.py.
+
+def use_rclone_remote(ws):
+    """A fresh `rclone serve s3` with a bucket `bench`, and the default remote `r` at
+    `s3://bench/store` on it (endpoint in the config, keys in `config.local`)."""
+    server = ws.start_rclone()
+    server.bucket("bench")
+    ws.run("remote", "add", "-d", "r", "s3://bench/store")
+    ws.run("remote", "modify", "r", "endpointurl", server.endpoint)
+    ws.run("remote", "modify", "--local", "r", "access_key_id", S3_KEYS[0])
+    ws.run("remote", "modify", "--local", "r", "secret_access_key", S3_KEYS[1])
+    return server
+
+
+def setup_rclone_remote(ws):
+    add_many(ws)
+    ws.run("add", "data")
+    return use_rclone_remote(ws)
+
+
+def rclone_store(server):
+    """The objects under `s3://bench/store`: the files of the server's directory."""
+    return listing_digest(server.root / "bench" / "store")
+
+
+def sc_push_rclone(ws):
+    server = setup_rclone_remote(ws)
+    timed_with_server_cpu(ws, server, "push")
+    ws.facts["remote objects"] = rclone_store(server)
+
+
+def sc_pull_rclone(ws):
+    server = setup_rclone_remote(ws)
+    ws.run("push")
+    make_fresh_clone(ws)
+    timed_with_server_cpu(ws, server, "pull")
+    ws.facts["ok_data_restored"] = tree_digest(ws.repo / "data") == ws.ctx.data.digests["many"]
+
+
+def sc_status_cloud_rclone(ws):
+    server = setup_rclone_remote(ws)
+    ws.run("push")
+    m = timed_with_server_cpu(ws, server, "status", "-c")
+    ws.facts["status stdout"] = m.stdout
+
+
+def sc_push_large_rclone(ws):
+    add_large(ws)
+    server = use_rclone_remote(ws)
+    timed_with_server_cpu(ws, server, "push")
+    ws.facts["remote objects"] = rclone_store(server)
+
+
+def sc_pull_large_rclone(ws):
+    names = add_large(ws)
+    server = use_rclone_remote(ws)
+    ws.run("push")
+    large_fresh_clone(ws, names)
+    timed_with_server_cpu(ws, server, "pull")
+    ws.facts["ok_data_restored"] = large_restored(ws, names)
+
+
+def sc_import_url_batch_rclone(ws):
+    """`import-url-batch` against `rclone serve s3`: dv's one `--from-list` call; dvc's loop,
+    one process per object (run here: the moto loop's `.dvc` files name another server)."""
+    count = ws.ctx.scale["imports"]
+    server = ws.start_rclone()
+    put_objects(server.bucket("src"), "obj_", count, 1024, 20240003)
+    ws.init_repo()
+    (ws.repo / "data").mkdir()
+    env = dict(ws.env, AWS_ENDPOINT_URL=server.endpoint,
+               **dict(S3_CREDENTIALS, AWS_ACCESS_KEY_ID=S3_KEYS[0],
+                      AWS_SECRET_ACCESS_KEY=S3_KEYS[1]))
+    before = server.cpu_seconds()
+    if ws.tool.kind == "dvc":
+        argvs = [["import-url", "-q", "--no-download", f"s3://src/obj_{i:05d}", "data/"]
+                 for i in range(count)]
+        ws.timed_loop(argvs, env=env, what="import-url --no-download s3://src/obj_i data/")
+    else:
+        catalog = ws.root / "catalog.csv"
+        catalog.write_text("id,url\n" + "".join(f"{i},s3://src/obj_{i:05d}\n"
+                                                for i in range(count)))
+        ws.timed("import-url", "-q", "--no-download", "--from-list", catalog, "--column",
+                 "url", "data/", env=env)
+    ws.facts["info_S3 server CPU s"] = round(server.cpu_seconds() - before, 2)
+    record_imports(ws, count)
+
+
 PARALLEL_STAGES = 8
 PARALLEL_SECONDS = 1.0
 
@@ -411,7 +501,8 @@ def sc_repro_parallel(ws):
         ws.facts["info_vs_ideal_pct"] = round((m.wall / ideal - 1) * 100, 1)
 
 
-# name: (function, what it measures, target for dvc/dv, S3 needed)
+# name: (function, what it measures, target for dvc/dv, S3 server: True for moto, "rclone",
+# False for none)
 SCENARIOS = {
     "add": (sc_add, "add of dataset `many` (default cache type)", ">=5x", False),
     "add-hardlink": (sc_add_hardlink, "add of `many` with cache.type hardlink", ">=20x", False),
@@ -436,6 +527,19 @@ SCENARIOS = {
                       True),
     "pull-large-s3": (sc_pull_large_s3, "pull of the two `large` files from loopback S3",
                       ">=5x", True),
+    "push-rclone": (sc_push_rclone, "push of `many` to loopback S3 (rclone serve s3)", ">=10x",
+                    "rclone"),
+    "pull-rclone": (sc_pull_rclone, "pull of `many` into a fresh clone from rclone serve s3",
+                    ">=5x", "rclone"),
+    "push-large-rclone": (sc_push_large_rclone, "push of the two `large` files to rclone "
+                          "serve s3", ">=10x", "rclone"),
+    "pull-large-rclone": (sc_pull_large_rclone, "pull of the two `large` files from rclone "
+                          "serve s3", ">=5x", "rclone"),
+    "status-cloud-rclone": (sc_status_cloud_rclone, "status -c after push, rclone serve s3",
+                            ">=10x", "rclone"),
+    "import-url-batch-rclone": (sc_import_url_batch_rclone, "dvc's import-url loop vs one dv "
+                                "import-url --from-list call, rclone serve s3", ">=100x",
+                                "rclone"),
     "startup": (sc_startup, "`--version`, mean over repeated runs", "dv <=20 ms", False),
     "import-url-nodownload": (sc_import_url, "loop of import-url --no-download, one per S3 "
                               "object, total", ">=20x", True),

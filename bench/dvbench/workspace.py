@@ -9,6 +9,7 @@ import time
 from .common import StepFailed, first_line, log
 from .datasets import SCALES, Datasets
 from .measure import measure
+from .rclone import RcloneServer
 from .s3 import MotoServer
 
 STRIPPED_PREFIXES = ("AWS_", "AZURE_", "DVC_", "GIT_", "GOOGLE_", "MOTO_", "XDG_", "PYTHON")
@@ -49,6 +50,7 @@ class Workspace:
         self.facts = {}
         self.result = None  # the timed measurement (or a list of them)
         self.moto = None
+        self.rclone = None  # the `rclone serve s3` server, if started
 
     # Untimed helpers -----------------------------------------------------------------------
 
@@ -90,6 +92,10 @@ class Workspace:
     def start_moto(self):
         self.moto = MotoServer(self.ctx, self.root / "moto")
         return self.moto
+
+    def start_rclone(self):
+        self.rclone = RcloneServer(self.ctx, self.root / "rclone-server")
+        return self.rclone
 
     # Timed -----------------------------------------------------------------------------------
 
@@ -142,6 +148,9 @@ class Workspace:
         if self.moto:
             self.moto.stop()
             self.moto = None
+        if self.rclone:
+            self.rclone.stop()
+            self.rclone = None
 
 
 class Context:
@@ -160,6 +169,7 @@ class Context:
             self.tools.append(Tool(BASELINE, baseline, kind="dv"))
         self.moto_server = venv_dir / "moto" / "bin" / "moto_server"
         self.moto_python = venv_dir / "moto" / "bin" / "python"
+        self.rclone = venv_dir / "rclone" / "bin" / "rclone"
 
     def base_env(self, root):
         env = {k: v for k, v in os.environ.items()
