@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dv_schema::hash::Md5;
@@ -65,6 +66,8 @@ struct Table {
     bytes: Vec<u8>,
     /// Offsets of the records' key lengths, in key order.
     records: Vec<usize>,
+    /// The record after the one last found.
+    next: AtomicUsize,
 }
 
 impl Table {
@@ -88,7 +91,11 @@ impl Table {
             records.push(at);
             at += 4 + len + VALUE_LEN;
         }
-        Some(Table { bytes, records })
+        Some(Table {
+            bytes,
+            records,
+            next: AtomicUsize::new(0),
+        })
     }
 
     fn key(&self, record: usize) -> &[u8] {
@@ -109,12 +116,22 @@ impl Table {
     }
 
     fn find(&self, key: &[u8]) -> Option<usize> {
-        self.records
+        // Lookups mostly come in key order (a directory's files, sorted): try the record after
+        // the last one found before searching.
+        let next = self.next.load(Ordering::Relaxed);
+        if next < self.records.len() && self.key(next) == key {
+            self.next.store(next + 1, Ordering::Relaxed);
+            return Some(next);
+        }
+        let found = self
+            .records
             .binary_search_by(|&at| {
                 let len = u32::from_le_bytes(read(&self.bytes, at)) as usize;
                 self.bytes[at + 4..at + 4 + len].cmp(key)
             })
-            .ok()
+            .ok()?;
+        self.next.store(found + 1, Ordering::Relaxed);
+        Some(found)
     }
 
     fn get(&self, key: &[u8]) -> Option<(FileStamp, Md5)> {
