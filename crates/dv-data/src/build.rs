@@ -226,9 +226,61 @@ fn build_with(
 fn state_key(hash_name: HashName, repo_root: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(repo_root).unwrap_or(path);
     let text = relative.to_string_lossy();
+    format!("{text}{}", dos2unix_suffix(hash_name))
+}
+
+/// The [`state_key`]s of a directory's walked files. The files' paths are the walked
+/// directory's path followed by their relpaths, so every key is the first key's start followed
+/// by the file's relpath: the paths are not taken apart one by one.
+struct StateKeys<'a> {
+    hash_name: HashName,
+    repo_root: &'a Path,
+    /// The start shared by every key, when the first file's key shows it.
+    start: Option<String>,
+}
+
+impl<'a> StateKeys<'a> {
+    fn new(hash_name: HashName, repo_root: &'a Path, walked: &[WalkedFile]) -> StateKeys<'a> {
+        let start = walked.first().and_then(|first| {
+            let key = state_key(hash_name, repo_root, &first.path);
+            let start = key
+                .strip_suffix(dos2unix_suffix(hash_name))?
+                .strip_suffix(first.relpath.as_str())?;
+            Some(start.to_string())
+        });
+        StateKeys {
+            hash_name,
+            repo_root,
+            start,
+        }
+    }
+
+    /// Writes the key of `file` to `key`.
+    fn write(&self, file: &WalkedFile, key: &mut String) {
+        key.clear();
+        match &self.start {
+            Some(start) => {
+                key.push_str(start);
+                key.push_str(file.relpath.as_str());
+                key.push_str(dos2unix_suffix(self.hash_name));
+            }
+            None => key.push_str(&state_key(self.hash_name, self.repo_root, &file.path)),
+        }
+    }
+
+    /// The key of `file`.
+    fn of(&self, file: &WalkedFile) -> String {
+        let mut key = String::new();
+        self.write(file, &mut key);
+        key
+    }
+}
+
+/// What ends the hash cache key of a file hashed with `hash_name`.
+fn dos2unix_suffix(hash_name: HashName) -> &'static str {
     match hash_name {
-        HashName::Md5 => text.into_owned(),
-        HashName::Md5Dos2Unix => format!("{text}\0dos2unix"),
+        HashName::Md5 => "",
+        HashName::Md5Dos2Unix => "\0dos2unix",
     }
 }
 
@@ -284,14 +336,14 @@ fn build_tree_with(
         walked.len() as u64,
         walked.iter().map(|file| file.size).sum(),
     );
-    let keys: Vec<String> = walked
-        .iter()
-        .map(|file| state_key(options.hash_name, repo_root, &file.path))
-        .collect();
+    let keys = StateKeys::new(options.hash_name, repo_root, &walked);
+    let mut key = String::new();
     let known: Vec<Option<Md5>> = walked
         .iter()
-        .zip(&keys)
-        .map(|(file, key)| state.get(key, &file.stamp))
+        .map(|file| {
+            keys.write(file, &mut key);
+            state.get(&key, &file.stamp)
+        })
         .collect();
     let missing: Vec<usize> = (0..walked.len()).filter(|&i| known[i].is_none()).collect();
     if odb.is_none() {
@@ -326,7 +378,7 @@ fn build_tree_with(
     let mut md5s = known;
     for (&i, hash) in missing.iter().zip(hashes) {
         let md5 = hash?;
-        state.insert(&keys[i], walked[i].stamp, md5);
+        state.insert(&keys.of(&walked[i]), walked[i].stamp, md5);
         md5s[i] = Some(md5);
     }
     let mut files = Vec::with_capacity(walked.len());
@@ -427,4 +479,61 @@ fn start_commit(built: &Built, progress: &Progress) {
         Built::Tree { files, .. } => files.len() as u64,
     };
     progress.start(Phase::Caching, files, built.size());
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use dv_schema::dir_manifest::RelPath;
+
+    fn walked(dir: &Path, relpath: &str) -> WalkedFile {
+        WalkedFile {
+            relpath: RelPath::new(relpath).unwrap(),
+            path: relpath.split('/').fold(dir.to_path_buf(), |p, c| p.join(c)),
+            size: 0,
+            isexec: false,
+            stamp: FileStamp {
+                inode: 0,
+                mtime_ns: 0,
+                size: 0,
+            },
+        }
+    }
+
+    /// Every key made from the shared start is the key of the file's own path.
+    #[test]
+    fn directory_keys_are_the_files_own_keys() {
+        let root = Path::new("/repo");
+        for dir in [
+            "/repo/data",
+            "/repo/data/",
+            "/repo/a/b",
+            "/repo",
+            "/elsewhere/d",
+        ] {
+            let dir = Path::new(dir);
+            let files: Vec<WalkedFile> = ["f", "sub/g", "sub/deeper/h"]
+                .iter()
+                .map(|relpath| walked(dir, relpath))
+                .collect();
+            for hash_name in [HashName::Md5, HashName::Md5Dos2Unix] {
+                let keys = StateKeys::new(hash_name, root, &files);
+                assert!(keys.start.is_some(), "{}", dir.display());
+                for file in &files {
+                    assert_eq!(
+                        keys.of(file),
+                        state_key(hash_name, root, &file.path),
+                        "{}",
+                        dir.display()
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            StateKeys::new(HashName::Md5, root, &[walked(Path::new("/repo/d"), "f")])
+                .of(&walked(Path::new("/repo/d"), "f")),
+            "d/f"
+        );
+    }
 }

@@ -13,6 +13,8 @@ use std::sync::{Mutex, PoisonError};
 
 use dv_schema::dir_manifest::{RelPath, RelPathError};
 
+mod fast;
+
 /// The name of DVC's ignore files.
 pub const DVCIGNORE: &str = ".dvcignore";
 
@@ -81,6 +83,16 @@ pub fn walk_dir(
     dir: &Path,
     jobs: NonZeroUsize,
 ) -> Result<Vec<WalkedFile>, WalkError> {
+    walk_dir_with(repo_root, dir, jobs, true)
+}
+
+/// [`walk_dir`]; `fast` tries [`fast::walk`] before the general walker.
+fn walk_dir_with(
+    repo_root: &Path,
+    dir: &Path,
+    jobs: NonZeroUsize,
+    fast: bool,
+) -> Result<Vec<WalkedFile>, WalkError> {
     let absolute = |path: &Path| {
         std::path::absolute(path).map_err(|source| WalkError::Io {
             path: path.to_path_buf(),
@@ -119,6 +131,9 @@ pub fn walk_dir(
             source,
         })?;
         ancestors.push(matcher);
+    }
+    if fast && let Some(files) = fast::walk(&dir, &ancestors, jobs) {
+        return Ok(files);
     }
     builder.filter_entry(move |entry| {
         entry.depth() == 0 || !(is_builtin_ignored(entry) || is_ignored_above(&ancestors, entry))
@@ -233,8 +248,17 @@ fn ancestor_ignore_files(repo_root: &Path, dir: &Path) -> Vec<PathBuf> {
 /// has an opinion decides). A `!pattern` inside the walked directory cannot re-include it.
 fn is_ignored_above(ancestors: &[ignore::gitignore::Gitignore], entry: &ignore::DirEntry) -> bool {
     let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+    is_path_ignored_above(ancestors, entry.path(), is_dir)
+}
+
+/// [`is_ignored_above`] for a path.
+fn is_path_ignored_above(
+    ancestors: &[ignore::gitignore::Gitignore],
+    path: &Path,
+    is_dir: bool,
+) -> bool {
     for matcher in ancestors {
-        match matcher.matched(entry.path(), is_dir) {
+        match matcher.matched(path, is_dir) {
             ignore::Match::Ignore(_) => return true,
             ignore::Match::Whitelist(_) => return false,
             ignore::Match::None => {}
@@ -329,4 +353,106 @@ pub fn relpath_of(dir: &Path, path: &Path) -> Result<RelPath, WalkError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn write(path: &Path, bytes: &[u8]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    fn both(root: &Path, dir: &Path, jobs: usize) -> (Vec<WalkedFile>, Vec<WalkedFile>) {
+        let jobs = NonZeroUsize::new(jobs).unwrap();
+        (
+            walk_dir_with(root, dir, jobs, true).unwrap(),
+            walk_dir_with(root, dir, jobs, false).unwrap(),
+        )
+    }
+
+    /// The direct listing gives what the general walker gives: ignores, nested repositories,
+    /// links, names sorting around `/`, a directory large enough to be stat'ed in parallel.
+    #[cfg(unix)]
+    #[test]
+    fn the_direct_listing_matches_the_general_walker() {
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path();
+        write(
+            &root.join(".dvcignore"),
+            b"*.log\n/d/tmp\n!/d/sub/keep.log\n",
+        );
+        let d = root.join("d");
+        for name in [
+            "a.log",
+            "keep",
+            ".git/x",
+            ".git2",
+            "tmp/t",
+            "sub/b.log",
+            "sub/keep.log",
+            "a/b",
+            "a.b",
+            "a-b",
+            ".hg/s",
+            "x/.dvc/config",
+            "nested/.dvc/c",
+            "nested/f",
+            "\u{e9}t\u{e9}",
+        ] {
+            write(&d.join(name), name.as_bytes());
+        }
+        std::fs::write(d.join("sub/.git"), b"gitdir: elsewhere").unwrap();
+        for i in 0..(fast::PARALLEL_FILES + 10) {
+            write(&d.join(format!("many/{i}")), b"x");
+        }
+        write(&root.join("outside/f"), b"content");
+        std::os::unix::fs::symlink(root.join("outside/f"), d.join("link")).unwrap();
+        std::os::unix::fs::symlink(root.join("outside"), d.join("dirlink")).unwrap();
+        for jobs in [1, 3] {
+            let (direct, general) = both(root, &d, jobs);
+            assert_eq!(direct, general, "jobs={jobs}");
+            let names: Vec<&str> = direct.iter().map(|f| f.relpath.as_str()).collect();
+            assert_eq!(
+                names[..8],
+                [
+                    ".git2", "a-b", "a.b", "a/b", "keep", "link", "many/0", "many/1"
+                ]
+            );
+            assert_eq!(names[names.len() - 2..], ["sub/keep.log", "\u{e9}t\u{e9}"]);
+            assert_eq!(direct.len(), fast::PARALLEL_FILES + 10 + 8);
+        }
+    }
+
+    /// What the direct listing leaves to the general walker still gives its answers.
+    #[cfg(unix)]
+    #[test]
+    fn unusual_trees_fall_back_to_the_general_walker() {
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path();
+        let d = root.join("d");
+        write(&d.join("f"), b"1");
+        write(&d.join("sub/.dvcignore"), b"f\n");
+        let jobs = NonZeroUsize::MIN;
+        assert!(fast::walk(&d, &[], jobs).is_none());
+        assert!(matches!(
+            walk_dir(root, &d, jobs),
+            Err(WalkError::DvcignoreInside(_))
+        ));
+        std::fs::remove_file(d.join("sub/.dvcignore")).unwrap();
+        // a link to a directory as the walked directory
+        std::os::unix::fs::symlink(&d, root.join("link")).unwrap();
+        assert!(fast::walk(&root.join("link"), &[], jobs).is_none());
+        let (direct, general) = both(root, &root.join("link"), 1);
+        assert_eq!(direct, general);
+        // a link to nothing
+        std::os::unix::fs::symlink(root.join("missing"), d.join("dangling")).unwrap();
+        assert!(fast::walk(&d, &[], jobs).is_none());
+        assert!(matches!(
+            walk_dir(root, &d, jobs),
+            Err(WalkError::Io { .. })
+        ));
+    }
 }
