@@ -433,7 +433,7 @@ fn stage_resources_come_from_meta_and_defaults() {
     wait_for("the run", Duration::from_secs(60), || {
         dv_on(&repo, &cluster, &["status"])
             .stdout
-            .contains("merged into dvc.lock")
+            .contains(", merged into dvc.lock\n")
     });
 
     // A flag that would make SLURM write where dv did not choose is refused before anything
