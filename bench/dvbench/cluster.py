@@ -43,8 +43,11 @@ class Cluster:
     def __init__(self, ws):
         self.dir = ws.scratch / "slurm"
         env = dict(os.environ, SLURM_TEST_PORT=str(free_port_pair()))
-        subprocess.run([str(SCRIPTS / "start-slurm.sh"), str(self.dir)], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        started = subprocess.run([str(SCRIPTS / "start-slurm.sh"), str(self.dir)], env=env,
+                                 stdout=subprocess.DEVNULL)
+        if started.returncode != 0:
+            self.stop()  # what did start (the script records each PID)
+            raise RuntimeError(f"SLURM did not start; see {self.dir / 'log'}")
         self.env = dict(ws.env, SLURM_CONF=str(self.dir / "etc" / "slurm.conf"))
         # A real cluster is warm: one trivial job first, so the timed run does not pay for the
         # controller's and the node's first job.
