@@ -11,12 +11,9 @@ import os
 import random
 import signal
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from .s3 import free_port
+from .s3 import answers, free_port
 
 S3_KEYS = ("dvbenchkey", "dvbenchsecret")
 
@@ -43,15 +40,8 @@ class RcloneServer:
                 start_new_session=True,
             )
             self.endpoint = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and self.process.poll() is None:
-                try:
-                    urllib.request.urlopen(self.endpoint + "/", timeout=2).close()
-                    return
-                except urllib.error.HTTPError:
-                    return  # it answered (403 without credentials)
-                except OSError:
-                    time.sleep(0.1)
+            if answers(self.process, self.endpoint):  # a 403 without credentials counts
+                return
             self.stop()
             last_log = self.log_path.read_text(errors="replace")[-2000:]
         raise SystemExit(f"bench/run: rclone serve s3 did not start; its log:\n{last_log}")

@@ -36,6 +36,21 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def answers(process, endpoint, seconds=30):
+    """Whether the server `process` started answers HTTP at `endpoint` within `seconds` (any
+    answer counts, an error status too: it is up)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            urllib.request.urlopen(endpoint + "/", timeout=2).close()
+            return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 class MotoServer:
     def __init__(self, ctx, state_dir):
         self.ctx = ctx
@@ -53,15 +68,8 @@ class MotoServer:
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
             self.endpoint = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and self.process.poll() is None:
-                try:
-                    urllib.request.urlopen(self.endpoint + "/", timeout=2).close()
-                    return
-                except urllib.error.HTTPError:
-                    return  # it answered
-                except OSError:
-                    time.sleep(0.1)
+            if answers(self.process, self.endpoint):
+                return
             self.stop()
             last_log = log_path.read_text(errors="replace")[-2000:]
         raise SystemExit(f"bench/run: moto_server did not start; its log:\n{last_log}")
