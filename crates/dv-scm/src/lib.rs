@@ -163,18 +163,7 @@ impl Git {
 
     /// The NUL-separated names a git command prints.
     fn names(&self, args: &[&str]) -> Result<Vec<String>, ScmError> {
-        let name = args[0];
-        let output = self
-            .command()
-            .args(args)
-            .output()
-            .map_err(|e| git_error(name, e.to_string()))?;
-        if !output.status.success() {
-            return Err(git_error(
-                name,
-                String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            ));
-        }
+        let output = refs::finish(args[0], self.command().args(args))?;
         Ok(output
             .stdout
             .split(|b| *b == 0)

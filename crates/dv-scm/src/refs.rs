@@ -300,7 +300,7 @@ impl Git {
 }
 
 /// Runs `command` (stdin closed); its output, or git's message when it fails.
-fn finish(name: &str, command: &mut Command) -> Result<Output, ScmError> {
+pub(crate) fn finish(name: &str, command: &mut Command) -> Result<Output, ScmError> {
     let output = command
         .stdin(Stdio::null())
         .output()

@@ -44,6 +44,12 @@ pub struct JobArgs {
     pub pull: bool,
 }
 
+/// Whether `name` (from a tasks file) is a plain file name: safe characters only, not hidden,
+/// so nothing it names is outside the run's directory.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && cluster::file_name_of(name) == name
+}
+
 /// Runs this job's stage and writes its record; whether it succeeded.
 pub fn run_job(
     workspace: &Workspace,
@@ -60,17 +66,14 @@ pub fn run_job(
             tasks_file.display()
         ))
     })?;
-    if args.run.is_empty()
-        || cluster::file_name_of(&args.run) != args.run
-        || args.run.starts_with('.')
-    {
+    if !is_plain_name(&args.run) {
         return Err(DvcError(format!("invalid cluster run id '{}'", args.run)).into());
     }
     let task = args
         .tasks
         .get(task_index)
         .ok_or_else(|| DvcError(format!("cluster job file has no task {task_index}")))?;
-    if cluster::file_name_of(&task.record) != task.record || task.record.starts_with('.') {
+    if !is_plain_name(&task.record) {
         return Err(DvcError(format!("invalid record name '{}'", task.record)).into());
     }
     let options = ReproOptions {
