@@ -15,8 +15,6 @@ use crate::progress::TransferProgress;
 pub(crate) enum Event<T = ()> {
     /// More bytes of item `.0` were transferred.
     Transferred(usize, u64),
-    /// Item `.0` is done.
-    Finished(usize, Result<T, RemoteError>),
     /// These items are done, each with its bytes not yet reported by `Transferred`.
     FinishedMany(Vec<(usize, u64, Result<T, RemoteError>)>),
 }
@@ -39,7 +37,6 @@ impl<'a, T> Collector<'a, T> {
     pub(crate) fn handle(&mut self, event: Event<T>) {
         match event {
             Event::Transferred(item, bytes) => self.progress.transferred(item, bytes),
-            Event::Finished(item, result) => self.finished(item, result),
             Event::FinishedMany(items) => {
                 for (item, bytes, result) in items {
                     if bytes > 0 {
@@ -137,11 +134,11 @@ fn copy_fatal(error: &RemoteError) -> Option<RemoteError> {
 
 /// Bytes of one item reported to the calling thread at once, at least (fewer are kept and sent
 /// with the item's end).
-const REPORT_BYTES: u64 = 1 << 20;
+pub(crate) const REPORT_BYTES: u64 = 1 << 20;
 /// Finished items a worker sends together, at most.
-const REPORT_ITEMS: usize = 64;
+pub(crate) const REPORT_ITEMS: usize = 64;
 /// How long a worker keeps finished items before sending them, at most.
-const REPORT_INTERVAL: Duration = Duration::from_millis(50);
+pub(crate) const REPORT_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Reports bytes of one item from a worker thread. Small amounts are kept until they add up
 /// or the item ends, so that a batch of small objects does not wake the calling thread for

@@ -1,17 +1,19 @@
 //! The tokio runtime that network backends (S3 remotes, [`ExternalFs`](crate::ExternalFs))
 //! create on first use, and batches of per-item async tasks on it: `jobs` tasks take items in
-//! turn, their progress events reach the caller's [`TransferProgress`] on the calling thread,
-//! and a remote-wide failure makes the remaining items fail without being tried.
+//! turn, their progress events reach the caller's [`TransferProgress`] on the calling thread
+//! (gathered, as `batch` does for threads, so that small objects do not wake that thread one by
+//! one), and a remote-wide failure makes the remaining items fail without being tried.
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
-use crate::batch::{Collector, Event, Stop};
+use crate::batch::{Collector, Event, REPORT_BYTES, REPORT_INTERVAL, REPORT_ITEMS, Stop};
 use crate::error::{RemoteError, RemoteLabel};
 use crate::progress::TransferProgress;
 
@@ -36,11 +38,14 @@ pub(crate) fn start_runtime<'a>(
     Ok(cell.get_or_init(|| runtime))
 }
 
-/// Reports bytes of one item from a task, and gives it the state of its batch.
+/// Reports bytes of one item from a task, and gives it the state of its batch. Small amounts
+/// are kept until they add up or the item ends.
 pub(crate) struct TaskReporter<R = ()> {
     item: usize,
     sender: mpsc::UnboundedSender<Event<R>>,
     stop: Arc<Stop>,
+    /// Bytes not yet sent; shared with the task, which sends the rest with the item's end.
+    pending: Arc<AtomicU64>,
 }
 
 impl<R> Clone for TaskReporter<R> {
@@ -49,6 +54,7 @@ impl<R> Clone for TaskReporter<R> {
             item: self.item,
             sender: self.sender.clone(),
             stop: Arc::clone(&self.stop),
+            pending: Arc::clone(&self.pending),
         }
     }
 }
@@ -61,8 +67,12 @@ impl<R> TaskReporter<R> {
 
     /// `bytes` more bytes of this item were transferred.
     pub(crate) fn transferred(&self, bytes: u64) {
-        // The receiver outlives every task; a failed send only means nobody listens.
-        let _ = self.sender.send(Event::Transferred(self.item, bytes));
+        let pending = self.pending.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if pending >= REPORT_BYTES {
+            let pending = self.pending.swap(0, Ordering::Relaxed);
+            // The receiver outlives every task; a failed send only means nobody listens.
+            let _ = self.sender.send(Event::Transferred(self.item, pending));
+        }
     }
 }
 
@@ -118,6 +128,9 @@ where
             );
             let sender = sender.clone();
             tokio::spawn(async move {
+                let pending = Arc::new(AtomicU64::new(0));
+                let mut done = Vec::new();
+                let mut last_sent = Instant::now();
                 loop {
                     let item = next.fetch_add(1, Ordering::Relaxed);
                     let Some(value) = items.get(item) else {
@@ -130,6 +143,7 @@ where
                                 item,
                                 sender: sender.clone(),
                                 stop: Arc::clone(&stop),
+                                pending: Arc::clone(&pending),
                             };
                             work(value.clone(), reporter).await
                         }
@@ -137,7 +151,14 @@ where
                     if let Err(error) = &result {
                         stop.record(error);
                     }
-                    let _ = sender.send(Event::Finished(item, result));
+                    done.push((item, pending.swap(0, Ordering::Relaxed), result));
+                    if done.len() >= REPORT_ITEMS || last_sent.elapsed() >= REPORT_INTERVAL {
+                        let _ = sender.send(Event::FinishedMany(std::mem::take(&mut done)));
+                        last_sent = Instant::now();
+                    }
+                }
+                if !done.is_empty() {
+                    let _ = sender.send(Event::FinishedMany(done));
                 }
             });
         }

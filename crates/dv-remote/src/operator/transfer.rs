@@ -25,19 +25,13 @@ pub(super) async fn upload<R>(
     reporter: &TaskReporter<R>,
 ) -> Result<(), RemoteError> {
     let Put { source, path, .. } = item;
-    let mut file = tokio::fs::File::open(&source)
-        .await
-        .map_err(|error| target.io_error("read", source.clone(), error))?;
-    let size = file
-        .metadata()
-        .await
-        .map_err(|error| target.io_error("read", source.clone(), error))?
-        .len();
+    // Opened and read in place rather than through tokio's blocking pool: see `incoming`.
+    let read_error = |error| target.io_error("read", source.clone(), error);
+    let mut opened = std::fs::File::open(&source).map_err(read_error)?;
+    let size = opened.metadata().map_err(read_error)?.len();
     if size <= MULTIPART_THRESHOLD {
         let mut buffer = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        file.read_to_end(&mut buffer)
-            .await
-            .map_err(|error| target.io_error("read", source.clone(), error))?;
+        std::io::Read::read_to_end(&mut opened, &mut buffer).map_err(read_error)?;
         let length = buffer.len() as u64;
         let mut write = operator.write_with(&path, buffer);
         if let Some(content_type) = target.content_type {
@@ -49,6 +43,7 @@ pub(super) async fn upload<R>(
         reporter.transferred(length);
         return Ok(());
     }
+    let mut file = tokio::fs::File::from_std(opened);
     let mut writer = operator.writer_with(&path).chunk(MULTIPART_CHUNK);
     if let Some(content_type) = target.content_type {
         writer = writer.content_type(content_type);
