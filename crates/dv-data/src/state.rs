@@ -9,6 +9,11 @@
 //! the file loses nothing but time; a file in an older or unknown format, or a damaged one, is
 //! an empty cache.
 //!
+//! Entries whose key starts with a NUL byte are not files but marks about whole trees (a
+//! directory's stamp, a tree known complete in a cache): they live in a small table of their
+//! own (`<state>-marks`), and each table is read only when a lookup needs it, so a `status`
+//! that finds its trees unchanged never reads the files' table.
+//!
 //! Racy entries are never stored: a file whose mtime is not safely older than the moment the
 //! command started could still change within the same timestamp tick, so it is re-hashed next
 //! time (git's "racy clean" rule).
@@ -16,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -146,30 +152,67 @@ fn read<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     out
 }
 
+/// One of the state's two files, read on first use.
+#[derive(Debug)]
+struct Part {
+    path: PathBuf,
+    table: OnceLock<Table>,
+}
+
+impl Part {
+    fn new(path: PathBuf) -> Part {
+        Part {
+            path,
+            table: OnceLock::new(),
+        }
+    }
+
+    /// The table (missing, unreadable or in another format: empty).
+    fn table(&self) -> &Table {
+        self.table.get_or_init(|| {
+            if self.path.as_os_str().is_empty() {
+                return Table::default();
+            }
+            std::fs::read(&self.path)
+                .ok()
+                .and_then(Table::parse)
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// Whether `key` is a mark about a tree rather than a file (see the module documentation).
+fn is_mark(key: &[u8]) -> bool {
+    key.first() == Some(&0)
+}
+
 /// The in-memory hash cache of one repository.
 #[derive(Debug)]
 pub struct State {
-    path: PathBuf,
-    table: Table,
-    /// Entries remembered by this command, newer than the table's.
+    files: Part,
+    marks: Part,
+    /// Entries remembered by this command, newer than the tables'.
     added: BTreeMap<String, (FileStamp, Md5)>,
     racy_after_ns: i128,
 }
 
 impl State {
-    /// Loads the state file at `path` (missing, unreadable or in another format → empty: it
-    /// is only a cache).
+    /// The state file at `path` (and its marks next to it), read when first needed (missing,
+    /// unreadable or in another format → empty: it is only a cache).
     pub fn load(path: &Path) -> State {
         let started = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i128);
-        let table = std::fs::read(path)
-            .ok()
-            .and_then(Table::parse)
-            .unwrap_or_default();
+        let marks = if path.as_os_str().is_empty() {
+            PathBuf::new()
+        } else {
+            let mut name = path.file_name().unwrap_or_default().to_owned();
+            name.push("-marks");
+            path.with_file_name(name)
+        };
         State {
-            path: path.to_path_buf(),
-            table,
+            files: Part::new(path.to_path_buf()),
+            marks: Part::new(marks),
             added: BTreeMap::new(),
             racy_after_ns: started - RACY_WINDOW.as_nanos() as i128,
         }
@@ -177,15 +220,21 @@ impl State {
 
     /// A cache that remembers within this process only (nothing is read or saved).
     pub fn in_memory() -> State {
-        let mut state = State::load(Path::new(""));
-        state.path = PathBuf::new();
-        state
+        State::load(Path::new(""))
+    }
+
+    fn part(&self, key: &[u8]) -> &Part {
+        if is_mark(key) {
+            &self.marks
+        } else {
+            &self.files
+        }
     }
 
     fn entry(&self, key: &str) -> Option<(FileStamp, Md5)> {
         match self.added.get(key) {
             Some(entry) => Some(*entry),
-            None => self.table.get(key.as_bytes()),
+            None => self.part(key.as_bytes()).table().get(key.as_bytes()),
         }
     }
 
@@ -207,66 +256,99 @@ impl State {
         }
     }
 
-    /// Number of remembered files.
+    /// Number of remembered entries.
     pub fn len(&self) -> usize {
         let replaced = self
             .added
             .keys()
-            .filter(|key| self.table.find(key.as_bytes()).is_some())
+            .filter(|key| {
+                self.part(key.as_bytes())
+                    .table()
+                    .find(key.as_bytes())
+                    .is_some()
+            })
             .count();
-        self.table.records.len() + self.added.len() - replaced
+        self.files.table().records.len() + self.marks.table().records.len() + self.added.len()
+            - replaced
     }
 
     /// True when nothing is remembered.
     pub fn is_empty(&self) -> bool {
-        self.table.records.is_empty() && self.added.is_empty()
+        self.len() == 0
     }
 
-    /// Writes the table back (temp file + rename) if anything changed.
+    /// Writes back (temp file + rename) each table that has new entries.
     pub fn save(&mut self) -> std::io::Result<()> {
-        if self.added.is_empty() || self.path.as_os_str().is_empty() {
+        if self.added.is_empty() || self.files.path.as_os_str().is_empty() {
             return Ok(());
         }
-        let mut out = Vec::with_capacity(self.table.bytes.len() + 128 * self.added.len());
-        out.extend_from_slice(MAGIC);
-        let write = |out: &mut Vec<u8>, key: &[u8], (stamp, md5): (FileStamp, Md5)| {
-            out.extend_from_slice(&(key.len() as u32).to_le_bytes());
-            out.extend_from_slice(key);
-            out.extend_from_slice(&stamp.inode.to_le_bytes());
-            out.extend_from_slice(&stamp.mtime_ns.to_le_bytes());
-            out.extend_from_slice(&stamp.size.to_le_bytes());
-            out.extend_from_slice(md5.as_bytes());
+        let added = std::mem::take(&mut self.added);
+        let result = {
+            let (marks, files): (Vec<_>, Vec<_>) =
+                added.iter().partition(|(key, _)| is_mark(key.as_bytes()));
+            [
+                (&mut self.files, files, false),
+                (&mut self.marks, marks, true),
+            ]
+            .into_iter()
+            .filter(|(_, entries, _)| !entries.is_empty())
+            .try_for_each(|(part, entries, marks)| save_part(part, &entries, marks))
         };
-        // Merge the table and the added entries, both sorted; added ones win.
-        let mut added = self.added.iter().peekable();
-        for record in 0..self.table.records.len() {
-            let key = self.table.key(record);
-            while let Some((new_key, entry)) = added.next_if(|(k, _)| k.as_bytes() < key) {
-                write(&mut out, new_key.as_bytes(), *entry);
-            }
-            match added.next_if(|(k, _)| k.as_bytes() == key) {
-                Some((_, entry)) => write(&mut out, key, *entry),
-                None => write(&mut out, key, self.table.value(record)),
-            }
+        if result.is_err() {
+            // Kept, so that a later save can try again.
+            self.added = added;
         }
-        for (new_key, entry) in added {
-            write(&mut out, new_key.as_bytes(), *entry);
-        }
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(".state")
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
-        temp.as_file_mut().write_all(&out)?;
-        temp.persist(&self.path).map_err(|e| e.error)?;
-        // Later lookups and saves start from what was written.
-        if let Some(table) = Table::parse(out) {
-            self.table = table;
-            self.added.clear();
-        }
-        Ok(())
+        result
     }
+}
+
+/// Merges `added` (sorted) into the table of `part` and writes it; `marks` says which keys
+/// belong there (others, left by an older dv, are dropped).
+fn save_part(
+    part: &mut Part,
+    added: &[(&String, &(FileStamp, Md5))],
+    marks: bool,
+) -> std::io::Result<()> {
+    let table = part.table();
+    let mut out = Vec::with_capacity(table.bytes.len() + 128 * added.len());
+    out.extend_from_slice(MAGIC);
+    let write = |out: &mut Vec<u8>, key: &[u8], (stamp, md5): (FileStamp, Md5)| {
+        out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        out.extend_from_slice(key);
+        out.extend_from_slice(&stamp.inode.to_le_bytes());
+        out.extend_from_slice(&stamp.mtime_ns.to_le_bytes());
+        out.extend_from_slice(&stamp.size.to_le_bytes());
+        out.extend_from_slice(md5.as_bytes());
+    };
+    // Merge the table and the added entries, both sorted; added ones win.
+    let mut added = added.iter().peekable();
+    for record in 0..table.records.len() {
+        let key = table.key(record);
+        while let Some((new_key, entry)) = added.next_if(|(k, _)| k.as_bytes() < key) {
+            write(&mut out, new_key.as_bytes(), **entry);
+        }
+        match added.next_if(|(k, _)| k.as_bytes() == key) {
+            Some((_, entry)) => write(&mut out, key, **entry),
+            None if is_mark(key) == marks => write(&mut out, key, table.value(record)),
+            None => {}
+        }
+    }
+    for (new_key, entry) in added {
+        write(&mut out, new_key.as_bytes(), **entry);
+    }
+    let dir = part.path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".state")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temp.as_file_mut().write_all(&out)?;
+    temp.persist(&part.path).map_err(|e| e.error)?;
+    // Later lookups and saves start from what was written.
+    if let Some(table) = Table::parse(out) {
+        part.table = OnceLock::from(table);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -390,6 +472,39 @@ mod tests {
             assert_eq!(state.get(key, &stamp(mtime)), Some(md5), "{key}");
         }
         assert_eq!(state.get("m", &stamp(10)), None);
+    }
+
+    /// Marks (keys starting with NUL) are kept in their own file; one left in the files' table
+    /// by an older dv is dropped when that table is next written.
+    #[test]
+    fn marks_live_in_their_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state");
+        let md5 = Md5::digest(b"x");
+        let mut state = State::load(&path);
+        state.insert("\0tree:data", stamp(5), md5);
+        state.save().unwrap();
+        assert!(!path.exists());
+        assert!(dir.path().join("state-marks").exists());
+        let mut state = State::load(&path);
+        assert_eq!(state.get("\0tree:data", &stamp(5)), Some(md5));
+        state.insert("data/a", stamp(5), md5);
+        state.save().unwrap();
+        assert_eq!(State::load(&path).len(), 2);
+
+        let mut old = MAGIC.to_vec();
+        for key in ["\0old-mark", "data/b"] {
+            old.extend_from_slice(&(key.len() as u32).to_le_bytes());
+            old.extend_from_slice(key.as_bytes());
+            old.extend_from_slice(&[0u8; VALUE_LEN]);
+        }
+        std::fs::write(&path, &old).unwrap();
+        let mut state = State::load(&path);
+        state.insert("data/c", stamp(5), md5);
+        state.save().unwrap();
+        let state = State::load(&path);
+        assert_eq!(state.get("\0old-mark", &stamp(0)), None);
+        assert_eq!(state.len(), 3, "data/b, data/c and the tree mark");
     }
 
     /// A file rewritten in place keeps its inode (and here its size): its new mtime alone
