@@ -12,6 +12,7 @@ use crate::odb::{Odb, OdbError};
 use crate::pool;
 use crate::progress::{Phase, Progress};
 use crate::state::{FileStamp, State};
+use crate::tree_stamp::TreeStamp;
 use crate::walk::{self, WalkError, WalkedFile};
 
 /// How to build.
@@ -171,6 +172,59 @@ pub fn build_into_with_progress(
     build_with(repo_root, path, options, state, Some(odb), progress)
 }
 
+/// What [`build_unless_same`] found.
+#[derive(Debug)]
+pub enum Compared {
+    /// The path still hashes to the expected object.
+    Same,
+    /// The path was built (its id may still be the expected one).
+    Built(Built),
+}
+
+/// Whether `path` still hashes to `expected`, the id a `.dvc` or lock file records for it. A
+/// directory whose walk gives the stamp the hash cache remembers with `expected` is the same
+/// without being built (see `tree_stamp`); anything else is built as [`build`] does.
+pub fn build_unless_same(
+    repo_root: &Path,
+    path: &Path,
+    options: &BuildOptions,
+    state: &mut State,
+    expected: Option<&ObjectId>,
+) -> Result<Compared, BuildError> {
+    let expected_tree = expected.filter(|id| id.is_tree());
+    let built = match expected_tree {
+        Some(id) if is_dir(path)? => {
+            let walked = walk::walk_dir(repo_root, path, options.jobs)?;
+            let stamp = TreeStamp::of(&walked, options.hash_name);
+            let dir_key = tree_key(options.hash_name, repo_root, path);
+            if stamp.known(state, &dir_key) == Some(id.md5) {
+                return Ok(Compared::Same);
+            }
+            let tree = Tree {
+                walked,
+                stamp,
+                dir_key,
+            };
+            assemble_tree(repo_root, tree, options, state, None, &Progress::default())?
+        }
+        _ => build(repo_root, path, options, state)?,
+    };
+    Ok(match expected {
+        Some(id) if *id == built.object_id() => Compared::Same,
+        _ => Compared::Built(built),
+    })
+}
+
+/// Whether `path` is a directory (following links, as a build does).
+fn is_dir(path: &Path) -> Result<bool, BuildError> {
+    std::fs::metadata(path)
+        .map(|metadata| metadata.is_dir())
+        .map_err(|source| BuildError::Stat {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
 /// The phase of a build: storing when it saves to a cache, else hashing.
 fn phase(odb: Option<&Odb>) -> Phase {
     match odb {
@@ -227,6 +281,13 @@ fn state_key(hash_name: HashName, repo_root: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(repo_root).unwrap_or(path);
     let text = relative.to_string_lossy();
     format!("{text}{}", dos2unix_suffix(hash_name))
+}
+
+/// The [`state_key`] of a directory, the same whether `repo_root` and `dir` are given
+/// relative or absolute (as the walk's paths are).
+fn tree_key(hash_name: HashName, repo_root: &Path, dir: &Path) -> String {
+    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    state_key(hash_name, &absolute(repo_root), &absolute(dir))
 }
 
 /// The [`state_key`]s of a directory's walked files. The files' paths are the walked
@@ -330,6 +391,37 @@ fn build_tree_with(
     progress: &Progress,
 ) -> Result<Built, BuildError> {
     let walked = walk::walk_dir(repo_root, dir, options.jobs)?;
+    let tree = Tree {
+        stamp: TreeStamp::of(&walked, options.hash_name),
+        dir_key: tree_key(options.hash_name, repo_root, dir),
+        walked,
+    };
+    assemble_tree(repo_root, tree, options, state, odb, progress)
+}
+
+/// A walked directory on its way to a [`Built::Tree`].
+struct Tree {
+    walked: Vec<WalkedFile>,
+    stamp: TreeStamp,
+    /// The directory's own hash cache key.
+    dir_key: String,
+}
+
+/// Hashes the files of `tree` not known to `state` (storing them in `odb` if given),
+/// assembles the manifest and remembers the tree's stamp.
+fn assemble_tree(
+    repo_root: &Path,
+    tree: Tree,
+    options: &BuildOptions,
+    state: &mut State,
+    odb: Option<&Odb>,
+    progress: &Progress,
+) -> Result<Built, BuildError> {
+    let Tree {
+        walked,
+        stamp,
+        dir_key,
+    } = tree;
     let phase = phase(odb);
     progress.start(
         phase,
@@ -396,8 +488,10 @@ fn build_tree_with(
     if let Some(odb) = odb {
         odb.add_tree(&manifest)?;
     }
+    let id = manifest.object_id();
+    stamp.remember(state, &dir_key, id.md5);
     Ok(Built::Tree {
-        id: manifest.object_id(),
+        id,
         nfiles: manifest.len() as u64,
         manifest,
         size,

@@ -28,6 +28,7 @@ pub mod hashing;
 pub mod odb;
 pub mod progress;
 pub mod state;
+mod tree_stamp;
 pub mod verify;
 pub mod walk;
 

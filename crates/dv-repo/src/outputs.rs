@@ -7,7 +7,7 @@ use std::num::NonZeroUsize;
 use std::path::Path;
 
 use anyhow::Context;
-use dv_data::build::{self, BuildOptions, Built};
+use dv_data::build::{self, BuildOptions, Built, Compared};
 use dv_data::checkout::{self as data_checkout, CheckoutOptions as LinkOptions};
 use dv_data::odb::Odb;
 use dv_data::progress::{Phase, Progress};
@@ -46,7 +46,7 @@ pub(crate) fn output_state(
     {
         return Ok(OutputState::Missing);
     }
-    let built = build::build(
+    let compared = build::build_unless_same(
         workspace.root(),
         path,
         &BuildOptions {
@@ -54,6 +54,7 @@ pub(crate) fn output_state(
             jobs,
         },
         state,
+        output.md5.as_ref(),
     )
     .map_err(|error| {
         anyhow::Error::new(error).context(crate::DvcError(format!(
@@ -61,11 +62,10 @@ pub(crate) fn output_state(
             dv_schema::shown::escape_name(&workspace.display_path(path))
         )))
     })?;
-    if Some(built.object_id()) == output.md5 {
-        Ok(OutputState::Unchanged)
-    } else {
-        Ok(OutputState::Changed(built))
-    }
+    Ok(match compared {
+        Compared::Same => OutputState::Unchanged,
+        Compared::Built(built) => OutputState::Changed(built),
+    })
 }
 
 /// Whether object `id` (and, for a tree, every file it lists) is in the cache.
