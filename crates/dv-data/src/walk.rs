@@ -400,6 +400,9 @@ mod tests {
             "x/.dvc/config",
             "nested/.dvc/c",
             "nested/f",
+            "q/z",
+            "q0",
+            "q.0/y",
             "\u{e9}t\u{e9}",
         ] {
             write(&d.join(name), name.as_bytes());
@@ -422,7 +425,13 @@ mod tests {
                 ]
             );
             assert_eq!(names[names.len() - 2..], ["sub/keep.log", "\u{e9}t\u{e9}"]);
-            assert_eq!(direct.len(), fast::PARALLEL_FILES + 10 + 8);
+            let q: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| n.starts_with('q'))
+                .collect();
+            assert_eq!(q, ["q.0/y", "q/z", "q0"]);
+            assert_eq!(direct.len(), fast::PARALLEL_FILES + 10 + 11);
         }
     }
 

@@ -35,17 +35,14 @@ pub(super) fn walk(
         return None;
     }
     let threads = crate::pool::cap_threads(jobs).get();
-    let mut files = if threads == 1 {
-        list(dir, "", ancestors, false)?
-    } else {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .ok()?
-            .install(|| list(dir, "", ancestors, true))?
-    };
-    files.sort_unstable_by(|a, b| a.relpath.as_str().cmp(b.relpath.as_str()));
-    Some(files)
+    if threads == 1 {
+        return list(dir, "", ancestors, false);
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .ok()?
+        .install(|| list(dir, "", ancestors, true))
 }
 
 /// A non-directory entry waiting for its metadata.
@@ -56,7 +53,8 @@ struct Pending {
     relpath: String,
 }
 
-/// The files under `dir`, whose relpath starts with `prefix` (empty or ending in `/`).
+/// The files under `dir`, whose relpath starts with `prefix` (empty or ending in `/`), sorted
+/// by relpath.
 fn list(
     dir: &Path,
     prefix: &str,
@@ -81,7 +79,9 @@ fn list(
         if (is_dir && is_nested_repo(&path)) || is_path_ignored_above(ancestors, &path, is_dir) {
             continue;
         }
-        let relpath = format!("{prefix}{name}");
+        let mut relpath = String::with_capacity(prefix.len() + name.len() + 1);
+        relpath.push_str(prefix);
+        relpath.push_str(&name);
         if is_dir {
             dirs.push((path, relpath + "/"));
         } else {
@@ -93,23 +93,28 @@ fn list(
             });
         }
     }
+    // A link to a directory is skipped: `Some(None)` from `stat`.
     let mut files: Vec<WalkedFile> = if parallel && pending.len() > PARALLEL_FILES {
         pending
             .into_par_iter()
-            .map(stat)
-            .collect::<Option<Vec<_>>>()?
-            .into_iter()
-            .flatten()
-            .collect()
+            .filter_map(|pending| match stat(pending) {
+                None => Some(None),
+                Some(None) => None,
+                Some(Some(file)) => Some(Some(file)),
+            })
+            .collect::<Option<_>>()?
     } else {
-        pending
-            .into_iter()
-            .map(stat)
-            .collect::<Option<Vec<_>>>()?
-            .into_iter()
-            .flatten()
-            .collect()
+        let mut files = Vec::with_capacity(pending.len());
+        for pending in pending {
+            files.extend(stat(pending)?);
+        }
+        files
     };
+    // The result is sorted by relpath without a sort of the whole tree: this directory's files
+    // and sub-directories (as `name/`, which orders against a sibling exactly as every path
+    // below it does) are sorted here, and each sub-directory's sorted files take its place.
+    files.sort_unstable_by(|a, b| a.relpath.as_str().cmp(b.relpath.as_str()));
+    dirs.sort_unstable_by(|a, b| a.1.cmp(&b.1));
     let below: Vec<Vec<WalkedFile>> = if parallel && dirs.len() > 1 {
         dirs.par_iter()
             .map(|(path, prefix)| list(path, prefix, ancestors, parallel))
@@ -119,10 +124,19 @@ fn list(
             .map(|(path, prefix)| list(path, prefix, ancestors, parallel))
             .collect::<Option<_>>()?
     };
-    for mut more in below {
-        files.append(&mut more);
+    if below.is_empty() {
+        return Some(files);
     }
-    Some(files)
+    let mut merged = Vec::with_capacity(files.len() + below.iter().map(Vec::len).sum::<usize>());
+    let mut files = files.into_iter().peekable();
+    for ((_, prefix), more) in dirs.iter().zip(below) {
+        while let Some(file) = files.next_if(|file| file.relpath.as_str() < prefix.as_str()) {
+            merged.push(file);
+        }
+        merged.extend(more);
+    }
+    merged.extend(files);
+    Some(merged)
 }
 
 /// The walked file of `pending`: `Some(None)` for a link to a directory (skipped), `None` when
