@@ -7,8 +7,13 @@ use std::num::NonZeroUsize;
 /// number, so larger values are not an error; a cloned repository's config setting
 /// `checksum_jobs = 100000000` must not make dv start that many threads.
 pub fn max_threads() -> NonZeroUsize {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    NonZeroUsize::new(cores.saturating_mul(8).max(32)).unwrap_or(NonZeroUsize::MIN)
+    NonZeroUsize::new(cores().get().saturating_mul(8).max(32)).unwrap_or(NonZeroUsize::MIN)
+}
+
+/// The cores this process may use, asked once (the answer reads cgroup files each time).
+pub fn cores() -> NonZeroUsize {
+    static CORES: std::sync::OnceLock<NonZeroUsize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
 }
 
 /// `jobs` capped at [`max_threads`].

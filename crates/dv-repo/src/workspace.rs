@@ -25,7 +25,10 @@ pub struct Workspace {
     repo: Repo,
     config: Table,
     environment: Environment,
-    git: Option<Git>,
+    /// Found on first use: most commands that only read never ask (a `git` process each time).
+    git: std::sync::OnceLock<Option<Git>>,
+    /// `core.no_scm` is set.
+    no_scm: bool,
     /// The repository lock while held (released while stage commands run, as DVC does).
     lock: std::sync::Mutex<Option<RepoLock>>,
     /// The stage files of the working tree, once listed, for commands that only read them
@@ -97,17 +100,13 @@ impl Workspace {
             .table("core")
             .and_then(|c| c.str("no_scm"))
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        let git = if no_scm {
-            None
-        } else {
-            Git::discover(repo.root())
-        };
         let lock = RepoLock::acquire(&repo.tmp_dir().join("lock"))?;
         Ok(Workspace {
             repo,
             config,
             environment: environment.clone(),
-            git,
+            git: std::sync::OnceLock::new(),
+            no_scm,
             lock: std::sync::Mutex::new(Some(lock)),
             stage_files: std::sync::Mutex::default(),
         })
@@ -125,7 +124,8 @@ impl Workspace {
             repo: Repo::at(root),
             config,
             environment: environment.clone(),
-            git,
+            git: std::sync::OnceLock::from(git),
+            no_scm: false,
             lock: std::sync::Mutex::new(None),
             stage_files: std::sync::Mutex::default(),
         }
@@ -174,7 +174,13 @@ impl Workspace {
 
     /// git, unless the repository has none or `core.no_scm` is set.
     pub fn git(&self) -> Option<&Git> {
-        self.git.as_ref()
+        self.git
+            .get_or_init(|| {
+                (!self.no_scm)
+                    .then(|| Git::discover(self.repo.root()))
+                    .flatten()
+            })
+            .as_ref()
     }
 
     fn option(&self, section: &str, key: &str) -> Option<&str> {
@@ -228,7 +234,7 @@ impl Workspace {
                     .and_then(|v| v.trim().parse().ok())
             })
             .and_then(NonZeroUsize::new)
-            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
+            .unwrap_or_else(dv_data::pool::cores);
         dv_data::cap_threads(jobs)
     }
 

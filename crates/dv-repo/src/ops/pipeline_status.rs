@@ -67,9 +67,18 @@ pub fn pipeline_status(
             target,
         })
         .collect();
+    let mut report = StatusReport::default();
+    if selected.is_empty() {
+        // Nothing to check: the hash cache is not read (`status` reads it next).
+        return Ok(PipelineStatus {
+            has_stages: !pipelines.stages.is_empty(),
+            report,
+            other_targets,
+            frozen,
+        });
+    }
     let jobs = workspace.jobs(jobs);
     let mut state = workspace.load_state();
-    let mut report = StatusReport::default();
     let result = (|| -> anyhow::Result<()> {
         let mut repo_workspace = RepoWorkspace::new(workspace, &mut state, jobs);
         // Each `dvc.lock` is parsed once, not once per stage (200 stages, one file).
