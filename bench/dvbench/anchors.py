@@ -86,5 +86,12 @@ ANCHORS = {
     "status-noop": ("git", "git status", git_status, many),
 }
 
-# scenario: the least anchor/dv it should reach (dv at most as slow as the anchor).
-ANCHOR_TARGETS = {"status-noop": 1.0}
+# scenario: the least anchor/dv it should reach (1.0: dv at most as slow as the anchor; 1.5: dv
+# takes at most 2/3 of the anchor's time; 1/1.2: dv within 1.2x of the anchor).
+ANCHOR_TARGETS = {
+    "status-noop": 1.0,
+    "push-rclone": 1.5,
+    "pull-rclone": 1.5,
+    "push-large-rclone": round(1 / 1.2, 2),
+    "pull-large-rclone": round(1 / 1.2, 2),
+}

@@ -530,9 +530,9 @@ SCENARIOS = {
     "push-rclone": (sc_push_rclone, "push of `many` to loopback S3 (rclone serve s3)", ">=10x",
                     "rclone"),
     "pull-rclone": (sc_pull_rclone, "pull of `many` into a fresh clone from rclone serve s3",
-                    ">=5x", "rclone"),
+                    ">=10x", "rclone"),
     "push-large-rclone": (sc_push_large_rclone, "push of the two `large` files to rclone "
-                          "serve s3", ">=10x", "rclone"),
+                          "serve s3", ">=5x", "rclone"),
     "pull-large-rclone": (sc_pull_large_rclone, "pull of the two `large` files from rclone "
                           "serve s3", ">=5x", "rclone"),
     "status-cloud-rclone": (sc_status_cloud_rclone, "status -c after push, rclone serve s3",
