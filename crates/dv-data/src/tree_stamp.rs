@@ -116,6 +116,15 @@ mod tests {
         age(&path, seconds_ago);
     }
 
+    /// Builds `root/data` as `status` would, saving the hash cache; the tree's id.
+    fn build_and_save(root: &Path, state_path: &Path) -> ObjectId {
+        let mut state = State::load(state_path);
+        let options = BuildOptions::default();
+        let built = build::build(root, &root.join("data"), &options, &mut state).unwrap();
+        state.save().unwrap();
+        built.object_id()
+    }
+
     fn compare(root: &Path, state_path: &Path, expected: &ObjectId) -> Option<ObjectId> {
         let mut state = State::load(state_path);
         let options = BuildOptions::default();
@@ -144,16 +153,7 @@ mod tests {
         let state_path = root.join(".dvc/tmp/dv/state");
         write(root, "data/a", "one", 60);
         write(root, "data/sub/b", "two", 60);
-        let mut state = State::load(&state_path);
-        let built = build::build(
-            root,
-            &root.join("data"),
-            &BuildOptions::default(),
-            &mut state,
-        )
-        .unwrap();
-        state.save().unwrap();
-        let id = built.object_id();
+        let id = build_and_save(root, &state_path);
         assert!(state_path.with_file_name("state-marks").exists());
         assert_eq!(compare(root, &state_path, &id), None);
 
@@ -187,16 +187,8 @@ mod tests {
         let state_path = root.join("state");
         write(root, "data/a", "one", 60);
         std::fs::write(root.join("data/fresh"), "now").unwrap();
-        let mut state = State::load(&state_path);
-        let built = build::build(
-            root,
-            &root.join("data"),
-            &BuildOptions::default(),
-            &mut state,
-        )
-        .unwrap();
-        state.save().unwrap();
+        let id = build_and_save(root, &state_path);
         assert!(!state_path.with_file_name("state-marks").exists());
-        assert_eq!(compare(root, &state_path, &built.object_id()), None);
+        assert_eq!(compare(root, &state_path, &id), None);
     }
 }

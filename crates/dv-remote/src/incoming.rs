@@ -79,7 +79,7 @@ pub(crate) struct IncomingFile {
 impl IncomingFile {
     /// Creates the parent directories of `destination` and the temporary file next to it,
     /// hashing for `expected`.
-    pub(crate) async fn create(
+    pub(crate) fn create(
         label: &RemoteLabel,
         destination: PathBuf,
         expected: &Expected,
@@ -112,7 +112,7 @@ impl IncomingFile {
 
     /// Appends the next bytes; fails, writing nothing more, when they take the content past
     /// the object's recorded size (the caller drops the file, which removes it).
-    pub(crate) async fn write(&mut self, chunk: &[u8]) -> Result<(), RemoteError> {
+    pub(crate) fn write(&mut self, chunk: &[u8]) -> Result<(), RemoteError> {
         self.hasher.update(chunk, &self.label)?;
         self.temporary
             .as_file_mut()
@@ -126,7 +126,7 @@ impl IncomingFile {
     }
 
     /// [`persist_checked`]s the file (written unbuffered: nothing to flush).
-    pub(crate) async fn persist(self, expected: &Expected) -> Result<Md5, RemoteError> {
+    pub(crate) fn persist(self, expected: &Expected) -> Result<Md5, RemoteError> {
         let IncomingFile {
             label,
             destination,

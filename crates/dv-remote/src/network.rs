@@ -223,7 +223,7 @@ impl<S: NetworkStore> Store for Networked<S> {
     fn get_many(&self, items: &[Get], jobs: usize, progress: Progress<'_>) -> Results<Md5> {
         self.run(items, jobs, progress, |store, item, reporter| async move {
             let incoming = store.get(&item, &reporter).await?;
-            incoming.persist(&item.expected).await
+            incoming.persist(&item.expected)
         })
     }
 

@@ -296,7 +296,7 @@ impl Client {
         expected: &Expected,
         reporter: &TaskReporter<R>,
     ) -> Result<IncomingFile, RemoteError> {
-        let mut incoming = IncomingFile::create(&self.label, destination, expected).await?;
+        let mut incoming = IncomingFile::create(&self.label, destination, expected)?;
         loop {
             let chunk = response
                 .chunk()
@@ -305,7 +305,7 @@ impl Client {
             let Some(chunk) = chunk else {
                 break;
             };
-            incoming.write(&chunk).await?;
+            incoming.write(&chunk)?;
             reporter.transferred(chunk.len() as u64);
         }
         Ok(incoming)

@@ -114,7 +114,7 @@ pub(super) async fn receive<R>(
         .await
         .map_err(|error| read_error(&error))?;
     let mut incoming =
-        IncomingFile::create(&target.label, item.destination.clone(), &item.expected).await?;
+        IncomingFile::create(&target.label, item.destination.clone(), &item.expected)?;
     while let Some(chunk) = stream.next().await {
         // The stream wraps OpenDAL's errors in `io::Error`s.
         let chunk = chunk.map_err(|error| {
@@ -129,7 +129,7 @@ pub(super) async fn receive<R>(
                 )),
             }
         })?;
-        incoming.write(&chunk).await?;
+        incoming.write(&chunk)?;
         reporter.transferred(chunk.len() as u64);
     }
     Ok(incoming)

@@ -358,7 +358,7 @@ impl Connection {
             }
             Err(error) => return Err(self.target.error("download", relative, &error)),
         };
-        let mut incoming = IncomingFile::create(&self.target.label, destination, expected).await?;
+        let mut incoming = IncomingFile::create(&self.target.label, destination, expected)?;
         let mut buffer = bytes::BytesMut::with_capacity(CHUNK);
         loop {
             buffer.clear();
@@ -369,7 +369,7 @@ impl Connection {
             let Some(chunk) = chunk else {
                 break;
             };
-            incoming.write(&chunk).await?;
+            incoming.write(&chunk)?;
             reporter.transferred(chunk.len() as u64);
             buffer = chunk;
         }
